@@ -1,0 +1,160 @@
+/**
+ * Compute backend selection (DESIGN.md, "Compute backends").
+ *
+ * `auto` tries tensorflow (tfjs-node-gpu, then tfjs-node), webgpu (Dawn),
+ * wasm, cpu — in that order — and records why each skipped one was skipped.
+ * The native packages are optional dependencies: absent or broken, they are
+ * skipped with the reason, never a crash.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { UserError } from '../errors.js';
+
+export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export type BackendRequest = BackendName | 'auto';
+
+export interface BackendAttempt {
+  backend: BackendName;
+  ok: boolean;
+  /** Which package provided it, or why it was skipped. */
+  detail: string;
+}
+
+export interface BackendChoice {
+  backend: BackendName;
+  /** tfjs's own name for the active backend ('tensorflow', 'wasm', ...). */
+  tfBackend: string;
+  attempts: BackendAttempt[];
+  threads: number | null;
+}
+
+export interface BackendOptions {
+  /** Intra-op threads for tensorflow (TF_NUM_INTRAOP_THREADS); null = library default. */
+  threads?: number | null;
+  /** Only probe: load nothing that changes the active backend. Used by `bert env`. */
+  quiet?: boolean;
+}
+
+function describeError(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') {
+    const m = /Cannot find (?:package|module) '([^']+)'/.exec(e.message ?? '');
+    return `${m ? m[1] : 'package'} is not installed`;
+  }
+  const msg = String(e?.message ?? err).split('\n')[0];
+  return msg.length > 160 ? msg.slice(0, 157) + '...' : msg;
+}
+
+async function tryTensorflow(threads: number | null): Promise<string> {
+  if (threads) {
+    // libtensorflow reads these when the first eager context is created.
+    process.env.TF_NUM_INTRAOP_THREADS ??= String(threads);
+    process.env.TF_NUM_INTEROP_THREADS ??= '1';
+  }
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  const errors: string[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      await import(pkg);
+      if (tf.findBackend('tensorflow') == null) {
+        errors.push(`${pkg} loaded but registered no 'tensorflow' backend (two copies of tfjs-core?)`);
+        continue;
+      }
+      if (!(await tf.setBackend('tensorflow'))) {
+        errors.push(`${pkg}: backend failed to initialise`);
+        continue;
+      }
+      return pkg;
+    } catch (err) {
+      errors.push(describeError(err));
+    }
+  }
+  throw new Error(
+    errors.join('; ') + ' (run `bert setup tensorflow` to build the native backend from a TensorFlow wheel)',
+  );
+}
+
+async function tryWebgpu(): Promise<string> {
+  let gpuApi: { create: (flags: string[]) => GpuLike };
+  try {
+    gpuApi = (await import('webgpu')) as unknown as typeof gpuApi;
+  } catch (err) {
+    throw new Error(describeError(err));
+  }
+  const gpu = gpuApi.create([]);
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) throw new Error('no GPU adapter found (Dawn found no Vulkan/Metal/D3D12 device)');
+  const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
+  if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true });
+  (g.navigator as { gpu?: unknown }).gpu = gpu;
+  await import('@tensorflow/tfjs-backend-webgpu');
+  if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs webgpu backend failed to initialise');
+  return 'webgpu (Dawn) + @tensorflow/tfjs-backend-webgpu';
+}
+
+interface GpuLike {
+  requestAdapter(): Promise<unknown | null>;
+}
+
+async function tryWasm(): Promise<string> {
+  await import('@tensorflow/tfjs-backend-wasm');
+  if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
+  return '@tensorflow/tfjs-backend-wasm';
+}
+
+async function tryCpu(): Promise<string> {
+  if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend failed to initialise');
+  return '@tensorflow/tfjs-backend-cpu (pure JavaScript, slow)';
+}
+
+/** Loaders by backend name; exported so tests can replace one (e.g. to simulate a broken package). */
+export const backendLoaders: Record<BackendName, (threads: number | null) => Promise<string>> = {
+  tensorflow: tryTensorflow,
+  webgpu: tryWebgpu,
+  wasm: tryWasm,
+  cpu: tryCpu,
+};
+
+let current: BackendChoice | null = null;
+
+/** The backend chosen by the last `selectBackend`, or null before any. */
+export function currentBackend(): BackendChoice | null {
+  return current;
+}
+
+/**
+ * Make `request` the active tfjs backend. `auto` walks the order of
+ * DESIGN.md and stops at the first that works; a named backend that fails
+ * is a UserError carrying the reason.
+ */
+export async function selectBackend(
+  request: BackendRequest = 'auto',
+  options: BackendOptions = {},
+): Promise<BackendChoice> {
+  const threads = options.threads ?? null;
+  const order: BackendName[] = request === 'auto' ? [...BACKEND_NAMES] : [request];
+  const attempts: BackendAttempt[] = [];
+  for (const name of order) {
+    try {
+      const detail = await backendLoaders[name](threads);
+      attempts.push({ backend: name, ok: true, detail });
+      await tf.ready();
+      current = { backend: name, tfBackend: tf.getBackend(), attempts, threads };
+      return current;
+    } catch (err) {
+      attempts.push({ backend: name, ok: false, detail: describeError(err) });
+    }
+  }
+  const why = attempts.map((a) => `${a.backend}: ${a.detail}`).join('; ');
+  throw new UserError(`--backend ${request}: no usable backend (${why})`);
+}
+
+/** One line for logs: "backend wasm (skipped tensorflow: ...; webgpu: ...)". */
+export function describeChoice(choice: BackendChoice): string {
+  const skipped = choice.attempts.filter((a) => !a.ok);
+  const tail = skipped.length
+    ? ` (skipped ${skipped.map((a) => `${a.backend}: ${a.detail}`).join('; ')})`
+    : '';
+  return `backend ${choice.backend}${tail}`;
+}
