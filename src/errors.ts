@@ -14,8 +14,8 @@ export class UserError extends Error {
 
 /** A command whose config and flags were valid but whose work is not built yet: exit 2. */
 export class NotBuiltError extends UserError {
-  constructor(what: string) {
-    super(`${what} is not built yet`, 2);
+  constructor(what: string, issue?: number) {
+    super(`${what} is not built yet${issue ? ` (issue #${issue})` : ''}`, 2);
     this.name = 'NotBuiltError';
   }
 }

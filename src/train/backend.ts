@@ -8,6 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '../errors.js';
 
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -43,7 +45,25 @@ function describeError(err: unknown): string {
     return `${m ? m[1] : 'package'} is not installed`;
   }
   const msg = String(e?.message ?? err).split('\n')[0];
+  if (err instanceof BackendSkip) return msg;
   return msg.length > 160 ? msg.slice(0, 157) + '...' : msg;
+}
+
+/** A backend skipped for a reason already worded for the user. */
+class BackendSkip extends Error {}
+
+/** Dawn aborts noisily on Linux without a Vulkan loader; look for it first. */
+function vulkanLoaderPresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/usr/local/lib',
+  ];
+  return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
 }
 
 async function tryTensorflow(threads: number | null): Promise<string> {
@@ -58,7 +78,9 @@ async function tryTensorflow(threads: number | null): Promise<string> {
     try {
       await import(pkg);
       if (tf.findBackend('tensorflow') == null) {
-        errors.push(`${pkg} loaded but registered no 'tensorflow' backend (two copies of tfjs-core?)`);
+        errors.push(
+          `${pkg} loaded but registered no 'tensorflow' backend (two copies of tfjs-core?)`,
+        );
         continue;
       }
       if (!(await tf.setBackend('tensorflow'))) {
@@ -70,13 +92,17 @@ async function tryTensorflow(threads: number | null): Promise<string> {
       errors.push(describeError(err));
     }
   }
-  throw new Error(
-    errors.join('; ') + ' (run `bert setup tensorflow` to build the native backend from a TensorFlow wheel)',
+  throw new BackendSkip(
+    errors.join('; ') +
+      ' (run `bert setup tensorflow` to build the native backend from a TensorFlow wheel)',
   );
 }
 
 async function tryWebgpu(): Promise<string> {
   let gpuApi: { create: (flags: string[]) => GpuLike };
+  if (!vulkanLoaderPresent()) {
+    throw new BackendSkip('no GPU adapter: libvulkan.so.1 not found (no Vulkan driver installed)');
+  }
   try {
     gpuApi = (await import('webgpu')) as unknown as typeof gpuApi;
   } catch (err) {
@@ -86,7 +112,8 @@ async function tryWebgpu(): Promise<string> {
   const adapter = await gpu.requestAdapter();
   if (!adapter) throw new Error('no GPU adapter found (Dawn found no Vulkan/Metal/D3D12 device)');
   const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
-  if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true });
+  if (!g.navigator)
+    Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true });
   (g.navigator as { gpu?: unknown }).gpu = gpu;
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs webgpu backend failed to initialise');

@@ -1,0 +1,26 @@
+import type { CommandModule } from 'yargs';
+import { tokenizeCommand } from './tokenize.js';
+import { dataCommand } from './data.js';
+import { pretrainCommand } from './pretrain.js';
+import { finetuneCommand } from './finetune.js';
+import { evalCommand } from './eval.js';
+import { evalGlueCommand } from './eval-glue.js';
+import { exportCommand } from './export.js';
+import { envCommand } from './env.js';
+import { embedCommand, ciCommand, plotCommand, setupCommand } from './later.js';
+
+/** Every `bert` subcommand, in the order `bert --help` lists them. */
+export const commands: CommandModule[] = [
+  tokenizeCommand,
+  dataCommand,
+  pretrainCommand,
+  finetuneCommand,
+  evalCommand,
+  evalGlueCommand,
+  exportCommand,
+  embedCommand,
+  plotCommand,
+  ciCommand,
+  setupCommand,
+  envCommand,
+] as CommandModule[];

@@ -1,0 +1,109 @@
+/**
+ * Flags shared by the training commands (pretrain, finetune, eval-glue) and
+ * the glue between flags and the config loader. No training logic here.
+ */
+import type { Argv } from 'yargs';
+import { BACKEND_NAMES, type BackendRequest } from '../train/backend.js';
+import { UserError } from '../errors.js';
+import { loadConfig } from '../config/load.js';
+import type { SchemaName } from '../config/schemas.js';
+
+export const UI_KINDS = ['ink', 'plain', 'json'] as const;
+export type UiKind = (typeof UI_KINDS)[number];
+
+export interface TrainingFlags {
+  config?: string;
+  set?: string[];
+  run?: string;
+  'max-steps'?: number;
+  'max-minutes'?: number;
+  seed?: number;
+  backend: BackendRequest;
+  threads?: number;
+  ui?: UiKind;
+  force: boolean;
+  resume?: string | boolean;
+}
+
+export function withBackendFlags<T>(y: Argv<T>) {
+  return y
+    .option('backend', {
+      choices: ['auto', ...BACKEND_NAMES] as const,
+      default: 'auto' as const,
+      describe: 'Compute backend; auto tries tensorflow, webgpu, wasm, cpu in that order',
+    })
+    .option('threads', {
+      type: 'number',
+      describe: 'CPU threads for the tensorflow backend (intra-op)',
+    });
+}
+
+export function withConfigFlags<T>(y: Argv<T>) {
+  return y
+    .option('config', { alias: 'c', type: 'string', describe: 'YAML config file' })
+    .option('set', {
+      type: 'string',
+      array: true,
+      describe: 'Override a config key: --set train.lr=5e-5 (repeatable)',
+    });
+}
+
+export function withTrainingFlags<T>(y: Argv<T>) {
+  return withBackendFlags(withConfigFlags(y))
+    .option('run', { type: 'string', describe: 'Run directory (default runs/<name>)' })
+    .option('max-steps', { type: 'number', describe: 'Stop after this many optimizer steps' })
+    .option('max-minutes', {
+      type: 'number',
+      describe: 'Time budget: checkpoint and stop after N minutes',
+    })
+    .option('seed', { type: 'number', describe: 'Random seed (overrides train.seed)' })
+    .option('ui', {
+      choices: UI_KINDS,
+      describe: 'Progress display; default ink on a terminal, plain otherwise (or with CI=true)',
+    })
+    .option('force', {
+      type: 'boolean',
+      default: false,
+      describe: 'Replace an existing run directory',
+    })
+    .option('resume', {
+      type: 'string',
+      describe: 'Continue the run in this directory from its latest checkpoint',
+    })
+    .group(
+      [
+        'config',
+        'set',
+        'run',
+        'max-steps',
+        'max-minutes',
+        'seed',
+        'backend',
+        'threads',
+        'ui',
+        'force',
+        'resume',
+      ],
+      'Training options:',
+    );
+}
+
+/** Positive-number checks yargs does not do for us. */
+export function checkPositive(flags: Record<string, unknown>, names: string[]): void {
+  for (const name of names) {
+    const v = flags[name];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+      throw new UserError(`--${name}: expected a positive number, got ${String(v)}`);
+    }
+  }
+}
+
+/** Load the command's config: file, then --set, then dedicated flags (flags win). */
+export function loadCommandConfig<T>(
+  schema: SchemaName,
+  flags: { config?: string; set?: string[] },
+  overrides: Array<{ path: string[]; value: unknown }> = [],
+): T {
+  return loadConfig<T>(schema, flags.config ?? null, { sets: flags.set ?? [], overrides }).config;
+}
