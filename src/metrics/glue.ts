@@ -1,0 +1,52 @@
+/**
+ * Per-task GLUE metrics: the scores the GLUE paper and leaderboard report
+ * for each task, computed from one evaluation split's predictions.
+ */
+import type { GlueMetricName, GlueTask } from '../data/glue/tasks.js';
+import { accuracy, f1Score, matthewsCorrcoef } from './classification.js';
+import { pearson, spearman } from './correlation.js';
+
+/** Metric name → value in [0, 1] (correlations in [−1, 1]); NaN where undefined. */
+export type GlueMetrics = Partial<Record<GlueMetricName, number>>;
+
+const METRIC_FNS: Record<GlueMetricName, (p: ArrayLike<number>, l: ArrayLike<number>) => number> = {
+  accuracy,
+  f1: (p, l) => f1Score(p, l, 1),
+  mcc: matthewsCorrcoef,
+  pearson,
+  spearman,
+};
+
+/**
+ * Compute `task.metrics` for one evaluation split. `predictions` are class
+ * ids (classification) or predicted scores (STS-B); `labels` are the gold
+ * class ids / scores from the reader.
+ */
+export function computeGlueMetrics(
+  task: GlueTask,
+  predictions: ArrayLike<number>,
+  labels: ArrayLike<number>,
+): GlueMetrics {
+  if (predictions.length !== labels.length) {
+    throw new RangeError(
+      `glue/${task.name}: ${predictions.length} predictions for ${labels.length} labels`,
+    );
+  }
+  const out: GlueMetrics = {};
+  for (const m of task.metrics) out[m] = METRIC_FNS[m](predictions, labels);
+  return out;
+}
+
+/** Index of the largest logit per row (ties → the first), for turning logits into class ids. */
+export function argmaxRows(logits: ArrayLike<number>, numClasses: number): Int32Array {
+  const rows = Math.floor(logits.length / numClasses);
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < numClasses; c++) {
+      if (logits[r * numClasses + c]! > logits[r * numClasses + best]!) best = c;
+    }
+    out[r] = best;
+  }
+  return out;
+}
