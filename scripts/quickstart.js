@@ -1,0 +1,28 @@
+// `npm run quickstart`: the whole pipeline on the data shipped in data/, in a few minutes on a laptop CPU.
+//   1. pretrain BERT-Tiny on data/corpus/sample.txt (tokenized into shards on first use)
+//   2. fine-tune it on the SST-2 sample in data/glue and evaluate on SST-2 dev
+//   3. export the fine-tuned model as a HuggingFace directory
+// Everything goes under runs/quickstart*/ and exported/quickstart-sst2/ (replaced on each run).
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bert = (args) => {
+  console.log(`\n$ bert ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, ['bin/bert.js', ...args], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`quickstart: \`bert ${args[0]}\` exited with ${r.status}`);
+    process.exit(r.status ?? 1);
+  }
+};
+
+const steps = process.env.QUICKSTART_STEPS ?? '300';
+bert(['env']);
+bert(['pretrain', '--config', 'configs/pretrain/tiny.yaml', '--run', 'runs/quickstart', '--max-steps', steps, '--force']);
+bert(['finetune', 'glue/sst2', '--from', 'runs/quickstart/checkpoints/latest', '--run', 'runs/quickstart-sst2',
+  '--config', 'configs/finetune/glue.yaml', '--set', 'train.epochs=1', '--set', 'train.lr=1e-4', '--force']);
+bert(['eval', '--checkpoint', 'runs/quickstart-sst2/checkpoints/best']);
+rmSync(new URL('../exported/quickstart-sst2', import.meta.url), { recursive: true, force: true });
+bert(['export', '--checkpoint', 'runs/quickstart-sst2/checkpoints/best', '--format', 'hf', '--out', 'exported/quickstart-sst2']);
+console.log('\nquickstart: done. Runs in runs/quickstart*/, the HuggingFace model in exported/quickstart-sst2/.');
