@@ -1,0 +1,81 @@
+/**
+ * The loader's worker thread: builds batches ahead of the trainer and hands
+ * them over by transferring their buffers (no copy). It builds while it holds
+ * credits (the bounded prefetch queue: one credit per free slot) and waits for
+ * the next credit otherwise.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { UserError } from '../errors.js';
+import { batchBuffers, buildBatches } from './batch.js';
+import type { FromWorker, LoaderSource, ToWorker, WorkerInit } from './loader-protocol.js';
+import { createPipeline } from './pipeline.js';
+import type { DocumentSource, Sentence } from './types.js';
+import { buildMaskingVocab } from './vocab.js';
+
+interface ShardsModule {
+  openShards(dir: string): DocumentSource | Promise<DocumentSource>;
+}
+
+/** Open the documents; shards.ts belongs to the tokenizer, so it is imported lazily. */
+export async function openSource(source: LoaderSource): Promise<DocumentSource> {
+  if (source.kind === 'memory') {
+    const docs: Sentence[][] = source.documents.map((d) => d.map((s) => Int32Array.from(s)));
+    return { numDocuments: docs.length, document: (i) => docs[i] };
+  }
+  const spec = './shards.js';
+  const mod = (await import(spec)) as ShardsModule;
+  return mod.openShards(source.dir);
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('loader-worker.js must run in a worker thread');
+  const init = workerData as WorkerInit;
+  let credits = init.prefetch;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  port.on('message', (msg: ToWorker) => {
+    if (msg.type === 'credit') credits++;
+    else stopped = true;
+    wake?.();
+  });
+  const post = (msg: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
+  try {
+    const source = await openSource(init.source);
+    const vocab = buildMaskingVocab(init.vocabTokens);
+    const { stream, shape } = createPipeline(source, vocab, init.config, init.seed, init.split);
+    const batches = buildBatches(stream, init.cursor, init.batchSize, shape);
+    while (!stopped) {
+      if (credits <= 0) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        continue;
+      }
+      const t0 = performance.now();
+      const next = batches.next();
+      if (next.done) {
+        post({ type: 'end' });
+        break;
+      }
+      const buildMs = performance.now() - t0;
+      credits--;
+      const { batch, cursor } = next.value;
+      post({ type: 'batch', batch, cursor, buildMs }, batchBuffers(batch));
+      // Let credit/stop messages in between batches.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    post({
+      type: 'error',
+      message: e.message,
+      userError: e instanceof UserError,
+      exitCode: e instanceof UserError ? e.exitCode : 1,
+    });
+  } finally {
+    port.close();
+  }
+}
+
+if (parentPort) void main();

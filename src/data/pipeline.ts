@@ -1,0 +1,84 @@
+/**
+ * Wiring of the pretraining pipeline from a config: held-out split, the
+ * stream over the chosen split and the batch shape. Shared by the worker, the
+ * in-thread builder (tests, `data inspect`) and the benchmark, so they all
+ * produce the same stream.
+ */
+import type { PretrainDataConfig } from './config.js';
+import type { BatchShape } from './batch.js';
+import { splitDocuments, type DocumentSplit } from './split.js';
+import { PretrainingStream } from './stream.js';
+import type { DocumentSource } from './types.js';
+import type { MaskingVocab } from './vocab.js';
+import { UserError } from '../errors.js';
+
+export type DataSplitName = 'train' | 'heldout';
+
+/** The config keys the pipeline reads (`shards` is only needed to open the source). */
+export type PipelineConfig = Omit<PretrainDataConfig, 'shards'>;
+
+export interface Pipeline {
+  stream: PretrainingStream;
+  shape: BatchShape;
+  split: DocumentSplit;
+}
+
+export function createPipeline(
+  source: DocumentSource,
+  vocab: MaskingVocab,
+  config: PipelineConfig,
+  seed: number,
+  splitName: DataSplitName = 'train',
+  where = 'data',
+): Pipeline {
+  validateConfig(config, where);
+  const split = splitDocuments(source, config.heldout_fraction, seed, where);
+  let docs = split.train;
+  let randomDocs = split.train;
+  if (splitName === 'heldout') {
+    if (split.heldout.length === 0) {
+      throw new UserError(`${where}.heldout_fraction is 0: there are no held-out documents`);
+    }
+    docs = split.heldout;
+    // With a single held-out document, NotNext segments come from training text.
+    randomDocs = split.heldout.length >= 2 ? split.heldout : split.train;
+  }
+  const stream = new PretrainingStream(source, vocab, {
+    params: config,
+    seed,
+    docs,
+    randomDocs,
+    singleEpoch: splitName === 'heldout',
+  });
+  const shape: BatchShape = {
+    max_seq_length: config.max_seq_length,
+    max_predictions_per_seq: config.max_predictions_per_seq,
+    pad_to: config.pad_to,
+    padId: vocab.padId,
+  };
+  return { stream, shape, split };
+}
+
+function validateConfig(c: PipelineConfig, where: string): void {
+  const int = (key: keyof PipelineConfig, min: number): void => {
+    const v = c[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+      throw new UserError(`${where}.${key}: expected an integer >= ${min}, got ${String(v)}`);
+    }
+  };
+  int('max_seq_length', 5);
+  int('max_predictions_per_seq', 1);
+  int('dupe_factor', 1);
+  int('prefetch', 1);
+  const prob = (key: 'masked_lm_prob' | 'short_seq_prob', openZero: boolean): void => {
+    const v = c[key];
+    if (!(v >= 0 && v <= 1) || (openZero && v === 0)) {
+      throw new UserError(`${where}.${key}: expected a probability in ${openZero ? '(0' : '[0'}, 1], got ${v}`);
+    }
+  };
+  prob('masked_lm_prob', true);
+  prob('short_seq_prob', false);
+  if (c.pad_to !== 'batch' && c.pad_to !== 'max') {
+    throw new UserError(`${where}.pad_to: expected "batch" or "max", got ${String(c.pad_to)}`);
+  }
+}

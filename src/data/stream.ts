@@ -1,0 +1,116 @@
+/**
+ * The pretraining stream: instance k of epoch e is a pure function of
+ * (seed, e, k). Pairs are planned per epoch (`planEpoch`) and masked on the
+ * fly with a generator derived from (seed, epoch, k), so masking is dynamic
+ * (fresh every epoch) and a run resumed from a `LoaderCursor` sees exactly the
+ * stream it would have seen.
+ */
+import type { InstanceParams } from './config.js';
+import {
+  RNG_STREAM,
+  lengthTable,
+  materializeInstance,
+  planEpoch,
+  recipeAt,
+  type EpochPlan,
+  type LengthTable,
+} from './instances.js';
+import { createMaskedLmPredictions } from './masking.js';
+import { Rng } from './rng.js';
+import type { DocumentSource } from './types.js';
+import type { MaskingVocab } from './vocab.js';
+
+/** Where the stream stands: the next instance is `index` of `epoch`. Stored in trainer_state.json. */
+export interface LoaderCursor {
+  epoch: number;
+  index: number;
+}
+
+export const START_CURSOR: LoaderCursor = { epoch: 0, index: 0 };
+
+/** One instance ready for batching. */
+export interface MaskedInstance {
+  /** Input ids after masking. */
+  inputIds: Int32Array;
+  /** Ids before masking. */
+  originalIds: Int32Array;
+  tokenTypeIds: Int32Array;
+  maskedLmPositions: Int32Array;
+  maskedLmIds: Int32Array;
+  isRandomNext: boolean;
+  docA: number;
+  docB: number;
+}
+
+export interface StreamOptions {
+  params: InstanceParams;
+  seed: number;
+  /** Documents instances are cut from. */
+  docs: Int32Array;
+  /** Documents NotNext segments B are drawn from (usually `docs`). */
+  randomDocs: Int32Array;
+  /** Stop after one epoch instead of cycling (evaluation on held-out documents). */
+  singleEpoch?: boolean;
+}
+
+export class PretrainingStream {
+  private readonly lengths: LengthTable;
+  private plan: EpochPlan | undefined;
+
+  constructor(
+    private readonly source: DocumentSource,
+    private readonly vocab: MaskingVocab,
+    private readonly options: StreamOptions,
+  ) {
+    this.lengths = lengthTable(source);
+  }
+
+  /** The plan of `epoch` (the latest one is cached). */
+  epochPlan(epoch: number): EpochPlan {
+    if (!this.plan || this.plan.epoch !== epoch) {
+      const { params, seed, docs, randomDocs } = this.options;
+      this.plan = planEpoch(this.lengths, docs, randomDocs, params, seed, epoch);
+      if (this.plan.count === 0) throw new Error('the documents produced no instances');
+    }
+    return this.plan;
+  }
+
+  /** Instance `index` of `epoch`, masked. */
+  instanceAt(cursor: LoaderCursor): MaskedInstance {
+    const plan = this.epochPlan(cursor.epoch);
+    if (cursor.index < 0 || cursor.index >= plan.count) {
+      throw new RangeError(`cursor index ${cursor.index} outside epoch ${cursor.epoch} (${plan.count})`);
+    }
+    const inst = materializeInstance(this.source, recipeAt(plan, cursor.index), this.vocab);
+    const rng = Rng.derive(this.options.seed, RNG_STREAM.masking, cursor.epoch, cursor.index);
+    const m = createMaskedLmPredictions(inst.tokens, this.options.params, this.vocab, rng);
+    return {
+      inputIds: m.inputIds,
+      originalIds: inst.tokens,
+      tokenTypeIds: inst.tokenTypeIds,
+      maskedLmPositions: m.maskedLmPositions,
+      maskedLmIds: m.maskedLmIds,
+      isRandomNext: inst.isRandomNext,
+      docA: inst.docA,
+      docB: inst.docB,
+    };
+  }
+
+  /** The cursor after `cursor`, or null at the end of a single-epoch stream. */
+  advance(cursor: LoaderCursor): LoaderCursor | null {
+    const count = this.epochPlan(cursor.epoch).count;
+    if (cursor.index + 1 < count) return { epoch: cursor.epoch, index: cursor.index + 1 };
+    if (this.options.singleEpoch) return null;
+    return { epoch: cursor.epoch + 1, index: 0 };
+  }
+
+  /** Instances from `cursor` on, each with the cursor that follows it. */
+  *from(cursor: LoaderCursor): Generator<{ instance: MaskedInstance; next: LoaderCursor | null }> {
+    let c: LoaderCursor | null = cursor;
+    while (c) {
+      const instance = this.instanceAt(c);
+      c = this.advance(c);
+      yield { instance, next: c };
+    }
+  }
+}
