@@ -84,13 +84,7 @@ export interface RunEndEvent {
 }
 
 export type BertEvent =
-  | RunStartEvent
-  | StepEvent
-  | EvalEvent
-  | CheckpointEvent
-  | ProgressEvent
-  | LogEvent
-  | RunEndEvent;
+  RunStartEvent | StepEvent | EvalEvent | CheckpointEvent | ProgressEvent | LogEvent | RunEndEvent;
 
 /** Anything that consumes events. `close` flushes (files, final tables). */
 export interface Reporter {

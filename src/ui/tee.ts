@@ -1,0 +1,17 @@
+/** Fan one event stream out to several reporters (the UI and metrics.jsonl). */
+import type { BertEvent, Reporter } from './events.js';
+
+export class TeeReporter implements Reporter {
+  constructor(private readonly reporters: readonly Reporter[]) {}
+
+  emit(event: BertEvent): void {
+    for (const r of this.reporters) r.emit(event);
+  }
+
+  /** Closes every reporter even if one fails; the first failure is rethrown. */
+  async close(): Promise<void> {
+    const results = await Promise.allSettled(this.reporters.map((r) => r.close()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
