@@ -1,0 +1,236 @@
+/**
+ * BERT's forward pass (google-research/bert modeling.py, HF BertForPreTraining),
+ * top to bottom in the order data flows: embeddings → post-LN encoder blocks
+ * → pooler → heads. Pure functions of (model, inputs, options); activations
+ * are kept flat as [B·T, H] so every dense layer is one 2-D matMul.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { EncoderTensors, PretrainingTensors } from './batch.js';
+import type { BertConfig } from './config.js';
+import { opsForBackend, type ModelOps } from './ops.js';
+import { initBertParams, type BertHeads, type BertParams } from './params.js';
+
+export interface BertModel {
+  config: BertConfig;
+  params: BertParams;
+  heads: BertHeads;
+  /** Classification heads: 1 = regression. */
+  numLabels: number;
+  ops: ModelOps;
+}
+
+export interface CreateModelOptions {
+  heads: BertHeads;
+  numLabels?: number;
+  seed: number;
+  /** Defaults to the formulation for the active backend. */
+  ops?: ModelOps;
+}
+
+export function createBertModel(config: BertConfig, options: CreateModelOptions): BertModel {
+  const numLabels = options.numLabels ?? 2;
+  return {
+    config,
+    params: initBertParams(config, { heads: options.heads, numLabels, seed: options.seed }),
+    heads: options.heads,
+    numLabels,
+    ops: options.ops ?? opsForBackend(tf.getBackend()),
+  };
+}
+
+/** Wrap loaded parameters (e.g. from fromHfTensors) as a model. */
+export function bertModelFromParams(
+  config: BertConfig,
+  params: BertParams,
+  heads: BertHeads,
+  numLabels = 2,
+  ops?: ModelOps,
+): BertModel {
+  return { config, params, heads, numLabels, ops: ops ?? opsForBackend(tf.getBackend()) };
+}
+
+export interface ForwardOptions {
+  /** Dropout on (training) or off (evaluation). */
+  training: boolean;
+  /** Seed of this forward pass's dropout masks; the same seed gives the same masks. */
+  seed?: number | string;
+}
+
+/** Dropout with a fresh, reproducible seed per call site. */
+class Dropout {
+  private counter = 0;
+  constructor(private readonly options: ForwardOptions) {}
+  apply<T extends tf.Tensor>(x: T, rate: number): T {
+    if (!this.options.training || rate === 0) return x;
+    return tf.dropout(x, rate, undefined, `${this.options.seed ?? 0}/${this.counter++}`) as T;
+  }
+}
+
+function param(model: BertModel, name: string): tf.Variable {
+  const p = model.params.get(name);
+  if (!p) throw new Error(`model has no parameter ${name}`);
+  return p;
+}
+
+const w2 = (m: BertModel, n: string): tf.Tensor2D => param(m, n) as tf.Tensor as tf.Tensor2D;
+const w1 = (m: BertModel, n: string): tf.Tensor1D => param(m, n) as tf.Tensor as tf.Tensor1D;
+
+function dense(model: BertModel, x: tf.Tensor2D, prefix: string): tf.Tensor2D {
+  return model.ops.dense(x, w2(model, `${prefix}.weight`), w1(model, `${prefix}.bias`));
+}
+
+function layerNorm(model: BertModel, x: tf.Tensor2D, prefix: string): tf.Tensor2D {
+  return model.ops.layerNorm(
+    x,
+    w1(model, `${prefix}.weight`),
+    w1(model, `${prefix}.bias`),
+    model.config.layer_norm_eps,
+  );
+}
+
+/** GELU: exact erf form ('gelu') or the tanh approximation ('gelu_new'). */
+export function gelu<T extends tf.Tensor>(x: T, act: BertConfig['hidden_act']): T {
+  if (act === 'gelu_new') {
+    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+    return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner))) as T;
+  }
+  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))) as T;
+}
+
+/** Word + position + token-type embeddings, LayerNorm, dropout → [B·T, H]. */
+export function embeddings(
+  model: BertModel,
+  inputs: EncoderTensors,
+  dropout: Dropout,
+): tf.Tensor2D {
+  const { ops } = model;
+  const p = 'bert.embeddings';
+  const words = ops.gatherRows(w2(model, `${p}.word_embeddings.weight`), inputs.inputIds);
+  const positions = ops.gatherRows(
+    w2(model, `${p}.position_embeddings.weight`),
+    inputs.positionIds,
+  );
+  const types = ops.gatherRows(w2(model, `${p}.token_type_embeddings.weight`), inputs.tokenTypeIds);
+  const sum = tf.addN([words, positions, types]) as tf.Tensor2D;
+  return dropout.apply(layerNorm(model, sum, `${p}.LayerNorm`), model.config.hidden_dropout_prob);
+}
+
+/** Multi-head self-attention of one layer, before its output projection: [B·T, H] → [B·T, H]. */
+function selfAttention(
+  model: BertModel,
+  x: tf.Tensor2D,
+  inputs: EncoderTensors,
+  prefix: string,
+  dropout: Dropout,
+): tf.Tensor2D {
+  const { ops, config } = model;
+  const B = inputs.batchSize;
+  const T = inputs.seqLength;
+  const A = config.num_attention_heads;
+  const d = config.hidden_size / A;
+  // [B·T, H] → [B·A, T, d] with a 4-D transpose (5-D ones are slow on WASM).
+  const toHeads = (t: tf.Tensor2D): tf.Tensor3D =>
+    tf.reshape(tf.transpose(tf.reshape(t, [B, T, A, d]), [0, 2, 1, 3]), [B * A, T, d]);
+  // Scaling q rather than the [T, T] scores is the same maths on fewer numbers.
+  const q = toHeads(tf.mul(dense(model, x, `${prefix}.query`), 1 / Math.sqrt(d)) as tf.Tensor2D);
+  const k = toHeads(dense(model, x, `${prefix}.key`));
+  const v = toHeads(dense(model, x, `${prefix}.value`));
+  const scores = tf.add(
+    tf.reshape(ops.batchMatMul(q, k, true), [B, A, T, T]),
+    inputs.attentionBias,
+  );
+  const probs = dropout.apply(tf.softmax(scores), config.attention_probs_dropout_prob);
+  const context = ops.batchMatMul(tf.reshape(probs, [B * A, T, T]) as tf.Tensor3D, v, false);
+  return tf.reshape(tf.transpose(tf.reshape(context, [B, A, T, d]), [0, 2, 1, 3]), [B * T, A * d]);
+}
+
+/** One post-LN Transformer block (BERT's BertLayer). */
+export function encoderLayer(
+  model: BertModel,
+  x: tf.Tensor2D,
+  inputs: EncoderTensors,
+  layer: number,
+  dropout: Dropout,
+): tf.Tensor2D {
+  const p = `bert.encoder.layer.${layer}`;
+  const rate = model.config.hidden_dropout_prob;
+  const context = selfAttention(model, x, inputs, `${p}.attention.self`, dropout);
+  const attnOut = dropout.apply(dense(model, context, `${p}.attention.output.dense`), rate);
+  const h = layerNorm(model, tf.add(attnOut, x), `${p}.attention.output.LayerNorm`);
+  const inter = gelu(dense(model, h, `${p}.intermediate.dense`), model.config.hidden_act);
+  const out = dropout.apply(dense(model, inter, `${p}.output.dense`), rate);
+  return layerNorm(model, tf.add(out, h), `${p}.output.LayerNorm`);
+}
+
+export interface EncoderOutput {
+  /** [B·T, H] last hidden state, flattened. */
+  sequenceOutput: tf.Tensor2D;
+  /** [B, H] tanh(dense([CLS])). */
+  pooledOutput: tf.Tensor2D;
+}
+
+/** Embeddings, the encoder stack and the pooler. */
+export function bertEncoder(
+  model: BertModel,
+  inputs: EncoderTensors,
+  options: ForwardOptions,
+  dropout = new Dropout(options),
+): EncoderOutput {
+  let x = embeddings(model, inputs, dropout);
+  for (let l = 0; l < model.config.num_hidden_layers; l++)
+    x = encoderLayer(model, x, inputs, l, dropout);
+  const cls = model.ops.gatherRows(x, inputs.clsRows);
+  const pooledOutput = tf.tanh(dense(model, cls, 'bert.pooler.dense'));
+  return { sequenceOutput: x, pooledOutput };
+}
+
+/** The MLM head on the given rows of the sequence output → logits [rows, vocab]. */
+export function mlmHead(
+  model: BertModel,
+  sequenceOutput: tf.Tensor2D,
+  rows: tf.Tensor1D,
+): tf.Tensor2D {
+  const p = 'cls.predictions';
+  const h = model.ops.gatherRows(sequenceOutput, rows);
+  const t = layerNorm(
+    model,
+    gelu(dense(model, h, `${p}.transform.dense`), model.config.hidden_act),
+    `${p}.transform.LayerNorm`,
+  );
+  // The decoder is the word embedding table (tied), plus its own output bias.
+  const logits = model.ops.matMulTransposeB(t, w2(model, 'bert.embeddings.word_embeddings.weight'));
+  return tf.add(logits, w1(model, `${p}.bias`));
+}
+
+export interface PretrainingOutput extends EncoderOutput {
+  /** [B·P, vocab] logits at the masked positions only. */
+  mlmLogits: tf.Tensor2D;
+  /** [B, 2] IsNext / NotNext logits. */
+  nspLogits: tf.Tensor2D;
+}
+
+/** BertForPreTraining's forward pass. */
+export function bertForPreTraining(
+  model: BertModel,
+  inputs: PretrainingTensors,
+  options: ForwardOptions,
+): PretrainingOutput {
+  const enc = bertEncoder(model, inputs, options);
+  return {
+    ...enc,
+    mlmLogits: mlmHead(model, enc.sequenceOutput, inputs.maskedRows),
+    nspLogits: dense(model, enc.pooledOutput, 'cls.seq_relationship'),
+  };
+}
+
+/** BertForSequenceClassification's forward pass → logits [B, num_labels]. */
+export function bertForSequenceClassification(
+  model: BertModel,
+  inputs: EncoderTensors,
+  options: ForwardOptions,
+): EncoderOutput & { logits: tf.Tensor2D } {
+  const dropout = new Dropout(options);
+  const enc = bertEncoder(model, inputs, options, dropout);
+  const pooled = dropout.apply(enc.pooledOutput, model.config.hidden_dropout_prob);
+  return { ...enc, logits: dense(model, pooled, 'classifier') };
+}

@@ -1,0 +1,154 @@
+/**
+ * The model's shape, with HuggingFace `BertConfig` field names so that
+ * `config.json` in a checkpoint loads in transformers unchanged.
+ */
+import { UserError } from '../errors.js';
+
+export type HiddenAct = 'gelu' | 'gelu_new';
+
+export interface BertConfig {
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  /** 'gelu' = exact erf form (HF's default); 'gelu_new' = google-research/bert's tanh approximation. */
+  hidden_act: HiddenAct;
+  hidden_dropout_prob: number;
+  attention_probs_dropout_prob: number;
+  max_position_embeddings: number;
+  type_vocab_size: number;
+  initializer_range: number;
+  layer_norm_eps: number;
+}
+
+export interface NamedSize {
+  num_hidden_layers: number;
+  hidden_size: number;
+  num_attention_heads: number;
+}
+
+/** The BERT sizes of Turc et al. (2019) and the paper; intermediate_size is 4 × hidden_size. */
+export const NAMED_SIZES = {
+  tiny: { num_hidden_layers: 2, hidden_size: 128, num_attention_heads: 2 },
+  mini: { num_hidden_layers: 4, hidden_size: 256, num_attention_heads: 4 },
+  small: { num_hidden_layers: 4, hidden_size: 512, num_attention_heads: 8 },
+  medium: { num_hidden_layers: 8, hidden_size: 512, num_attention_heads: 8 },
+  base: { num_hidden_layers: 12, hidden_size: 768, num_attention_heads: 12 },
+  large: { num_hidden_layers: 24, hidden_size: 1024, num_attention_heads: 16 },
+} as const satisfies Record<string, NamedSize>;
+
+export type SizeName = keyof typeof NAMED_SIZES;
+
+/** bert-base-uncased's defaults for everything that is not a size. */
+export const DEFAULT_CONFIG: BertConfig = {
+  vocab_size: 30522,
+  ...NAMED_SIZES.base,
+  intermediate_size: 3072,
+  hidden_act: 'gelu',
+  hidden_dropout_prob: 0.1,
+  attention_probs_dropout_prob: 0.1,
+  max_position_embeddings: 512,
+  type_vocab_size: 2,
+  initializer_range: 0.02,
+  layer_norm_eps: 1e-12,
+};
+
+export function isSizeName(name: string): name is SizeName {
+  return Object.prototype.hasOwnProperty.call(NAMED_SIZES, name);
+}
+
+/**
+ * A full config for a named size, with `overrides` applied last
+ * (intermediate_size follows hidden_size unless overridden).
+ */
+export function bertConfig(size: SizeName, overrides: Partial<BertConfig> = {}): BertConfig {
+  const s = NAMED_SIZES[size];
+  const config: BertConfig = {
+    ...DEFAULT_CONFIG,
+    ...s,
+    intermediate_size: 4 * s.hidden_size,
+    ...overrides,
+  };
+  validateBertConfig(config);
+  return config;
+}
+
+/** Throws a UserError naming the first field that makes no sense; `where` prefixes the message (a file name). */
+export function validateBertConfig(config: BertConfig, where = 'model config'): void {
+  const ints: (keyof BertConfig)[] = [
+    'vocab_size',
+    'hidden_size',
+    'num_hidden_layers',
+    'num_attention_heads',
+    'intermediate_size',
+    'max_position_embeddings',
+    'type_vocab_size',
+  ];
+  for (const k of ints) {
+    const v = config[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+      throw new UserError(`${where}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
+    }
+  }
+  if (config.hidden_size % config.num_attention_heads !== 0) {
+    throw new UserError(
+      `${where}: hidden_size (${config.hidden_size}) must be a multiple of num_attention_heads (${config.num_attention_heads})`,
+    );
+  }
+  if (config.hidden_act !== 'gelu' && config.hidden_act !== 'gelu_new') {
+    throw new UserError(
+      `${where}: hidden_act must be "gelu" or "gelu_new", got ${JSON.stringify(config.hidden_act)}`,
+    );
+  }
+  for (const k of ['hidden_dropout_prob', 'attention_probs_dropout_prob'] as const) {
+    const v = config[k];
+    if (typeof v !== 'number' || !(v >= 0 && v < 1))
+      throw new UserError(`${where}: ${k} must be in [0, 1), got ${JSON.stringify(v)}`);
+  }
+  for (const k of ['initializer_range', 'layer_norm_eps'] as const) {
+    const v = config[k];
+    if (typeof v !== 'number' || !(v > 0))
+      throw new UserError(`${where}: ${k} must be a positive number, got ${JSON.stringify(v)}`);
+  }
+}
+
+/** The `config.json` object for a checkpoint (HF fields plus what transformers needs to pick the class). */
+export function toHfConfigJson(
+  config: BertConfig,
+  architecture: 'BertForPreTraining' | 'BertForSequenceClassification' = 'BertForPreTraining',
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    architectures: [architecture],
+    model_type: 'bert',
+    ...config,
+    pad_token_id: 0,
+    ...extra,
+  };
+}
+
+/** Read the BertConfig fields out of a parsed config.json; unknown fields are ignored, missing ones are an error. */
+export function fromHfConfigJson(json: Record<string, unknown>, where = 'config.json'): BertConfig {
+  const config = { ...DEFAULT_CONFIG };
+  for (const k of Object.keys(DEFAULT_CONFIG) as (keyof BertConfig)[]) {
+    if (json[k] === undefined) {
+      // HF omits some fields when they are at their defaults; only sizes are required.
+      if (
+        [
+          'vocab_size',
+          'hidden_size',
+          'num_hidden_layers',
+          'num_attention_heads',
+          'intermediate_size',
+        ].includes(k)
+      ) {
+        throw new UserError(`${where}: missing "${k}" (expected a HuggingFace BertConfig)`);
+      }
+      continue;
+    }
+    (config as Record<string, unknown>)[k] = json[k];
+  }
+  validateBertConfig(config, where);
+  return config;
+}

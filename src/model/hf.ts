@@ -1,0 +1,180 @@
+/**
+ * Conversion between our in-memory parameters and HuggingFace tensors
+ * (what model.safetensors holds): Linear weights are [in, out] here and
+ * [out, in] in files. Loading accepts the common HF spellings.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '../errors.js';
+import type { TensorData } from '../io/safetensors.js';
+import type { BertConfig } from './config.js';
+import {
+  initialValue,
+  parameterSpecs,
+  type BertParams,
+  type HeadOptions,
+  type ParamSpec,
+} from './params.js';
+
+/** Linear weights are the only parameters whose file layout differs (transposed). */
+function isLinearWeight(name: string): boolean {
+  return name.endsWith('.weight') && !name.includes('embeddings.') && !name.includes('LayerNorm');
+}
+
+function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = data[base + c];
+  }
+  return out;
+}
+
+/** Parameters as HF-named, HF-shaped float32 arrays (copies), ready for writeSafetensors. */
+export function toHfTensors(params: BertParams): Map<string, TensorData> {
+  const out = new Map<string, TensorData>();
+  for (const [name, v] of params) {
+    const data = v.dataSync() as Float32Array;
+    if (isLinearWeight(name)) {
+      const [inSize, outSize] = v.shape;
+      out.set(name, {
+        dtype: 'float32',
+        shape: [outSize, inSize],
+        data: transpose2d(data, inSize, outSize),
+      });
+    } else {
+      out.set(name, { dtype: 'float32', shape: [...v.shape], data: Float32Array.from(data) });
+    }
+  }
+  return out;
+}
+
+/** Map an HF name variant onto ours: add `bert.`, gamma/beta → weight/bias. */
+export function canonicalName(name: string): string {
+  let n = name.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias');
+  if (/^(embeddings|encoder|pooler)\./.test(n)) n = `bert.${n}`;
+  return n;
+}
+
+export interface LoadOptions extends HeadOptions {
+  /** Names the file in error messages. */
+  source?: string;
+  /**
+   * Starting a new task from a checkpoint (fine-tuning from a pretrained
+   * model): head parameters absent from the file get a fresh init with this
+   * seed, and the file's other heads are ignored. The encoder must be complete.
+   */
+  newHeads?: { seed: number };
+}
+
+export interface LoadResult {
+  params: BertParams;
+  /** File tensors that were not used (other heads, buffers such as position_ids). */
+  ignored: string[];
+  /** Parameters initialised fresh because the file lacked them (newHeads only). */
+  initialized: string[];
+}
+
+function sameValues(a: TensorData, b: TensorData): boolean {
+  if (a.data.length !== b.data.length) return false;
+  for (let i = 0; i < a.data.length; i++) if (Math.abs(a.data[i] - b.data[i]) > 1e-6) return false;
+  return true;
+}
+
+const list = (names: string[]): string =>
+  names.length > 6
+    ? `${names.slice(0, 6).join(', ')}, … (${names.length} in all)`
+    : names.join(', ');
+
+/**
+ * Build parameters for `config` from HF tensors. Throws one UserError listing
+ * every missing name, unexpected name and shape mismatch.
+ */
+export function fromHfTensors(
+  tensors: ReadonlyMap<string, TensorData>,
+  config: BertConfig,
+  options: LoadOptions,
+): LoadResult {
+  const source = options.source ?? 'model weights';
+  const byName = new Map<string, TensorData>();
+  const ignored: string[] = [];
+  for (const [raw, t] of tensors) {
+    const name = canonicalName(raw);
+    // A buffer, not a parameter (older transformers saved it).
+    if (/position_ids$/.test(name)) {
+      ignored.push(raw);
+      continue;
+    }
+    byName.set(name, t);
+  }
+  // The decoder is tied: an explicit copy must equal the word embeddings. Its bias is cls.predictions.bias.
+  const decoder = byName.get('cls.predictions.decoder.weight');
+  if (decoder) {
+    const words = byName.get('bert.embeddings.word_embeddings.weight');
+    if (words && !sameValues(decoder, words)) {
+      throw new UserError(
+        `${source}: cls.predictions.decoder.weight differs from bert.embeddings.word_embeddings.weight; this model ties them (untied decoders are not supported)`,
+      );
+    }
+    byName.delete('cls.predictions.decoder.weight');
+  }
+  const decoderBias = byName.get('cls.predictions.decoder.bias');
+  if (decoderBias) {
+    if (!byName.has('cls.predictions.bias')) byName.set('cls.predictions.bias', decoderBias);
+    byName.delete('cls.predictions.decoder.bias');
+  }
+
+  const specs = parameterSpecs(config, options);
+  const isHead = (n: string): boolean => n.startsWith('cls.') || n.startsWith('classifier.');
+  const missing: string[] = [];
+  const mismatched: string[] = [];
+  const toInit: ParamSpec[] = [];
+  for (const spec of specs) {
+    const t = byName.get(spec.name);
+    if (!t) {
+      if (options.newHeads && isHead(spec.name)) toInit.push(spec);
+      else missing.push(spec.name);
+      continue;
+    }
+    const want = isLinearWeight(spec.name) ? [spec.shape[1], spec.shape[0]] : spec.shape;
+    if (
+      t.dtype !== 'float32' ||
+      t.shape.length !== want.length ||
+      t.shape.some((d, i) => d !== want[i])
+    ) {
+      mismatched.push(`${spec.name} is ${t.dtype} [${t.shape}], expected float32 [${want}]`);
+    }
+  }
+  const known = new Set(specs.map((s) => s.name));
+  const unexpected: string[] = [];
+  for (const name of byName.keys()) {
+    if (known.has(name)) continue;
+    if (options.newHeads && isHead(name)) ignored.push(name);
+    else unexpected.push(name);
+  }
+  if (missing.length || unexpected.length || mismatched.length) {
+    const parts: string[] = [];
+    if (missing.length) parts.push(`missing ${list(missing)}`);
+    if (unexpected.length) parts.push(`unexpected ${list(unexpected)}`);
+    if (mismatched.length) parts.push(`shape mismatch: ${list(mismatched)}`);
+    throw new UserError(
+      `${source}: weights do not fit the model (${config.num_hidden_layers} layers, hidden ${config.hidden_size}, vocab ${config.vocab_size}, ${options.heads} heads): ${parts.join('; ')}`,
+    );
+  }
+
+  const params: BertParams = new Map();
+  specs.forEach((spec, i) => {
+    const t = byName.get(spec.name);
+    let init: tf.Tensor;
+    if (t) {
+      const data = isLinearWeight(spec.name)
+        ? transpose2d(t.data as Float32Array, t.shape[0], t.shape[1])
+        : t.data;
+      init = tf.tensor(data, spec.shape, 'float32');
+    } else {
+      init = initialValue(spec, config, (options.newHeads?.seed ?? 0) + i);
+    }
+    params.set(spec.name, tf.variable(init, true));
+    init.dispose();
+  });
+  return { params, ignored, initialized: toInit.map((s) => s.name) };
+}

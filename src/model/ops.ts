@@ -1,0 +1,197 @@
+/**
+ * The handful of tensor operations whose best formulation depends on the
+ * backend. The model is written once against `ModelOps`; `opsForBackend`
+ * picks an implementation. Every implementation computes the same maths (a
+ * gradient test compares them).
+ *
+ * - `autodiffOps`: plain tfjs-core ops, gradients from tfjs autodiff. Right
+ *   for tensorflow (fused kernels, UnsortedSegmentSum) and webgpu.
+ * - `wasmOps`: custom gradients that dodge the WASM backend's slow paths
+ *   (../shared/notes/tfjs-wasm.md): every matMul in forward and backward is
+ *   untransposed (explicit Transpose first), row gathers differentiate via
+ *   ScatterNd (WASM has no UnsortedSegmentSum), bias and LayerNorm-gain
+ *   gradients are ones·dy matMuls instead of axis-0 sums, and the softmax
+ *   cross-entropy is log-sum-exp minus the picked logit, with a hand-written
+ *   gradient (no float one-hot: it is broken on WASM).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import './gradients.js';
+
+export interface ModelOps {
+  readonly name: string;
+  /** x [N, in] · w [in, out] + b [out] → [N, out]. */
+  dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D;
+  /** a [M, K] · bᵀ where b is [N, K] → [M, N] (the tied MLM decoder). */
+  matMulTransposeB(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D;
+  /** Batched a [G, M, K] · b [G, K, N] (or bᵀ when b is [G, N, K] and transposeB). */
+  batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeB: boolean): tf.Tensor3D;
+  /** table [R, H] rows at int32 `ids` [N] → [N, H]; differentiable w.r.t. table. */
+  gatherRows(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D;
+  /** LayerNorm over the last axis of x [N, H]. */
+  layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D;
+  /** Per-row −log softmax(logits)[label]: logits [N, C], int32 labels [N] → [N]. */
+  softmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D;
+}
+
+function layerNormPlain(
+  x: tf.Tensor2D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+): tf.Tensor2D {
+  const mean = tf.mean(x, -1, true);
+  const xc = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(xc), -1, true);
+  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+}
+
+export const autodiffOps: ModelOps = {
+  name: 'autodiff',
+  dense: (x, w, b) => tf.add(tf.matMul(x, w), b),
+  matMulTransposeB: (a, b) => tf.matMul(a, b, false, true),
+  batchMatMul: (a, b, transposeB) => tf.matMul(a, b, false, transposeB),
+  gatherRows: (table, ids) => tf.gather(table, ids),
+  layerNorm: layerNormPlain,
+  softmaxCrossEntropy(logits, labels) {
+    const depth = logits.shape[1];
+    // One-hot built as int32 and cast: a float oneHot is wrong on WASM.
+    const oneHot = tf.cast(tf.oneHot(labels, depth), 'float32');
+    return tf.sub(tf.logSumExp(logits, -1), tf.sum(tf.mul(logits, oneHot), -1));
+  },
+};
+
+/** ones [1, N] · m [N, C] → [C]: a column sum as an (untransposed, XNNPACK) matMul. */
+function columnSum(m: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, m.shape[0]]), m), [m.shape[1]]));
+}
+
+const wasmDense = tf.customGrad((...args) => {
+  const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  save([x, w]);
+  return {
+    value: tf.add(tf.matMul(x, w), b),
+    gradFunc: (dy, saved) => {
+      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const d = dy as tf.Tensor2D;
+      return [tf.matMul(d, tf.transpose(ws)), tf.matMul(tf.transpose(xs), d), columnSum(d)];
+    },
+  };
+});
+
+const wasmMatMulTransposeB = tf.customGrad((...args) => {
+  const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+  save([a, b]);
+  return {
+    value: tf.matMul(a, tf.transpose(b)),
+    gradFunc: (dy, saved) => {
+      const [as, bs] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const d = dy as tf.Tensor2D;
+      // d(a·bᵀ)/da = dy·b (untransposed); /db = dyᵀ·a.
+      return [tf.matMul(d, bs), tf.matMul(tf.transpose(d), as)];
+    },
+  };
+});
+
+const wasmBatchMatMul = tf.customGrad((...args) => {
+  const [a, b, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy, saved) => {
+      const [as, bs] = saved as [tf.Tensor3D, tf.Tensor3D];
+      const d = dy as tf.Tensor3D;
+      return [tf.matMul(d, tf.transpose(bs, [0, 2, 1])), tf.matMul(tf.transpose(as, [0, 2, 1]), d)];
+    },
+  };
+});
+
+const wasmGatherRows = tf.customGrad((...args) => {
+  const [table, ids, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  save([ids]);
+  const shape = table.shape;
+  return {
+    value: tf.gather(table, ids),
+    gradFunc: (dy, saved) => {
+      const [idsSaved] = saved as [tf.Tensor1D];
+      // ScatterNd sums rows that share an index, which is what the gradient needs.
+      const dTable = tf.scatterND(tf.reshape(idsSaved, [-1, 1]), dy, shape);
+      return [dTable, tf.zerosLike(idsSaved)];
+    },
+  };
+});
+
+const wasmLayerNorm = tf.customGrad((...args) => {
+  const [x, gamma, beta, epsT, save] = args as [
+    tf.Tensor2D,
+    tf.Tensor1D,
+    tf.Tensor1D,
+    tf.Scalar,
+    tf.GradSaveFunc,
+  ];
+  const mean = tf.mean(x, -1, true);
+  const xc = tf.sub(x, mean);
+  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), epsT));
+  const xhat = tf.mul(xc, rstd);
+  save([xhat, rstd, gamma, epsT]);
+  return {
+    value: tf.add(tf.mul(xhat, gamma), beta),
+    gradFunc: (dy, saved) => {
+      const [xh, rs, g, e] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Scalar];
+      const d = dy as tf.Tensor2D;
+      const dxhat = tf.mul(d, g);
+      // dx = rstd · (dxhat − mean(dxhat) − xhat · mean(dxhat · xhat))
+      const dx = tf.mul(
+        rs,
+        tf.sub(
+          tf.sub(dxhat, tf.mean(dxhat, -1, true)),
+          tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true)),
+        ),
+      );
+      return [dx, columnSum(tf.mul(d, xh) as tf.Tensor2D), columnSum(d), tf.zerosLike(e)];
+    },
+  };
+});
+
+const wasmSoftmaxCrossEntropy = tf.customGrad((...args) => {
+  const [logits, labels, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  const n = logits.shape[0];
+  const lse = tf.logSumExp(logits, -1, true);
+  const picked = tf.gatherND(logits, tf.stack([tf.range(0, n, 1, 'int32'), labels], 1));
+  save([logits, lse, labels]);
+  return {
+    value: tf.sub(tf.reshape(lse, [n]), picked) as tf.Tensor1D,
+    gradFunc: (dy, saved) => {
+      const [lg, l, lab] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+      // d/dlogits = (softmax − onehot) · dy; softmax = exp(logits − lse). One-hot as int32, then cast.
+      const onehot = tf.cast(tf.oneHot(lab, lg.shape[1]), 'float32');
+      const dLogits = tf.mul(tf.sub(tf.exp(tf.sub(lg, l)), onehot), tf.reshape(dy, [-1, 1]));
+      return [dLogits, tf.zerosLike(lab)];
+    },
+  };
+});
+
+export const wasmOps: ModelOps = {
+  name: 'wasm',
+  dense: (x, w, b) => wasmDense(x, w, b) as tf.Tensor2D,
+  matMulTransposeB: (a, b) => wasmMatMulTransposeB(a, b) as tf.Tensor2D,
+  batchMatMul: (a, b, transposeB) =>
+    wasmBatchMatMul(a, transposeB ? tf.transpose(b, [0, 2, 1]) : b) as tf.Tensor3D,
+  gatherRows: (table, ids) => wasmGatherRows(table, ids) as tf.Tensor2D,
+  layerNorm: (x, gamma, beta, eps) => wasmLayerNorm(x, gamma, beta, tf.scalar(eps)) as tf.Tensor2D,
+  softmaxCrossEntropy: (logits, labels) => wasmSoftmaxCrossEntropy(logits, labels) as tf.Tensor1D,
+};
+
+/**
+ * The plain formulation plus the one thing WASM cannot do at all (the
+ * gather gradient): the "naive" baseline the benchmark compares against.
+ */
+export const naiveWasmOps: ModelOps = {
+  ...autodiffOps,
+  name: 'naive',
+  gatherRows: wasmOps.gatherRows,
+};
+
+/** The ops for a tfjs backend name (tf.getBackend()). */
+export function opsForBackend(backend: string): ModelOps {
+  return backend === 'wasm' ? wasmOps : autodiffOps;
+}

@@ -1,0 +1,227 @@
+/**
+ * One optimisation step: forward + backward on one or more micro-batches
+ * (gradient accumulation), global-norm clipping, the optimizer update.
+ * Every tensor made here is released before returning; the metrics come
+ * back as plain numbers.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { clipByGlobalNorm, type Optimizer } from '../train/optimizer.js';
+import {
+  classificationTensors,
+  disposeTensors,
+  pretrainingTensors,
+  type ClassificationBatch,
+  type PretrainingBatch,
+} from './batch.js';
+import type { BertModel, ForwardOptions } from './bert.js';
+import { classificationLosses, pretrainingLosses } from './losses.js';
+
+export interface PretrainingMetrics {
+  loss: number;
+  mlm_loss: number;
+  nsp_loss: number;
+  mlm_accuracy: number;
+  nsp_accuracy: number;
+  /** Global gradient norm before clipping. */
+  grad_norm: number;
+}
+
+export interface ClassificationMetrics {
+  loss: number;
+  /** Fraction correct (classification); NaN for regression. */
+  accuracy: number;
+  grad_norm: number;
+}
+
+export interface StepOptions {
+  /** Global-norm clip (BERT: 1.0); Infinity or 0 turns clipping off. */
+  maxGradNorm?: number;
+  /** Base seed of dropout; each micro-batch's masks derive from it, the step and the micro-batch index. */
+  seed?: number;
+}
+
+/** Forward + backward of one scalar loss; `aux` tensors survive (kept) and the caller disposes them. */
+function lossAndGrads(
+  model: BertModel,
+  f: () => { loss: tf.Scalar; aux: tf.Tensor[] },
+): {
+  grads: Map<string, tf.Tensor>;
+  loss: tf.Scalar;
+  aux: tf.Tensor[];
+} {
+  const names = [...model.params.keys()];
+  const vars = names.map((n) => model.params.get(n) as tf.Variable);
+  let aux: tf.Tensor[] = [];
+  const { value, grads } = tf.variableGrads(() => {
+    const r = f();
+    aux = r.aux.map((t) => tf.keep(t));
+    return r.loss;
+  }, vars);
+  const out = new Map<string, tf.Tensor>();
+  names.forEach((n, i) => {
+    const g = grads[vars[i].name];
+    if (g) out.set(n, g);
+  });
+  return { grads: out, loss: value, aux };
+}
+
+/**
+ * Accumulates gradients of micro-batches and applies them as one step.
+ * `train.batch_size` = micro-batch × number of `accumulate` calls per `apply`.
+ */
+abstract class Accumulator<TBatch, TMetrics> {
+  protected grads: Map<string, tf.Tensor> | null = null;
+  /** Per-metric running sums (kept tensors). */
+  protected sums: tf.Tensor[] = [];
+  protected micro = 0;
+
+  constructor(
+    readonly model: BertModel,
+    readonly optimizer: Optimizer,
+    readonly options: StepOptions = {},
+  ) {}
+
+  /** Micro-batches accumulated since the last apply. */
+  get pending(): number {
+    return this.micro;
+  }
+
+  protected forwardOptions(): ForwardOptions {
+    return {
+      training: true,
+      seed: `${this.options.seed ?? 0}:${this.optimizer.step}:${this.micro}`,
+    };
+  }
+
+  protected abstract run(batch: TBatch): { loss: tf.Scalar; aux: tf.Tensor[] };
+  protected abstract metrics(values: Float32Array, micro: number, gradNorm: number): TMetrics;
+
+  /** Forward + backward on one micro-batch; gradients add up until apply(). */
+  accumulate(batch: TBatch): void {
+    const { grads, loss, aux } = lossAndGrads(this.model, () => this.run(batch));
+    const stats = [loss, ...aux];
+    if (this.grads === null) {
+      this.grads = grads;
+      this.sums = stats;
+    } else {
+      for (const [name, g] of grads) {
+        const old = this.grads.get(name);
+        this.grads.set(name, old ? tf.tidy(() => tf.add(old, g)) : g);
+        if (old) {
+          old.dispose();
+          g.dispose();
+        }
+      }
+      this.sums = this.sums.map((s, i) => {
+        const next = tf.add(s, stats[i]);
+        s.dispose();
+        stats[i].dispose();
+        return next;
+      });
+    }
+    this.micro += 1;
+  }
+
+  /** Average the accumulated gradients, clip, update the parameters at rate `lr`; returns the step's metrics. */
+  apply(lr: number): TMetrics {
+    if (this.grads === null || this.micro === 0)
+      throw new Error('apply() called before accumulate()');
+    const n = this.micro;
+    const maxNorm = this.options.maxGradNorm ?? 1.0;
+    const averaged = new Map<string, tf.Tensor>();
+    for (const [name, g] of this.grads)
+      averaged.set(name, n === 1 ? g : tf.tidy(() => tf.div(g, n)));
+    if (n > 1) for (const g of this.grads.values()) g.dispose();
+    const clipped = clipByGlobalNorm(
+      averaged,
+      maxNorm > 0 && Number.isFinite(maxNorm) ? maxNorm : Number.MAX_VALUE,
+    );
+    for (const g of averaged.values()) g.dispose();
+    this.optimizer.applyGradients(this.model.params, clipped.grads, lr);
+    for (const g of clipped.grads.values()) g.dispose();
+    // One read for every number of the step.
+    const packed = tf.tidy(() =>
+      tf.stack([clipped.norm, ...this.sums.map((s) => tf.reshape(s, []))]),
+    );
+    const values = packed.dataSync() as Float32Array;
+    packed.dispose();
+    clipped.norm.dispose();
+    for (const s of this.sums) s.dispose();
+    this.grads = null;
+    this.sums = [];
+    this.micro = 0;
+    return this.metrics(values.subarray(1), n, values[0]);
+  }
+
+  /** Drop accumulated gradients without applying them. */
+  dispose(): void {
+    if (this.grads) for (const g of this.grads.values()) g.dispose();
+    for (const s of this.sums) s.dispose();
+    this.grads = null;
+    this.sums = [];
+    this.micro = 0;
+  }
+}
+
+/** MLM + NSP pretraining steps. */
+export class PretrainingStep extends Accumulator<PretrainingBatch, PretrainingMetrics> {
+  protected run(batch: PretrainingBatch): { loss: tf.Scalar; aux: tf.Tensor[] } {
+    const inputs = pretrainingTensors(batch);
+    try {
+      const l = pretrainingLosses(this.model, inputs, this.forwardOptions());
+      return {
+        loss: l.loss,
+        aux: [l.mlmLoss, l.nspLoss, l.mlmCorrect, l.mlmCount, l.nspCorrect, tf.scalar(l.nspCount)],
+      };
+    } finally {
+      disposeTensors(inputs);
+    }
+  }
+
+  protected metrics(v: Float32Array, n: number, gradNorm: number): PretrainingMetrics {
+    const [loss, mlm, nsp, mlmCorrect, mlmCount, nspCorrect, nspCount] = v;
+    return {
+      loss: loss / n,
+      mlm_loss: mlm / n,
+      nsp_loss: nsp / n,
+      mlm_accuracy: mlmCount > 0 ? mlmCorrect / mlmCount : 0,
+      nsp_accuracy: nspCount > 0 ? nspCorrect / nspCount : 0,
+      grad_norm: gradNorm,
+    };
+  }
+}
+
+/** Sequence-classification (fine-tuning) steps. */
+export class ClassificationStep extends Accumulator<ClassificationBatch, ClassificationMetrics> {
+  protected run(batch: ClassificationBatch): { loss: tf.Scalar; aux: tf.Tensor[] } {
+    const inputs = classificationTensors(batch);
+    try {
+      const l = classificationLosses(this.model, inputs, this.forwardOptions());
+      return { loss: l.loss, aux: [l.correct, tf.scalar(batch.batch_size)] };
+    } finally {
+      disposeTensors(inputs);
+    }
+  }
+
+  protected metrics(v: Float32Array, n: number, gradNorm: number): ClassificationMetrics {
+    const [loss, correct, count] = v;
+    return {
+      loss: loss / n,
+      accuracy: this.model.numLabels === 1 ? NaN : correct / count,
+      grad_norm: gradNorm,
+    };
+  }
+}
+
+/** One pretraining step on one batch (no accumulation). */
+export function trainStep(
+  model: BertModel,
+  optimizer: Optimizer,
+  batch: PretrainingBatch,
+  lr: number,
+  options: StepOptions = {},
+): PretrainingMetrics {
+  const step = new PretrainingStep(model, optimizer, options);
+  step.accumulate(batch);
+  return step.apply(lr);
+}

@@ -1,0 +1,225 @@
+/**
+ * Optimizers as in BERT: AdamW (google-research/bert's
+ * AdamWeightDecayOptimizer) and LAMB (You et al. 2019, as in NVIDIA's BERT),
+ * with weight decay 0.01 on everything except LayerNorm parameters and biases.
+ *
+ * AdamW's default is BERT's choice: NO bias correction (`biasCorrection:
+ * false`); set it to true for torch.optim.AdamW's maths. LAMB defaults to
+ * bias correction on, as in the paper. Decoupled decay: the decay term is
+ * added to the Adam update, not to the gradient.
+ *
+ * State (first/second moments and the step count) is exported as named
+ * tensors `<param>.exp_avg` / `<param>.exp_avg_sq` for optimizer.safetensors.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '../errors.js';
+import type { TensorData } from '../io/safetensors.js';
+
+export type OptimizerType = 'adamw' | 'lamb';
+
+export interface OptimizerConfig {
+  type: OptimizerType;
+  beta1?: number;
+  beta2?: number;
+  /** BERT uses 1e-6. */
+  epsilon?: number;
+  /** Decoupled weight decay rate; BERT uses 0.01. */
+  weightDecay?: number;
+  /** Divide the moments by (1 − βᵗ). Default: false for adamw (BERT), true for lamb. */
+  biasCorrection?: boolean;
+}
+
+/** BERT's exclusions: LayerNorm gains/biases and every bias get no weight decay (nor LAMB's trust ratio). */
+export function excludedFromWeightDecay(name: string): boolean {
+  return name.includes('LayerNorm') || name.endsWith('bias');
+}
+
+export interface Optimizer {
+  readonly config: Required<OptimizerConfig>;
+  /** Number of updates applied so far. */
+  readonly step: number;
+  /** One update of every variable in `params` that has a gradient, at learning rate `lr`. */
+  applyGradients(
+    params: ReadonlyMap<string, tf.Variable>,
+    grads: ReadonlyMap<string, tf.Tensor>,
+    lr: number,
+  ): void;
+  /** Moments as HF-style named tensors, plus the step count. */
+  exportState(): { tensors: Map<string, TensorData>; step: number };
+  /** Restore what exportState gave; a moment missing or of the wrong shape is a UserError. */
+  importState(
+    tensors: ReadonlyMap<string, TensorData>,
+    step: number,
+    params: ReadonlyMap<string, tf.Variable>,
+    source?: string,
+  ): void;
+  dispose(): void;
+}
+
+export function resolveOptimizerConfig(config: OptimizerConfig): Required<OptimizerConfig> {
+  if (config.type !== 'adamw' && config.type !== 'lamb') {
+    throw new UserError(
+      `optimizer.type must be "adamw" or "lamb", got ${JSON.stringify(config.type)}`,
+    );
+  }
+  return {
+    type: config.type,
+    beta1: config.beta1 ?? 0.9,
+    beta2: config.beta2 ?? 0.999,
+    epsilon: config.epsilon ?? 1e-6,
+    weightDecay: config.weightDecay ?? 0.01,
+    biasCorrection: config.biasCorrection ?? config.type === 'lamb',
+  };
+}
+
+interface Moments {
+  m: tf.Variable;
+  v: tf.Variable;
+}
+
+class AdamFamily implements Optimizer {
+  readonly config: Required<OptimizerConfig>;
+  private moments = new Map<string, Moments>();
+  private t = 0;
+
+  constructor(config: OptimizerConfig) {
+    this.config = resolveOptimizerConfig(config);
+  }
+
+  get step(): number {
+    return this.t;
+  }
+
+  private momentsFor(name: string, p: tf.Variable): Moments {
+    let mo = this.moments.get(name);
+    if (!mo) {
+      mo = { m: tf.variable(tf.zerosLike(p), false), v: tf.variable(tf.zerosLike(p), false) };
+      this.moments.set(name, mo);
+    }
+    return mo;
+  }
+
+  applyGradients(
+    params: ReadonlyMap<string, tf.Variable>,
+    grads: ReadonlyMap<string, tf.Tensor>,
+    lr: number,
+  ): void {
+    this.t += 1;
+    const { beta1, beta2, epsilon, weightDecay, biasCorrection, type } = this.config;
+    const c1 = biasCorrection ? 1 - beta1 ** this.t : 1;
+    const c2 = biasCorrection ? 1 - beta2 ** this.t : 1;
+    for (const [name, p] of params) {
+      const g = grads.get(name);
+      if (!g) continue;
+      const mo = this.momentsFor(name, p);
+      tf.tidy(() => {
+        const m = tf.add(tf.mul(mo.m, beta1), tf.mul(g, 1 - beta1));
+        const v = tf.add(tf.mul(mo.v, beta2), tf.mul(tf.square(g), 1 - beta2));
+        mo.m.assign(m);
+        mo.v.assign(v);
+        const mHat = c1 === 1 ? m : tf.div(m, c1);
+        const vHat = c2 === 1 ? v : tf.div(v, c2);
+        let update = tf.div(mHat, tf.add(tf.sqrt(vHat), epsilon));
+        const excluded = excludedFromWeightDecay(name);
+        if (!excluded && weightDecay > 0) update = tf.add(update, tf.mul(p, weightDecay));
+        if (type === 'lamb' && !excluded) {
+          // Trust ratio ‖p‖ / ‖update‖, 1 where either norm is zero (as NVIDIA's and google's LAMB).
+          const pn = tf.norm(p);
+          const un = tf.norm(update);
+          const ratio = tf.where(
+            tf.logicalAnd(tf.greater(pn, 0), tf.greater(un, 0)),
+            tf.div(pn, un),
+            tf.onesLike(pn),
+          );
+          update = tf.mul(update, ratio);
+        }
+        p.assign(tf.sub(p, tf.mul(update, lr)));
+      });
+    }
+  }
+
+  exportState(): { tensors: Map<string, TensorData>; step: number } {
+    const tensors = new Map<string, TensorData>();
+    for (const [name, mo] of this.moments) {
+      tensors.set(`${name}.exp_avg`, {
+        dtype: 'float32',
+        shape: [...mo.m.shape],
+        data: Float32Array.from(mo.m.dataSync() as Float32Array),
+      });
+      tensors.set(`${name}.exp_avg_sq`, {
+        dtype: 'float32',
+        shape: [...mo.v.shape],
+        data: Float32Array.from(mo.v.dataSync() as Float32Array),
+      });
+    }
+    return { tensors, step: this.t };
+  }
+
+  importState(
+    tensors: ReadonlyMap<string, TensorData>,
+    step: number,
+    params: ReadonlyMap<string, tf.Variable>,
+    source = 'optimizer state',
+  ): void {
+    const problems: string[] = [];
+    const loaded = new Map<string, Moments>();
+    if (step > 0) {
+      for (const [name, p] of params) {
+        const pair: tf.Tensor[] = [];
+        for (const suffix of ['exp_avg', 'exp_avg_sq']) {
+          const t = tensors.get(`${name}.${suffix}`);
+          if (!t) problems.push(`missing ${name}.${suffix}`);
+          else if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
+            problems.push(`${name}.${suffix} is [${t.shape}], expected [${p.shape}]`);
+          } else pair.push(tf.tensor(t.data, t.shape, 'float32'));
+        }
+        if (pair.length === 2) {
+          loaded.set(name, { m: tf.variable(pair[0], false), v: tf.variable(pair[1], false) });
+        }
+        pair.forEach((t) => t.dispose());
+      }
+    }
+    if (problems.length) {
+      for (const mo of loaded.values()) {
+        mo.m.dispose();
+        mo.v.dispose();
+      }
+      const shown =
+        problems.length > 6 ? [...problems.slice(0, 6), `… (${problems.length} in all)`] : problems;
+      throw new UserError(`${source}: optimizer state does not fit the model: ${shown.join('; ')}`);
+    }
+    this.dispose();
+    this.moments = loaded;
+    this.t = step;
+  }
+
+  dispose(): void {
+    for (const mo of this.moments.values()) {
+      mo.m.dispose();
+      mo.v.dispose();
+    }
+    this.moments.clear();
+  }
+}
+
+export function createOptimizer(config: OptimizerConfig): Optimizer {
+  return new AdamFamily(config);
+}
+
+/**
+ * tf.clip_by_global_norm: scale every gradient by maxNorm / max(‖g‖, maxNorm).
+ * Returns new tensors (the caller disposes the inputs) and the pre-clip norm.
+ */
+export function clipByGlobalNorm(
+  grads: ReadonlyMap<string, tf.Tensor>,
+  maxNorm: number,
+): { grads: Map<string, tf.Tensor>; norm: tf.Scalar } {
+  const norm = tf.tidy(
+    () => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))) as tf.Scalar,
+  );
+  const scale = tf.tidy(() => tf.div(maxNorm, tf.maximum(norm, maxNorm)));
+  const out = new Map<string, tf.Tensor>();
+  for (const [name, g] of grads) out.set(name, tf.mul(g, scale));
+  scale.dispose();
+  return { grads: out, norm };
+}
