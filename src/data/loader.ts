@@ -129,6 +129,7 @@ export class PretrainingLoader implements AsyncIterable<LoaderItem> {
   }
 
   private deliver(item: LoaderItem | null): void {
+    if (this.stopping) return; // batches still in flight when stop() was called
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = undefined;
@@ -166,13 +167,14 @@ export class PretrainingLoader implements AsyncIterable<LoaderItem> {
 
   /** The next batch and the cursor after it; null when a held-out pass is over or the loader stopped. */
   async next(): Promise<LoaderItem | null> {
+    if (this.stopping) return null;
     const ready = this.queue.shift();
     if (ready) {
       this.taken(ready);
       return ready;
     }
     if (this.failure) throw this.failure;
-    if (this.ended || this.stopping) return null;
+    if (this.ended) return null;
     if (this.waiter) throw new Error('PretrainingLoader.next() called again before the last call resolved');
     const first = this.counters.batches === 0;
     const t0 = performance.now();
