@@ -6,6 +6,7 @@
  * Column positions follow google-research/bert `run_classifier.py` and the
  * HuggingFace `glue` processors, checked against ../shared/data/glue.
  */
+import { UserError } from '../../errors.js';
 
 export type GlueTaskName =
   | 'cola'
@@ -397,4 +398,31 @@ export function resolveSplits(task: GlueTask, split: string): GlueSplitSpec[] {
   const exact = getSplit(task, split);
   if (exact) return [exact];
   return task.splits.filter((s) => s.role === split);
+}
+
+/**
+ * Parse a `--tasks` value: `all` (the nine GLUE tasks), or a comma-separated
+ * list of CLI / display names (`sst2,mrpc`, `glue/rte`, `STS-B`, `ax`).
+ * Unknown names are a UserError listing the valid ones. Order and duplicates
+ * follow the GLUE leaderboard order, AX last.
+ */
+export function parseGlueTaskList(value: string): GlueTaskName[] {
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (items.length === 0) throw new UserError(`--tasks: empty task list (expected all or e.g. sst2,mrpc)`);
+  const chosen = new Set<GlueTaskName>();
+  for (const item of items) {
+    if (item.toLowerCase() === 'all') {
+      for (const t of GLUE_TASK_ORDER) chosen.add(t);
+      continue;
+    }
+    const task = findGlueTask(item);
+    if (!task) {
+      throw new UserError(`--tasks: unknown GLUE task "${item}" (expected all or some of ${ALL_GLUE_NAMES.join(', ')})`);
+    }
+    chosen.add(task.name);
+  }
+  return ALL_GLUE_NAMES.filter((t) => chosen.has(t));
 }
