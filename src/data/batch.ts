@@ -5,15 +5,17 @@
 import type { LoaderCursor, MaskedInstance, PretrainingStream } from './stream.js';
 
 /**
- * One pretraining batch (B = batchSize, T = seqLength, P = maxPredictions).
- * Field names are the HuggingFace / google-research/bert feature names.
+ * One pretraining batch (B = batch_size, T = seq_length, P = num_predictions).
+ * Field names are google-research/bert's feature names; the shape matches the
+ * model's `PretrainingBatch` (src/model/batch.ts), so it goes straight in.
  */
 export interface PretrainingBatch {
-  batchSize: number;
-  seqLength: number;
-  maxPredictions: number;
+  batch_size: number;
+  seq_length: number;
+  /** P = max_predictions_per_seq. */
+  num_predictions: number;
   /** Real (non-padding) tokens in the batch. */
-  numTokens: number;
+  num_tokens: number;
   /** [B, T] token ids after masking, [PAD]-padded. */
   input_ids: Int32Array;
   /** [B, T] 0 for `[CLS] A [SEP]`, 1 for `B [SEP]`, 0 on padding. */
@@ -47,10 +49,10 @@ export function collateBatch(instances: readonly MaskedInstance[], shape: BatchS
   const T = shape.pad_to === 'max' ? shape.max_seq_length : longest;
   const P = shape.max_predictions_per_seq;
   const batch: PretrainingBatch = {
-    batchSize: B,
-    seqLength: T,
-    maxPredictions: P,
-    numTokens: 0,
+    batch_size: B,
+    seq_length: T,
+    num_predictions: P,
+    num_tokens: 0,
     input_ids: new Int32Array(B * T),
     token_type_ids: new Int32Array(B * T),
     attention_mask: new Int32Array(B * T),
@@ -65,7 +67,7 @@ export function collateBatch(instances: readonly MaskedInstance[], shape: BatchS
     batch.input_ids.set(inst.inputIds, b * T);
     batch.token_type_ids.set(inst.tokenTypeIds, b * T);
     batch.attention_mask.fill(1, b * T, b * T + n);
-    batch.numTokens += n;
+    batch.num_tokens += n;
     const p = inst.maskedLmPositions.length;
     if (p > P) throw new RangeError(`${p} predictions exceed max_predictions_per_seq ${P}`);
     batch.masked_lm_positions.set(inst.maskedLmPositions, b * P);

@@ -17,15 +17,25 @@ interface ShardsModule {
   openShards(dir: string): DocumentSource | Promise<DocumentSource>;
 }
 
-/** Open the documents; shards.ts belongs to the tokenizer, so it is imported lazily. */
-export async function openSource(source: LoaderSource): Promise<DocumentSource> {
+/**
+ * Open the documents; shards.ts belongs to the tokenizer, so it is imported
+ * lazily. With `vocabSize`, shards built with another vocabulary are refused.
+ */
+export async function openSource(source: LoaderSource, vocabSize?: number): Promise<DocumentSource> {
   if (source.kind === 'memory') {
     const docs: Sentence[][] = source.documents.map((d) => d.map((s) => Int32Array.from(s)));
     return { numDocuments: docs.length, document: (i) => docs[i] };
   }
   const spec = './shards.js';
   const mod = (await import(spec)) as ShardsModule;
-  return mod.openShards(source.dir);
+  const shards = await mod.openShards(source.dir);
+  const built = (shards as { manifest?: { vocab_size?: number } }).manifest?.vocab_size;
+  if (vocabSize !== undefined && built !== undefined && built !== vocabSize) {
+    throw new UserError(
+      `${source.dir}: shards were built with a vocabulary of ${built} tokens, but the vocab has ${vocabSize}`,
+    );
+  }
+  return shards;
 }
 
 async function main(): Promise<void> {
@@ -42,7 +52,7 @@ async function main(): Promise<void> {
   });
   const post = (msg: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
   try {
-    const source = await openSource(init.source);
+    const source = await openSource(init.source, init.vocabTokens.length);
     const vocab = buildMaskingVocab(init.vocabTokens);
     const { stream, shape } = createPipeline(source, vocab, init.config, init.seed, init.split);
     const batches = buildBatches(stream, init.cursor, init.batchSize, shape);

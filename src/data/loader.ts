@@ -117,8 +117,8 @@ export class PretrainingLoader implements AsyncIterable<LoaderItem> {
   private onMessage(msg: FromWorker): void {
     if (msg.type === 'batch') {
       this.counters.buildMs += msg.buildMs;
-      this.counters.builtInstances += msg.batch.batchSize;
-      this.counters.builtTokens += msg.batch.numTokens;
+      this.counters.builtInstances += msg.batch.batch_size;
+      this.counters.builtTokens += msg.batch.num_tokens;
       this.deliver({ batch: msg.batch, cursor: msg.cursor });
     } else if (msg.type === 'end') {
       this.ended = true;
@@ -156,8 +156,8 @@ export class PretrainingLoader implements AsyncIterable<LoaderItem> {
     const c = this.counters;
     if (c.batches === 0) c.firstBatchMs = performance.now() - this.startedAt;
     c.batches++;
-    c.instances += item.batch.batchSize;
-    c.tokens += item.batch.numTokens;
+    c.instances += item.batch.batch_size;
+    c.tokens += item.batch.num_tokens;
     if (!this.stopping && !this.ended) this.send({ type: 'credit' });
   }
 

@@ -89,7 +89,7 @@ test('the held-out split is one finite pass, then next() returns null', async ()
   let instances = 0;
   let last: LoaderCursor | null | undefined;
   for await (const item of loader) {
-    instances += item.batch.batchSize;
+    instances += item.batch.batch_size;
     for (const d of [...item.batch.next_sentence_labels]) assert.ok(d === 0 || d === 1);
     last = item.cursor;
   }

@@ -143,8 +143,8 @@ test('batches: padding is never masked and masks, segment ids and weights agree'
     for (let start = 0; start < 4096; start += 32) {
       const group = instances.slice(start, start + 32);
       const b = collateBatch(group, { ...shape, pad_to: padTo });
-      const T = b.seqLength;
-      const P = b.maxPredictions;
+      const T = b.seq_length;
+      const P = b.num_predictions;
       assert.equal(T, padTo === 'max' ? 128 : Math.max(...group.map((g) => g.inputIds.length)));
       assert.equal(b.input_ids.length, 32 * T);
       for (let r = 0; r < 32; r++) {
