@@ -1,0 +1,98 @@
+/**
+ * HuggingFace `tokenizer.json` for a BERT WordPiece vocabulary: the pipeline
+ * BertNormalizer → BertPreTokenizer → WordPiece → TemplateProcessing, with the
+ * five special tokens as added tokens matched on raw text. HF `tokenizers`
+ * (Rust, Python, JS) and transformers' `PreTrainedTokenizerFast` load it.
+ */
+import { writeFileAtomic } from '../io/atomic.js';
+import { SPECIAL_TOKENS, type Vocab } from './vocab.js';
+
+export interface TokenizerJsonOptions {
+  lowercase: boolean;
+  stripAccents?: boolean;
+  handleChineseChars?: boolean;
+  maxInputCharsPerWord?: number;
+}
+
+type Piece =
+  | { SpecialToken: { id: string; type_id: number } }
+  | { Sequence: { id: 'A' | 'B'; type_id: number } };
+
+/** The tokenizer.json object for `vocab`. */
+export function buildTokenizerJson(
+  vocab: Vocab,
+  options: TokenizerJsonOptions,
+): Record<string, unknown> {
+  const id = (t: string): number => {
+    const i = vocab.id(t);
+    if (i === undefined) throw new Error(`tokenizer.json: vocabulary has no ${t}`);
+    return i;
+  };
+  const special = (t: string, typeId: number): Piece => ({
+    SpecialToken: { id: t, type_id: typeId },
+  });
+  const seq = (s: 'A' | 'B', typeId: number): Piece => ({ Sequence: { id: s, type_id: typeId } });
+  const vocabObject: Record<string, number> = {};
+  vocab.tokens.forEach((t, i) => {
+    vocabObject[t] = i;
+  });
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: SPECIAL_TOKENS.map((t) => ({
+      id: id(t),
+      content: t,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
+    normalizer: {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: options.handleChineseChars ?? true,
+      strip_accents: options.stripAccents ?? options.lowercase,
+      lowercase: options.lowercase,
+    },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [special('[CLS]', 0), seq('A', 0), special('[SEP]', 0)],
+      pair: [
+        special('[CLS]', 0),
+        seq('A', 0),
+        special('[SEP]', 0),
+        seq('B', 1),
+        special('[SEP]', 1),
+      ],
+      special_tokens: {
+        '[CLS]': { id: '[CLS]', ids: [id('[CLS]')], tokens: ['[CLS]'] },
+        '[SEP]': { id: '[SEP]', ids: [id('[SEP]')], tokens: ['[SEP]'] },
+      },
+    },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: options.maxInputCharsPerWord ?? 100,
+      vocab: vocabObject,
+    },
+  };
+}
+
+/** tokenizer.json as text. */
+export function tokenizerJsonText(vocab: Vocab, options: TokenizerJsonOptions): string {
+  return JSON.stringify(buildTokenizerJson(vocab, options), null, 2) + '\n';
+}
+
+/** Write tokenizer.json atomically. */
+export async function writeTokenizerJson(
+  path: string,
+  vocab: Vocab,
+  options: TokenizerJsonOptions,
+): Promise<void> {
+  await writeFileAtomic(path, tokenizerJsonText(vocab, options));
+}
