@@ -3,6 +3,7 @@
  * for each task, computed from one evaluation split's predictions.
  */
 import type { GlueMetricName, GlueTask } from '../data/glue/tasks.js';
+import { UserError } from '../errors.js';
 import { accuracy, f1Score, matthewsCorrcoef } from './classification.js';
 import { pearson, spearman } from './correlation.js';
 
@@ -35,6 +36,29 @@ export function computeGlueMetrics(
   const out: GlueMetrics = {};
   for (const m of task.metrics) out[m] = METRIC_FNS[m](predictions, labels);
   return out;
+}
+
+/**
+ * Score predictions on a labelled split read by `readGlueSplit`. An
+ * unlabelled (test) split cannot be scored: UserError.
+ */
+export function scoreGlueSplit(
+  task: GlueTask,
+  split: string,
+  examples: readonly { readonly label?: number }[],
+  predictions: ArrayLike<number>,
+): GlueMetrics {
+  const labels = new Float64Array(examples.length);
+  for (let i = 0; i < examples.length; i++) {
+    const label = examples[i]!.label;
+    if (label === undefined) {
+      throw new UserError(
+        `glue/${task.name} ${split} has no labels (GLUE test sets are scored by the GLUE server); use --split dev`,
+      );
+    }
+    labels[i] = label;
+  }
+  return computeGlueMetrics(task, predictions, labels);
 }
 
 /** Index of the largest logit per row (ties → the first), for turning logits into class ids. */

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../src/errors.js';
 import { GLUE_TASKS, getSplit, resolveSplits, findGlueTask } from '../../src/data/glue/tasks.js';
-import { parseGlueTsv, readGlueSplit, labelName } from '../../src/data/glue/reader.js';
+import {
+  glueTaskMissing,
+  parseGlueTsv,
+  readGlueSplit,
+  labelName,
+} from '../../src/data/glue/reader.js';
 import { GLUE_DIR, NO_GLUE_DATA } from './data.js';
 
 /**
@@ -274,4 +279,20 @@ test('every eval split names its GLUE-server submission file', () => {
       'WNLI.tsv',
     ].sort(),
   );
+});
+
+test('glueTaskMissing: present tasks pass, absent tasks and splits get the reader’s message', async (t) => {
+  if (NO_GLUE_DATA) return t.skip(NO_GLUE_DATA);
+  for (const name of ['cola', 'sst2', 'mrpc', 'stsb', 'rte', 'wnli', 'ax'] as const) {
+    assert.equal(await glueTaskMissing(GLUE_DIR, GLUE_TASKS[name]), undefined, name);
+  }
+  assert.match(
+    (await glueTaskMissing(GLUE_DIR, GLUE_TASKS.qqp))!,
+    /^glue\/qqp: train\.tsv not found .*QQP is not in this GLUE copy/,
+  );
+  assert.match(
+    (await glueTaskMissing(GLUE_DIR, GLUE_TASKS.mnli))!,
+    /^glue\/mnli: train\.tsv not found/,
+  );
+  assert.match((await glueTaskMissing(GLUE_DIR, GLUE_TASKS.qnli))!, /has no QNLI train split/);
 });

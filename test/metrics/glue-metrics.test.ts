@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GLUE_TASKS } from '../../src/data/glue/tasks.js';
-import { argmaxRows, computeGlueMetrics } from '../../src/metrics/glue.js';
+import { argmaxRows, computeGlueMetrics, scoreGlueSplit } from '../../src/metrics/glue.js';
+import { UserError } from '../../src/errors.js';
 import { aggregateSeeds, meanStd } from '../../src/metrics/aggregate.js';
 
 test('computeGlueMetrics reports each task’s own metrics', () => {
@@ -49,4 +50,13 @@ test('aggregateSeeds combines per-seed metric objects metric by metric', () => {
   assert.ok(Math.abs(agg.f1!.mean - 0.85) < 1e-12);
   assert.ok(Math.abs(agg.accuracy!.std - Math.sqrt(0.00125)) < 1e-12);
   assert.deepEqual(agg.f1!.values, [0.8, 0.9]);
+});
+
+test('scoreGlueSplit scores labelled examples and refuses an unlabelled test split', () => {
+  const m = scoreGlueSplit(GLUE_TASKS.sst2, 'dev', [{ label: 1 }, { label: 0 }], [1, 1]);
+  assert.equal(m.accuracy, 0.5);
+  assert.throws(
+    () => scoreGlueSplit(GLUE_TASKS.sst2, 'test', [{ label: undefined }], [1]),
+    (err: Error) => err instanceof UserError && /glue\/sst2 test has no labels/.test(err.message),
+  );
 });

@@ -147,6 +147,35 @@ export function glueSplitPath(dataDir: string, task: GlueTask, split: GlueSplitS
   return join(dataDir, task.dir, split.file);
 }
 
+/** The one-line explanation of a missing split file: whole task absent, or just this split. */
+async function missingSplitMessage(dataDir: string, task: GlueTask, split: GlueSplitSpec): Promise<string> {
+  const taskDir = join(dataDir, task.dir);
+  const present = await Promise.all(task.splits.map((s) => exists(glueSplitPath(dataDir, task, s))));
+  const missingNote = join(taskDir, 'MISSING.txt');
+  const seeNote = (await exists(missingNote)) ? `; see ${missingNote}` : '';
+  const why = present.some(Boolean)
+    ? `this GLUE copy has no ${task.displayName} ${split.name} split${seeNote}`
+    : `${task.displayName} is not in this GLUE copy${seeNote}; \`bert data fetch glue --tasks ${task.name}\` downloads it`;
+  return `glue/${task.name}: ${split.file} not found in ${taskDir} (${why})`;
+}
+
+/**
+ * Whether a task can be fine-tuned and evaluated from this GLUE copy: its
+ * train split and every dev split must exist. Returns undefined when they
+ * do, else the message `readGlueSplit` would throw for the first missing
+ * file — what `eval-glue` prints for a task it lists as missing. AX (no
+ * train split) needs only its test file.
+ */
+export async function glueTaskMissing(dataDir: string, task: GlueTask): Promise<string | undefined> {
+  const needed = task.splits.filter((s) => s.role !== 'test');
+  for (const split of needed.length > 0 ? needed : task.splits) {
+    if (!(await exists(glueSplitPath(dataDir, task, split)))) {
+      return missingSplitMessage(dataDir, task, split);
+    }
+  }
+  return undefined;
+}
+
 /**
  * Read one split of a task from a GLUE root directory (the layout of
  * `download_glue_data.py`). A missing file is a UserError that says whether
@@ -163,20 +192,13 @@ export async function readGlueSplit(
     const names = task.splits.map((s) => s.name).join(', ');
     throw new UserError(`glue/${task.name}: unknown split "${splitName}" (expected one of ${names})`);
   }
-  const taskDir = join(dataDir, task.dir);
   const file = glueSplitPath(dataDir, task, split);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    const present = await Promise.all(task.splits.map((s) => exists(glueSplitPath(dataDir, task, s))));
-    const missingNote = join(taskDir, 'MISSING.txt');
-    const seeNote = (await exists(missingNote)) ? `; see ${missingNote}` : '';
-    const why = present.some(Boolean)
-      ? `this GLUE copy has no ${task.displayName} ${split.name} split${seeNote}`
-      : `${task.displayName} is not in this GLUE copy${seeNote}; \`bert data fetch glue --tasks ${task.name}\` downloads it`;
-    throw new UserError(`glue/${task.name}: ${split.file} not found in ${taskDir} (${why})`);
+    throw new UserError(await missingSplitMessage(dataDir, task, split));
   }
   const { examples, skipped } = parseGlueTsv(text, task, split, file, options);
   return { task, split, file, examples, skipped };
