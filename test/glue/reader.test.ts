@@ -4,7 +4,13 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../src/errors.js';
-import { GLUE_TASKS, getSplit, resolveSplits, findGlueTask } from '../../src/data/glue/tasks.js';
+import {
+  GLUE_TASKS,
+  getSplit,
+  resolveSplits,
+  findGlueTask,
+  parseGlueTaskList,
+} from '../../src/data/glue/tasks.js';
 import {
   glueTaskMissing,
   parseGlueTsv,
@@ -295,4 +301,31 @@ test('glueTaskMissing: present tasks pass, absent tasks and splits get the reade
     /^glue\/mnli: train\.tsv not found/,
   );
   assert.match((await glueTaskMissing(GLUE_DIR, GLUE_TASKS.qnli))!, /has no QNLI train split/);
+});
+
+test('parseGlueTaskList: all = the nine tasks in leaderboard order; lists accept CLI and display names', () => {
+  assert.deepEqual(parseGlueTaskList('all'), [
+    'cola',
+    'sst2',
+    'mrpc',
+    'stsb',
+    'qqp',
+    'mnli',
+    'qnli',
+    'rte',
+    'wnli',
+  ]);
+  assert.deepEqual(parseGlueTaskList('wnli, SST-2,glue/mrpc,sst2,ax'), [
+    'sst2',
+    'mrpc',
+    'wnli',
+    'ax',
+  ]);
+  assert.throws(
+    () => parseGlueTaskList('sst2,squad'),
+    (err: Error) =>
+      err instanceof UserError &&
+      /--tasks: unknown GLUE task "squad" \(expected all or some of cola, sst2/.test(err.message),
+  );
+  assert.throws(() => parseGlueTaskList(' , '), UserError);
 });
