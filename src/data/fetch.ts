@@ -15,11 +15,11 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { tempSibling } from '../io/atomic.js';
 import { UserError } from '../errors.js';
 import { GLUE_TASKS, type GlueTaskName } from './glue/tasks.js';
-import { readZip } from './glue/zip.js';
+import { extractZip } from './glue/zip.js';
 
 export const DEFAULT_GLUE_BASE_URL = 'https://dl.fbaipublicfiles.com';
 
@@ -263,20 +263,6 @@ export function formatMrpc(
   return { train: train.join(''), dev: dev.join(''), test: test.join('') };
 }
 
-/** Unpack a zip into `dir`, creating folders as needed. */
-async function unzipInto(zipPath: string, dir: string): Promise<void> {
-  const entries = readZip(await readFile(zipPath));
-  for (const e of entries) {
-    const target = join(dir, e.name);
-    if (e.isDirectory) {
-      await mkdir(target, { recursive: true });
-      continue;
-    }
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, e.data());
-  }
-}
-
 /** Fetch one task into a staging directory and move its folder into `out`. */
 async function fetchTask(
   task: GlueTaskName,
@@ -300,7 +286,7 @@ async function fetchTask(
       );
       if (d.kind === 'zip') {
         try {
-          await unzipInto(file, join(staging, 'root'));
+          await extractZip(file, join(staging, 'root'));
         } catch (err) {
           if (err instanceof UserError) throw err;
           throw new UserError(`${url}: cannot unpack (${(err as Error).message})`);

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readZip, ZipFormatError } from '../../src/data/glue/zip.js';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { extractZip, readZip, ZipFormatError } from '../../src/data/glue/zip.js';
 import { buildZip } from './zip-writer.js';
 
 test('readZip lists members and inflates stored and deflated data', () => {
@@ -41,4 +44,32 @@ test('member paths that escape the target directory are refused', () => {
 
 test('something that is not a zip is a clear error', () => {
   assert.throws(() => readZip(Buffer.from('<html>404 not found</html>')), /not a zip archive/);
+});
+
+test('extractZip streams members to disk with CRC checks, creating folders', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'zip-x-'));
+  try {
+    const big = Buffer.from('0\tsome sentence with "quotes"\tentailment\n'.repeat(20000));
+    const zipPath = join(dir, 'a.zip');
+    await writeFile(
+      zipPath,
+      buildZip([
+        { name: 'RTE/' },
+        { name: 'RTE/train.tsv', data: big },
+        { name: 'RTE/empty.tsv', data: Buffer.alloc(0), method: 0 },
+        { name: 'RTE/sub/raw.bin', data: Buffer.from([9, 8, 7]), method: 0 },
+      ]),
+    );
+    const written = await extractZip(zipPath, join(dir, 'out'));
+    assert.deepEqual(written, ['RTE/train.tsv', 'RTE/empty.tsv', 'RTE/sub/raw.bin']);
+    assert.deepEqual(await readFile(join(dir, 'out/RTE/train.tsv')), big);
+    assert.equal((await readFile(join(dir, 'out/RTE/empty.tsv'))).length, 0);
+    assert.deepEqual(await readFile(join(dir, 'out/RTE/sub/raw.bin')), Buffer.from([9, 8, 7]));
+    const corrupt = buildZip([{ name: 'x.txt', data: Buffer.from('hello world'), method: 0 }]);
+    corrupt[30 + 5 + 3] ^= 0xff;
+    await writeFile(zipPath, corrupt);
+    await assert.rejects(extractZip(zipPath, join(dir, 'out2')), /x\.txt: CRC-32 mismatch/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
