@@ -103,8 +103,8 @@ function decodeTensor(
   const view = new DataView(body.buffer, body.byteOffset + begin, end - begin);
   switch (dtype) {
     case 'F32': {
-      // slice() copies into a fresh, aligned buffer (the file's offsets need not be 4-byte aligned).
-      const data = new Float32Array(body.slice(begin, end).buffer);
+      // Copy into a fresh, aligned buffer (the file's offsets need not be 4-byte aligned).
+      const data = new Float32Array(new Uint8Array(body.subarray(begin, end)).buffer);
       return { dtype: 'float32', shape: entry.shape, data };
     }
     case 'F16': {
@@ -119,7 +119,7 @@ function decodeTensor(
       return { dtype: 'float32', shape: entry.shape, data };
     }
     case 'I32': {
-      const data = new Int32Array(body.slice(begin, end).buffer);
+      const data = new Int32Array(new Uint8Array(body.subarray(begin, end)).buffer);
       return { dtype: 'int32', shape: entry.shape, data };
     }
     case 'I64': {
