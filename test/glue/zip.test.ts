@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extractZip, readZip, ZipFormatError } from '../../src/data/glue/zip.js';
@@ -69,6 +70,40 @@ test('extractZip streams members to disk with CRC checks, creating folders', asy
     corrupt[30 + 5 + 3] ^= 0xff;
     await writeFile(zipPath, corrupt);
     await assert.rejects(extractZip(zipPath, join(dir, 'out2')), /x\.txt: CRC-32 mismatch/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('archives written by another implementation (Python zipfile, deflate) extract byte-identical', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'zip-py-'));
+  try {
+    const files: Record<string, Buffer> = {
+      'WNLI/train.tsv': Buffer.from(
+        'index\tsentence1\tsentence2\tlabel\n0\t"a"\tb\t1\n'.repeat(300),
+      ),
+      'WNLI/dev.tsv': Buffer.from('\ufeffhead\n'),
+    };
+    for (const [name, data] of Object.entries(files)) {
+      await mkdir(join(dir, 'src', name, '..'), { recursive: true });
+      await writeFile(join(dir, 'src', name), data);
+    }
+    const script =
+      'import zipfile,sys,os\n' +
+      'os.chdir(sys.argv[1])\n' +
+      'with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as z:\n' +
+      '  z.write("WNLI")\n  z.write("WNLI/train.tsv")\n  z.write("WNLI/dev.tsv")\n';
+    const res = spawnSync('/usr/bin/python3', ['-c', script, join(dir, 'src'), join(dir, 'w.zip')]);
+    if (res.error || res.status !== 0)
+      return t.skip(`/usr/bin/python3 unavailable: ${res.error?.message ?? res.stderr}`);
+    await extractZip(join(dir, 'w.zip'), join(dir, 'out'));
+    for (const [name, data] of Object.entries(files)) {
+      assert.deepEqual(await readFile(join(dir, 'out', name)), data, name);
+    }
+    assert.deepEqual(
+      readZip(await readFile(join(dir, 'w.zip'))).map((e) => e.name),
+      ['WNLI/', 'WNLI/train.tsv', 'WNLI/dev.tsv'],
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
