@@ -6,7 +6,11 @@ import {
   type TrainingFlags,
 } from '../common.js';
 import type { PretrainConfig } from '../../config/types.js';
-import { notBuilt } from './not-built.js';
+import { openSession, runDirFor, resolvedConfigPath } from '../run-session.js';
+import { pretrain } from '../../train/pretrain.js';
+import { latestCheckpoint } from '../../train/checkpoint.js';
+import { now } from '../../ui/events.js';
+import { UserError } from '../../errors.js';
 
 export const pretrainCommand: CommandModule<object, TrainingFlags> = {
   command: 'pretrain',
@@ -16,7 +20,7 @@ export const pretrainCommand: CommandModule<object, TrainingFlags> = {
       .example('$0 pretrain --config configs/pretrain/tiny.yaml', 'BERT-Tiny on the sample corpus')
       .example(
         '$0 pretrain -c configs/pretrain/mini.yaml --set train.lr=5e-4 --max-steps 2000',
-        'override',
+        'override, stop early',
       )
       .example(
         '$0 pretrain --resume runs/tiny --max-steps 4000',
@@ -28,9 +32,53 @@ export const pretrainCommand: CommandModule<object, TrainingFlags> = {
       'max-minutes',
       'threads',
     ]);
-    loadCommandConfig<PretrainConfig>('pretrain', flags, [
-      { path: ['train', 'seed'], value: flags.seed },
+    const resuming = typeof flags.resume === 'string';
+    // A resumed run continues with the config it was started with (plus any --set).
+    const file = resuming ? resolvedConfigPath(flags.resume as string) : flags.config;
+    const config = loadCommandConfig<PretrainConfig>('pretrain', { config: file, set: flags.set }, [
+      { path: ['train', 'seed'], value: resuming ? undefined : flags.seed },
+      { path: ['train', 'threads'], value: flags.threads },
     ]);
-    notBuilt('bert pretrain', 5);
+    const { dir, mode } = runDirFor(flags, config.name);
+    const resumeFrom = mode === 'resume' ? latestCheckpoint(dir) : null;
+    if (mode === 'resume' && !resumeFrom)
+      throw new UserError(`--resume ${dir}: the run has no complete checkpoint`);
+    const session = await openSession({
+      command: 'pretrain',
+      argv: process.argv.slice(2),
+      runDir: dir,
+      mode: flags.force && mode === 'new' ? 'force' : mode,
+      backend: flags.backend,
+      threads: config.train.threads,
+      ui: flags.ui,
+      config,
+    });
+    let status = 'failed';
+    try {
+      const result = await pretrain({
+        config,
+        runDir: session.runDir,
+        resumeFrom,
+        stopAtStep: flags['max-steps'] ?? null,
+        maxMinutes: flags['max-minutes'] ?? null,
+        reporter: session.reporter,
+        stopRequested: session.stopRequested,
+        backend: session.backend,
+      });
+      status = result.status;
+      session.reporter.emit({
+        type: 'run_end',
+        time: now(),
+        status: result.status,
+        step: result.step,
+        elapsed_s: (Date.now() - session.started) / 1000,
+        summary: result.finalMetrics,
+        outputs: { run: session.runDir, checkpoint: result.lastCheckpoint ?? '(none)' },
+      });
+      if (result.status === 'failed') process.exitCode = 1;
+      else if (result.status === 'stopped' && session.stopReason()) process.exitCode = 130;
+    } finally {
+      await session.close(status);
+    }
   },
 };
