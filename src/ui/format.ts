@@ -268,8 +268,8 @@ export function fit(text: string, width: number): string {
 
 /** Remove ANSI escape sequences (CSI and OSC), so plain output never carries any. */
 export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(
+    // eslint-disable-next-line no-control-regex
     /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)|\u001b[@-Z\\-_]/g,
     '',
   );

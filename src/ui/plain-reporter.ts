@@ -216,11 +216,12 @@ export class PlainReporter implements UiReporter {
   private barPayload(e: StepEvent, t: number): Record<string, string> {
     const total = e.totalSteps ?? this.state.totalSteps;
     return {
+      // Most wanted first: a narrow terminal cuts the end of the line.
       detail: [
+        `ETA ${formatDuration(etaSeconds(this.state.samples, total, t))}`,
         `loss ${formatLoss(e.loss)} (ema ${formatLoss(emaValue(this.state.lossEma))})`,
         `lr ${formatLr(e.lr)}`,
         `${formatCount(e.tokens_per_s)} tok/s`,
-        `ETA ${formatDuration(etaSeconds(this.state.samples, total, t))}`,
       ].join(SEP),
     };
   }

@@ -23,6 +23,8 @@ export interface StageState {
   unit: string;
   rate?: number;
   startMs: number;
+  /** `done` at the first report: a rate counts only what was done while we watched. */
+  startDone: number;
   lastMs: number;
 }
 
@@ -116,6 +118,7 @@ export function reduce(state: DashboardState, event: BertEvent): DashboardState 
         unit: event.unit,
         rate: event.rate,
         startMs: prev?.startMs ?? t,
+        startDone: prev?.startDone ?? event.done,
         lastMs: t,
       };
       const stages =

@@ -254,7 +254,7 @@ function checkpointLine(state: DashboardState, o: ViewOptions): Line[] {
 export function stageLine(s: StageState, width: number): Line {
   const counter = `${formatInt(s.done)}${s.total === null ? '' : `/${formatInt(s.total)}`} ${s.unit}`;
   const elapsed = (s.lastMs - s.startMs) / 1000;
-  const rate = s.rate ?? (elapsed > 0 ? s.done / elapsed : undefined);
+  const rate = s.rate ?? (elapsed > 0 ? (s.done - s.startDone) / elapsed : undefined);
   const rateText = rate === undefined ? '' : ` ${formatCount(rate)}/s`;
   const line: Line = [label(s.stage)];
   if (s.total !== null && s.total > 0) {

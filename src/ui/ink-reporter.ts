@@ -6,6 +6,10 @@
  * timer catches the latest state. A 1 s tick keeps elapsed/ETA moving
  * through slow steps; terminal resizes re-render at the new size.
  */
+// First: React reads NODE_ENV when it loads. (A .ts file, not .tsx: the compiler would hoist
+// the JSX runtime import, and with it React, above this line.)
+import './react-env.js';
+import { createElement } from 'react';
 import { render, type Instance } from 'ink';
 import { Dashboard } from './dashboard.js';
 import type { BertEvent } from './events.js';
@@ -121,15 +125,13 @@ export class InkReporter implements UiReporter {
   }
 
   private element() {
-    return (
-      <Dashboard
-        state={this.state}
-        nowMs={this.now()}
-        columns={this.opts.stdout.columns || 80}
-        rows={this.opts.stdout.rows || 24}
-        rssBytes={this.rss()}
-        onStop={this.requestStop}
-      />
-    );
+    return createElement(Dashboard, {
+      state: this.state,
+      nowMs: this.now(),
+      columns: this.opts.stdout.columns || 80,
+      rows: this.opts.stdout.rows || 24,
+      rssBytes: this.rss(),
+      onStop: this.requestStop,
+    });
   }
 }

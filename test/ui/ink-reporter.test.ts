@@ -1,0 +1,106 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InkReporter } from '../../src/ui/ink-reporter.js';
+import { stripAnsi } from '../../src/ui/format.js';
+import { FakeStdin, FakeStream, T0, runEnd, runStart, step } from './helpers.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function reporter(out: FakeStream, clock: { t: number }): InkReporter {
+  return new InkReporter({
+    stdout: out,
+    stderr: new FakeStream(),
+    debug: true,
+    now: () => clock.t,
+    rss: () => 1024,
+  });
+}
+
+const lastFrame = (out: FakeStream): string => stripAnsi(out.frames().at(-1) ?? '');
+
+test('a burst of steps renders a handful of frames, the last one current', async () => {
+  const out = new FakeStream({ columns: 80, rows: 24 });
+  const clock = { t: T0 };
+  const r = reporter(out, clock);
+  r.emit(runStart());
+  for (let s = 1; s <= 1000; s += 1) r.emit(step(s));
+  // All 1000 steps arrived within one render interval: only run_start rendered so far.
+  assert.ok(r.renders <= 2, `${r.renders} renders`);
+  assert.equal(r.snapshot.lastStep?.step, 1000);
+  await sleep(150);
+  assert.ok(r.renders <= 3, `${r.renders} renders`);
+  assert.match(lastFrame(out), /1,000\/1,000/);
+  await r.close();
+});
+
+test('renders at most fps times per second of clock time', async () => {
+  const out = new FakeStream();
+  const clock = { t: T0 };
+  const r = reporter(out, clock);
+  r.emit(runStart());
+  // 50 steps/s for 3 simulated seconds: 10 renders a second.
+  for (let s = 1; s <= 150; s += 1) {
+    clock.t += 20;
+    r.emit(step(s, {}, 20));
+  }
+  assert.ok(r.renders >= 28 && r.renders <= 32, `${r.renders} renders`);
+  await r.close();
+});
+
+test('frames fit the terminal and follow a resize', async () => {
+  const out = new FakeStream({ columns: 80, rows: 24 });
+  const clock = { t: T0 };
+  const r = reporter(out, clock);
+  r.emit(runStart());
+  r.emit(step(1));
+  let lines = lastFrame(out).split('\n');
+  assert.ok(lines.length <= 24);
+  assert.equal([...lines[0]].length, 80);
+  out.resize(64, 20);
+  lines = lastFrame(out).split('\n');
+  assert.equal([...lines[0]].length, 64);
+  assert.ok(lines.length <= 20);
+  await r.close();
+});
+
+test('close renders the final state with the run status', async () => {
+  const out = new FakeStream();
+  const clock = { t: T0 };
+  const r = reporter(out, clock);
+  r.emit(runStart());
+  r.emit(step(1));
+  r.emit(step(2));
+  r.emit(runEnd(2, 'stopped'));
+  await r.close();
+  assert.match(lastFrame(out), /stopped after 0s/);
+  // Nothing is rendered after close.
+  const n = out.chunks.length;
+  r.emit(step(3));
+  assert.equal(out.chunks.length, n);
+});
+
+test('a stop request from the dashboard reaches onStop listeners and shows "stopping"', async () => {
+  const out = new FakeStream();
+  const clock = { t: T0 };
+  const stdin = new FakeStdin();
+  const r = new InkReporter({
+    stdout: out,
+    stderr: new FakeStream(),
+    stdin: stdin as unknown as NodeJS.ReadStream,
+    debug: true,
+    now: () => clock.t,
+  });
+  const reasons: string[] = [];
+  r.onStop((reason) => reasons.push(reason));
+  r.emit(runStart());
+  r.emit(step(1));
+  await sleep(20);
+  stdin.press('q');
+  await sleep(20);
+  assert.deepEqual(reasons, ['q pressed']);
+  assert.match(lastFrame(out), /stopping/);
+  stdin.press('\u0003');
+  await sleep(20);
+  assert.deepEqual(reasons, ['q pressed', 'Ctrl-C']);
+  await r.close();
+});
