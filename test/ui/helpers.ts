@@ -123,6 +123,7 @@ export function runEnd(n: number, status: RunEndEvent['status'] = 'completed'): 
 }
 
 /** Any ANSI escape (CSI, OSC, or a bare ESC). */
+// eslint-disable-next-line no-control-regex
 export const ANSI = /\u001b/;
 
 /** Enough of a TTY stdin for Ink's useInput: `press` delivers keys. */
