@@ -140,7 +140,8 @@ function sumRange(lengths: Int32Array, start: number, end: number): number {
  * `create_instances_from_document`: cut document `docIndex` into chunks of
  * consecutive sentences up to a target length, split each chunk into A and B
  * at a random sentence boundary, and with probability 0.5 replace B by a random stretch of another document
- * from `randomDocs`, putting the unused sentences of the chunk back.
+ * from `randomDocs` (ascending ids), putting the unused sentences of the
+ * chunk back.
  */
 export function createInstancesFromDocument(
   lengths: LengthTable,
@@ -214,13 +215,25 @@ export function createInstancesFromDocument(
   }
 }
 
-/** A uniform draw from `docs` without `exclude` (which may or may not be in `docs`). */
+/** A uniform draw from `docs` (ascending ids) without `exclude`, which may or may not be in `docs`. */
 function pickOtherDocument(docs: Int32Array, exclude: number, rng: Rng): number {
-  const at = docs.indexOf(exclude);
+  const at = binarySearch(docs, exclude);
   if (at < 0) return docs[rng.below(docs.length)];
   if (docs.length < 2) throw new Error('NotNext needs at least two documents');
   const k = rng.below(docs.length - 1);
   return docs[k >= at ? k + 1 : k];
+}
+
+function binarySearch(sorted: Int32Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] === x) return mid;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
 
 /** One epoch's instances as shuffled recipes. */

@@ -56,8 +56,12 @@ async function main(): Promise<void> {
     const vocab = buildMaskingVocab(init.vocabTokens);
     const { stream, shape } = createPipeline(source, vocab, init.config, init.seed, init.split);
     const batches = buildBatches(stream, init.cursor, init.batchSize, shape);
+    let epoch = init.cursor.epoch;
     while (!stopped) {
       if (credits <= 0) {
+        // Idle with a full queue: a good time to plan the next epoch.
+        stream.preparePlanAfter(epoch);
+        if (credits > 0 || stopped) continue;
         await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
         continue;
@@ -71,6 +75,7 @@ async function main(): Promise<void> {
       const buildMs = performance.now() - t0;
       credits--;
       const { batch, cursor } = next.value;
+      if (cursor) epoch = cursor.epoch;
       post({ type: 'batch', batch, cursor, buildMs }, batchBuffers(batch));
       // Let credit/stop messages in between batches.
       await new Promise<void>((resolve) => setImmediate(resolve));

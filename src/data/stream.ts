@@ -55,7 +55,8 @@ export interface StreamOptions {
 
 export class PretrainingStream {
   private readonly lengths: LengthTable;
-  private plan: EpochPlan | undefined;
+  /** The plans of the current and (once prepared) the next epoch. */
+  private readonly plans = new Map<number, EpochPlan>();
 
   constructor(
     private readonly source: DocumentSource,
@@ -67,12 +68,26 @@ export class PretrainingStream {
 
   /** The plan of `epoch` (the latest one is cached). */
   epochPlan(epoch: number): EpochPlan {
-    if (!this.plan || this.plan.epoch !== epoch) {
+    let plan = this.plans.get(epoch);
+    if (!plan) {
       const { params, seed, docs, randomDocs } = this.options;
-      this.plan = planEpoch(this.lengths, docs, randomDocs, params, seed, epoch);
-      if (this.plan.count === 0) throw new Error('the documents produced no instances');
+      plan = planEpoch(this.lengths, docs, randomDocs, params, seed, epoch);
+      if (plan.count === 0) throw new Error('the documents produced no instances');
+      this.plans.set(epoch, plan);
     }
-    return this.plan;
+    // Keep this epoch's and the next one's plan only.
+    for (const e of this.plans.keys()) if (e < epoch || e > epoch + 1) this.plans.delete(e);
+    return plan;
+  }
+
+  /**
+   * Plan the epoch after `epoch` ahead of time (the worker does this while
+   * its queue is full), so crossing the boundary does not stall the trainer.
+   */
+  preparePlanAfter(epoch: number): void {
+    if (this.options.singleEpoch || this.plans.has(epoch + 1)) return;
+    const { params, seed, docs, randomDocs } = this.options;
+    this.plans.set(epoch + 1, planEpoch(this.lengths, docs, randomDocs, params, seed, epoch + 1));
   }
 
   /** Instance `index` of `epoch`, masked. */
