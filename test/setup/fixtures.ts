@@ -1,5 +1,6 @@
 /** Test fixtures for setup: a minimal ZIP writer and a fake TensorFlow wheel built with it. */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { after } from 'node:test';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
@@ -55,8 +56,17 @@ export function zipBytes(entries: readonly FixtureEntry[]): Buffer {
   return Buffer.concat([...locals, cd, eocd]);
 }
 
+const made: string[] = [];
+// Each test file runs in its own process, so this removes that file's folders when it ends.
+after(async () => {
+  await Promise.all(made.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/** A fresh temporary folder, removed when the test file finishes. */
 export async function tempDir(prefix = 'bert-setup-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /** The platform tag of a wheel for this machine's CPU. */
