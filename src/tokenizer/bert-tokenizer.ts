@@ -197,8 +197,11 @@ export class BertTokenizer {
 }
 
 /**
- * Longest-first truncation (google-research/bert `_truncate_seq_pair`): drop
- * the last token of the longer sequence (of B when equal) until they fit.
+ * Longest-first truncation as HF's Rust tokenizers do it: the shorter
+ * sequence keeps all its tokens if the longer can take the rest of the
+ * budget; otherwise both get half (the longer one the odd token). (BERT's
+ * Python `_truncate_seq_pair` pops one token at a time and, on odd budgets,
+ * favours A instead; HF parity is what this module promises.)
  */
 export function truncateSeqPair(
   a: TokenId[],
@@ -206,13 +209,18 @@ export function truncateSeqPair(
   maxTokens: number,
 ): [TokenId[], TokenId[] | null] {
   if (b === null) return [a.length > maxTokens ? a.slice(0, maxTokens) : a, null];
-  let na = a.length;
-  let nb = b.length;
-  while (na + nb > maxTokens) {
-    if (na > nb) na--;
-    else nb--;
+  if (a.length + b.length <= maxTokens) return [a, b];
+  const swap = a.length > b.length;
+  let short = swap ? b.length : a.length;
+  let long = swap ? a.length : b.length;
+  long = short > maxTokens ? short : Math.max(short, maxTokens - short);
+  if (short + long > maxTokens) {
+    short = Math.floor(maxTokens / 2);
+    long = short + (maxTokens % 2);
   }
-  return [na < a.length ? a.slice(0, na) : a, nb < b.length ? b.slice(0, nb) : b];
+  const na = swap ? long : short;
+  const nb = swap ? short : long;
+  return [a.slice(0, na), b.slice(0, nb)];
 }
 
 function isSpace(c: number): boolean {

@@ -1,0 +1,38 @@
+/**
+ * Every code point of planes 0–2, inside a word and alone, is classified
+ * (removed, whitespace, punctuation, CJK, accent mark, lower-cased) exactly as
+ * HF's Rust BertNormalizer + BertPreTokenizer do, cased and uncased. Pins the
+ * HF_CLASS_OVERRIDES table (HF's older Unicode tables).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BertTokenizer } from '../../src/tokenizer/bert-tokenizer.js';
+import { CASED_VOCAB, UNCASED_VOCAB, compareLines, haveSharedData, hfTwin } from './helpers.js';
+
+function probes(first: number, last: number): string[] {
+  const out: string[] = [];
+  for (let cp = first; cp <= last; cp++) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    const ch = String.fromCodePoint(cp);
+    out.push(`a${ch}b ${ch}`);
+  }
+  return out;
+}
+
+const LAST = 0x2ffff;
+
+test('uncased: every code point up to U+2FFFF tokenizes as in HF', async () => {
+  const ours = BertTokenizer.fromVocabFile(UNCASED_VOCAB, { lowercase: true });
+  const r = await compareLines(ours, hfTwin(ours), probes(0, LAST));
+  assert.ok(r.lines > 190000);
+  const bad = r.mismatches.slice(0, 10).map((m) => m.text.codePointAt(1)!.toString(16));
+  assert.equal(r.mismatches.length, 0, `code points: ${bad.join(' ')}`);
+});
+
+test('cased: every code point up to U+2FFFF tokenizes as in HF', async (t) => {
+  if (!haveSharedData()) return t.skip('no ../shared/data (cased vocab)');
+  const ours = BertTokenizer.fromVocabFile(CASED_VOCAB, { lowercase: false });
+  const r = await compareLines(ours, hfTwin(ours), probes(0, LAST));
+  const bad = r.mismatches.slice(0, 10).map((m) => m.text.codePointAt(1)!.toString(16));
+  assert.equal(r.mismatches.length, 0, `code points: ${bad.join(' ')}`);
+});
