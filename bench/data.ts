@@ -28,7 +28,7 @@ import { Vocab } from '../src/tokenizer/vocab.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const VOCAB = join(ROOT, 'data/vocab/bert-base-uncased/vocab.txt');
-const DEFAULT_CORPUS = '/work/shared/data/corpus/gutenberg_00.txt';
+const DEFAULT_CORPUS = join(ROOT, '../shared/data/corpus/gutenberg_00.txt');
 
 const BATCH = 16;
 const SEQ = 128;

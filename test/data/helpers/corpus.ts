@@ -13,7 +13,8 @@ import { Vocab } from '../../../src/tokenizer/vocab.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export const VOCAB_PATH = `${ROOT}data/vocab/bert-base-uncased/vocab.txt`;
-export const SHARED_CORPUS = '/work/shared/data/corpus';
+/** The shared test-data kit sits beside the repository (../shared/data). */
+export const SHARED_CORPUS = `${ROOT}../shared/data/corpus`;
 
 export function loadVocabTokens(): string[] {
   return parseVocabText(readFileSync(VOCAB_PATH, 'utf8'));
