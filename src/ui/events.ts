@@ -28,6 +28,8 @@ export interface StepEvent {
   nsp_loss?: number;
   mlm_accuracy?: number;
   nsp_accuracy?: number;
+  /** Fine-tuning: accuracy on the step's training batch. */
+  accuracy?: number;
   lr: number;
   grad_norm: number;
   tokens_per_s: number;

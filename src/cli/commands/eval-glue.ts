@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { join } from 'node:path';
 import {
   withTrainingFlags,
   loadCommandConfig,
@@ -6,7 +7,13 @@ import {
   type TrainingFlags,
 } from '../common.js';
 import type { FinetuneConfig } from '../../config/types.js';
-import { notBuilt } from './not-built.js';
+import { openSession, runDirFor } from '../run-session.js';
+import { evalGlue } from '../../finetune/eval-glue.js';
+import { parseGlueTaskList } from '../../data/glue/tasks.js';
+import { renderGlueTableMarkdown, glueTableToJson } from '../../eval/glue-table.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic.js';
+import { now } from '../../ui/events.js';
+import { UserError } from '../../errors.js';
 
 type EvalGlueFlags = TrainingFlags & { from?: string; tasks: string; seeds: number; data?: string };
 
@@ -28,7 +35,10 @@ export const evalGlueCommand: CommandModule<object, EvalGlueFlags> = {
         describe: 'Repeat each task with N seeds; report mean ± std',
       })
       .option('data', { type: 'string', describe: 'GLUE root directory (default data/glue)' })
-      .example('$0 eval-glue --from runs/tiny/checkpoints/latest --tasks all', 'the GLUE table')
+      .example(
+        '$0 eval-glue --from runs/tiny/checkpoints/latest --tasks all --data ../shared/data/glue',
+        'the GLUE table',
+      )
       .example(
         '$0 eval-glue --from runs/tiny/checkpoints/latest --tasks cola,mrpc,rte --seeds 3',
         'small tasks',
@@ -40,11 +50,65 @@ export const evalGlueCommand: CommandModule<object, EvalGlueFlags> = {
       'threads',
       'seeds',
     ]);
-    loadCommandConfig<FinetuneConfig>('finetune', flags, [
+    if (typeof flags.resume === 'string')
+      throw new UserError('eval-glue --resume is not supported');
+    const config = loadCommandConfig<FinetuneConfig>('finetune', flags, [
       { path: ['from'], value: flags.from },
       { path: ['data_dir'], value: flags.data },
       { path: ['train', 'seed'], value: flags.seed },
+      { path: ['train', 'threads'], value: flags.threads },
     ]);
-    notBuilt('bert eval-glue', 7);
+    const tasks = parseGlueTaskList(flags.tasks);
+    const { dir } = runDirFor(flags, config.name ?? 'glue');
+    const session = await openSession({
+      command: 'eval-glue',
+      argv: process.argv.slice(2),
+      runDir: dir,
+      mode: flags.force ? 'force' : 'new',
+      backend: flags.backend,
+      threads: config.train.threads,
+      ui: flags.ui,
+      config,
+    });
+    let status = 'failed';
+    try {
+      const { table, stopped } = await evalGlue({
+        config,
+        tasks,
+        seeds: Math.floor(flags.seeds),
+        runDir: session.runDir,
+        stopAtStep: flags['max-steps'] ?? null,
+        maxMinutes: flags['max-minutes'] ?? null,
+        reporter: session.reporter,
+        stopRequested: session.stopRequested,
+        backend: session.backend,
+      });
+      status = stopped ? 'stopped' : 'completed';
+      const markdown = renderGlueTableMarkdown(table);
+      await writeFileAtomic(join(session.runDir, 'glue.md'), markdown + '\n');
+      await writeJsonAtomic(join(session.runDir, 'glue.json'), glueTableToJson(table));
+      session.reporter.emit({
+        type: 'run_end',
+        time: now(),
+        status: stopped ? 'stopped' : 'completed',
+        elapsed_s: (Date.now() - session.started) / 1000,
+        summary: {
+          glue_avg: table.average.withWnli.mean,
+          glue_avg_without_wnli: table.average.withoutWnli.mean,
+          tasks: table.tasks.map((t) => `${t.displayName} ${t.cell}`).join(', '),
+        },
+        outputs: {
+          table: join(session.runDir, 'glue.md'),
+          json: join(session.runDir, 'glue.json'),
+        },
+      });
+      await session.close(status);
+      status = '';
+      // The table itself goes to stdout after the reporter has finished drawing.
+      if (flags.ui !== 'json') process.stdout.write('\n' + markdown + '\n');
+      if (stopped) process.exitCode = 130;
+    } finally {
+      if (status) await session.close(status);
+    }
   },
 };

@@ -1,18 +1,25 @@
 import type { CommandModule } from 'yargs';
-import { withBackendFlags, type UiKind, UI_KINDS } from '../common.js';
-import type { BackendRequest } from '../../train/backend.js';
-import { notBuilt } from './not-built.js';
-import { UserError } from '../../errors.js';
-import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { withBackendFlags } from '../common.js';
+import { selectBackend, type BackendRequest } from '../../train/backend.js';
+import { resolveCheckpoint } from '../../train/checkpoint.js';
+import { evaluateCheckpoint } from '../../finetune/evaluate.js';
 
 interface EvalFlags {
   checkpoint: string;
   split: 'dev' | 'test';
   data?: string;
+  out?: string;
   json: boolean;
   backend: BackendRequest;
   threads?: number;
-  ui?: UiKind;
+}
+
+/** Predictions go beside the run (runs/<run>/predictions/), never inside a checkpoint. */
+function defaultOutDir(checkpoint: string): string {
+  const parent = dirname(checkpoint);
+  if (basename(parent) === 'checkpoints') return join(dirname(parent), 'predictions');
+  return join('predictions', basename(checkpoint));
 }
 
 export const evalCommand: CommandModule<object, EvalFlags> = {
@@ -23,23 +30,50 @@ export const evalCommand: CommandModule<object, EvalFlags> = {
       .option('checkpoint', {
         type: 'string',
         demandOption: true,
-        describe: 'Fine-tuned checkpoint directory',
+        describe: 'Fine-tuned checkpoint (or its run directory)',
       })
       .option('split', { choices: ['dev', 'test'] as const, default: 'dev' as const })
       .option('data', {
         type: 'string',
-        describe: 'GLUE root directory (default: the one used for training)',
+        describe: 'GLUE root directory (default: the one used for fine-tuning)',
       })
-      .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object' })
-      .option('ui', { choices: UI_KINDS })
+      .option('out', {
+        type: 'string',
+        describe: 'Where predictions go (default runs/<run>/predictions)',
+      })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'Print one JSON object per split',
+      })
       .example('$0 eval --checkpoint runs/sst2/checkpoints/best', 'dev metrics')
       .example(
         '$0 eval --checkpoint runs/sst2/checkpoints/best --split test --json',
         'predictions for the GLUE server',
       ) as never,
   handler: async (flags) => {
-    if (!existsSync(flags.checkpoint))
-      throw new UserError(`--checkpoint ${flags.checkpoint}: no such directory`);
-    notBuilt('bert eval', 7);
+    const checkpoint = resolveCheckpoint(flags.checkpoint);
+    const backend = await selectBackend(flags.backend, { threads: flags.threads ?? null });
+    const results = await evaluateCheckpoint({
+      checkpoint,
+      split: flags.split,
+      dataDir: flags.data,
+      outDir: flags.out ?? defaultOutDir(checkpoint),
+    });
+    if (flags.json) {
+      for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
+      return;
+    }
+    for (const r of results) {
+      process.stdout.write(
+        `glue/${r.task} ${r.split} (${r.examples} examples, backend ${backend.backend})\n`,
+      );
+      for (const [k, v] of Object.entries(r.metrics)) {
+        process.stdout.write(`  ${k.padEnd(10)} ${(v as number).toFixed(4)}\n`);
+      }
+      if (Object.keys(r.metrics).length === 0)
+        process.stdout.write('  (unlabelled split: no metrics)\n');
+      process.stdout.write(`  predictions ${r.predictions}\n`);
+    }
   },
 };

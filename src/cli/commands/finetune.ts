@@ -6,9 +6,24 @@ import {
   type TrainingFlags,
 } from '../common.js';
 import type { FinetuneConfig } from '../../config/types.js';
-import { notBuilt } from './not-built.js';
+import { openSession, runDirFor } from '../run-session.js';
+import { finetune } from '../../finetune/finetune.js';
+import { findGlueTask, type GlueTask } from '../../data/glue/tasks.js';
+import { now } from '../../ui/events.js';
+import { UserError } from '../../errors.js';
 
 type FinetuneFlags = TrainingFlags & { task?: string; from?: string; data?: string };
+
+export function glueTaskArg(value: string | null | undefined): GlueTask {
+  if (!value) throw new UserError('finetune: name the task, e.g. `bert finetune glue/sst2`');
+  const task = findGlueTask(value);
+  if (!task || task.name === 'ax') {
+    throw new UserError(
+      `${value}: unknown task (expected glue/<task> with task one of cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli)`,
+    );
+  }
+  return task;
+}
 
 export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
   command: 'finetune [task]',
@@ -29,7 +44,7 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
         "BERT's recipe on SST-2",
       )
       .example(
-        '$0 finetune glue/mrpc --from none --max-steps 200',
+        '$0 finetune glue/mrpc --from none --data ../shared/data/glue',
         'a random-init baseline',
       ) as never,
   handler: async (flags) => {
@@ -38,12 +53,60 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
       'max-minutes',
       'threads',
     ]);
-    loadCommandConfig<FinetuneConfig>('finetune', flags, [
+    if (typeof flags.resume === 'string') {
+      throw new UserError(
+        'finetune --resume is not supported: fine-tuning runs are short; start again with --force',
+      );
+    }
+    const config = loadCommandConfig<FinetuneConfig>('finetune', flags, [
       { path: ['task'], value: flags.task },
       { path: ['from'], value: flags.from },
       { path: ['data_dir'], value: flags.data },
       { path: ['train', 'seed'], value: flags.seed },
+      { path: ['train', 'threads'], value: flags.threads },
     ]);
-    notBuilt('bert finetune', 7);
+    const task = glueTaskArg(config.task);
+    const { dir } = runDirFor(flags, config.name ?? task.name);
+    const session = await openSession({
+      command: 'finetune',
+      argv: process.argv.slice(2),
+      runDir: dir,
+      mode: flags.force ? 'force' : 'new',
+      backend: flags.backend,
+      threads: config.train.threads,
+      ui: flags.ui,
+      config,
+    });
+    let status = 'failed';
+    try {
+      const result = await finetune({
+        config,
+        task,
+        runDir: session.runDir,
+        stopAtStep: flags['max-steps'] ?? null,
+        maxMinutes: flags['max-minutes'] ?? null,
+        reporter: session.reporter,
+        stopRequested: session.stopRequested,
+        backend: session.backend,
+      });
+      status = result.status;
+      const summary: Record<string, number | string> = { best_step: result.best?.step ?? '(none)' };
+      for (const [split, metrics] of Object.entries(result.best?.metrics ?? {})) {
+        for (const [k, v] of Object.entries(metrics)) summary[`${split}_${k}`] = v as number;
+      }
+      session.reporter.emit({
+        type: 'run_end',
+        time: now(),
+        status: result.status,
+        step: result.step,
+        elapsed_s: (Date.now() - session.started) / 1000,
+        summary,
+        outputs: { run: session.runDir, best: result.bestCheckpoint ?? '(none)' },
+      });
+      if (result.status === 'failed') process.exitCode = 1;
+      else if (result.status === 'stopped' && session.stopReason()) process.exitCode = 130;
+    } finally {
+      await session.close(status);
+    }
   },
 };

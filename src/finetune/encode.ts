@@ -1,0 +1,51 @@
+/**
+ * GLUE examples → BERT inputs: `[CLS] A [SEP] (B [SEP])`, truncated longest
+ * first to max_seq_length, then grouped into classification batches padded
+ * to each batch's longest sequence.
+ */
+import type { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
+import type { GlueExample } from '../data/glue/reader.js';
+import type { ClassificationBatch } from '../model/batch.js';
+
+export interface EncodedExample {
+  ids: Int32Array;
+  typeIds: Int32Array;
+  /** Class id, STS-B score, or NaN for unlabelled test rows. */
+  label: number;
+}
+
+export function encodeExamples(
+  tokenizer: BertTokenizer,
+  examples: readonly GlueExample[],
+  maxSeqLength: number,
+): EncodedExample[] {
+  return examples.map((ex) => {
+    const enc = tokenizer.encode(ex.textA, ex.textB ?? null, { maxLength: maxSeqLength });
+    return {
+      ids: Int32Array.from(enc.ids),
+      typeIds: Int32Array.from(enc.tokenTypeIds),
+      label: ex.label ?? Number.NaN,
+    };
+  });
+}
+
+/** Collate examples (in the given order) into one batch padded to its longest sequence. */
+export function collateClassification(
+  examples: readonly EncodedExample[],
+  padId: number,
+  regression: boolean,
+): ClassificationBatch {
+  const B = examples.length;
+  const T = examples.reduce((m, e) => Math.max(m, e.ids.length), 1);
+  const input_ids = new Int32Array(B * T).fill(padId);
+  const token_type_ids = new Int32Array(B * T);
+  const attention_mask = new Int32Array(B * T);
+  const labels = regression ? new Float32Array(B) : new Int32Array(B);
+  examples.forEach((e, b) => {
+    input_ids.set(e.ids, b * T);
+    token_type_ids.set(e.typeIds, b * T);
+    attention_mask.fill(1, b * T, b * T + e.ids.length);
+    labels[b] = Number.isNaN(e.label) ? 0 : e.label;
+  });
+  return { batch_size: B, seq_length: T, input_ids, token_type_ids, attention_mask, labels };
+}

@@ -1,0 +1,80 @@
+/**
+ * `eval-glue`: fine-tune and evaluate each requested GLUE task from one
+ * pretrained checkpoint (optionally with several seeds), then the GLUE table.
+ * Each task/seed is an ordinary fine-tuning run under <run>/<task>/seed-<s>.
+ */
+import { join } from 'node:path';
+import type { FinetuneConfig } from '../config/types.js';
+import { GLUE_TASKS, type GlueTaskName } from '../data/glue/tasks.js';
+import { glueTaskMissing } from '../data/glue/reader.js';
+import { buildGlueTable, type GlueTable, type GlueTaskResult } from '../eval/glue-table.js';
+import type { GlueMetrics } from '../metrics/glue.js';
+import { prepareRunDir } from '../train/run-dir.js';
+import type { BackendChoice } from '../train/backend.js';
+import { now, type Reporter } from '../ui/events.js';
+import { finetune } from './finetune.js';
+
+export interface EvalGlueOptions {
+  config: FinetuneConfig;
+  tasks: GlueTaskName[];
+  seeds: number;
+  runDir: string;
+  stopAtStep: number | null;
+  maxMinutes: number | null;
+  reporter: Reporter;
+  stopRequested: () => boolean;
+  backend: BackendChoice;
+}
+
+export interface EvalGlueResult {
+  table: GlueTable;
+  stopped: boolean;
+}
+
+export async function evalGlue(o: EvalGlueOptions): Promise<EvalGlueResult> {
+  const results: GlueTaskResult[] = [];
+  const missingReasons: Partial<Record<GlueTaskName, string>> = {};
+  let stopped = false;
+  for (const name of o.tasks) {
+    const task = GLUE_TASKS[name];
+    const missing = await glueTaskMissing(o.config.data_dir, task);
+    if (missing) {
+      missingReasons[name] = missing;
+      o.reporter.emit({
+        type: 'warning',
+        time: now(),
+        message: `glue/${name}: skipped (${missing})`,
+      });
+      continue;
+    }
+    const perSplit: Record<string, GlueMetrics[]> = {};
+    for (let s = 0; s < o.seeds; s++) {
+      if (o.stopRequested()) {
+        stopped = true;
+        break;
+      }
+      const seed = o.config.train.seed + s;
+      const runDir = await prepareRunDir(join(o.runDir, name, `seed-${seed}`), 'force');
+      const r = await finetune({
+        config: { ...o.config, task: name, train: { ...o.config.train, seed } },
+        task,
+        runDir,
+        stopAtStep: o.stopAtStep,
+        maxMinutes: o.maxMinutes,
+        reporter: o.reporter,
+        stopRequested: o.stopRequested,
+        backend: o.backend,
+      });
+      if (r.status === 'stopped') stopped = true;
+      for (const [split, metrics] of Object.entries(r.best?.metrics ?? {})) {
+        (perSplit[split] ??= []).push(metrics);
+      }
+      if (stopped) break;
+    }
+    if (Object.keys(perSplit).length > 0) results.push({ task: name, splits: perSplit });
+    else missingReasons[name] ??= 'stopped before a result';
+    if (stopped) break;
+  }
+  const table = buildGlueTable({ requested: o.tasks, results, missingReasons, split: 'dev' });
+  return { table, stopped };
+}

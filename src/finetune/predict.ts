@@ -1,0 +1,43 @@
+/**
+ * Inference for sequence classification: logits for every example, in
+ * batches, dropout off. Examples are sorted by length inside the call so
+ * batches pad little, and the outputs come back in the original order.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BertModel } from '../model/bert.js';
+import { bertForSequenceClassification } from '../model/bert.js';
+import { classificationTensors, disposeTensors } from '../model/batch.js';
+import { collateClassification, type EncodedExample } from './encode.js';
+
+/** Row-major [N, numLabels] logits (regression: [N, 1] scores). */
+export function predictLogits(
+  model: BertModel,
+  examples: readonly EncodedExample[],
+  padId: number,
+  batchSize: number,
+  onProgress?: (done: number) => void,
+): Float32Array {
+  const C = model.numLabels;
+  const order = examples
+    .map((_, i) => i)
+    .sort((a, b) => examples[a].ids.length - examples[b].ids.length);
+  const out = new Float32Array(examples.length * C);
+  for (let start = 0; start < order.length; start += batchSize) {
+    const idx = order.slice(start, start + batchSize);
+    const batch = collateClassification(
+      idx.map((i) => examples[i]),
+      padId,
+      C === 1,
+    );
+    const inputs = classificationTensors(batch);
+    const logits = tf.tidy(
+      () => bertForSequenceClassification(model, inputs, { training: false }).logits,
+    );
+    disposeTensors(inputs);
+    const values = logits.dataSync();
+    logits.dispose();
+    idx.forEach((row, j) => out.set(values.subarray(j * C, (j + 1) * C), row * C));
+    onProgress?.(Math.min(start + batchSize, order.length));
+  }
+  return out;
+}
