@@ -11,8 +11,8 @@
  *   untransposed (explicit Transpose first), row gathers differentiate via
  *   ScatterNd (WASM has no UnsortedSegmentSum), bias and LayerNorm-gain
  *   gradients are ones·dy matMuls instead of axis-0 sums, and the softmax
- *   cross-entropy is log-sum-exp minus the picked logit, with a hand-written
- *   gradient (no float one-hot: it is broken on WASM).
+ *   cross-entropy uses WASM's fused Softmax kernel once, with a hand-written
+ *   gradient (no scalar Exp pass, no float one-hot: it is broken on WASM).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js';
@@ -155,17 +155,25 @@ const wasmLayerNorm = tf.customGrad((...args) => {
 const wasmSoftmaxCrossEntropy = tf.customGrad((...args) => {
   const [logits, labels, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
   const n = logits.shape[0];
-  const lse = tf.logSumExp(logits, -1, true);
-  const picked = tf.gatherND(logits, tf.stack([tf.range(0, n, 1, 'int32'), labels], 1));
-  save([logits, lse, labels]);
+  // WASM's Softmax is one fused kernel, much cheaper than its scalar Exp, and
+  // its output is exactly what the gradient needs. The loss stays exact and
+  // stable: lse = max(x) − log(p at the arg-max), and p there is ≥ 1/C, so
+  // never underflows; loss = lse − x[label].
+  const labelShape = labels.shape;
+  const probs = tf.softmax(logits);
+  const rows = tf.stack([tf.range(0, n, 1, 'int32'), labels], 1) as tf.Tensor2D;
+  const lse = tf.sub(tf.max(logits, -1), tf.log(tf.max(probs, -1)));
+  const picked = tf.gatherND(logits, rows);
+  save([probs, rows]);
   return {
-    value: tf.sub(tf.reshape(lse, [n]), picked) as tf.Tensor1D,
+    value: tf.sub(lse, picked) as tf.Tensor1D,
     gradFunc: (dy, saved) => {
-      const [lg, l, lab] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
-      // d/dlogits = (softmax − onehot) · dy; softmax = exp(logits − lse). One-hot as int32, then cast.
-      const onehot = tf.cast(tf.oneHot(lab, lg.shape[1]), 'float32');
-      const dLogits = tf.mul(tf.sub(tf.exp(tf.sub(lg, l)), onehot), tf.reshape(dy, [-1, 1]));
-      return [dLogits, tf.zerosLike(lab)];
+      const [p, idx] = saved as [tf.Tensor2D, tf.Tensor2D];
+      // d/dlogits = (softmax − onehot)·dy: scale the row, then subtract dy at the label
+      // (a scatter of n values instead of a float one-hot, which is wrong on WASM).
+      const d = tf.mul(p, tf.reshape(dy, [-1, 1]));
+      const atLabel = tf.sub(tf.gatherND(d, idx), dy);
+      return [tf.tensorScatterUpdate(d, idx, atLabel), tf.zeros(labelShape, 'int32')];
     },
   };
 });

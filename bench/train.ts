@@ -1,0 +1,300 @@
+/**
+ * `npm run bench -- train [--size tiny|mini] [--json] [--steps N] [--naive] [--profile] [--no-torch]`
+ *
+ * ms/step and tokens/s of the standard BERT pretraining step — batch 16 ×
+ * 128 tokens, 20 masked positions per sequence, tied decoder, NSP, AdamW,
+ * global-norm clipping — for each backend/formulation available here, and
+ * for the PyTorch peer (../shared/peers/torch_bert_step.py) in the same run,
+ * with the ratios. Each variant runs in its own child process (a fresh
+ * backend; TensorFlow reads its thread count once, at start).
+ *
+ * Variants: wasm/tuned (the model's default ops on WASM), wasm/naive (plain
+ * tfjs autodiff; with --naive, slow), tensorflow with 1 and 2 threads (when
+ * `bert setup tensorflow` has built it), pytorch with 1 and 2 threads.
+ * --profile prints where a tuned step's time goes (tf.profile kernel shares).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend, type BackendName } from '../src/train/backend.js';
+import { bertConfig, isSizeName, type BertConfig } from '../src/model/config.js';
+import { createBertModel } from '../src/model/bert.js';
+import { naiveWasmOps, opsForBackend, type ModelOps } from '../src/model/ops.js';
+import type { PretrainingBatch } from '../src/model/batch.js';
+import { PretrainingStep } from '../src/model/step.js';
+import { createOptimizer } from '../src/train/optimizer.js';
+
+const BATCH = 16;
+const SEQ = 128;
+const MASKED = 20;
+const PEER = fileURLToPath(new URL('../../../shared/peers/torch_bert_step.py', import.meta.url));
+const PYTHON = '/usr/bin/python3';
+
+interface Result {
+  size: string;
+  variant: string;
+  backend: string;
+  threads: number;
+  batch: number;
+  seq: number;
+  masked: number;
+  ms_per_step: number;
+  tokens_per_s: number;
+}
+
+interface Args {
+  size: string;
+  json: boolean;
+  steps: number;
+  naive: boolean;
+  profile: boolean;
+  torch: boolean;
+  child: string | null;
+  threads: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = {
+    size: 'tiny',
+    json: false,
+    steps: 5,
+    naive: false,
+    profile: false,
+    torch: true,
+    child: null,
+    threads: 1,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    if (k === '--size') a.size = argv[++i];
+    else if (k === '--json') a.json = true;
+    else if (k === '--steps') a.steps = Number(argv[++i]);
+    else if (k === '--naive') a.naive = true;
+    else if (k === '--profile') a.profile = true;
+    else if (k === '--no-torch') a.torch = false;
+    else if (k === '--child') a.child = argv[++i];
+    else if (k === '--threads') a.threads = Number(argv[++i]);
+    else throw new Error(`bench train: unknown flag ${k}`);
+  }
+  if (!isSizeName(a.size))
+    throw new Error(`bench train: --size must be a named size, got ${a.size}`);
+  return a;
+}
+
+/** The standard step's batch: random tokens, two segments, no padding, 20 masked positions per row. */
+export function standardBatch(config: BertConfig, seed = 1): PretrainingBatch {
+  let s = seed;
+  const int = (n: number): number => {
+    s = (s * 16807) % 2147483647;
+    return s % n;
+  };
+  return {
+    batch_size: BATCH,
+    seq_length: SEQ,
+    num_predictions: MASKED,
+    input_ids: Int32Array.from({ length: BATCH * SEQ }, () => int(config.vocab_size)),
+    token_type_ids: Int32Array.from({ length: BATCH * SEQ }, (_, i) =>
+      i % SEQ >= SEQ / 2 ? 1 : 0,
+    ),
+    attention_mask: new Int32Array(BATCH * SEQ).fill(1),
+    masked_lm_positions: Int32Array.from({ length: BATCH * MASKED }, () => 1 + int(SEQ - 1)),
+    masked_lm_ids: Int32Array.from({ length: BATCH * MASKED }, () => int(config.vocab_size)),
+    masked_lm_weights: new Float32Array(BATCH * MASKED).fill(1),
+    next_sentence_labels: Int32Array.from({ length: BATCH }, () => int(2)),
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Kernel-time shares of one step, largest first. */
+async function profileStep(step: PretrainingStep, batch: PretrainingBatch): Promise<void> {
+  const info = await tf.profile(() => {
+    step.accumulate(batch);
+    step.apply(1e-4);
+  });
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  let total = 0;
+  const matmuls = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    // customGrad's 'forward' wraps kernels that are profiled on their own: counting it would count them twice.
+    if (k.name === 'forward') continue;
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    if (k.name === 'BatchMatMul' || k.name === '_FusedMatMul') {
+      const key = `${k.inputShapes.map((sh) => `[${sh}]`).join('·')}`;
+      const m = matmuls.get(key) ?? { ms: 0, calls: 0 };
+      m.ms += ms;
+      m.calls += 1;
+      matmuls.set(key, m);
+    }
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += ms;
+    e.calls += 1;
+    byKernel.set(k.name, e);
+    total += ms;
+  }
+  console.log(`profile: ${info.kernels.length} kernel launches, ${total.toFixed(0)} ms in kernels`);
+  for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14)) {
+    console.log(
+      `  ${name.padEnd(16)} ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${e.ms.toFixed(0).padStart(6)} ms  ${e.calls} calls`,
+    );
+  }
+  console.log('  matMuls by operand shapes:');
+  for (const [shapes, e] of [...matmuls].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10)) {
+    console.log(
+      `    ${shapes.padEnd(30)} ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${e.ms.toFixed(0).padStart(6)} ms  ${e.calls} calls`,
+    );
+  }
+}
+
+/** Run one tfjs variant in this process and print its JSON line. */
+async function runChild(args: Args): Promise<void> {
+  const [backend, variant] = (args.child as string).split('/') as [BackendName, string];
+  await selectBackend(backend, { threads: args.threads });
+  const config = bertConfig(args.size as 'tiny');
+  const ops: ModelOps = variant === 'naive' ? naiveWasmOps : opsForBackend(tf.getBackend());
+  const model = createBertModel(config, { heads: 'pretraining', seed: 1, ops });
+  const optimizer = createOptimizer({ type: 'adamw' });
+  const step = new PretrainingStep(model, optimizer, { seed: 1 });
+  const batch = standardBatch(config);
+  const times: number[] = [];
+  const warmup = 2;
+  for (let i = 0; i < warmup + args.steps; i++) {
+    const t0 = performance.now();
+    step.accumulate(batch);
+    step.apply(1e-4);
+    if (i >= warmup) times.push(performance.now() - t0);
+  }
+  if (args.profile) await profileStep(step, batch);
+  const ms = median(times);
+  const r: Result = {
+    size: args.size,
+    variant: `${variant} (${ops.name} ops)`,
+    backend,
+    threads: backend === 'tensorflow' ? args.threads : 1,
+    batch: BATCH,
+    seq: SEQ,
+    masked: MASKED,
+    ms_per_step: Math.round(ms * 10) / 10,
+    tokens_per_s: Math.round((BATCH * SEQ) / (ms / 1000)),
+  };
+  console.log(JSON.stringify(r));
+}
+
+function lastJson(stdout: string): Result | null {
+  const line = stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
+  return line ? (JSON.parse(line) as Result) : null;
+}
+
+function runTfjsVariant(args: Args, child: string, threads: number): Result | string {
+  const argv = [
+    process.argv[1],
+    'train',
+    '--child',
+    child,
+    '--size',
+    args.size,
+    '--steps',
+    String(args.steps),
+    '--threads',
+    String(threads),
+  ];
+  if (args.profile && child.endsWith('/tuned')) argv.push('--profile');
+  const r = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const profile = r.stdout.split('\n').filter((l) => !l.startsWith('{') && l.trim());
+  if (profile.length && !args.json) console.log(profile.join('\n'));
+  const res = r.status === 0 ? lastJson(r.stdout) : null;
+  return res ?? r.stderr.split('\n').find((l) => /^\w*Error: /.test(l)) ?? `exit ${r.status}`;
+}
+
+function runTorch(args: Args, threads: number): Result | string {
+  if (!existsSync(PEER)) return `${PEER} not found`;
+  const r = spawnSync(
+    PYTHON,
+    [
+      PEER,
+      '--size',
+      args.size,
+      '--threads',
+      String(threads),
+      '--batch',
+      String(BATCH),
+      '--seq',
+      String(SEQ),
+      '--masked',
+      String(MASKED),
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (r.status !== 0)
+    return (r.stderr || r.error?.message || '').trim().split('\n').pop() ?? 'failed';
+  const p = lastJson(r.stdout) as (Result & { peer: string }) | null;
+  if (!p) return 'no output';
+  return {
+    size: args.size,
+    variant: p.peer,
+    backend: 'pytorch',
+    threads,
+    batch: BATCH,
+    seq: SEQ,
+    masked: MASKED,
+    ms_per_step: p.ms_per_step,
+    tokens_per_s: p.tokens_per_s,
+  };
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  if (args.child) return runChild(args);
+  const plan: { name: string; go: () => Result | string }[] = [
+    { name: 'wasm/tuned', go: () => runTfjsVariant(args, 'wasm/tuned', 1) },
+  ];
+  if (args.naive)
+    plan.push({ name: 'wasm/naive', go: () => runTfjsVariant(args, 'wasm/naive', 1) });
+  for (const t of [1, 2])
+    plan.push({
+      name: `tensorflow/${t} threads`,
+      go: () => runTfjsVariant(args, 'tensorflow/tuned', t),
+    });
+  if (args.torch)
+    for (const t of [1, 2])
+      plan.push({ name: `pytorch/${t} threads`, go: () => runTorch(args, t) });
+  const results: Result[] = [];
+  for (const p of plan) {
+    const r = p.go();
+    if (typeof r === 'string') {
+      if (!args.json) console.log(`${p.name}: skipped (${r})`);
+      continue;
+    }
+    results.push(r);
+    if (args.json) console.log(JSON.stringify(r));
+  }
+  if (args.json) return;
+  console.log(
+    `\nBERT-${args.size} pretraining step, batch ${BATCH} × ${SEQ}, ${MASKED} masked/seq, AdamW`,
+  );
+  for (const r of results) {
+    console.log(
+      `  ${`${r.backend} ${r.variant}, ${r.threads} thr`.padEnd(44)} ${r.ms_per_step.toFixed(0).padStart(7)} ms/step ${String(r.tokens_per_s).padStart(7)} tokens/s`,
+    );
+  }
+  const torch1 = results.find((r) => r.backend === 'pytorch' && r.threads === 1);
+  if (torch1) {
+    console.log(`ratios (tokens/s vs ${torch1.variant}, 1 thread):`);
+    for (const r of results)
+      if (r !== torch1)
+        console.log(
+          `  ${`${r.backend} ${r.variant}, ${r.threads} thr`.padEnd(44)} ${(r.tokens_per_s / torch1.tokens_per_s).toFixed(2)}×`,
+        );
+  }
+}
