@@ -46,7 +46,7 @@ import {
   type TfjsNodePackage,
 } from './tfjs-node.js';
 import { verifyBackend, type VerifyReport } from './verify.js';
-import { checkTensorflowWheel } from './wheel.js';
+import { checkTensorflowWheel, variantWarning } from './wheel.js';
 import { extractZipEntry, readZipEntries } from './zip.js';
 
 export interface SetupTensorflowOptions {
@@ -190,6 +190,8 @@ async function obtainLayout(
   }
   try {
     const info = checkTensorflowWheel(wheelPath);
+    const warning = variantWarning(info, variant === 'gpu');
+    if (warning) log(warning);
     const dir = entryDir(root, info.version, variant);
     const t0 = Date.now();
     const manifest = await buildLayout(wheelPath, dir, variant, info.version, log);

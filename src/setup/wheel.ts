@@ -89,3 +89,11 @@ export function checkTensorflowWheel(
   }
   return info;
 }
+
+/** A warning when the wheel does not match the requested variant (it still works, just not as asked). */
+export function variantWarning(info: WheelInfo, gpu: boolean): string | null {
+  if (gpu && info.distribution === 'tensorflow_cpu') {
+    return `warning: ${info.distribution} ${info.version} has no CUDA support; tfjs-node-gpu built on it runs on the CPU`;
+  }
+  return null;
+}

@@ -218,3 +218,25 @@ test(
     assert.deepEqual(w.calls, []);
   },
 );
+
+test(
+  '--gpu builds tfjs-node-gpu under a -gpu cache entry and drops the unbuilt CPU package',
+  linuxOnly,
+  async () => {
+    const w = await fakeWorld();
+    const wheel = await writeFakeWheel(await tempDir());
+    const r = await setupTensorflow(w.options({ wheel, gpu: true }));
+    assert.equal(r.package, '@tensorflow/tfjs-node-gpu');
+    assert.equal(r.layoutDir, join(w.cache, 'tfjs-node', '9.9.0-gpu'));
+    assert.ok(
+      existsSync(
+        join(r.layoutDir, 'addon', 'tfjs-node-gpu-4.22.0', 'napi-v8', 'tfjs_binding.node'),
+      ),
+    );
+    assert.equal(
+      await readlink(join(w.project, 'node_modules', '@tensorflow', 'tfjs-node-gpu', 'deps')),
+      r.layoutDir,
+    );
+    assert.ok(!existsSync(join(w.project, 'node_modules', '@tensorflow', 'tfjs-node')));
+  },
+);

@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkTensorflowWheel, parseWheelFileName, wheelArch } from '../../src/setup/wheel.js';
+import {
+  checkTensorflowWheel,
+  parseWheelFileName,
+  variantWarning,
+  wheelArch,
+} from '../../src/setup/wheel.js';
 import { UserError } from '../../src/errors.js';
 
 const LINUX_X64 = { platform: 'linux', arch: 'x64' };
@@ -77,4 +82,13 @@ test('checkTensorflowWheel names the file and the problem in one line', () => {
       name,
     );
   }
+});
+
+test('variantWarning flags a CPU-only wheel asked to feed the GPU package', () => {
+  const cpu = parseWheelFileName('tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl');
+  const full = parseWheelFileName('tensorflow-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl');
+  assert.ok(cpu && full);
+  assert.match(variantWarning(cpu, true) ?? '', /no CUDA support/);
+  assert.equal(variantWarning(cpu, false), null);
+  assert.equal(variantWarning(full, true), null);
 });
