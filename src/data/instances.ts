@@ -139,9 +139,9 @@ function sumRange(lengths: Int32Array, start: number, end: number): number {
 /**
  * `create_instances_from_document`: cut document `docIndex` into chunks of
  * consecutive sentences up to a target length, split each chunk into A and B
- * at a random sentence boundary, and with probability 0.5 replace B by a random stretch of another document
- * from `randomDocs` (ascending ids), putting the unused sentences of the
- * chunk back.
+ * at a random sentence boundary, and with probability 0.5 replace B by a
+ * random stretch of another document from `randomDocs` (ascending ids),
+ * putting the unused sentences of the chunk back.
  */
 export function createInstancesFromDocument(
   lengths: LengthTable,
