@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/tf.js';
 import { disposeParams } from '../../src/model/params.js';
-import { ClassificationStep, PretrainingStep, trainStep } from '../../src/model/step.js';
+import {
+  ClassificationStep,
+  evalPretrainingBatch,
+  predictClassification,
+  pretrainingEvalMetrics,
+  PretrainingStep,
+  trainStep,
+} from '../../src/model/step.js';
 import { createOptimizer } from '../../src/train/optimizer.js';
 import { randomBatch, randomModel, smallConfig } from './helpers.js';
 
@@ -121,4 +128,50 @@ test('dropout is reproducible: same seed and step give the same loss, another se
   }
   assert.equal(losses[0], losses[1]);
   assert.notEqual(losses[0], losses[2]);
+});
+
+test('evaluation: same losses as a training step without dropout, summed exactly over batches, no leaks', async () => {
+  await useTestBackend();
+  const cfg = smallConfig({ hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 });
+  const model = randomModel(cfg, { seed: 6, scale: 0.2 });
+  const b1 = randomBatch(cfg, { seed: 1, batch: 3, seq: 9, predictions: 4, lengths: [9, 5, 7] });
+  const b2 = randomBatch(cfg, { seed: 2, batch: 2, seq: 6, predictions: 3 });
+  const before = tf.memory().numTensors;
+  const s1 = evalPretrainingBatch(model, b1);
+  const s2 = evalPretrainingBatch(model, b2);
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(s1.mlm_count, 3 * 3); // one padding slot per row carries weight 0
+  const both = pretrainingEvalMetrics([s1, s2]);
+  const only1 = pretrainingEvalMetrics([s1]);
+  assert.ok(
+    Math.abs(both.mlm_loss - (s1.mlm_loss_sum + s2.mlm_loss_sum) / (s1.mlm_count + s2.mlm_count)) <
+      1e-6,
+  );
+  assert.ok(both.nsp_accuracy >= 0 && both.nsp_accuracy <= 1);
+  const opt = createOptimizer({ type: 'adamw' });
+  const m = trainStep(model, opt, b1, 1e-3);
+  assert.ok(Math.abs(m.mlm_loss - only1.mlm_loss) < 1e-4, `${m.mlm_loss} vs ${only1.mlm_loss}`);
+  assert.ok(Math.abs(m.nsp_loss - only1.nsp_loss) < 1e-5);
+  assert.equal(m.mlm_accuracy, only1.mlm_accuracy);
+  opt.dispose();
+  disposeParams(model.params);
+});
+
+test('predictClassification returns [B, num_labels] logits, deterministically, without leaks', async () => {
+  await useTestBackend();
+  const model = randomModel(config, { seed: 2, heads: 'classification', numLabels: 3 });
+  const b = randomBatch(config, {
+    seed: 3,
+    batch: 4,
+    seq: 8,
+    predictions: 1,
+    lengths: [8, 3, 5, 8],
+  });
+  const before = tf.memory().numTensors;
+  const a = predictClassification(model, b);
+  const again = predictClassification(model, b);
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(a.length, 12);
+  assert.deepEqual(Array.from(a), Array.from(again));
+  disposeParams(model.params);
 });
