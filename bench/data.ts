@@ -65,7 +65,7 @@ function parseArgs(argv: string[]): {
   return {
     shards: get('--shards'),
     corpus: get('--corpus') ?? DEFAULT_CORPUS,
-    batches: Number(get('--batches') ?? 400),
+    batches: Number(get('--batches') ?? 2000),
     json: argv.includes('--json'),
   };
 }

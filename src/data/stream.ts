@@ -15,6 +15,7 @@ import {
   type EpochPlan,
   type LengthTable,
 } from './instances.js';
+import { cachedDocuments } from './document-cache.js';
 import { createMaskedLmPredictions } from './masking.js';
 import { Rng } from './rng.js';
 import type { DocumentSource } from './types.js';
@@ -58,12 +59,15 @@ export class PretrainingStream {
   /** The plans of the current and (once prepared) the next epoch. */
   private readonly plans = new Map<number, EpochPlan>();
 
+  private readonly source: DocumentSource;
+
   constructor(
-    private readonly source: DocumentSource,
+    source: DocumentSource,
     private readonly vocab: MaskingVocab,
     private readonly options: StreamOptions,
   ) {
     this.lengths = lengthTable(source);
+    this.source = cachedDocuments(source);
   }
 
   /** The plan of `epoch` (the latest one is cached). */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PRETRAIN_DATA_DEFAULTS } from '../../src/data/config.js';
+import { cachedDocuments } from '../../src/data/document-cache.js';
 import { createPipeline } from '../../src/data/pipeline.js';
 import type { LoaderCursor } from '../../src/data/stream.js';
 import { buildMaskingVocab } from '../../src/data/vocab.js';
@@ -50,4 +51,26 @@ test('every training document is used each epoch, held-out ones never', () => {
     assert.ok(!split.heldout.includes(inst.docA) && !split.heldout.includes(inst.docB));
   }
   assert.deepEqual([...seen].sort(), [...split.train]);
+});
+
+test('the document cache returns the source’s sentences and evicts the least recently used', () => {
+  let calls = 0;
+  const counting = {
+    numDocuments: docs.length,
+    document: (i: number) => {
+      calls++;
+      return docs[i];
+    },
+  };
+  const cached = cachedDocuments(counting, 2);
+  assert.equal(cached.document(0), docs[0]);
+  cached.document(1);
+  cached.document(0); // hit; 1 is now the oldest
+  cached.document(2); // evicts 1
+  assert.equal(calls, 3);
+  cached.document(0);
+  assert.equal(calls, 3);
+  cached.document(1);
+  assert.equal(calls, 4);
+  assert.equal(cached.numDocuments, 6);
 });
