@@ -5,7 +5,7 @@
  */
 import { Box, Text, useInput, useStdin } from 'ink';
 import type { DashboardState } from './state.js';
-import { dashboardLines, type Line } from './view.js';
+import { dashboardLines, styleLine } from './view.js';
 
 export interface DashboardProps {
   state: DashboardState;
@@ -14,6 +14,8 @@ export interface DashboardProps {
   columns: number;
   rows: number;
   rssBytes?: number;
+  /** Colour the text (a terminal that wants it; see `wantsColor`). */
+  color?: boolean;
   onStop?: (reason: string) => void;
 }
 
@@ -35,22 +37,12 @@ export function Dashboard(props: DashboardProps) {
   return (
     <Box flexDirection="column" borderStyle="round" borderColor="gray" paddingX={1} width={width}>
       {lines.map((line, i) => (
-        <StyledLine key={i} line={line} />
+        <Text key={i} wrap="truncate">
+          {styleLine(line, props.color ?? false)}
+        </Text>
       ))}
       {props.onStop ? <StopKeys onStop={props.onStop} /> : null}
     </Box>
-  );
-}
-
-function StyledLine({ line }: { line: Line }) {
-  return (
-    <Text wrap="truncate">
-      {line.map((s, i) => (
-        <Text key={i} color={s.color} bold={s.bold}>
-          {s.text}
-        </Text>
-      ))}
-    </Text>
   );
 }
 

@@ -1,6 +1,9 @@
 /**
  * `--ui ink`: the live dashboard. Every event is folded into the state at
- * once (cheap, pure), but React renders at most `fps` times a second: a
+ * once (cheap, pure), but React renders at most `fps` times a second, and
+ * less often when renders are slow (Ink repaints the whole frame character
+ * by character: a few ms on a busy machine), so the dashboard never takes
+ * more than `renderBudget` of the wall time from training. A
  * render happens inside `emit` when the last one is old enough (so a
  * training loop that never yields still refreshes), otherwise a trailing
  * timer catches the latest state. A 1 s tick keeps elapsed/ETA moving
@@ -23,6 +26,10 @@ export interface InkReporterOptions {
   stdin?: NodeJS.ReadStream;
   /** Most renders per second. */
   fps?: number;
+  /** Largest share of wall time spent rendering (0.015 = 1.5%). */
+  renderBudget?: number;
+  /** Colour the text (a terminal, NO_COLOR unset). */
+  color?: boolean;
   /** Ink's debug mode: every frame written in full (tests read the frames). */
   debug?: boolean;
   /** Route console.* above the dashboard instead of through it. */
@@ -37,6 +44,9 @@ export class InkReporter implements UiReporter {
   private state: DashboardState = initialState();
   private readonly instance: Instance;
   private readonly minIntervalMs: number;
+  private readonly renderBudget: number;
+  /** Smoothed wall time of one render, ms. */
+  private renderMs = 0;
   private readonly now: () => number;
   private readonly rss: () => number;
   private lastRenderMs = -Infinity;
@@ -44,11 +54,13 @@ export class InkReporter implements UiReporter {
   private readonly ticker: NodeJS.Timeout;
   private readonly stopListeners: ((reason: string) => void)[] = [];
   private closed = false;
-  /** How many times React was asked to render (the bench reports it). */
+  /** How many times React was asked to render, and the time spent in emit and renders (bench). */
   renders = 0;
+  busyMs = 0;
 
   constructor(private readonly opts: InkReporterOptions) {
     this.minIntervalMs = 1000 / (opts.fps ?? 10);
+    this.renderBudget = opts.renderBudget ?? 0.015;
     this.now = opts.now ?? Date.now;
     this.rss = opts.rss ?? (() => process.memoryUsage.rss());
     this.instance = render(this.element(), {
@@ -63,21 +75,26 @@ export class InkReporter implements UiReporter {
       maxFps: (opts.fps ?? 10) * 4,
     });
     this.lastRenderMs = this.now();
-    this.ticker = setInterval(() => this.render(), 1000);
+    this.ticker = setInterval(() => this.timed(() => this.render()), 1000);
     this.ticker.unref();
     opts.stdout.on?.('resize', this.onResize);
   }
 
   emit(event: BertEvent): void {
     if (this.closed) return;
+    this.timed(() => this.apply(event));
+  }
+
+  private apply(event: BertEvent): void {
     this.state = reduce(this.state, event);
     // Rare events that change what a reader looks for show up at once.
     const urgent =
       event.type === 'run_start' || event.type === 'run_end' || event.type === 'warning';
-    if (urgent || this.now() - this.lastRenderMs >= this.minIntervalMs) {
+    const interval = renderInterval(this.minIntervalMs, this.renderMs, this.renderBudget);
+    if (urgent || this.now() - this.lastRenderMs >= interval) {
       this.render();
     } else if (this.trailing === null) {
-      this.trailing = setTimeout(() => this.render(), this.minIntervalMs);
+      this.trailing = setTimeout(() => this.timed(() => this.render()), interval);
       this.trailing.unref();
     }
   }
@@ -102,7 +119,13 @@ export class InkReporter implements UiReporter {
     await this.instance.waitUntilExit();
   }
 
-  private readonly onResize = (): void => this.render();
+  private readonly onResize = (): void => this.timed(() => this.render());
+
+  private timed(work: () => void): void {
+    const t0 = performance.now();
+    work();
+    this.busyMs += performance.now() - t0;
+  }
 
   private readonly requestStop = (reason: string): void => {
     // Every press is passed on: a second one is how a user insists (StopSignal forces the exit).
@@ -119,9 +142,12 @@ export class InkReporter implements UiReporter {
       clearTimeout(this.trailing);
       this.trailing = null;
     }
-    this.lastRenderMs = this.now();
+    const t0 = performance.now();
     this.renders += 1;
     this.instance.rerender(this.element());
+    const took = performance.now() - t0;
+    this.renderMs = this.renders === 1 ? took : 0.8 * this.renderMs + 0.2 * took;
+    this.lastRenderMs = this.now();
   }
 
   private element() {
@@ -131,7 +157,16 @@ export class InkReporter implements UiReporter {
       columns: this.opts.stdout.columns || 80,
       rows: this.opts.stdout.rows || 24,
       rssBytes: this.rss(),
+      color: this.opts.color ?? false,
       onStop: this.requestStop,
     });
   }
+}
+
+/**
+ * Milliseconds between renders: the fps cap, stretched so that renders of
+ * `renderMs` take at most `budget` of the time (3 ms at 1.5% → every 200 ms).
+ */
+export function renderInterval(minIntervalMs: number, renderMs: number, budget: number): number {
+  return Math.max(minIntervalMs, renderMs / budget);
 }

@@ -66,6 +66,7 @@ function createUi(kind: UiKind, opts: CreateReporterOptions): UiReporter {
         stderr: opts.stderr,
         stdin: opts.stdin,
         patchConsole: true,
+        color: opts.env.NO_COLOR === undefined,
       });
   }
 }

@@ -79,6 +79,33 @@ export function lineText(line: Line): string {
   return line.map((s) => s.text).join('');
 }
 
+const SGR: Record<Color, number> = {
+  red: 31,
+  green: 32,
+  yellow: 33,
+  blue: 34,
+  magenta: 35,
+  cyan: 36,
+  gray: 90,
+};
+
+/**
+ * The line as one string with SGR colour codes (or none when `color` is
+ * false). One pre-styled string per line is several times cheaper for Ink to
+ * lay out and paint than a styled node per segment.
+ */
+export function styleLine(line: Line, color: boolean): string {
+  if (!color) return lineText(line);
+  let out = '';
+  for (const s of line) {
+    const codes: number[] = [];
+    if (s.bold) codes.push(1);
+    if (s.color) codes.push(SGR[s.color]);
+    out += codes.length === 0 ? s.text : `\u001b[${codes.join(';')}m${s.text}\u001b[0m`;
+  }
+  return out;
+}
+
 function header(state: DashboardState): Line[] {
   const start = state.start;
   const title: Line = [value(`bert ${start?.command ?? ''}`.trimEnd(), 'cyan')];

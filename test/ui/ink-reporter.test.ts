@@ -1,18 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InkReporter } from '../../src/ui/ink-reporter.js';
+import { InkReporter, renderInterval } from '../../src/ui/ink-reporter.js';
 import { stripAnsi } from '../../src/ui/format.js';
 import { FakeStdin, FakeStream, T0, runEnd, runStart, step } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function reporter(out: FakeStream, clock: { t: number }): InkReporter {
+function reporter(out: FakeStream, clock: { t: number }, renderBudget = 1): InkReporter {
   return new InkReporter({
     stdout: out,
     stderr: new FakeStream(),
     debug: true,
     now: () => clock.t,
     rss: () => 1024,
+    // Budget 1 = no slowdown for slow renders: these tests count renders against the fps cap.
+    renderBudget,
   });
 }
 
@@ -44,6 +46,22 @@ test('renders at most fps times per second of clock time', async () => {
     r.emit(step(s, {}, 20));
   }
   assert.ok(r.renders >= 28 && r.renders <= 32, `${r.renders} renders`);
+  await r.close();
+});
+
+test('slow renders stretch the interval to stay within the render budget', async () => {
+  assert.equal(renderInterval(100, 0.5, 0.015), 100);
+  assert.ok(Math.abs(renderInterval(100, 3, 0.015) - 200) < 1e-9);
+  // A budget no real render can meet: after the first frame the rest wait.
+  const out = new FakeStream();
+  const clock = { t: T0 };
+  const r = reporter(out, clock, 1e-9);
+  r.emit(runStart());
+  for (let s = 1; s <= 150; s += 1) {
+    clock.t += 20;
+    r.emit(step(s, {}, 20));
+  }
+  assert.equal(r.renders, 1);
   await r.close();
 });
 
