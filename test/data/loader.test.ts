@@ -115,6 +115,6 @@ test('the loader never keeps the process alive: stopped or forgotten, it exits',
     const r = spawnSync(process.execPath, [child, mode], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.signal, null, `${mode}: killed after 30 s (hanging)`);
     assert.equal(r.status, 0, `${mode}: ${r.stderr}`);
-    assert.equal(r.stdout.trim(), 'ok 3');
+    assert.equal(r.stdout.trim(), 'loader-child: 3 batches');
   }
 });
