@@ -9,12 +9,19 @@
  *     against no reporter. The dashboard renders into a fake 80x24 terminal.
  * Rounds interleave the reporters so machine noise hits them alike; the
  * median round is reported.
+ *
+ * `npm run bench -- ui --demo [--ui ink|plain|json|auto] [--steps N] [--step-ms M]`
+ * instead drives the real terminal through `createReporter` with a simulated
+ * run (q / Ctrl-C stop it gracefully), for eyeballing the dashboard and for
+ * scripts/tmux-capture.sh.
  */
 import { EventEmitter } from 'node:events';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { InkReporter } from '../src/ui/ink-reporter.js';
 import { JsonReporter } from '../src/ui/json-reporter.js';
 import { PlainReporter } from '../src/ui/plain-reporter.js';
+import { createReporter, type UiRequest } from '../src/ui/reporter.js';
+import { StopSignal } from '../src/ui/stop-signal.js';
 import type { Reporter, RunStartEvent, StepEvent } from '../src/ui/events.js';
 
 /** A terminal that throws output away but counts it. */
@@ -167,7 +174,94 @@ function flag(argv: string[], name: string, fallback: number): number {
   return i >= 0 && i + 1 < argv.length ? Number(argv[i + 1]) : fallback;
 }
 
+/** A simulated pretraining run on the real terminal. */
+async function demo(argv: string[]): Promise<void> {
+  const i = argv.indexOf('--ui');
+  const ui = (i >= 0 ? argv[i + 1] : 'auto') as UiRequest;
+  const total = flag(argv, 'steps', 300);
+  const stepMs = flag(argv, 'step-ms', 50);
+  const { signal, dispose } = StopSignal.forProcess();
+  const reporter = createReporter(ui, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    isTTY: process.stdout.isTTY === true,
+    env: process.env,
+    plainIntervalS: 2,
+  });
+  signal.attach(reporter);
+  const t0 = Date.now();
+  const at = (): string => new Date().toISOString();
+  reporter.emit({
+    ...runStart(total),
+    run: 'runs/demo',
+    data: 'data/corpus/sample.txt (simulated)',
+  });
+  for (let done = 0; done <= 2000; done += 500) {
+    reporter.emit({
+      type: 'progress',
+      time: at(),
+      stage: 'encode',
+      done,
+      total: 2000,
+      unit: 'lines',
+    });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  let step = 0;
+  while (step < total && !signal.stopRequested()) {
+    busyWait(stepMs);
+    step += 1;
+    reporter.emit({ ...stepEvent(step, total), step_ms: stepMs });
+    if (step % 100 === 0) {
+      reporter.emit({
+        type: 'eval',
+        time: at(),
+        step,
+        split: 'dev',
+        metrics: {
+          loss: 2 + 8 * Math.exp(-step / 500),
+          mlm_accuracy: 0.3 * (1 - Math.exp(-step / 300)),
+        },
+      });
+      reporter.emit({
+        type: 'checkpoint',
+        time: at(),
+        step,
+        path: `runs/demo/checkpoints/step-${step}`,
+      });
+    }
+    await yieldToLoop();
+  }
+  const stopped = signal.stopRequested();
+  if (stopped) {
+    reporter.emit({
+      type: 'log',
+      time: at(),
+      message: `stop requested (${signal.reason}): checkpoint written`,
+    });
+    reporter.emit({
+      type: 'checkpoint',
+      time: at(),
+      step,
+      path: `runs/demo/checkpoints/step-${step}`,
+    });
+  }
+  reporter.emit({
+    type: 'run_end',
+    time: at(),
+    status: stopped ? 'stopped' : 'completed',
+    step,
+    elapsed_s: (Date.now() - t0) / 1000,
+    summary: { loss: 1 + 9 * Math.exp(-step / 500), steps: step },
+    outputs: { checkpoint: `runs/demo/checkpoints/step-${step}` },
+  });
+  await reporter.close();
+  dispose();
+}
+
 export async function run(argv: string[]): Promise<void> {
+  if (argv.includes('--demo')) return demo(argv);
   const events = flag(argv, 'events', 20_000);
   const stepMs = flag(argv, 'step-ms', 20);
   const seconds = flag(argv, 'seconds', 3);

@@ -312,7 +312,10 @@ function footer(state: DashboardState): Line[] {
   if (state.end) {
     const color: Color =
       state.end.status === 'completed' ? 'green' : state.end.status === 'failed' ? 'red' : 'yellow';
-    const outputs = Object.entries(state.end.outputs).map(([k, v]): Line => [label(k), plain(v)]);
+    const outputs = Object.entries(state.end.outputs).map(([k, v]): Line => [
+      k.length < LABEL ? label(k) : { text: `${k} `, color: 'gray' },
+      plain(v),
+    ]);
     return [
       [value(state.end.status, color), plain(` after ${formatDuration(state.end.elapsed_s)}`)],
       ...outputs,
