@@ -4,7 +4,16 @@
  * lower-casing) and `preTokenize` is BertPreTokenizer (whitespace split, every
  * punctuation character a word of its own).
  */
-import { CJK, MARK, PUNCT, REMOVE, SPACE, charClass, lowerCodePoint } from './chars.js';
+import {
+  ASCII_CLASS,
+  CJK,
+  MARK,
+  PUNCT,
+  REMOVE,
+  SPACE,
+  charClass,
+  lowerCodePoint,
+} from './chars.js';
 
 export interface BasicTokenizerOptions {
   /** Lower-case the text (uncased vocabularies). */
@@ -72,6 +81,35 @@ export class BasicTokenizer {
 
   /** The words of `text` (normalize, then pre-tokenize). */
   tokenize(text: string): string[] {
-    return this.preTokenize(this.normalize(text));
+    return this.asciiWords(text) ?? this.preTokenize(this.normalize(text));
+  }
+
+  /**
+   * The same for pure-ASCII text without allocating per character: ASCII has
+   * no accents, CJK or decompositions, so normalization is lower-casing and
+   * dropping controls. Null if `text` has a non-ASCII character.
+   */
+  private asciiWords(text: string): string[] | null {
+    const n = text.length;
+    let clean = true;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 128) return null;
+      if (ASCII_CLASS[c]! & REMOVE) clean = false;
+    }
+    if (!clean) return null;
+    const s = this.lowercase ? text.toLowerCase() : text;
+    const words: string[] = [];
+    let start = 0;
+    for (let i = 0; i < n; i++) {
+      const cls = ASCII_CLASS[s.charCodeAt(i)]!;
+      if (cls & (SPACE | PUNCT)) {
+        if (i > start) words.push(s.slice(start, i));
+        if (cls & PUNCT) words.push(s[i]!);
+        start = i + 1;
+      }
+    }
+    if (n > start) words.push(start === 0 ? s : s.slice(start));
+    return words;
   }
 }

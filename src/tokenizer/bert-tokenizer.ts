@@ -14,6 +14,7 @@ import { BasicTokenizer } from './basic.js';
 import { SPACE, charClass } from './chars.js';
 import { SPECIAL_TOKENS, Vocab, loadVocab } from './vocab.js';
 import { WordPiece } from './wordpiece.js';
+import { ChunkCache, HASH_SEED, hashStep } from './chunk-cache.js';
 
 export interface BertTokenizerOptions {
   /** Lower-case and strip accents (uncased vocabularies). */
@@ -41,7 +42,6 @@ export interface Encoding {
   attentionMask: number[];
 }
 
-const CACHE_LIMIT = 1 << 19;
 const MAX_CACHED_CHUNK = 64;
 
 export class BertTokenizer {
@@ -55,7 +55,8 @@ export class BertTokenizer {
   readonly sepId: TokenId;
   readonly maskId: TokenId;
   private readonly specials: { re: RegExp; firstChars: string[] } | null;
-  private cache = new Map<string, TokenId | TokenId[]>();
+  private readonly cache = new ChunkCache();
+  private readonly wordCache = new Map<string, TokenId | TokenId[]>();
   private readonly scratch: TokenId[] = [];
 
   constructor(vocab: Vocab, options: BertTokenizerOptions) {
@@ -120,32 +121,48 @@ export class BertTokenizer {
         continue;
       }
       const start = i;
+      let h = hashStep(HASH_SEED, c);
       i++;
       while (i < n) {
         c = text.charCodeAt(i);
         if (c === 32 || (c < 128 ? c === 10 || c === 9 || c === 13 : isSpace(c))) break;
+        h = hashStep(h, c);
         i++;
       }
-      const chunk = text.slice(start, i);
-      let ids = cache.get(chunk);
-      if (ids === undefined) {
-        ids = this.chunkIds(chunk);
-        if (chunk.length <= MAX_CACHED_CHUNK) {
-          if (cache.size >= CACHE_LIMIT) cache.clear();
-          cache.set(chunk, ids);
+      let e = i - start <= MAX_CACHED_CHUNK ? cache.find(text, start, i, h) : -1;
+      if (e < 0) {
+        const chunk = text.slice(start, i);
+        const ids = this.chunkIds(chunk);
+        if (chunk.length > MAX_CACHED_CHUNK) {
+          for (let k = 0; k < ids.length; k++) out.push(ids[k]!);
+          continue;
         }
+        cache.add(chunk, h, ids);
+        e = cache.find(text, start, i, h);
       }
-      if (typeof ids === 'number') out.push(ids);
-      else for (let k = 0; k < ids.length; k++) out.push(ids[k]!);
+      const pool = cache.ids;
+      const s = cache.idsStart(e);
+      const end = s + cache.idsLength(e);
+      for (let k = s; k < end; k++) out.push(pool[k]!);
     }
   }
 
   /** The uncached path: BasicTokenizer then WordPiece on one whitespace-free chunk. */
-  private chunkIds(chunk: string): TokenId | TokenId[] {
+  private chunkIds(chunk: string): TokenId[] {
     const tmp = this.scratch;
     tmp.length = 0;
-    for (const word of this.basic.tokenize(chunk)) this.wordpiece.tokenizeWord(word, tmp);
-    return tmp.length === 1 ? tmp[0]! : tmp.slice();
+    const words = this.wordCache;
+    for (const word of this.basic.tokenize(chunk)) {
+      let ids = words.get(word);
+      if (ids === undefined) {
+        const at = tmp.length;
+        this.wordpiece.tokenizeWord(word, tmp);
+        if (words.size >= 1 << 18) words.clear();
+        words.set(word, tmp.length - at === 1 ? tmp[at]! : tmp.slice(at));
+      } else if (typeof ids === 'number') tmp.push(ids);
+      else for (let k = 0; k < ids.length; k++) tmp.push(ids[k]!);
+    }
+    return tmp;
   }
 
   /** Ids of `text` without special tokens. */
@@ -166,25 +183,37 @@ export class BertTokenizer {
 
   /** Encode a sentence or a pair for the model. */
   encode(text: string, pair?: string | null, options: EncodeOptions = {}): Encoding {
-    let a = this.tokenizeToIds(text);
-    let b = pair === undefined || pair === null ? null : this.tokenizeToIds(pair);
     const special = options.addSpecialTokens ?? true;
-    if (options.maxLength !== undefined) {
-      const budget = options.maxLength - (special ? (b === null ? 2 : 3) : 0);
-      [a, b] = truncateSeqPair(a, b, Math.max(0, budget));
-    }
-    const ids: TokenId[] = [];
-    const tokenTypeIds: number[] = [];
-    if (special) ids.push(this.clsId);
-    for (const id of a) ids.push(id);
-    if (special) ids.push(this.sepId);
-    for (let k = 0; k < ids.length; k++) tokenTypeIds.push(0);
-    if (b !== null) {
-      for (const id of b) ids.push(id);
+    const hasPair = pair !== undefined && pair !== null;
+    let ids: TokenId[];
+    let lengthA: number;
+    if (options.maxLength === undefined) {
+      // Fast path: append straight into the output.
+      ids = special ? [this.clsId] : [];
+      this.appendIds(text, ids);
       if (special) ids.push(this.sepId);
-      while (tokenTypeIds.length < ids.length) tokenTypeIds.push(1);
+      lengthA = ids.length;
+      if (hasPair) {
+        this.appendIds(pair, ids);
+        if (special) ids.push(this.sepId);
+      }
+    } else {
+      const budget = options.maxLength - (special ? (hasPair ? 3 : 2) : 0);
+      const [a, b] = truncateSeqPair(
+        this.tokenizeToIds(text),
+        hasPair ? this.tokenizeToIds(pair) : null,
+        Math.max(0, budget),
+      );
+      ids = special ? [this.clsId, ...a, this.sepId] : [...a];
+      lengthA = ids.length;
+      if (b !== null) {
+        for (const id of b) ids.push(id);
+        if (special) ids.push(this.sepId);
+      }
     }
-    const attentionMask = ids.map(() => 1);
+    const n = ids.length;
+    const tokenTypeIds = new Array<number>(n).fill(0, 0, lengthA).fill(1, lengthA);
+    const attentionMask = new Array<number>(n).fill(1);
     if (options.padding && options.maxLength !== undefined) {
       while (ids.length < options.maxLength) {
         ids.push(this.padId);
