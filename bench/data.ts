@@ -1,16 +1,18 @@
 /**
- * `npm run bench -- data [--shards DIR] [--corpus FILE] [--batches N] [--json]`
+ * `npm run bench -- data [--shards DIR] [--corpus FILE] [--batches N] [--measure-trainer] [--json]`
  *
  * Throughput of the pretraining data pipeline: how fast the worker builds
  * batches (instances/s, tokens/s), what the transfer to the main thread
  * costs, and whether a trainer at the tiny and base sizes ever waits.
  *
- * The trainer's consumption rate is not measured here (bench/train.ts is the
- * place); it is derived from the project's standard figure — tiny (L2/H128)
- * takes ~1.4 s per step of 16 × 128 on WASM — and scaled to base (L12/H768)
- * by the ratio of training FLOPs per sequence (6 × multiply-adds of the
- * encoder, attention and the masked-only MLM decoder).
+ * The trainer's consumption rate for tiny (L2/H128) is the project's standard
+ * figure — ~1.4 s per step of 16 × 128 on WASM — or, with --measure-trainer,
+ * what bench/train.ts measures on this machine (5 steps, a minute or so);
+ * base (L12/H768) is tiny scaled by the ratio of training FLOPs per sequence
+ * (6 × multiply-adds of the encoder, attention and the masked-only MLM
+ * decoder), since bench/train.ts does not run base.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,11 +54,34 @@ function flopsPerSequence(s: Size, T = SEQ, P = 20, V = 30522): number {
   return 6 * (encoder + attention + mlmHead);
 }
 
+/**
+ * With --measure-trainer: tiny's s/step on WASM from bench/train.ts (run in a
+ * child process, a few steps); otherwise null and the standard figure is used.
+ */
+function measuredTinyStepS(): number | null {
+  const index = fileURLToPath(new URL('./index.js', import.meta.url));
+  const r = spawnSync(
+    process.execPath,
+    [index, 'train', '--size', 'tiny', '--json', '--no-torch', '--steps', '5'],
+    { encoding: 'utf8' },
+  );
+  for (const line of r.stdout.split('\n').reverse()) {
+    if (!line.startsWith('{')) continue;
+    const row = JSON.parse(line) as { backend?: string; variant?: string; ms_per_step?: number };
+    if (row.backend === 'wasm' && row.variant?.startsWith('tuned') && row.ms_per_step) {
+      return row.ms_per_step / 1000;
+    }
+  }
+  console.error(`bench train gave no tuned WASM figure; using the standard one\n${r.stderr}`);
+  return null;
+}
+
 function parseArgs(argv: string[]): {
   shards?: string;
   corpus: string;
   batches: number;
   json: boolean;
+  measureTrainer: boolean;
 } {
   const get = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
@@ -67,6 +92,7 @@ function parseArgs(argv: string[]): {
     corpus: get('--corpus') ?? DEFAULT_CORPUS,
     batches: Number(get('--batches') ?? 2000),
     json: argv.includes('--json'),
+    measureTrainer: argv.includes('--measure-trainer'),
   };
 }
 
@@ -92,7 +118,8 @@ export async function run(argv: string[]): Promise<void> {
     );
   }
   try {
-    await measure(dir, vocabTokens, args.batches, args.json);
+    const tinyStepS = args.measureTrainer ? measuredTinyStepS() : null;
+    await measure(dir, vocabTokens, args.batches, args.json, tinyStepS);
   } finally {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
@@ -103,6 +130,7 @@ async function measure(
   vocabTokens: string[],
   batches: number,
   json: boolean,
+  measuredTinyS: number | null,
 ): Promise<void> {
   const config: PretrainDataConfig = {
     ...PRETRAIN_DATA_DEFAULTS,
@@ -202,9 +230,13 @@ async function measure(
   // 4. Trainer consumption at the tiny and base sizes vs the worker's rate.
   const workerRate = Number(rows[1].instances_per_s);
   const ratio = flopsPerSequence(SIZES.base) / flopsPerSequence(SIZES.tiny);
+  const tinyS = measuredTinyS ?? TINY_WASM_STEP_S;
+  const tinySource = measuredTinyS
+    ? 'measured by bench/train.ts (wasm, tuned)'
+    : `standard figure ${TINY_WASM_STEP_S} s/step`;
   for (const [size, stepS] of [
-    ['tiny', TINY_WASM_STEP_S],
-    ['base', TINY_WASM_STEP_S * ratio],
+    ['tiny', tinyS],
+    ['base', tinyS * ratio],
   ] as const) {
     const need = BATCH / stepS;
     rows.push({
@@ -213,8 +245,7 @@ async function measure(
       instances_per_s: need,
       tokens_per_s: need * SEQ,
       worker_headroom_x: workerRate / need,
-      source:
-        size === 'tiny' ? 'standard figure 1.4 s/step' : `tiny × FLOP ratio ${ratio.toFixed(1)}`,
+      source: size === 'tiny' ? tinySource : `tiny × FLOP ratio ${ratio.toFixed(1)}`,
     });
   }
 
