@@ -153,7 +153,7 @@ export class BertTokenizer {
     tmp.length = 0;
     const words = this.wordCache;
     for (const word of this.basic.tokenize(chunk)) {
-      let ids = words.get(word);
+      const ids = words.get(word);
       if (ids === undefined) {
         const at = tmp.length;
         this.wordpiece.tokenizeWord(word, tmp);
