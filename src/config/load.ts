@@ -69,6 +69,7 @@ export function coerceSetValue(node: JsonSchema, raw: string, key: string): unkn
   if (types.includes('array') && !Array.isArray(value) && typeof value === 'string') {
     value = raw.split(',').map((s) => s.trim());
   }
+  if (value === null && types.includes('null')) return null;
   if (types.includes('string') && typeof value !== 'string' && !types.includes(typeof value)) {
     value = raw;
   }

@@ -23,6 +23,12 @@ import {
 } from './bert.js';
 import { classificationLosses, pretrainingLosses } from './losses.js';
 
+/**
+ * "No clipping" as a finite clip norm: Number.MAX_VALUE becomes Infinity in
+ * float32 and Infinity / Infinity poisons every gradient with NaN.
+ */
+const FLOAT32_MAX = 3.4e38;
+
 export interface PretrainingMetrics {
   loss: number;
   mlm_loss: number;
@@ -141,7 +147,7 @@ abstract class Accumulator<TBatch, TMetrics> {
     if (n > 1) for (const g of this.grads.values()) g.dispose();
     const clipped = clipByGlobalNorm(
       averaged,
-      maxNorm > 0 && Number.isFinite(maxNorm) ? maxNorm : Number.MAX_VALUE,
+      maxNorm > 0 && Number.isFinite(maxNorm) ? maxNorm : FLOAT32_MAX,
     );
     for (const g of averaged.values()) g.dispose();
     this.optimizer.applyGradients(this.model.params, clipped.grads, lr);

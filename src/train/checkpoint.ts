@@ -88,6 +88,22 @@ function linkTarget(link: string): string | null {
   }
 }
 
+/** Raised instead of writing a checkpoint whose weights hold NaN or ±Inf: nothing on disk is ever poisoned. */
+export class NonFiniteWeightsError extends Error {
+  constructor(readonly tensor: string) {
+    super(`weights became non-finite (first in ${tensor})`);
+    this.name = 'NonFiniteWeightsError';
+  }
+}
+
+function firstNonFinite(tensors: ReadonlyMap<string, TensorData>): string | null {
+  for (const [name, t] of tensors) {
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return name;
+  }
+  return null;
+}
+
 export interface SaveOptions {
   /** Keep this many newest step directories (plus `best`). */
   keepLast: number;
@@ -95,12 +111,17 @@ export interface SaveOptions {
   best?: boolean;
 }
 
-/** Write step-<N> atomically, update `latest` (and `best`), prune old ones. Returns its path. */
+/**
+ * Write step-<N> atomically, update `latest` (and `best`), prune old ones.
+ * Returns its path. Refuses (NonFiniteWeightsError) weights with NaN/Inf.
+ */
 export async function saveCheckpoint(
   runDir: string,
   contents: CheckpointContents,
   options: SaveOptions,
 ): Promise<CheckpointDir> {
+  const bad = firstNonFinite(contents.model);
+  if (bad) throw new NonFiniteWeightsError(bad);
   const dir = checkpointsDir(runDir);
   await cleanTemporaries(dir);
   const name = `step-${contents.trainerState.step}`;

@@ -93,7 +93,14 @@ class AdamFamily implements Optimizer {
   private momentsFor(name: string, p: tf.Variable): Moments {
     let mo = this.moments.get(name);
     if (!mo) {
-      mo = { m: tf.variable(tf.zerosLike(p), false), v: tf.variable(tf.zerosLike(p), false) };
+      // tf.variable keeps its own reference to the data: release the initial zeros.
+      const zeros = (): tf.Variable => {
+        const z = tf.zerosLike(p);
+        const v = tf.variable(z, false);
+        z.dispose();
+        return v;
+      };
+      mo = { m: zeros(), v: zeros() };
       this.moments.set(name, mo);
     }
     return mo;

@@ -35,6 +35,7 @@ import { learningRate } from './schedule.js';
 import {
   saveCheckpoint,
   loadCheckpoint,
+  NonFiniteWeightsError,
   type CheckpointDir,
   type TrainerState,
 } from './checkpoint.js';
@@ -403,95 +404,105 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   };
 
   try {
-    let windowTokens = 0;
-    let windowExamples = 0;
-    let windowStart = performance.now();
-    let dataWaitMs = 0;
-    while (step < endStep) {
-      if (opts.stopRequested()) {
-        status = 'stopped';
-        break;
+    try {
+      let windowTokens = 0;
+      let windowExamples = 0;
+      let windowStart = performance.now();
+      let dataWaitMs = 0;
+      while (step < endStep) {
+        if (opts.stopRequested()) {
+          status = 'stopped';
+          break;
+        }
+        if (opts.maxMinutes !== null && performance.now() - started > opts.maxMinutes * 60_000) {
+          reporter.emit({
+            type: 'log',
+            time: now(),
+            message: `time budget of ${opts.maxMinutes} min reached`,
+          });
+          status = 'stopped';
+          break;
+        }
+        const stepStart = performance.now();
+        for (let i = 0; i < accum; i++) {
+          const waitStart = performance.now();
+          const item = await loader.next();
+          dataWaitMs += performance.now() - waitStart;
+          if (!item) throw new Error('the training data stream ended unexpectedly');
+          stepper.accumulate(item.batch);
+          windowTokens += item.batch.num_tokens;
+          windowExamples += item.batch.batch_size;
+          if (item.cursor) cursor = item.cursor;
+        }
+        epoch = cursor.epoch;
+        const lr = lrAt(step);
+        const m = stepper.apply(lr);
+        step += 1;
+        if (!Number.isFinite(m.loss)) {
+          status = 'failed';
+          reporter.emit({
+            type: 'warning',
+            time: now(),
+            message: `loss is ${m.loss} at step ${step}: stopping; last good checkpoint: ${lastCheckpoint ?? 'none'}`,
+          });
+          break;
+        }
+        lastMetrics = m;
+        const stepMs = performance.now() - stepStart;
+        if (step % config.train.log_every === 0 || step === 1 || step === endStep) {
+          const elapsed = (performance.now() - windowStart) / 1000;
+          const mem = tf.memory();
+          reporter.emit({
+            type: 'step',
+            time: now(),
+            step,
+            totalSteps: endStep,
+            epoch,
+            loss: m.loss,
+            mlm_loss: m.mlm_loss,
+            nsp_loss: m.nsp_loss,
+            mlm_accuracy: m.mlm_accuracy,
+            nsp_accuracy: m.nsp_accuracy,
+            lr,
+            grad_norm: m.grad_norm,
+            tokens_per_s: windowTokens / elapsed,
+            examples_per_s: windowExamples / elapsed,
+            step_ms: stepMs,
+            data_wait_ms: dataWaitMs,
+            tensors: mem.numTensors,
+            tensor_bytes: mem.numBytes,
+            rss_bytes: process.memoryUsage.rss(),
+          });
+          windowTokens = 0;
+          windowExamples = 0;
+          dataWaitMs = 0;
+          windowStart = performance.now();
+        }
+        const evalNow = config.train.eval_every !== null && step % config.train.eval_every === 0;
+        const isBest = evalNow ? await evaluate() : false;
+        if ((config.train.save_every !== null && step % config.train.save_every === 0) || isBest) {
+          await save(isBest);
+        }
       }
-      if (opts.maxMinutes !== null && performance.now() - started > opts.maxMinutes * 60_000) {
-        reporter.emit({
-          type: 'log',
-          time: now(),
-          message: `time budget of ${opts.maxMinutes} min reached`,
-        });
-        status = 'stopped';
-        break;
+      if (status !== 'failed') {
+        if (
+          status === 'completed' &&
+          config.train.eval_every !== null &&
+          step % config.train.eval_every !== 0
+        ) {
+          const isBest = await evaluate();
+          if (isBest) await save(true);
+        }
+        if (!lastCheckpoint || !lastCheckpoint.endsWith(`step-${step}`)) await save(false);
       }
-      const stepStart = performance.now();
-      for (let i = 0; i < accum; i++) {
-        const waitStart = performance.now();
-        const item = await loader.next();
-        dataWaitMs += performance.now() - waitStart;
-        if (!item) throw new Error('the training data stream ended unexpectedly');
-        stepper.accumulate(item.batch);
-        windowTokens += item.batch.num_tokens;
-        windowExamples += item.batch.batch_size;
-        if (item.cursor) cursor = item.cursor;
-      }
-      epoch = cursor.epoch;
-      const lr = lrAt(step);
-      const m = stepper.apply(lr);
-      step += 1;
-      if (!Number.isFinite(m.loss)) {
-        status = 'failed';
-        reporter.emit({
-          type: 'warning',
-          time: now(),
-          message: `loss is ${m.loss} at step ${step}: stopping; last good checkpoint: ${lastCheckpoint ?? 'none'}`,
-        });
-        break;
-      }
-      lastMetrics = m;
-      const stepMs = performance.now() - stepStart;
-      if (step % config.train.log_every === 0 || step === 1 || step === endStep) {
-        const elapsed = (performance.now() - windowStart) / 1000;
-        const mem = tf.memory();
-        reporter.emit({
-          type: 'step',
-          time: now(),
-          step,
-          totalSteps: endStep,
-          epoch,
-          loss: m.loss,
-          mlm_loss: m.mlm_loss,
-          nsp_loss: m.nsp_loss,
-          mlm_accuracy: m.mlm_accuracy,
-          nsp_accuracy: m.nsp_accuracy,
-          lr,
-          grad_norm: m.grad_norm,
-          tokens_per_s: windowTokens / elapsed,
-          examples_per_s: windowExamples / elapsed,
-          step_ms: stepMs,
-          data_wait_ms: dataWaitMs,
-          tensors: mem.numTensors,
-          tensor_bytes: mem.numBytes,
-          rss_bytes: process.memoryUsage.rss(),
-        });
-        windowTokens = 0;
-        windowExamples = 0;
-        dataWaitMs = 0;
-        windowStart = performance.now();
-      }
-      const evalNow = config.train.eval_every !== null && step % config.train.eval_every === 0;
-      const isBest = evalNow ? await evaluate() : false;
-      if ((config.train.save_every !== null && step % config.train.save_every === 0) || isBest) {
-        await save(isBest);
-      }
-    }
-    if (status !== 'failed') {
-      if (
-        status === 'completed' &&
-        config.train.eval_every !== null &&
-        step % config.train.eval_every !== 0
-      ) {
-        const isBest = await evaluate();
-        if (isBest) await save(true);
-      }
-      if (!lastCheckpoint || !lastCheckpoint.endsWith(`step-${step}`)) await save(false);
+    } catch (err) {
+      if (!(err instanceof NonFiniteWeightsError)) throw err;
+      status = 'failed';
+      reporter.emit({
+        type: 'warning',
+        time: now(),
+        message: `${err.message} at step ${step}: stopping without saving; last good checkpoint: ${lastCheckpoint ?? 'none'}`,
+      });
     }
   } finally {
     await loader.stop();

@@ -103,6 +103,14 @@ test('--set overrides are typed by the schema and win over the file', () => {
   assert.deepEqual(config.data.corpus, ['a.txt', 'b.txt']);
 });
 
+test('--set key=null gives null where the schema allows it', () => {
+  const { config } = loadConfig<PretrainConfig>('pretrain', null, {
+    sets: ['data.shards=null', 'train.max_steps=null'],
+  });
+  assert.equal(config.data.shards, null);
+  assert.equal(config.train.max_steps, null);
+});
+
 test('--set names a string as a string even when it looks like a number', () => {
   const { config } = loadConfig<PretrainConfig>('pretrain', null, { sets: ['name=123'] });
   assert.equal(config.name, '123');

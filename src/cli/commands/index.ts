@@ -7,7 +7,9 @@ import { evalCommand } from './eval.js';
 import { evalGlueCommand } from './eval-glue.js';
 import { exportCommand } from './export.js';
 import { envCommand } from './env.js';
-import { embedCommand, ciCommand, plotCommand, setupCommand } from './later.js';
+import { embedCommand } from './embed.js';
+import { ciCommand, plotCommand } from './later.js';
+import { setupCommand } from './setup.js';
 
 /** Every `bert` subcommand, in the order `bert --help` lists them. */
 export const commands: CommandModule[] = [

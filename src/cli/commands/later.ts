@@ -2,22 +2,6 @@ import type { CommandModule } from 'yargs';
 import { notBuilt } from './not-built.js';
 
 /** Commands that later issues build; here so `bert --help` shows the whole tool honestly. */
-export const embedCommand: CommandModule = {
-  command: 'embed',
-  describe: 'Sentence embeddings from a checkpoint (cls, pooler or mean pooling)',
-  builder: (y) =>
-    y
-      .option('checkpoint', { type: 'string', demandOption: true })
-      .option('input', { type: 'string', demandOption: true })
-      .option('pooling', { choices: ['cls', 'pooler', 'mean'], default: 'cls' })
-      .option('out', { type: 'string', demandOption: true })
-      .example(
-        '$0 embed --checkpoint runs/tiny/checkpoints/latest --input s.txt --out e.jsonl',
-        '',
-      ),
-  handler: () => notBuilt('bert embed', 8),
-};
-
 export const ciCommand: CommandModule = {
   command: 'ci',
   describe: 'Regression run: train, evaluate, compare with a baseline, exit non-zero on regression',
@@ -40,16 +24,4 @@ export const plotCommand: CommandModule = {
       .option('out', { type: 'string' })
       .example('$0 plot runs/tiny --out tiny.svg', ''),
   handler: () => notBuilt('bert plot', 6),
-};
-
-export const setupCommand: CommandModule = {
-  command: 'setup <what>',
-  describe: 'Build the native TensorFlow backend from a TensorFlow pip wheel',
-  builder: (y) =>
-    y
-      .positional('what', { choices: ['tensorflow'] })
-      .option('wheel', { type: 'string' })
-      .option('gpu', { type: 'boolean', default: false })
-      .example('$0 setup tensorflow', ''),
-  handler: () => notBuilt('bert setup', 10),
 };
