@@ -1,0 +1,128 @@
+import type { CommandModule } from 'yargs';
+import { performance } from 'node:perf_hooks';
+import { UI_KINDS, withBackendFlags, checkPositive, type UiKind } from '../common.js';
+import { createReporter } from '../../ui/reporter.js';
+import { now } from '../../ui/events.js';
+import { selectBackend, type BackendRequest } from '../../train/backend.js';
+import { POOLINGS, runEmbed, type Pooling } from '../../export/embed.js';
+
+interface EmbedFlags {
+  checkpoint: string;
+  input: string;
+  pooling: Pooling;
+  out: string;
+  'batch-size': number;
+  'max-length'?: number;
+  ui?: UiKind;
+  backend: BackendRequest;
+  threads?: number;
+}
+
+export const embedCommand: CommandModule<object, EmbedFlags> = {
+  command: 'embed',
+  describe: 'Sentence embeddings from a checkpoint or HF directory (cls, pooler or mean pooling)',
+  builder: (y) =>
+    withBackendFlags(y)
+      .option('checkpoint', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Our checkpoint (or run directory) or a HuggingFace BERT directory',
+      })
+      .option('input', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Text file, one sentence a line',
+      })
+      .option('pooling', {
+        choices: POOLINGS,
+        default: 'cls' as const,
+        describe: "cls: last hidden state's [CLS]; pooler: tanh(dense([CLS])); mean: over tokens",
+      })
+      .option('out', {
+        type: 'string',
+        demandOption: true,
+        describe:
+          'FILE.jsonl ({"index", "embedding"} a line) or FILE.npy (float32 [lines, hidden])',
+      })
+      .option('batch-size', { type: 'number', default: 32, describe: 'Sentences per forward pass' })
+      .option('max-length', {
+        type: 'number',
+        describe: "Truncate to this many tokens (default: the model's max_position_embeddings)",
+      })
+      .option('ui', {
+        choices: UI_KINDS,
+        describe: 'Progress display (default: ink on a terminal, plain otherwise)',
+      })
+      .example('$0 embed --checkpoint runs/tiny/checkpoints/latest --input s.txt --out e.jsonl', '')
+      .example(
+        '$0 embed --checkpoint exported/bert-base --input s.txt --pooling mean --out e.npy',
+        'numpy.load(e.npy)',
+      ) as never,
+  handler: async (flags) => {
+    checkPositive(flags as unknown as Record<string, unknown>, ['batch-size', 'max-length']);
+    const backend = await selectBackend(flags.backend, { threads: flags.threads ?? null });
+    const reporter = createReporter(flags.ui ?? 'auto', {
+      runDir: null,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      stdin: process.stdin,
+      isTTY: process.stdout.isTTY === true,
+      env: process.env,
+    });
+    const started = performance.now();
+    reporter.emit({
+      type: 'run_start',
+      time: now(),
+      command: 'embed',
+      run: null,
+      backend: backend.backend,
+      totalSteps: null,
+      config: { ...flags } as unknown as Record<string, unknown>,
+    });
+    let status: 'completed' | 'failed' = 'failed';
+    try {
+      const r = await runEmbed({
+        checkpoint: flags.checkpoint,
+        input: flags.input,
+        pooling: flags.pooling,
+        out: flags.out,
+        batchSize: flags['batch-size'],
+        maxLength: flags['max-length'],
+        reporter,
+      });
+      status = 'completed';
+      reporter.emit({
+        type: 'log',
+        time: now(),
+        message: `${r.sentences} sentences (${r.tokens} tokens, ${r.truncated} truncated) in ${r.seconds.toFixed(2)} s: ${r.sentencesPerSecond.toFixed(1)} sentences/s, ${r.tokensPerSecond.toFixed(0)} tokens/s (${backend.backend})`,
+      });
+      reporter.emit({
+        type: 'run_end',
+        time: now(),
+        status,
+        elapsed_s: (performance.now() - started) / 1000,
+        summary: {
+          sentences: r.sentences,
+          dims: r.dims,
+          tokens: r.tokens,
+          truncated: r.truncated,
+          sentences_per_s: r.sentencesPerSecond,
+          tokens_per_s: r.tokensPerSecond,
+        },
+        outputs: { embeddings: flags.out },
+      });
+    } finally {
+      if (status === 'failed') {
+        reporter.emit({
+          type: 'run_end',
+          time: now(),
+          status,
+          elapsed_s: (performance.now() - started) / 1000,
+          summary: {},
+          outputs: {},
+        });
+      }
+      await reporter.close();
+    }
+  },
+};

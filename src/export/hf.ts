@@ -1,0 +1,185 @@
+/**
+ * `bert export --format hf`: a checkpoint as a HuggingFace model directory
+ * that transformers' `from_pretrained` loads with no missing or unexpected keys:
+ *
+ *   config.json              BertConfig fields, architectures, model_type "bert"
+ *                            (+ id2label/label2id/num_labels for classifiers)
+ *   model.safetensors        BertForPreTraining / BertForSequenceClassification names and
+ *                            [out, in] shapes; metadata format "pt" (transformers requires it)
+ *   vocab.txt, tokenizer.json, tokenizer_config.json, special_tokens_map.json
+ *
+ * The tied MLM decoder (cls.predictions.decoder.weight/bias) is left out, as
+ * transformers' own save_pretrained does: it re-ties both on load. No optimizer
+ * state, no trainer_state.json. Written into a temporary sibling and renamed.
+ */
+import { existsSync } from 'node:fs';
+import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import { tempSibling, writeDirAtomic } from '../io/atomic.js';
+import { writeSafetensors, type TensorData } from '../io/safetensors.js';
+import { toHfConfigJson, type BertConfig } from '../model/config.js';
+import { toHfTensors } from '../model/hf.js';
+import { countParameters, type BertHeads } from '../model/params.js';
+import { SPECIAL_TOKENS } from '../tokenizer/vocab.js';
+import { tokenizerJsonText } from '../tokenizer/tokenizer-json.js';
+import { loadBertDirectory, type LoadedBert } from './load.js';
+
+export const HF_FILES = [
+  'config.json',
+  'model.safetensors',
+  'vocab.txt',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+] as const;
+
+/** Keys of a fine-tuned config.json that transformers reads for a classifier. */
+const CLASSIFIER_KEYS = ['id2label', 'label2id', 'finetuning_task', 'problem_type'] as const;
+
+/** config.json for the exported model: BertConfig fields + what picks the class + labels. */
+export function exportConfigJson(
+  config: BertConfig,
+  heads: BertHeads,
+  numLabels: number,
+  source: Record<string, unknown>,
+): Record<string, unknown> {
+  const extra: Record<string, unknown> = {
+    position_embedding_type: 'absolute',
+    classifier_dropout: null,
+    use_cache: true,
+    torch_dtype: 'float32',
+  };
+  if (heads === 'classification') {
+    extra.num_labels = numLabels;
+    for (const k of CLASSIFIER_KEYS) if (source[k] !== undefined) extra[k] = source[k];
+    if (extra.id2label === undefined) {
+      const names = Array.from({ length: numLabels }, (_, i) => `LABEL_${i}`);
+      extra.id2label = Object.fromEntries(names.map((n, i) => [String(i), n]));
+      extra.label2id = Object.fromEntries(names.map((n, i) => [n, i]));
+    }
+  }
+  // Provenance (task, data dir, sequence length): transformers keeps unknown keys as attributes.
+  if (source.bert !== undefined) extra.bert = source.bert;
+  return toHfConfigJson(
+    config,
+    heads === 'classification' ? 'BertForSequenceClassification' : 'BertForPreTraining',
+    extra,
+  );
+}
+
+/** tokenizer_config.json: what AutoTokenizer needs to build a BertTokenizer(Fast) like ours. */
+export function tokenizerConfigJson(
+  lowercase: boolean,
+  modelMaxLength: number,
+): Record<string, unknown> {
+  return {
+    tokenizer_class: 'BertTokenizer',
+    do_lower_case: lowercase,
+    // null = follow do_lower_case, as BERT does.
+    strip_accents: null,
+    tokenize_chinese_chars: true,
+    do_basic_tokenize: true,
+    never_split: null,
+    model_max_length: modelMaxLength,
+    clean_up_tokenization_spaces: true,
+    unk_token: '[UNK]',
+    sep_token: '[SEP]',
+    pad_token: '[PAD]',
+    cls_token: '[CLS]',
+    mask_token: '[MASK]',
+  };
+}
+
+export function specialTokensMapJson(): Record<string, string> {
+  return {
+    unk_token: '[UNK]',
+    sep_token: '[SEP]',
+    pad_token: '[PAD]',
+    cls_token: '[CLS]',
+    mask_token: '[MASK]',
+  };
+}
+
+/** The model's tensors under HF names and shapes, in HF's order. */
+export function exportTensors(loaded: Pick<LoadedBert, 'model'>): Map<string, TensorData> {
+  return toHfTensors(loaded.model.params);
+}
+
+const json = (v: unknown): string => JSON.stringify(v, null, 2) + '\n';
+
+export interface ExportOptions {
+  checkpoint: string;
+  out: string;
+  force: boolean;
+}
+
+export interface ExportResult {
+  out: string;
+  source: string;
+  architecture: string;
+  parameters: number;
+  files: string[];
+}
+
+/** Write the HF directory for an already loaded model into `dir` (which exists and is empty). */
+export async function writeHfDirectory(dir: string, loaded: LoadedBert): Promise<void> {
+  const numLabels = loaded.model.numLabels;
+  await writeSafetensors(join(dir, 'model.safetensors'), exportTensors(loaded), { format: 'pt' });
+  await writeFile(
+    join(dir, 'config.json'),
+    json(exportConfigJson(loaded.config, loaded.heads, numLabels, loaded.configJson)),
+  );
+  await copyFile(loaded.vocabPath, join(dir, 'vocab.txt'));
+  await writeFile(
+    join(dir, 'tokenizer.json'),
+    tokenizerJsonText(loaded.vocab, { lowercase: loaded.lowercase }),
+  );
+  await writeFile(
+    join(dir, 'tokenizer_config.json'),
+    json(tokenizerConfigJson(loaded.lowercase, loaded.config.max_position_embeddings)),
+  );
+  await writeFile(join(dir, 'special_tokens_map.json'), json(specialTokensMapJson()));
+}
+
+/** `bert export --format hf`. */
+export async function exportHf(options: ExportOptions): Promise<ExportResult> {
+  const out = resolve(options.out);
+  if (existsSync(out) && !options.force) {
+    throw new UserError(`--out ${options.out}: already exists (pass --force to replace it)`);
+  }
+  const loaded = await loadBertDirectory(options.checkpoint, {
+    flag: '--checkpoint',
+    require: 'exact',
+  });
+  if (out === loaded.dir) {
+    throw new UserError(`--out ${options.out}: is the checkpoint being exported`);
+  }
+  for (const t of SPECIAL_TOKENS) {
+    if (!loaded.vocab.has(t)) throw new UserError(`${loaded.vocabPath}: no ${t}`);
+  }
+  const parameters = countParameters(loaded.model.params);
+  try {
+    if (existsSync(out)) {
+      // --force: build the new directory first; the old one is replaced only once it is complete.
+      const fresh = tempSibling(out);
+      await writeDirAtomic(fresh, (tmp) => writeHfDirectory(tmp, loaded));
+      const old = tempSibling(out);
+      await rename(out, old);
+      await rename(fresh, out);
+      await rm(old, { recursive: true, force: true });
+    } else {
+      await writeDirAtomic(out, (tmp) => writeHfDirectory(tmp, loaded));
+    }
+  } finally {
+    for (const v of loaded.model.params.values()) v.dispose();
+  }
+  return {
+    out,
+    source: loaded.dir,
+    architecture:
+      loaded.heads === 'classification' ? 'BertForSequenceClassification' : 'BertForPreTraining',
+    parameters,
+    files: [...HF_FILES],
+  };
+}
