@@ -16,7 +16,12 @@ export interface Point {
 }
 
 export interface Series {
+  /** `loss`, `dev loss`, …: unique per series. */
   name: string;
+  /** The quantity (`loss`, `mlm_accuracy`): train and eval curves of one metric share a colour. */
+  metric: string;
+  /** `train`, or the eval split (`dev`). */
+  source: string;
   panel: Panel;
   /** 'train' series are lines over every step; 'eval' series are points. */
   kind: 'train' | 'eval';
@@ -88,20 +93,28 @@ export function evalPanel(metric: string): Panel {
 export function collectSeries(events: readonly BertEvent[]): RunMetrics {
   const byName = new Map<
     string,
-    { panel: Panel; kind: 'train' | 'eval'; values: Map<number, number> }
+    {
+      metric: string;
+      source: string;
+      panel: Panel;
+      kind: 'train' | 'eval';
+      values: Map<number, number>;
+    }
   >();
   const put = (
-    name: string,
+    metric: string,
+    source: string,
     panel: Panel,
-    kind: 'train' | 'eval',
     step: number,
     value: unknown,
   ): void => {
     // JSON turns NaN into null: such points are left out rather than drawn at 0.
     if (typeof value !== 'number' || !Number.isFinite(value)) return;
+    const kind = source === 'train' ? 'train' : 'eval';
+    const name = kind === 'train' ? metric : `${source} ${metric}`;
     let s = byName.get(name);
     if (!s) {
-      s = { panel, kind, values: new Map() };
+      s = { metric, source, panel, kind, values: new Map() };
       byName.set(name, s);
     }
     s.values.set(step, value);
@@ -112,17 +125,19 @@ export function collectSeries(events: readonly BertEvent[]): RunMetrics {
     if (e.type === 'run_start' && start === null) start = e;
     if (e.type === 'step') {
       maxStep = Math.max(maxStep, e.step);
-      for (const { key, panel } of STEP_SERIES) put(key, panel, 'train', e.step, e[key]);
+      for (const { key, panel } of STEP_SERIES) put(key, 'train', panel, e.step, e[key]);
     }
     if (e.type === 'eval') {
       const ev: EvalEvent = e;
       for (const [metric, value] of Object.entries(ev.metrics ?? {})) {
-        put(`${ev.split} ${metric}`, evalPanel(metric), 'eval', ev.step, value);
+        put(metric, ev.split, evalPanel(metric), ev.step, value);
       }
     }
   }
   const series: Series[] = [...byName.entries()].map(([name, s]) => ({
     name,
+    metric: s.metric,
+    source: s.source,
     panel: s.panel,
     kind: s.kind,
     points: [...s.values.entries()]

@@ -1,7 +1,8 @@
 /**
  * `bert plot runs/<run>`: loss, accuracy and learning-rate curves (with eval
  * points) from metrics.jsonl as an SVG, drawn by Vega-Lite rendered
- * headless by Vega (no browser, no canvas).
+ * headless by Vega (no browser, no canvas). PNG is the same SVG rasterised by
+ * resvg, an optional dependency (a prebuilt binary in its npm package).
  */
 import { basename, extname, join, resolve } from 'node:path';
 import { parse as parseVega, View } from 'vega';
@@ -29,10 +30,15 @@ const PANELS: { panel: Panel; title: string; axis: string; format?: string }[] =
 interface Row {
   step: number;
   value: number;
-  series: string;
+  metric: string;
+  source: string;
 }
 
-/** The Vega-Lite spec: one panel per kind of curve, train series as lines, eval series as points. */
+/**
+ * The Vega-Lite spec: one panel per kind of curve. Colour is the metric and
+ * the dash is where it was measured, so `loss` (train, solid) and `dev loss`
+ * (eval, dashed with a point per evaluation) read as one quantity.
+ */
 export function buildSpec(metrics: RunMetrics, title: string): TopLevelSpec {
   const charts = PANELS.flatMap(({ panel, title: panelTitle, axis, format }) => {
     const series = metrics.series.filter((s) => s.panel === panel);
@@ -44,26 +50,36 @@ export function buildSpec(metrics: RunMetrics, title: string): TopLevelSpec {
           downsample(s.points, MAX_POINTS).map((p) => ({
             step: p.step,
             value: p.value,
-            series: s.name,
+            metric: s.metric,
+            source: s.source,
           })),
         );
-    const x = {
-      field: 'step',
-      type: 'quantitative' as const,
-      title: 'step',
-      scale: { domainMin: 0 },
-    };
-    const y = {
-      field: 'value',
-      type: 'quantitative' as const,
-      title: axis,
-      axis: format ? { format } : {},
-    };
-    const color = {
-      field: 'series',
-      type: 'nominal' as const,
-      title: null,
-      legend: { orient: 'right' as const },
+    const sources = [...new Set(series.map((s) => s.source))].sort((a, b) =>
+      a === 'train' ? -1 : b === 'train' ? 1 : a.localeCompare(b),
+    );
+    const dashes = [
+      [1, 0],
+      [5, 3],
+      [2, 2],
+      [8, 2, 2, 2],
+    ];
+    const encoding = {
+      x: { field: 'step', type: 'quantitative' as const, title: 'step', scale: { domainMin: 0 } },
+      y: {
+        field: 'value',
+        type: 'quantitative' as const,
+        title: axis,
+        axis: format ? { format } : {},
+      },
+      color: { field: 'metric', type: 'nominal' as const, title: null },
+      strokeDash: {
+        field: 'source',
+        type: 'nominal' as const,
+        title: null,
+        scale: { domain: sources, range: sources.map((_, i) => dashes[i % dashes.length]) },
+        // Drawn as line samples so the dash shows; no legend when everything is train.
+        legend: sources.length > 1 ? { symbolType: 'stroke', symbolStrokeWidth: 2 } : null,
+      },
     };
     const layers = [];
     const train = rows('train');
@@ -72,19 +88,14 @@ export function buildSpec(metrics: RunMetrics, title: string): TopLevelSpec {
       layers.push({
         data: { values: train },
         mark: { type: 'line' as const, strokeWidth: 1.5, clip: true },
-        encoding: { x, y, color },
+        encoding,
       });
     }
     if (evals.length > 0) {
       layers.push({
         data: { values: evals },
-        mark: {
-          type: 'line' as const,
-          point: { filled: true, size: 50 },
-          strokeDash: [4, 3],
-          clip: true,
-        },
-        encoding: { x, y, color },
+        mark: { type: 'line' as const, point: { filled: true, size: 50 }, clip: true },
+        encoding,
       });
     }
     return [{ title: panelTitle, width: 640, height: 170, layer: layers }];
@@ -95,11 +106,12 @@ export function buildSpec(metrics: RunMetrics, title: string): TopLevelSpec {
     background: 'white',
     padding: 12,
     vconcat: charts,
-    resolve: { scale: { color: 'independent', x: 'shared' } },
+    resolve: { scale: { color: 'independent', strokeDash: 'independent', x: 'shared' } },
     config: {
-      font: 'sans-serif',
+      font: 'Helvetica, Arial, DejaVu Sans, Liberation Sans, sans-serif',
       view: { stroke: '#ddd' },
       axis: { grid: true, gridColor: '#eee' },
+      legend: { orient: 'right' },
     },
   } as TopLevelSpec;
 }
@@ -115,6 +127,30 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+/** The part of @resvg/resvg-js used here (typed locally: the package is optional). */
+interface ResvgModule {
+  Resvg: new (
+    svg: string,
+    options?: { fitTo?: { mode: 'zoom'; value: number }; font?: { loadSystemFonts?: boolean } },
+  ) => { render(): { asPng(): Uint8Array } };
+}
+
+/** Rasterise an SVG at `zoom`× its size. Needs the optional @resvg/resvg-js. */
+export async function renderPng(svg: string, zoom = 2): Promise<Uint8Array> {
+  // A variable name keeps the compiler from requiring the optional package's types.
+  const name = '@resvg/resvg-js';
+  let resvg: ResvgModule;
+  try {
+    resvg = (await import(name)) as ResvgModule;
+  } catch {
+    throw new UserError(
+      'PNG output needs the optional package @resvg/resvg-js, which is not installed here; write .svg instead',
+    );
+  }
+  const image = new resvg.Resvg(svg, { fitTo: { mode: 'zoom', value: zoom } }).render();
+  return image.asPng();
+}
+
 /** Title line: the run's name, model and backend when the run_start event says them. */
 function runTitle(runDir: string, metrics: RunMetrics): string {
   const s = metrics.start;
@@ -126,14 +162,14 @@ function runTitle(runDir: string, metrics: RunMetrics): string {
 }
 
 /**
- * Plot `runDir/metrics.jsonl` into `outPath` (default `runDir/plot.svg`).
- * Returns the path written.
+ * Plot `runDir/metrics.jsonl` into `outPath` (default `runDir/plot.svg`;
+ * a `.png` name gives a PNG). Returns the path written.
  */
 export async function plotRun(runDir: string, outPath?: string): Promise<string> {
   const out = outPath ?? join(runDir, DEFAULT_PLOT_FILE);
   const ext = extname(out).toLowerCase();
-  if (ext !== '.svg') {
-    throw new UserError(`--out ${out}: only SVG output is supported (use a .svg file name)`);
+  if (ext !== '.svg' && ext !== '.png') {
+    throw new UserError(`--out ${out}: expected a .svg or .png file name`);
   }
   const metricsPath = join(runDir, METRICS_FILE);
   const metrics = collectSeries(await readMetricsFile(metricsPath));
@@ -143,6 +179,6 @@ export async function plotRun(runDir: string, outPath?: string): Promise<string>
     );
   }
   const svg = await renderSvg(buildSpec(metrics, runTitle(runDir, metrics)));
-  await writeFileAtomic(out, svg);
+  await writeFileAtomic(out, ext === '.png' ? await renderPng(svg) : svg);
   return out;
 }

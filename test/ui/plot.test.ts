@@ -45,26 +45,25 @@ test('plotRun writes a valid SVG with loss, accuracy and lr curves and the eval 
       assert.ok(svg.includes(`>${title}</text>`), title);
     }
     assert.ok(svg.includes('fixture-tiny · pretrain · tiny (L2/H128) · wasm'));
-    const legend = [...svg.matchAll(/class="mark-text role-legend-label"[^]*?<\/g>/g)].join('');
-    for (const series of [
-      'loss',
-      'mlm_loss',
-      'nsp_loss',
-      'mlm_accuracy',
-      'nsp_accuracy',
-      'lr',
-      'dev loss',
-      'dev mlm_accuracy',
-      'dev nsp_accuracy',
-    ]) {
-      assert.ok(legend.includes(`>${series}</text>`), `legend lacks ${series}`);
-    }
+    const legends = [...svg.matchAll(/aria-label="Symbol legend for [^"]*"/g)].map((m) => m[0]);
+    assert.deepEqual(legends, [
+      'aria-label="Symbol legend for fill color and stroke color with 3 values: loss, mlm_loss, nsp_loss"',
+      'aria-label="Symbol legend for strokeDash with 2 values: train, dev"',
+      'aria-label="Symbol legend for fill color and stroke color with 2 values: mlm_accuracy, nsp_accuracy"',
+      'aria-label="Symbol legend for strokeDash with 2 values: train, dev"',
+      'aria-label="Symbol legend for stroke color with 1 value: lr"',
+    ]);
     // Each train series is a line starting at the fixture's first step.
-    assert.ok(svg.includes('aria-label="step: 1; loss: 12.1394; series: loss"'));
-    assert.ok(svg.includes('aria-label="step: 1; loss: 10.7623; series: mlm_loss"'));
-    // Eval points sit at the eval steps.
-    for (const s of [20, 40, 60])
-      assert.match(svg, new RegExp(`aria-label="step: ${s}; loss: [\\d.]+; series: dev loss"`));
+    assert.ok(svg.includes('aria-label="step: 1; loss: 12.1394; metric: loss; source: train"'));
+    assert.ok(svg.includes('aria-label="step: 1; loss: 10.7623; metric: mlm_loss; source: train"'));
+    assert.ok(
+      svg.includes('aria-label="step: 1; score: 0.50; metric: nsp_accuracy; source: train"'),
+    );
+    // Eval points sit at the eval steps, with the fixture's values.
+    const evalLoss = [
+      ...svg.matchAll(/aria-label="step: (\d+); loss: ([\d.]+); metric: loss; source: dev"/g),
+    ].map((m) => `${m[1]}=${m[2]}`);
+    for (const p of ['20=7.5476', '40=4.7996', '60=3.3887']) assert.ok(evalLoss.includes(p), p);
   });
 });
 
@@ -75,8 +74,30 @@ test('plotRun writes where --out says and refuses formats it cannot make', async
     assert.match(await readFile(out, 'utf8'), /^<svg/);
     await assert.rejects(
       plotRun(dir, join(dir, 'curves.pdf')),
-      (e: unknown) => e instanceof UserError && /\.svg/.test(e.message),
+      (e: unknown) => e instanceof UserError && /\.svg or \.png/.test(e.message),
     );
+  });
+});
+
+test('a .png name gives a PNG twice the SVG size (when the optional rasteriser is installed)', async (t) => {
+  await withRunDir(async (dir) => {
+    let out: string;
+    try {
+      out = await plotRun(dir, join(dir, 'plot.png'));
+    } catch (e) {
+      if (e instanceof UserError && /resvg/.test(e.message)) {
+        t.skip('@resvg/resvg-js not installed');
+        return;
+      }
+      throw e;
+    }
+    const png = await readFile(out);
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const svg = await readFile(await plotRun(dir), 'utf8');
+    const [, w, h] = /width="(\d+)" height="(\d+)"/.exec(svg) ?? [];
+    // IHDR: width and height as big-endian uint32 at bytes 16 and 20.
+    assert.equal(png.readUInt32BE(16), 2 * Number(w));
+    assert.equal(png.readUInt32BE(20), 2 * Number(h));
   });
 });
 
