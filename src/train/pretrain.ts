@@ -10,14 +10,13 @@
  * StopSignal between steps (Ctrl-C / `q` → finish the step, save, stop).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UserError } from '../errors.js';
 import type { PretrainConfig } from '../config/types.js';
 import { loadVocab } from '../tokenizer/vocab.js';
-import { shardCorpus, sha256Hex } from '../tokenizer/shard-corpus.js';
-import { MANIFEST_NAME, openShards, type ShardManifest } from '../data/shards.js';
+import { openShards } from '../data/shards.js';
+import { ensureShards } from './shards.js';
 import { buildMaskingVocab } from '../data/vocab.js';
 import { createPipeline } from '../data/pipeline.js';
 import { buildBatches, type PretrainingBatch as DataBatch } from '../data/batch.js';
@@ -61,52 +60,6 @@ export interface PretrainResult {
   step: number;
   lastCheckpoint: string | null;
   finalMetrics: Record<string, number>;
-}
-
-/** Tokenize the corpus into shards unless a matching shard directory exists. */
-export async function ensureShards(
-  config: PretrainConfig,
-  runDir: string,
-  reporter: Reporter,
-): Promise<string> {
-  const dir = resolve(config.data.shards ?? join(runDir, 'shards'));
-  const vocabText = readFileSync(config.data.vocab);
-  const vocabSha = sha256Hex(vocabText);
-  const manifestPath = join(dir, MANIFEST_NAME);
-  if (existsSync(manifestPath)) {
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ShardManifest;
-    if (manifest.vocab_sha256 && manifest.vocab_sha256 !== vocabSha) {
-      throw new UserError(
-        `${manifestPath}: shards were encoded with another vocabulary than data.vocab (${config.data.vocab}); re-tokenize or point data.shards elsewhere`,
-      );
-    }
-    return dir;
-  }
-  if (config.data.shards !== null) {
-    throw new UserError(
-      `data.shards: ${config.data.shards} has no ${MANIFEST_NAME} (run \`bert tokenize\` first, or set data.shards: null)`,
-    );
-  }
-  reporter.emit({
-    type: 'log',
-    time: now(),
-    message: `tokenizing ${config.data.corpus.join(', ')} into ${dir}`,
-  });
-  const summary = await shardCorpus({
-    inputs: config.data.corpus,
-    format: config.data.input_format,
-    vocab: loadVocab(config.data.vocab),
-    lowercase: config.data.lowercase,
-    outputDir: dir,
-    workers: 'auto',
-    reporter,
-  });
-  reporter.emit({
-    type: 'log',
-    time: now(),
-    message: `shards: ${summary.documents} documents, ${summary.sentences} sentences, ${summary.tokens} tokens, [UNK] ${(100 * summary.unk_rate).toFixed(2)}%`,
-  });
-  return dir;
 }
 
 /** The model config a pretraining config describes (named size + overrides + the vocab's size). */
@@ -270,7 +223,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const vocabTokens = vocab.tokens;
   const maskingVocab = buildMaskingVocab(vocabTokens, config.data.vocab);
   const modelConfig = modelConfigFor(config, vocabTokens.length);
-  const shardsDir = await ensureShards(config, runDir, reporter);
+  const shardsDir = await ensureShards(config.data, reporter);
   const source = openShards(shardsDir);
   const { micro, accum } = accumulationSteps(config);
   const pipelineConfig = { ...config.data };
@@ -381,10 +334,9 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
         model: toHfTensors(model.params),
         optimizer: opt.tensors,
         trainerState: state,
-        config: {
-          ...toHfConfigJson(modelConfig, 'BertForPreTraining'),
-          bert_pretrain: { name: config.name },
-        },
+        config: toHfConfigJson(modelConfig, 'BertForPreTraining', {
+          bert: { lowercase: config.data.lowercase, run: config.name },
+        }),
         vocabPath: config.data.vocab,
       },
       { keepLast: config.train.keep_last, best },

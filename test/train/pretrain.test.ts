@@ -69,12 +69,8 @@ async function run(
 before(async () => {
   backend = await selectBackend((process.env.BERT_TEST_BACKEND as 'wasm') ?? 'wasm');
   // Tokenize the shipped sample corpus once; every test reads these shards.
-  const { ensureShards } = await import('../../src/train/pretrain.js');
-  await ensureShards(
-    { ...smallConfig(), data: { ...smallConfig().data, shards: null } },
-    root,
-    collect().reporter,
-  );
+  const { ensureShards } = await import('../../src/train/shards.js');
+  await ensureShards(smallConfig().data, collect().reporter);
 });
 
 test('2N steps straight equal N steps + resume + N steps, loss for loss', async () => {

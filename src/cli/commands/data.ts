@@ -1,7 +1,13 @@
 import type { CommandModule, Argv } from 'yargs';
 import { loadCommandConfig } from '../common.js';
 import type { PretrainConfig } from '../../config/types.js';
-import { notBuilt } from './not-built.js';
+import { ensureShards } from '../../train/shards.js';
+import { openShards } from '../../data/shards.js';
+import { loadVocab } from '../../tokenizer/vocab.js';
+import { inspectInstances, renderInstance, colorAllowed } from '../../data/inspect.js';
+import { fetchGlue, type FetchProgress } from '../../data/fetch.js';
+import { parseGlueTaskList } from '../../data/glue/tasks.js';
+import type { BertEvent } from '../../ui/events.js';
 
 interface InspectFlags {
   config?: string;
@@ -9,7 +15,16 @@ interface InspectFlags {
   count: number;
   json: boolean;
   epoch: number;
+  split: 'train' | 'heldout';
 }
+
+/** Logs of a short command go to stderr, so stdout stays clean for --json. */
+const stderrReporter = {
+  emit(e: BertEvent) {
+    if (e.type === 'log' || e.type === 'warning') process.stderr.write(`${e.message}\n`);
+  },
+  close: async () => undefined,
+};
 
 const inspect: CommandModule<object, InspectFlags> = {
   command: 'inspect',
@@ -19,7 +34,12 @@ const inspect: CommandModule<object, InspectFlags> = {
       .option('config', { alias: 'c', type: 'string', describe: 'Pretraining config (YAML)' })
       .option('set', { type: 'string', array: true, describe: 'Override a config key' })
       .option('count', { alias: 'n', type: 'number', default: 5 })
-      .option('epoch', { type: 'number', default: 0, describe: 'Which epoch’s masks to show' })
+      .option('epoch', {
+        type: 'number',
+        default: 0,
+        describe: 'Which epoch’s pairs and masks to show',
+      })
+      .option('split', { choices: ['train', 'heldout'] as const, default: 'train' as const })
       .option('json', { type: 'boolean', default: false, describe: 'One JSON object per line' })
       .example('$0 data inspect -c configs/pretrain/tiny.yaml -n 3', 'masked tokens highlighted')
       .example(
@@ -27,8 +47,28 @@ const inspect: CommandModule<object, InspectFlags> = {
         'for scripts',
       ) as never,
   handler: async (flags) => {
-    loadCommandConfig<PretrainConfig>('pretrain', flags);
-    notBuilt('bert data inspect', 4);
+    const config = loadCommandConfig<PretrainConfig>('pretrain', flags);
+    const dir = await ensureShards(config.data, stderrReporter);
+    const vocab = loadVocab(config.data.vocab);
+    const records = inspectInstances(
+      openShards(dir),
+      vocab.tokens,
+      config.data,
+      config.train.seed,
+      flags.count,
+      {
+        epoch: flags.epoch,
+        split: flags.split,
+      },
+    );
+    const color = colorAllowed(process.stdout);
+    let i = 0;
+    for (const r of records) {
+      process.stdout.write(
+        (flags.json ? JSON.stringify(r) : renderInstance(r, i, { color })) + '\n',
+      );
+      i++;
+    }
   },
 };
 
@@ -37,6 +77,7 @@ interface FetchFlags {
   tasks: string;
   out: string;
   'base-url'?: string;
+  force: boolean;
 }
 
 const fetchCmd: CommandModule<object, FetchFlags> = {
@@ -48,9 +89,26 @@ const fetchCmd: CommandModule<object, FetchFlags> = {
       .option('tasks', { type: 'string', default: 'all' })
       .option('out', { type: 'string', default: 'data/glue' })
       .option('base-url', { type: 'string', describe: 'Mirror to download from' })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'Replace incomplete task directories',
+      })
       .example('$0 data fetch glue --tasks sst2,mrpc', 'the official GLUE archives') as never,
-  handler: async () => {
-    notBuilt('bert data fetch', 7);
+  handler: async (flags) => {
+    const results = await fetchGlue({
+      tasks: parseGlueTaskList(flags.tasks),
+      out: flags.out,
+      baseUrl: flags['base-url'],
+      force: flags.force,
+      onProgress: (e: FetchProgress) => {
+        if (e.type === 'progress') return;
+        const what =
+          e.type === 'download' ? `downloading ${e.url} (${e.bytes} bytes)` : `${e.type} ${e.dir}`;
+        process.stderr.write(`glue/${e.task}: ${what}\n`);
+      },
+    });
+    for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
   },
 };
 
