@@ -1,0 +1,143 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { loadConfig } from '../../src/config/load.js';
+import type { FinetuneConfig } from '../../src/config/types.js';
+import { finetune } from '../../src/finetune/finetune.js';
+import { evaluateCheckpoint } from '../../src/finetune/evaluate.js';
+import { findGlueTask } from '../../src/data/glue/tasks.js';
+import { selectBackend, type BackendChoice } from '../../src/train/backend.js';
+import type { BertEvent } from '../../src/ui/events.js';
+import { packageRoot } from '../../src/paths.js';
+
+const root = mkdtempSync(join(tmpdir(), 'bert-finetune-'));
+let backend: BackendChoice;
+const SMALL = [
+  'from=none',
+  'model.hidden_size=32',
+  'model.num_hidden_layers=1',
+  'model.num_attention_heads=2',
+  'model.intermediate_size=64',
+  `data_dir=${join(packageRoot, 'data/glue')}`,
+  'max_seq_length=64',
+  'max_train_examples=96',
+  'train.batch_size=16',
+  'train.max_steps=6',
+  'train.lr=1e-3',
+  'train.log_every=1',
+];
+
+before(async () => {
+  backend = await selectBackend((process.env.BERT_TEST_BACKEND as 'wasm') ?? 'wasm');
+});
+
+function config(extra: string[] = []): FinetuneConfig {
+  return loadConfig<FinetuneConfig>('finetune', join(packageRoot, 'configs/finetune/glue.yaml'), {
+    sets: [...SMALL, ...extra],
+  }).config;
+}
+
+test('fine-tuning SST-2 keeps the best dev checkpoint, and eval reproduces its score', async () => {
+  const events: BertEvent[] = [];
+  const runDir = join(root, 'sst2');
+  const result = await finetune({
+    config: config(['train.eval_every=3']),
+    task: findGlueTask('glue/sst2')!,
+    runDir,
+    stopAtStep: null,
+    maxMinutes: null,
+    reporter: { emit: (e) => void events.push(e), close: async () => undefined },
+    stopRequested: () => false,
+    backend,
+  });
+  assert.equal(result.status, 'completed');
+  assert.equal(result.step, 6);
+  const evals = events.filter((e) => e.type === 'eval');
+  assert.equal(evals.length, 2, 'evaluated at steps 3 and 6');
+  assert.ok(result.best && result.bestCheckpoint);
+  const devAcc = result.best.metrics.dev.accuracy!;
+  assert.ok(devAcc > 0.3 && devAcc < 0.8, `plausible accuracy ${devAcc}`);
+  const cfg = JSON.parse(readFileSync(join(result.bestCheckpoint, 'config.json'), 'utf8'));
+  assert.deepEqual(cfg.architectures, ['BertForSequenceClassification']);
+  assert.deepEqual(cfg.id2label, { '0': '0', '1': '1' });
+  assert.equal(cfg.bert.task, 'sst2');
+  assert.equal(realpathSync(join(runDir, 'checkpoints/best')), realpathSync(result.bestCheckpoint));
+
+  const [dev] = await evaluateCheckpoint({
+    checkpoint: result.bestCheckpoint,
+    split: 'dev',
+    outDir: join(root, 'predictions'),
+  });
+  assert.equal(dev.examples, 872);
+  assert.equal(dev.metrics.accuracy, devAcc, 'eval on the same dev set gives the same accuracy');
+  const lines = readFileSync(dev.predictions, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'index\tprediction');
+  assert.equal(lines.length, 873);
+  assert.ok(lines.slice(1).every((l, i) => new RegExp(`^${i}\\t[01]$`).test(l)));
+});
+
+test('bert eval --json prints one object per split with the GLUE-submission path', () => {
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(packageRoot, 'bin/bert.js'),
+      'eval',
+      '--checkpoint',
+      join(root, 'sst2'),
+      '--json',
+      '--backend',
+      backend.backend,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const obj = JSON.parse(r.stdout.trim());
+  assert.deepEqual(Object.keys(obj).sort(), [
+    'examples',
+    'metrics',
+    'predictions',
+    'split',
+    'task',
+  ]);
+  assert.equal(obj.task, 'sst2');
+  assert.match(obj.predictions, /predictions\/dev\/SST-2\.tsv$/);
+});
+
+test('STS-B trains a regression head and reports Pearson/Spearman', async () => {
+  const result = await finetune({
+    config: config([
+      `data_dir=${join(packageRoot, '..', 'shared', 'data', 'glue')}`,
+      'max_eval_examples=100',
+      'train.max_steps=2',
+    ]),
+    task: findGlueTask('stsb')!,
+    runDir: join(root, 'stsb'),
+    stopAtStep: null,
+    maxMinutes: null,
+    reporter: { emit: () => undefined, close: async () => undefined },
+    stopRequested: () => false,
+    backend,
+  });
+  const m = result.best!.metrics.dev;
+  assert.ok(Number.isFinite(m.pearson) && Number.isFinite(m.spearman), JSON.stringify(m));
+  assert.ok(Math.abs(m.pearson!) <= 1 && Math.abs(m.spearman!) <= 1);
+});
+
+test('a missing train split is a clear error', async () => {
+  await assert.rejects(
+    finetune({
+      config: config([`data_dir=${join(packageRoot, 'data/glue')}`]),
+      task: findGlueTask('mrpc')!,
+      runDir: join(root, 'mrpc'),
+      stopAtStep: null,
+      maxMinutes: null,
+      reporter: { emit: () => undefined, close: async () => undefined },
+      stopRequested: () => false,
+      backend,
+    }),
+    /glue\/mrpc: train\.tsv not found/,
+  );
+});
