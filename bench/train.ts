@@ -120,6 +120,7 @@ async function profileStep(step: PretrainingStep, batch: PretrainingBatch): Prom
   const byKernel = new Map<string, { ms: number; calls: number }>();
   let total = 0;
   const matmuls = new Map<string, { ms: number; calls: number }>();
+  const others: { what: string; ms: number }[] = [];
   for (const k of info.kernels) {
     // customGrad's 'forward' wraps kernels that are profiled on their own: counting it would count them twice.
     if (k.name === 'forward') continue;
@@ -130,6 +131,8 @@ async function profileStep(step: PretrainingStep, batch: PretrainingBatch): Prom
       m.ms += ms;
       m.calls += 1;
       matmuls.set(key, m);
+    } else {
+      others.push({ what: `${k.name} ${k.inputShapes.map((sh) => `[${sh}]`).join(',')}`, ms });
     }
     const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
     e.ms += ms;
@@ -142,6 +145,10 @@ async function profileStep(step: PretrainingStep, batch: PretrainingBatch): Prom
     console.log(
       `  ${name.padEnd(16)} ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${e.ms.toFixed(0).padStart(6)} ms  ${e.calls} calls`,
     );
+  }
+  console.log('  slowest other kernels:');
+  for (const o of others.sort((a, b) => b.ms - a.ms).slice(0, 8)) {
+    console.log(`    ${o.what.padEnd(40)} ${o.ms.toFixed(1).padStart(6)} ms`);
   }
   console.log('  matMuls by operand shapes:');
   for (const [shapes, e] of [...matmuls].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10)) {

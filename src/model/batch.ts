@@ -119,3 +119,29 @@ export function classificationTensors(batch: ClassificationBatch): Classificatio
 export function disposeTensors(t: object): void {
   for (const v of Object.values(t)) if (v instanceof tf.Tensor) v.dispose();
 }
+
+/**
+ * Check a batch against the model before it reaches the kernels: ids in
+ * range (WASM's GatherNd does not check), sequence within the position table.
+ */
+export function validateBatch(
+  batch: EncoderBatch & Partial<Pick<PretrainingBatch, 'masked_lm_ids' | 'masked_lm_positions'>>,
+  limits: { vocab_size: number; type_vocab_size: number; max_position_embeddings: number },
+): void {
+  if (batch.seq_length > limits.max_position_embeddings) {
+    throw new Error(
+      `batch seq_length ${batch.seq_length} exceeds max_position_embeddings ${limits.max_position_embeddings}`,
+    );
+  }
+  const check = (name: string, a: Int32Array | undefined, bound: number): void => {
+    if (!a) return;
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] < 0 || a[i] >= bound)
+        throw new Error(`batch.${name}[${i}] = ${a[i]} is outside [0, ${bound})`);
+    }
+  };
+  check('input_ids', batch.input_ids, limits.vocab_size);
+  check('token_type_ids', batch.token_type_ids, limits.type_vocab_size);
+  check('masked_lm_ids', batch.masked_lm_ids, limits.vocab_size);
+  check('masked_lm_positions', batch.masked_lm_positions, batch.seq_length);
+}

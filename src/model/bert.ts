@@ -198,8 +198,11 @@ export function mlmHead(
     `${p}.transform.LayerNorm`,
   );
   // The decoder is the word embedding table (tied), plus its own output bias.
-  const logits = model.ops.matMulTransposeB(t, w2(model, 'bert.embeddings.word_embeddings.weight'));
-  return tf.add(logits, w1(model, `${p}.bias`));
+  return model.ops.tiedDecoder(
+    t,
+    w2(model, 'bert.embeddings.word_embeddings.weight'),
+    w1(model, `${p}.bias`),
+  );
 }
 
 export interface PretrainingOutput extends EncoderOutput {

@@ -8,8 +8,8 @@
  *   for tensorflow (fused kernels, UnsortedSegmentSum) and webgpu.
  * - `wasmOps`: custom gradients that dodge the WASM backend's slow paths
  *   (../shared/notes/tfjs-wasm.md): every matMul in forward and backward is
- *   untransposed (explicit Transpose first), row gathers differentiate via
- *   ScatterNd (WASM has no UnsortedSegmentSum), bias and LayerNorm-gain
+ *   untransposed (explicit Transpose first), row gathers use GatherNd and
+ *   differentiate via ScatterNd (WASM has no UnsortedSegmentSum), bias and LayerNorm-gain
  *   gradients are ones·dy matMuls instead of axis-0 sums, and the softmax
  *   cross-entropy uses WASM's fused Softmax kernel once, with a hand-written
  *   gradient (no scalar Exp pass, no float one-hot: it is broken on WASM).
@@ -21,8 +21,8 @@ export interface ModelOps {
   readonly name: string;
   /** x [N, in] · w [in, out] + b [out] → [N, out]. */
   dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D;
-  /** a [M, K] · bᵀ where b is [N, K] → [M, N] (the tied MLM decoder). */
-  matMulTransposeB(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D;
+  /** The tied MLM decoder: h [M, H] · embeddingsᵀ (embeddings [V, H]) + bias [V] → logits [M, V]. */
+  tiedDecoder(h: tf.Tensor2D, embeddings: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D;
   /** Batched a [G, M, K] · b [G, K, N] (or bᵀ when b is [G, N, K] and transposeB). */
   batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeB: boolean): tf.Tensor3D;
   /** table [R, H] rows at int32 `ids` [N] → [N, H]; differentiable w.r.t. table. */
@@ -48,7 +48,7 @@ function layerNormPlain(
 export const autodiffOps: ModelOps = {
   name: 'autodiff',
   dense: (x, w, b) => tf.add(tf.matMul(x, w), b),
-  matMulTransposeB: (a, b) => tf.matMul(a, b, false, true),
+  tiedDecoder: (h, e, bias) => tf.add(tf.matMul(h, e, false, true), bias),
   batchMatMul: (a, b, transposeB) => tf.matMul(a, b, false, transposeB),
   gatherRows: (table, ids) => tf.gather(table, ids),
   layerNorm: layerNormPlain,
@@ -78,16 +78,17 @@ const wasmDense = tf.customGrad((...args) => {
   };
 });
 
-const wasmMatMulTransposeB = tf.customGrad((...args) => {
-  const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-  save([a, b]);
+const wasmTiedDecoder = tf.customGrad((...args) => {
+  const [h, e, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  save([h, e]);
   return {
-    value: tf.matMul(a, tf.transpose(b)),
+    value: tf.add(tf.matMul(h, tf.transpose(e)), bias),
     gradFunc: (dy, saved) => {
-      const [as, bs] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const [hs, es] = saved as [tf.Tensor2D, tf.Tensor2D];
       const d = dy as tf.Tensor2D;
-      // d(a·bᵀ)/da = dy·b (untransposed); /db = dyᵀ·a.
-      return [tf.matMul(d, bs), tf.matMul(tf.transpose(d), as)];
+      // d/dh = dy·E (untransposed); d/dE = dyᵀ·h; the bias gradient as a ones·dy matMul
+      // (a Sum over axis 0 of [M, 30522] transposes first and costs ~30× more).
+      return [tf.matMul(d, es), tf.matMul(tf.transpose(d), hs), columnSum(d)];
     },
   };
 });
@@ -110,7 +111,9 @@ const wasmGatherRows = tf.customGrad((...args) => {
   save([ids]);
   const shape = table.shape;
   return {
-    value: tf.gather(table, ids),
+    // GatherNd, not GatherV2: WASM's GatherV2 checks every index in JavaScript (~10 µs each, ~20 ms for
+    // 2048 ids); GatherNd is one C++ call. Indices are range-checked once per batch (validateBatch).
+    value: tf.gatherND(table, tf.reshape(ids, [-1, 1])),
     gradFunc: (dy, saved) => {
       const [idsSaved] = saved as [tf.Tensor1D];
       // ScatterNd sums rows that share an index, which is what the gradient needs.
@@ -181,7 +184,7 @@ const wasmSoftmaxCrossEntropy = tf.customGrad((...args) => {
 export const wasmOps: ModelOps = {
   name: 'wasm',
   dense: (x, w, b) => wasmDense(x, w, b) as tf.Tensor2D,
-  matMulTransposeB: (a, b) => wasmMatMulTransposeB(a, b) as tf.Tensor2D,
+  tiedDecoder: (h, e, bias) => wasmTiedDecoder(h, e, bias) as tf.Tensor2D,
   batchMatMul: (a, b, transposeB) =>
     wasmBatchMatMul(a, transposeB ? tf.transpose(b, [0, 2, 1]) : b) as tf.Tensor3D,
   gatherRows: (table, ids) => wasmGatherRows(table, ids) as tf.Tensor2D,

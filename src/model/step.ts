@@ -11,6 +11,7 @@ import {
   disposeTensors,
   encoderTensors,
   pretrainingTensors,
+  validateBatch,
   type ClassificationBatch,
   type EncoderBatch,
   type PretrainingBatch,
@@ -179,6 +180,7 @@ abstract class Accumulator<TBatch, TMetrics> {
 /** MLM + NSP pretraining steps. */
 export class PretrainingStep extends Accumulator<PretrainingBatch, PretrainingMetrics> {
   protected run(batch: PretrainingBatch): { loss: tf.Scalar; aux: tf.Tensor[] } {
+    validateBatch(batch, this.model.config);
     const inputs = pretrainingTensors(batch);
     try {
       const l = pretrainingLosses(this.model, inputs, this.forwardOptions());
@@ -207,6 +209,7 @@ export class PretrainingStep extends Accumulator<PretrainingBatch, PretrainingMe
 /** Sequence-classification (fine-tuning) steps. */
 export class ClassificationStep extends Accumulator<ClassificationBatch, ClassificationMetrics> {
   protected run(batch: ClassificationBatch): { loss: tf.Scalar; aux: tf.Tensor[] } {
+    validateBatch(batch, this.model.config);
     const inputs = classificationTensors(batch);
     try {
       const l = classificationLosses(this.model, inputs, this.forwardOptions());
@@ -256,6 +259,7 @@ export function evalPretrainingBatch(
   model: BertModel,
   batch: PretrainingBatch,
 ): PretrainingEvalSums {
+  validateBatch(batch, model.config);
   const inputs = pretrainingTensors(batch);
   try {
     const values = tf.tidy(() => {
@@ -329,6 +333,7 @@ export function pretrainingEvalMetrics(
  * as a row-major Float32Array, for evaluation and predictions.
  */
 export function predictClassification(model: BertModel, batch: EncoderBatch): Float32Array {
+  validateBatch(batch, model.config);
   const inputs = encoderTensors(batch);
   try {
     const logits = tf.tidy(

@@ -175,3 +175,28 @@ test('predictClassification returns [B, num_labels] logits, deterministically, w
   assert.deepEqual(Array.from(a), Array.from(again));
   disposeParams(model.params);
 });
+
+test('a batch with an out-of-range id or too long a sequence is refused before reaching the kernels', async () => {
+  await useTestBackend();
+  const model = randomModel(config, { seed: 2 });
+  const opt = createOptimizer({ type: 'adamw' });
+  const b = randomBatch(config, { seed: 3, batch: 2, seq: 8, predictions: 2 });
+  b.input_ids[5] = config.vocab_size;
+  assert.throws(
+    () => trainStep(model, opt, b, 1e-3),
+    /batch\.input_ids\[5\] = 40 is outside \[0, 40\)/,
+  );
+  const long = randomBatch(config, {
+    seed: 3,
+    batch: 1,
+    seq: config.max_position_embeddings + 1,
+    predictions: 2,
+  });
+  assert.throws(
+    () => evalPretrainingBatch(model, long),
+    /seq_length 33 exceeds max_position_embeddings 32/,
+  );
+  assert.equal(opt.step, 0);
+  opt.dispose();
+  disposeParams(model.params);
+});
