@@ -8,7 +8,8 @@ import { evalGlueCommand } from './eval-glue.js';
 import { exportCommand } from './export.js';
 import { envCommand } from './env.js';
 import { embedCommand } from './embed.js';
-import { ciCommand, plotCommand } from './later.js';
+import { ciCommand } from './later.js';
+import { plotCommand } from './plot.js';
 import { setupCommand } from './setup.js';
 
 /** Every `bert` subcommand, in the order `bert --help` lists them. */

@@ -14,14 +14,3 @@ export const ciCommand: CommandModule = {
       .example('$0 ci --config configs/ci/regression.yaml', ''),
   handler: () => notBuilt('bert ci', 9),
 };
-
-export const plotCommand: CommandModule = {
-  command: 'plot <run>',
-  describe: 'Render loss/accuracy/lr curves of a run to SVG',
-  builder: (y) =>
-    y
-      .positional('run', { type: 'string' })
-      .option('out', { type: 'string' })
-      .example('$0 plot runs/tiny --out tiny.svg', ''),
-  handler: () => notBuilt('bert plot', 6),
-};
