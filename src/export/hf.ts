@@ -21,7 +21,6 @@ import { writeSafetensors, type TensorData } from '../io/safetensors.js';
 import { toHfConfigJson, type BertConfig } from '../model/config.js';
 import { toHfTensors } from '../model/hf.js';
 import { countParameters, type BertHeads } from '../model/params.js';
-import { SPECIAL_TOKENS } from '../tokenizer/vocab.js';
 import { tokenizerJsonText } from '../tokenizer/tokenizer-json.js';
 import { loadBertDirectory, type LoadedBert } from './load.js';
 
@@ -48,6 +47,7 @@ export function exportConfigJson(
     position_embedding_type: 'absolute',
     classifier_dropout: null,
     use_cache: true,
+    tie_word_embeddings: true,
     torch_dtype: 'float32',
   };
   if (heads === 'classification') {
@@ -130,7 +130,9 @@ export async function writeHfDirectory(dir: string, loaded: LoadedBert): Promise
     join(dir, 'config.json'),
     json(exportConfigJson(loaded.config, loaded.heads, numLabels, loaded.configJson)),
   );
-  await copyFile(loaded.vocabPath, join(dir, 'vocab.txt'));
+  // The original bytes when there is a vocab.txt; else the tokens tokenizer.json held.
+  if (loaded.vocabPath) await copyFile(loaded.vocabPath, join(dir, 'vocab.txt'));
+  else await writeFile(join(dir, 'vocab.txt'), loaded.vocab.toText());
   await writeFile(
     join(dir, 'tokenizer.json'),
     tokenizerJsonText(loaded.vocab, { lowercase: loaded.lowercase }),
@@ -154,9 +156,6 @@ export async function exportHf(options: ExportOptions): Promise<ExportResult> {
   });
   if (out === loaded.dir) {
     throw new UserError(`--out ${options.out}: is the checkpoint being exported`);
-  }
-  for (const t of SPECIAL_TOKENS) {
-    if (!loaded.vocab.has(t)) throw new UserError(`${loaded.vocabPath}: no ${t}`);
   }
   const parameters = countParameters(loaded.model.params);
   try {

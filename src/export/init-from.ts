@@ -89,7 +89,7 @@ export function initFromRecordOf(
 ): { config: BertConfig; initFrom: string } | null {
   const path = join(checkpoint, 'config.json');
   const json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  const meta = json.bert_pretrain as { init_from?: unknown } | undefined;
+  const meta = json.bert as { init_from?: unknown } | undefined;
   return typeof meta?.init_from === 'string'
     ? { config: fromHfConfigJson(json, path), initFrom: meta.init_from }
     : null;

@@ -13,9 +13,10 @@ import { bertModelFromParams, type BertModel } from '../model/bert.js';
 import { fromHfTensors, canonicalName } from '../model/hf.js';
 import type { BertHeads } from '../model/params.js';
 import type { TensorData } from '../io/safetensors.js';
-import { loadVocab, type Vocab } from '../tokenizer/vocab.js';
+import { readSafetensors } from '../io/safetensors.js';
+import { loadVocab, Vocab, SPECIAL_TOKENS } from '../tokenizer/vocab.js';
 import { checkpointLowercase } from '../finetune/init.js';
-import { loadCheckpoint, resolveCheckpoint, type CheckpointDir } from '../train/checkpoint.js';
+import { resolveCheckpoint, type CheckpointDir } from '../train/checkpoint.js';
 
 export interface LoadedBert {
   dir: CheckpointDir;
@@ -24,7 +25,8 @@ export interface LoadedBert {
   /** config.json as written (labels, task, our `bert` block). */
   configJson: Record<string, unknown>;
   vocab: Vocab;
-  vocabPath: string;
+  /** The vocab.txt it came from; null when it came from tokenizer.json (transformers ≥ 5 writes no vocab.txt). */
+  vocabPath: string | null;
   lowercase: boolean;
   heads: BertHeads;
   /** Parameters that were initialised fresh (only with `heads: 'any'` on a headless file). */
@@ -96,6 +98,48 @@ export function modelLowercase(
   return checkpointLowercase(dir, configJson, fallback);
 }
 
+/**
+ * The WordPiece vocabulary of a HF tokenizer.json (`model.vocab`, token → id),
+ * as a Vocab ordered by id; null when the file is absent. Throws when it is
+ * not a WordPiece tokenizer or its ids have gaps.
+ */
+export function vocabFromTokenizerJson(path: string): Vocab | null {
+  if (!existsSync(path)) return null;
+  const json = JSON.parse(readFileSync(path, 'utf8')) as {
+    model?: { type?: string; vocab?: Record<string, number> };
+  };
+  const model = json.model;
+  if (model?.type !== 'WordPiece' || !model.vocab) {
+    throw new UserError(
+      `${path}: model.type is ${JSON.stringify(model?.type)}, expected a WordPiece tokenizer (BERT)`,
+    );
+  }
+  const tokens: string[] = [];
+  for (const [token, id] of Object.entries(model.vocab)) tokens[id] = token;
+  const gap = tokens.findIndex((t) => t === undefined);
+  if (gap >= 0 || tokens.length !== Object.keys(model.vocab).length) {
+    throw new UserError(`${path}: model.vocab has no token with id ${gap >= 0 ? gap : '?'}`);
+  }
+  const missing = SPECIAL_TOKENS.filter((t) => !(t in model.vocab!));
+  if (missing.length > 0) {
+    throw new UserError(`${path}: model.vocab lacks the special token(s) ${missing.join(' ')}`);
+  }
+  return new Vocab(tokens);
+}
+
+/** vocab.txt, else the vocabulary inside tokenizer.json. */
+function loadDirectoryVocab(
+  dir: string,
+  flag: string,
+  pathArg: string,
+): { vocab: Vocab; vocabPath: string | null } {
+  const vocabPath = join(dir, 'vocab.txt');
+  if (existsSync(vocabPath)) return { vocab: loadVocab(vocabPath), vocabPath };
+  const vocab = vocabFromTokenizerJson(join(dir, 'tokenizer.json'));
+  if (vocab) return { vocab, vocabPath: null };
+  throw new UserError(`${flag} ${pathArg}: no vocab.txt (nor tokenizer.json) in ${dir}`);
+}
+
 export async function loadBertDirectory(
   pathArg: string,
   options: LoadBertOptions,
@@ -107,22 +151,31 @@ export async function loadBertDirectory(
       `${options.flag} ${pathArg}: no model.safetensors${hasBin ? ' (only pytorch_model.bin: re-save it with save_pretrained(safe_serialization=True))' : ''}`,
     );
   }
-  const ckpt = await loadCheckpoint(dir);
   const configPath = join(dir, 'config.json');
-  if (ckpt.config.model_type !== undefined && ckpt.config.model_type !== 'bert') {
+  if (!existsSync(configPath)) {
+    throw new UserError(`${options.flag} ${pathArg}: no config.json in ${dir}`);
+  }
+  let configJson: Record<string, unknown>;
+  try {
+    configJson = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new UserError(`${configPath}: not valid JSON (${(err as Error).message})`);
+  }
+  if (configJson.model_type !== undefined && configJson.model_type !== 'bert') {
     throw new UserError(
-      `${configPath}: model_type is ${JSON.stringify(ckpt.config.model_type)}, expected "bert"`,
+      `${configPath}: model_type is ${JSON.stringify(configJson.model_type)}, expected "bert"`,
     );
   }
-  const config = fromHfConfigJson(ckpt.config, configPath);
-  const vocab = loadVocab(ckpt.vocabPath);
+  const config = fromHfConfigJson(configJson, configPath);
+  const { vocab, vocabPath } = loadDirectoryVocab(dir, options.flag, pathArg);
+  const model = (await readSafetensors(join(dir, 'model.safetensors'))).tensors;
   if (vocab.size !== config.vocab_size) {
     throw new UserError(
-      `${options.flag} ${pathArg}: vocab.txt has ${vocab.size} tokens but config.json says vocab_size ${config.vocab_size}`,
+      `${options.flag} ${pathArg}: ${vocabPath ? 'vocab.txt' : 'tokenizer.json'} has ${vocab.size} tokens but config.json says vocab_size ${config.vocab_size}`,
     );
   }
-  const { heads, numLabels } = detectHeads(ckpt.model, ckpt.config);
-  const loaded = fromHfTensors(ckpt.model, config, {
+  const { heads, numLabels } = detectHeads(model, configJson);
+  const loaded = fromHfTensors(model, config, {
     heads,
     numLabels,
     source: join(dir, 'model.safetensors'),
@@ -132,10 +185,10 @@ export async function loadBertDirectory(
     dir,
     model: bertModelFromParams(config, loaded.params, heads, numLabels),
     config,
-    configJson: ckpt.config,
+    configJson,
     vocab,
-    vocabPath: ckpt.vocabPath,
-    lowercase: modelLowercase(dir, ckpt.config, vocab),
+    vocabPath,
+    lowercase: modelLowercase(dir, configJson, vocab),
     heads,
     initialized: loaded.initialized,
   };

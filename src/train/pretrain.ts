@@ -39,6 +39,7 @@ import {
   type TrainerState,
 } from './checkpoint.js';
 import { now, type Reporter } from '../ui/events.js';
+import { loadPretrainingInit, initFromRecordOf } from '../export/init-from.js';
 import type { BackendChoice } from './backend.js';
 
 export interface PretrainOptions {
@@ -53,6 +54,8 @@ export interface PretrainOptions {
   reporter: Reporter;
   stopRequested: () => boolean;
   backend: BackendChoice;
+  /** --init-from: start from these weights (our checkpoint or a HF directory), not a random init. */
+  initFrom?: string | null;
 }
 
 export interface PretrainResult {
@@ -222,7 +225,19 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const vocab = loadVocab(config.data.vocab);
   const vocabTokens = vocab.tokens;
   const maskingVocab = buildMaskingVocab(vocabTokens, config.data.vocab);
-  const modelConfig = modelConfigFor(config, vocabTokens.length);
+  // --init-from: the checkpoint decides the model's shape; a resumed --init-from run reads it back.
+  const initial =
+    opts.initFrom && !opts.resumeFrom
+      ? await loadPretrainingInit(opts.initFrom, {
+          vocabPath: config.data.vocab,
+          maxSeqLength: config.data.max_seq_length,
+          seed: config.train.seed,
+        })
+      : null;
+  const initRecord = opts.resumeFrom ? initFromRecordOf(opts.resumeFrom) : null;
+  const initFrom = initial?.source ?? initRecord?.initFrom ?? null;
+  const modelConfig =
+    initial?.config ?? initRecord?.config ?? modelConfigFor(config, vocabTokens.length);
   const shardsDir = await ensureShards(config.data, reporter);
   const source = openShards(shardsDir);
   const { micro, accum } = accumulationSteps(config);
@@ -263,6 +278,14 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       type: 'log',
       time: now(),
       message: `resuming from ${opts.resumeFrom} at step ${step}`,
+    });
+  } else if (initial) {
+    model = initial.model;
+    optimizer = makeOptimizer(config);
+    reporter.emit({
+      type: 'log',
+      time: now(),
+      message: `initialised from ${initial.source}${initial.initialized.length ? `; fresh: ${initial.initialized.join(', ')}` : ''}`,
     });
   } else {
     model = createBertModel(modelConfig, { heads: 'pretraining', seed: config.train.seed });
@@ -335,7 +358,11 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
         optimizer: opt.tensors,
         trainerState: state,
         config: toHfConfigJson(modelConfig, 'BertForPreTraining', {
-          bert: { lowercase: config.data.lowercase, run: config.name },
+          bert: {
+            lowercase: config.data.lowercase,
+            run: config.name,
+            ...(initFrom ? { init_from: initFrom } : {}),
+          },
         }),
         vocabPath: config.data.vocab,
       },

@@ -1,11 +1,15 @@
 import type { CommandModule } from 'yargs';
 import { exportHf } from '../../export/hf.js';
+import { withBackendFlags } from '../common.js';
+import { selectBackend, type BackendRequest } from '../../train/backend.js';
 
 interface ExportFlags {
   checkpoint: string;
   format: 'hf';
   out: string;
   force: boolean;
+  backend: BackendRequest;
+  threads?: number;
 }
 
 /*
@@ -16,7 +20,7 @@ export const exportCommand: CommandModule<object, ExportFlags> = {
   command: 'export',
   describe: 'Export a checkpoint as a HuggingFace model directory (transformers from_pretrained)',
   builder: (y) =>
-    y
+    withBackendFlags(y)
       .option('checkpoint', {
         type: 'string',
         demandOption: true,
@@ -46,6 +50,8 @@ export const exportCommand: CommandModule<object, ExportFlags> = {
         'a fine-tuned classifier (BertForSequenceClassification)',
       ) as never,
   handler: async (flags) => {
+    // The weights pass through tensors on their way to the file: any backend gives the same bytes.
+    await selectBackend(flags.backend, { threads: flags.threads ?? null });
     const r = await exportHf({ checkpoint: flags.checkpoint, out: flags.out, force: flags.force });
     process.stdout.write(
       `exported ${r.source} as ${r.architecture} (${r.parameters.toLocaleString('en-US')} parameters) to ${r.out}\n` +

@@ -12,19 +12,27 @@ import { latestCheckpoint } from '../../train/checkpoint.js';
 import { now } from '../../ui/events.js';
 import { UserError } from '../../errors.js';
 
-export const pretrainCommand: CommandModule<object, TrainingFlags> = {
+type PretrainFlags = TrainingFlags & { 'init-from'?: string };
+
+export const pretrainCommand: CommandModule<object, PretrainFlags> = {
   command: 'pretrain',
   describe: 'Pretrain BERT with masked LM (80/10/10 over 15%) + next-sentence prediction',
   builder: (y) =>
     withTrainingFlags(y)
+      .option('init-from', {
+        type: 'string',
+        describe:
+          'Start from these weights (our checkpoint or a HuggingFace BERT directory) instead of a random init',
+      })
       .example('$0 pretrain --config configs/pretrain/tiny.yaml', 'BERT-Tiny on the sample corpus')
       .example(
         '$0 pretrain -c configs/pretrain/mini.yaml --set train.lr=5e-4 --max-steps 2000',
         'override, stop early',
       )
+      .example('$0 pretrain --resume runs/tiny --max-steps 4000', 'continue (or extend) a run')
       .example(
-        '$0 pretrain --resume runs/tiny --max-steps 4000',
-        'continue (or extend) a run',
+        '$0 pretrain -c configs/pretrain/tiny.yaml --init-from exported/bert-base --set data.vocab=exported/bert-base/vocab.txt',
+        'continue pretraining a HF model on your corpus',
       ) as never,
   handler: async (flags) => {
     checkPositive(flags as unknown as Record<string, unknown>, [
@@ -33,6 +41,10 @@ export const pretrainCommand: CommandModule<object, TrainingFlags> = {
       'threads',
     ]);
     const resuming = typeof flags.resume === 'string';
+    if (resuming && flags['init-from'] !== undefined)
+      throw new UserError(
+        '--init-from: not with --resume (a resumed run continues from its own checkpoint)',
+      );
     // A resumed run continues with the config it was started with (plus any --set).
     const file = resuming ? resolvedConfigPath(flags.resume as string) : flags.config;
     const config = loadCommandConfig<PretrainConfig>('pretrain', { config: file, set: flags.set }, [
@@ -58,6 +70,7 @@ export const pretrainCommand: CommandModule<object, TrainingFlags> = {
       const result = await pretrain({
         config,
         runDir: session.runDir,
+        initFrom: flags['init-from'] ?? null,
         resumeFrom,
         stopAtStep: flags['max-steps'] ?? null,
         maxMinutes: flags['max-minutes'] ?? null,
