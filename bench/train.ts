@@ -214,7 +214,7 @@ function runTfjsVariant(args: Args, child: string, threads: number): Result | st
     '--threads',
     String(threads),
   ];
-  if (args.profile && child.endsWith('/tuned')) argv.push('--profile');
+  if (args.profile) argv.push('--profile');
   const r = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
   const profile = r.stdout.split('\n').filter((l) => !l.startsWith('{') && l.trim());
   if (profile.length && !args.json) console.log(profile.join('\n'));

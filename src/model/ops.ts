@@ -73,7 +73,12 @@ const wasmDense = tf.customGrad((...args) => {
     gradFunc: (dy, saved) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
       const d = dy as tf.Tensor2D;
-      return [tf.matMul(d, tf.transpose(ws)), tf.matMul(tf.transpose(xs), d), columnSum(d)];
+      // dW = xᵀ·dy, or (dyᵀ·x)ᵀ when dy is the smaller operand: fewer elements to transpose.
+      const dW =
+        xs.size > d.size
+          ? tf.transpose(tf.matMul(tf.transpose(d), xs))
+          : tf.matMul(tf.transpose(xs), d);
+      return [tf.matMul(d, tf.transpose(ws)), dW, columnSum(d)];
     },
   };
 });
