@@ -39,8 +39,21 @@ interface Measure {
   name: string;
   threads: number;
   seconds: number;
+  /** CPU seconds (user + system) of the process over the run, all its threads. */
+  cpuSeconds: number;
   tokens: number;
   bytes: number;
+}
+
+/** Wall and CPU time of `fn`: the machine is shared, so CPU time tells what wall time hides. */
+async function timed<T>(
+  fn: () => T | Promise<T>,
+): Promise<{ value: T; seconds: number; cpuSeconds: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await fn();
+  const c = process.cpuUsage(c0);
+  return { value, seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6 };
 }
 
 function flag(argv: string[], name: string): string | undefined {
@@ -67,67 +80,87 @@ function benchLines(mb: number): { lines: string[]; bytes: number; source: strin
   return { lines, bytes, source: files.join(',') };
 }
 
-function oursOneThread(lines: string[], bytes: number): Measure {
-  const t0 = performance.now();
-  // A fresh tokenizer: the chunk cache starts cold, as in a real run.
-  const tok = BertTokenizer.fromVocabFile(UNCASED, { lowercase: true });
-  let tokens = 0;
-  for (const line of lines) tokens += tok.encode(line).ids.length - 2;
-  return { name: 'ours', threads: 1, seconds: (performance.now() - t0) / 1000, tokens, bytes };
+async function oursOneThread(lines: string[], bytes: number): Promise<Measure> {
+  const t = await timed(() => {
+    // A fresh tokenizer: the chunk cache starts cold, as in a real run.
+    const tok = BertTokenizer.fromVocabFile(UNCASED, { lowercase: true });
+    let tokens = 0;
+    for (const line of lines) tokens += tok.encode(line).ids.length - 2;
+    return tokens;
+  });
+  return {
+    name: 'ours',
+    threads: 1,
+    seconds: t.seconds,
+    cpuSeconds: t.cpuSeconds,
+    tokens: t.value,
+    bytes,
+  };
 }
 
 async function oursAllThreads(lines: string[], bytes: number): Promise<Measure> {
   const threads = availableParallelism();
-  const t0 = performance.now();
   const vocab = loadVocab(UNCASED);
-  const pool = new EncodeWorkerPool(threads, {
-    tokens: [...vocab.tokens],
-    lowercase: true,
-    format: 'lines',
+  const pools: EncodeWorkerPool[] = [];
+  const t = await timed(async () => {
+    const pool = new EncodeWorkerPool(threads, {
+      tokens: [...vocab.tokens],
+      lowercase: true,
+      format: 'lines',
+    });
+    pools.push(pool);
+    const blocks: Promise<{ ids: Uint32Array }>[] = [];
+    const per = 1000;
+    for (let i = 0; i < lines.length; i += per)
+      blocks.push(pool.encode(lines.slice(i, i + per).join('\n')));
+    let tokens = 0;
+    for (const b of blocks) tokens += (await b).ids.length;
+    return tokens;
   });
-  const blocks: Promise<{ ids: Uint32Array }>[] = [];
-  const per = 4000;
-  for (let i = 0; i < lines.length; i += per)
-    blocks.push(pool.encode(lines.slice(i, i + per).join('\n')));
-  let tokens = 0;
-  for (const b of blocks) tokens += (await b).ids.length;
-  const seconds = (performance.now() - t0) / 1000;
-  await pool.close();
-  return { name: 'ours', threads, seconds, tokens, bytes };
-}
-
-function hfJsOneThread(lines: string[], bytes: number): Measure {
-  const vocab = loadVocab(UNCASED);
-  const t0 = performance.now();
-  const tok = new HfJs(buildTokenizerJson(vocab, { lowercase: true }), {});
-  let tokens = 0;
-  for (const line of lines) tokens += tok.encode(line).ids.length - 2;
+  for (const p of pools) await p.close();
   return {
-    name: '@huggingface/tokenizers (JS)',
-    threads: 1,
-    seconds: (performance.now() - t0) / 1000,
-    tokens,
+    name: 'ours',
+    threads,
+    seconds: t.seconds,
+    cpuSeconds: t.cpuSeconds,
+    tokens: t.value,
     bytes,
   };
+}
+
+async function hfJsOneThread(lines: string[], bytes: number): Promise<Measure> {
+  const vocab = loadVocab(UNCASED);
+  const t = await timed(() => {
+    const tok = new HfJs(buildTokenizerJson(vocab, { lowercase: true }), {});
+    let tokens = 0;
+    for (const line of lines) tokens += tok.encode(line).ids.length - 2;
+    return tokens;
+  });
+  const name = '@huggingface/tokenizers (JS)';
+  return { name, threads: 1, seconds: t.seconds, cpuSeconds: t.cpuSeconds, tokens: t.value, bytes };
 }
 
 /** Child-process body for the native peer (its thread pool is fixed per process). */
 async function hfNativeMeasure(mb: number, threads: number): Promise<void> {
   const { lines, bytes } = benchLines(mb);
   const vocab = loadVocab(UNCASED);
-  const t0 = performance.now();
-  const tok = HfNative.fromString(tokenizerJsonText(vocab, { lowercase: true }));
-  let tokens = 0;
-  const batch = 10000;
-  for (let i = 0; i < lines.length; i += batch) {
-    const encs = await tok.encodeBatch(lines.slice(i, i + batch));
-    for (const e of encs) tokens += e.getIds().length - 2;
-  }
+  const t = await timed(async () => {
+    const tok = HfNative.fromString(tokenizerJsonText(vocab, { lowercase: true }));
+    let tokens = 0;
+    const batch = 10000;
+    for (let i = 0; i < lines.length; i += batch) {
+      const encs = await tok.encodeBatch(lines.slice(i, i + batch));
+      for (const e of encs) tokens += e.getIds().length - 2;
+    }
+    return tokens;
+  });
+  const name = '@anush008/tokenizers (Rust)';
   const m: Measure = {
-    name: '@anush008/tokenizers (Rust)',
+    name,
     threads,
-    seconds: (performance.now() - t0) / 1000,
-    tokens,
+    seconds: t.seconds,
+    cpuSeconds: t.cpuSeconds,
+    tokens: t.value,
     bytes,
   };
   process.stdout.write(JSON.stringify(m) + '\n');
@@ -160,13 +193,13 @@ function printTable(ms: Measure[], json: boolean): void {
   const rate = (m: Measure): number => m.tokens / m.seconds;
   console.log('');
   console.log(
-    'encoder                          threads   seconds    tokens/s      MB/s   ours/peer (same threads)',
+    'encoder                          threads   seconds  cpu-s    tokens/s      MB/s   ours/peer (same threads)',
   );
   for (const m of ms) {
     const ref = m.threads === 1 ? ours1 : (oursN ?? ours1);
     const ratio = m.name === 'ours' ? '' : `${(rate(ref) / rate(m)).toFixed(2)}x`;
     console.log(
-      `${m.name.padEnd(32)} ${String(m.threads).padStart(7)} ${m.seconds.toFixed(2).padStart(9)} ${(rate(m) / 1e6).toFixed(3).padStart(9)} M ${(m.bytes / 1e6 / m.seconds).toFixed(2).padStart(8)}   ${ratio}`,
+      `${m.name.padEnd(32)} ${String(m.threads).padStart(7)} ${m.seconds.toFixed(2).padStart(9)} ${m.cpuSeconds.toFixed(1).padStart(6)} ${(rate(m) / 1e6).toFixed(3).padStart(9)} M ${(m.bytes / 1e6 / m.seconds).toFixed(2).padStart(8)}   ${ratio}`,
     );
     if (json)
       console.log(
@@ -191,6 +224,14 @@ function printTable(ms: Measure[], json: boolean): void {
     console.log(
       `ours all cores vs native peer all cores: ${(rate(oursN) / rate(nativeAll)).toFixed(2)}x (goal >= 1.5x)`,
     );
+  const cpuRate = (m: Measure): number => m.tokens / m.cpuSeconds;
+  const native1 = native.find((m) => m.threads === 1);
+  if (native1) {
+    console.log(
+      `per CPU-second (less sensitive to a shared machine): ours ${(cpuRate(ours1) / 1e6).toFixed(2)} M tokens, ` +
+        `native ${(cpuRate(native1) / 1e6).toFixed(2)} M, JS ${(cpuRate(ms[1]!) / 1e6).toFixed(2)} M`,
+    );
+  }
   const counts = new Set(ms.map((m) => m.tokens));
   console.log(
     counts.size === 1
@@ -316,8 +357,8 @@ export async function run(argv: string[]): Promise<void> {
     `tokenize bench: ${lines.length} lines, ${(bytes / 1e6).toFixed(1)} MB from ${source}; ${availableParallelism()} cores`,
   );
   const ms: Measure[] = [];
-  ms.push(oursOneThread(lines, bytes));
-  ms.push(hfJsOneThread(lines, bytes));
+  ms.push(await oursOneThread(lines, bytes));
+  ms.push(await hfJsOneThread(lines, bytes));
   ms.push(hfNativeInChild(mb, 1));
   ms.push(await oursAllThreads(lines, bytes));
   ms.push(hfNativeInChild(mb, availableParallelism()));

@@ -28,7 +28,7 @@ export interface ShardCorpusOptions {
   workers: number | 'auto';
   /** Start a new shard once the current one holds this many tokens (default 2^26). */
   shardTokens?: number;
-  /** Characters of text per work unit sent to a worker (default 1 MiB). */
+  /** Characters of text per work unit sent to a worker (default 256 Ki). */
   blockChars?: number;
   /** Replace an existing shards.json in outputDir. */
   force?: boolean;
@@ -80,7 +80,7 @@ export async function shardCorpus(options: ShardCorpusOptions): Promise<ShardSum
   await mkdir(options.outputDir, { recursive: true });
   const workers = resolveWorkers(options.workers);
   const shardTokens = options.shardTokens ?? 1 << 26;
-  const blockChars = options.blockChars ?? 1 << 20;
+  const blockChars = options.blockChars ?? 1 << 18;
   const { vocab, reporter } = options;
   const writer = new ShardDirWriter(options.outputDir);
   const pool = new EncodeWorkerPool(workers, {

@@ -67,7 +67,7 @@ export function checkTextFile(path: string, what = 'input file'): number {
     throw new UserError(`${path}: ${what} not found`);
   }
   if (st.isDirectory())
-    throw new UserError(`${path}: is a directory, expected a ${what} (a text file)`);
+    throw new UserError(`${path}: is a directory, expected a text file (${what})`);
   return st.size;
 }
 

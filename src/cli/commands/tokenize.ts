@@ -110,10 +110,11 @@ const encode: CommandModule<object, EncodeFlags> = {
       })
       .option('input', {
         type: 'string',
+        nargs: 1,
         demandOption: true,
         describe: 'Text file, or - for stdin',
       })
-      .option('pair-input', { type: 'string', describe: 'Second segments, one per line' })
+      .option('pair-input', { type: 'string', nargs: 1, describe: 'Second segments, one per line' })
       .option('format', { choices: ['jsonl'] as const, default: 'jsonl' as const })
       .option('max-length', {
         type: 'number',
