@@ -1,0 +1,108 @@
+/**
+ * The official SQuAD v1.1 metrics (evaluate-v1.1.py): exact match and
+ * token F1 after answer normalisation, each the max over the gold answers,
+ * averaged over every question of the dataset (a question without a
+ * prediction scores 0), reported ×100. Pure functions.
+ */
+
+/** Python's string.punctuation (ASCII only, as the official script). */
+const PUNCTUATION = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');
+
+/**
+ * Python's str.split() separators (str.isspace): JS's \s differs (it has
+ * U+FEFF, lacks U+001C..U+001F and U+0085).
+ */
+const PY_SPACE = new RegExp(
+  // eslint-disable-next-line no-control-regex -- U+001C..U+001F are separators to Python
+  '[\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+',
+  'u',
+);
+
+/** Python's Unicode `\b(a|an|the)\b`: JS's \b only knows ASCII word characters. */
+const ARTICLES = /(?<![\p{L}\p{N}_])(?:a|an|the)(?![\p{L}\p{N}_])/gu;
+
+function pySplit(s: string): string[] {
+  return s.split(PY_SPACE).filter((t) => t.length > 0);
+}
+
+/** Lower-case, drop ASCII punctuation, drop the articles a/an/the, collapse whitespace. */
+export function normalizeAnswer(s: string): string {
+  let t = s.toLowerCase();
+  let noPunct = '';
+  for (const ch of t) if (!PUNCTUATION.has(ch)) noPunct += ch;
+  t = noPunct.replace(ARTICLES, ' ');
+  return pySplit(t).join(' ');
+}
+
+export function exactMatchScore(prediction: string, truth: string): boolean {
+  return normalizeAnswer(prediction) === normalizeAnswer(truth);
+}
+
+/** Bag-of-tokens F1 between normalised answers (0 when nothing is shared, including empty answers). */
+export function f1Score(prediction: string, truth: string): number {
+  const p = pySplit(normalizeAnswer(prediction));
+  const g = pySplit(normalizeAnswer(truth));
+  const counts = new Map<string, number>();
+  for (const t of g) counts.set(t, (counts.get(t) ?? 0) + 1);
+  let same = 0;
+  for (const t of p) {
+    const c = counts.get(t) ?? 0;
+    if (c > 0) {
+      same += 1;
+      counts.set(t, c - 1);
+    }
+  }
+  if (same === 0) return 0;
+  const precision = same / p.length;
+  const recall = same / g.length;
+  return (2 * precision * recall) / (precision + recall);
+}
+
+/** max over the gold answers of `metric`. */
+export function maxOverGold<T extends number | boolean>(
+  metric: (prediction: string, truth: string) => T,
+  prediction: string,
+  golds: readonly string[],
+): number {
+  let best = 0;
+  for (const g of golds) best = Math.max(best, Number(metric(prediction, g)));
+  return best;
+}
+
+export interface SquadScores {
+  exact_match: number;
+  f1: number;
+  /** Questions scored (the denominator). */
+  total: number;
+  /** Questions with no prediction (scored 0, as the official script does). */
+  missing: number;
+}
+
+/**
+ * EM and F1 (×100) over `golds` (question id → gold answer texts) for
+ * `predictions` (question id → answer text).
+ */
+export function squadScores(
+  golds: ReadonlyMap<string, readonly string[]>,
+  predictions: Readonly<Record<string, string>>,
+): SquadScores {
+  let em = 0;
+  let f1 = 0;
+  let missing = 0;
+  for (const [id, answers] of golds) {
+    if (!Object.prototype.hasOwnProperty.call(predictions, id)) {
+      missing += 1;
+      continue;
+    }
+    const pred = predictions[id];
+    em += maxOverGold(exactMatchScore, pred, answers);
+    f1 += maxOverGold(f1Score, pred, answers);
+  }
+  const total = golds.size;
+  return {
+    exact_match: total ? (100 * em) / total : 0,
+    f1: total ? (100 * f1) / total : 0,
+    total,
+    missing,
+  };
+}
