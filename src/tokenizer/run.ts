@@ -14,7 +14,8 @@ import { BertTokenizer } from './bert-tokenizer.js';
 import { DEFAULT_VOCAB_TRAIN, type TokenizerConfig, type VocabTrainConfig } from './config.js';
 import { checkInputs, shardCorpus, type ShardSummary } from './shard-corpus.js';
 import { decodeUtf8Strict } from './text-file.js';
-import { writeTokenizerJson } from './tokenizer-json.js';
+import { buildTokenizerConfig, writeTokenizerJson } from './tokenizer-json.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { WordCounter, trainWordPiece } from './trainer.js';
 import { loadVocab, saveVocab, type Vocab } from './vocab.js';
 
@@ -60,6 +61,15 @@ export async function trainVocab(
     vocabSize: p.vocab_size,
     minFrequency: p.min_frequency,
     limitAlphabet: p.limit_alphabet,
+    onProgress: (size) =>
+      reporter?.emit({
+        type: 'progress',
+        time: now(),
+        stage: 'train-vocab',
+        done: size,
+        total: p.vocab_size,
+        unit: 'tokens',
+      }),
   });
 }
 
@@ -79,6 +89,10 @@ export async function writeVocabFiles(
   }
   await saveVocab(vocabPath, vocab);
   await writeTokenizerJson(tokenizerJsonPath, vocab, { lowercase });
+  await writeFileAtomic(
+    join(dir, 'tokenizer_config.json'),
+    JSON.stringify(buildTokenizerConfig(lowercase), null, 2) + '\n',
+  );
   return { vocabPath, tokenizerJsonPath };
 }
 

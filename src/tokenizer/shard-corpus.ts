@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rmdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MANIFEST_NAME, ShardBuilder, ShardDirWriter, type ShardManifest } from '../data/shards.js';
@@ -77,6 +77,7 @@ export async function shardCorpus(options: ShardCorpusOptions): Promise<ShardSum
       `${manifestPath}: shards already exist (choose another output_dir or pass --force)`,
     );
   }
+  const createdDir = !existsSync(options.outputDir);
   await mkdir(options.outputDir, { recursive: true });
   const workers = resolveWorkers(options.workers);
   const shardTokens = options.shardTokens ?? 1 << 26;
@@ -179,6 +180,8 @@ export async function shardCorpus(options: ShardCorpusOptions): Promise<ShardSum
     };
   } catch (err) {
     await writer.abort();
+    // Leave no trace: an output directory this run created goes too (only if empty).
+    if (createdDir) await rmdir(options.outputDir).catch(() => undefined);
     throw err;
   } finally {
     await pool.close();

@@ -96,3 +96,25 @@ export async function writeTokenizerJson(
 ): Promise<void> {
   await writeFileAtomic(path, tokenizerJsonText(vocab, options));
 }
+
+/**
+ * tokenizer_config.json beside tokenizer.json, so that transformers'
+ * AutoTokenizer.from_pretrained(dir) knows the class and casing.
+ */
+export function buildTokenizerConfig(
+  lowercase: boolean,
+  modelMaxLength = 512,
+): Record<string, unknown> {
+  return {
+    tokenizer_class: 'BertTokenizer',
+    do_lower_case: lowercase,
+    strip_accents: null,
+    tokenize_chinese_chars: true,
+    model_max_length: modelMaxLength,
+    unk_token: '[UNK]',
+    sep_token: '[SEP]',
+    pad_token: '[PAD]',
+    cls_token: '[CLS]',
+    mask_token: '[MASK]',
+  };
+}

@@ -19,6 +19,8 @@ export interface WordPieceTrainerOptions {
   limitAlphabet?: number;
   specialTokens?: readonly string[];
   continuingSubwordPrefix?: string;
+  /** Called now and then with the vocabulary size reached so far. */
+  onProgress?: (size: number) => void;
 }
 
 /**
@@ -202,6 +204,7 @@ export function trainWordPiece(
     const ta = tokens[a]!;
     const tb = tokens[b]!;
     const merged = addToken(ta + (tb.startsWith(prefix) ? tb.slice(prefix.length) : tb));
+    if (options.onProgress && tokens.length % 1000 === 0) options.onProgress(tokens.length);
     const touched = new Set<number>();
     for (const w of where.get(top.key) ?? []) {
       const syms = words[w]!;
