@@ -13,6 +13,7 @@ import {
 } from '../../src/data/shards.js';
 import { BertTokenizer } from '../../src/tokenizer/bert-tokenizer.js';
 import { shardCorpus } from '../../src/tokenizer/shard-corpus.js';
+import { blockBoundaries } from '../../src/tokenizer/encode-block.js';
 import { loadVocab } from '../../src/tokenizer/vocab.js';
 import { SAMPLE, UNCASED_VOCAB, tempDir } from './helpers.js';
 
@@ -201,4 +202,45 @@ test('existing shards are not overwritten without force', async () => {
   await assert.rejects(() => shardCorpus(opts), UserError);
   const again = await shardCorpus({ ...opts, force: true });
   assert.equal(again.sentences, 1);
+});
+
+test('work blocks are cut only at blank lines, so no document straddles two blocks', () => {
+  const text = 'a1\na2\n\nb1\n \nc1\nc2\nc3\n\n\nd1\n';
+  for (const target of [1, 3, 5, 8, 100]) {
+    const cuts = blockBoundaries(text, target);
+    assert.equal(cuts[0], 0);
+    assert.equal(cuts[cuts.length - 1], text.length);
+    for (const cut of cuts.slice(1, -1)) {
+      // A cut lands at the start of a blank line: the previous character ends a line.
+      assert.equal(text[cut - 1], '\n');
+      const lineEnd = text.indexOf('\n', cut);
+      assert.equal(text.slice(cut, lineEnd).trim(), '', `cut at ${cut} for target ${target}`);
+    }
+  }
+});
+
+test('openShards on a directory without shards.json, or with a damaged shard, is a one-line UserError', async () => {
+  const dir = tempDir('shards-open');
+  assert.throws(
+    () => openShards(dir),
+    (e: unknown) => e instanceof UserError && e.message.includes('shards.json'),
+  );
+  const input = join(dir, 'in.txt');
+  writeFileSync(input, 'One sentence.\nTwo sentences.\n');
+  const out = join(dir, 'out');
+  await shardCorpus({
+    inputs: [input],
+    format: 'lines',
+    vocab,
+    lowercase: true,
+    outputDir: out,
+    workers: 1,
+  });
+  const bin = join(out, 'shard-00000.bin');
+  writeFileSync(bin, readFileSync(bin).subarray(0, 4));
+  assert.throws(
+    () => openShards(out),
+    (e: unknown) =>
+      e instanceof UserError && !e.message.includes('\n') && e.message.includes('shard-00000'),
+  );
 });
