@@ -8,13 +8,17 @@
  * training loop that never yields still refreshes), otherwise a trailing
  * timer catches the latest state. A 1 s tick keeps elapsed/ETA moving
  * through slow steps; terminal resizes re-render at the new size.
+ *
+ * Ink, React and the dashboard are imported when the reporter is created,
+ * not when this module loads: React picks its development or production
+ * build from NODE_ENV at load time (the development one makes every render
+ * several times slower), and `--ui json|plain` runs need not load it at all.
+ * Events that arrive before the import finishes are folded into the state
+ * and shown by the first frame; `ready` resolves once it is on screen.
  */
-// First: React reads NODE_ENV when it loads. (A .ts file, not .tsx: the compiler would hoist
-// the JSX runtime import, and with it React, above this line.)
-import './react-env.js';
-import { createElement } from 'react';
-import { render, type Instance } from 'ink';
-import { Dashboard } from './dashboard.js';
+import type { Instance, RenderOptions } from 'ink';
+import type { ReactElement } from 'react';
+import type { DashboardProps } from './dashboard.js';
 import type { BertEvent } from './events.js';
 import { initialState, reduce, type DashboardState } from './state.js';
 import type { OutStream, UiReporter } from './types.js';
@@ -26,7 +30,7 @@ export interface InkReporterOptions {
   stdin?: NodeJS.ReadStream;
   /** Most renders per second. */
   fps?: number;
-  /** Largest share of wall time spent rendering (0.015 = 1.5%). */
+  /** Largest share of wall time spent rendering (default 0.01 = 1%). */
   renderBudget?: number;
   /** Colour the text (a terminal, NO_COLOR unset). */
   color?: boolean;
@@ -42,7 +46,10 @@ export interface InkReporterOptions {
 export class InkReporter implements UiReporter {
   readonly kind = 'ink' as const;
   private state: DashboardState = initialState();
-  private readonly instance: Instance;
+  private instance: Instance | null = null;
+  private makeElement: ((props: DashboardProps) => ReactElement) | null = null;
+  /** Resolves when the dashboard is mounted (rejects if Ink cannot load). */
+  readonly ready: Promise<void>;
   private readonly minIntervalMs: number;
   private readonly renderBudget: number;
   /** Smoothed wall time of one render, ms. */
@@ -60,24 +67,46 @@ export class InkReporter implements UiReporter {
 
   constructor(private readonly opts: InkReporterOptions) {
     this.minIntervalMs = 1000 / (opts.fps ?? 10);
-    this.renderBudget = opts.renderBudget ?? 0.015;
+    this.renderBudget = opts.renderBudget ?? 0.01;
     this.now = opts.now ?? Date.now;
     this.rss = opts.rss ?? (() => process.memoryUsage.rss());
-    this.instance = render(this.element(), {
-      stdout: opts.stdout as unknown as NodeJS.WriteStream,
-      stderr: opts.stderr as unknown as NodeJS.WriteStream,
-      // Ink spreads these over its defaults: an explicit undefined would erase process.stdin.
-      ...(opts.stdin ? { stdin: opts.stdin } : {}),
-      debug: opts.debug ?? false,
-      exitOnCtrlC: false,
-      patchConsole: opts.patchConsole ?? false,
-      // Our own throttle already limits renders; Ink's should never delay one.
-      maxFps: (opts.fps ?? 10) * 4,
-    });
-    this.lastRenderMs = this.now();
-    this.ticker = setInterval(() => this.timed(() => this.render()), 1000);
+    // Only when nothing else rendered for a second: slow steps still see elapsed/ETA move.
+    this.ticker = setInterval(() => {
+      if (this.now() - this.lastRenderMs >= 1000) this.timed(() => this.render());
+    }, 1000);
     this.ticker.unref();
     opts.stdout.on?.('resize', this.onResize);
+    this.ready = this.mount();
+    // A failure surfaces from close(); until then emit keeps folding state.
+    this.ready.catch(() => {});
+  }
+
+  private async mount(): Promise<void> {
+    // Before React loads; a user who set NODE_ENV keeps theirs.
+    process.env.NODE_ENV ??= 'production';
+    const [ink, react, dashboard] = await Promise.all([
+      import('ink'),
+      import('react'),
+      import('./dashboard.js'),
+    ]);
+    if (this.closed) return;
+    this.makeElement = (props) => react.createElement(dashboard.Dashboard, props);
+    const options: RenderOptions = {
+      stdout: this.opts.stdout as unknown as NodeJS.WriteStream,
+      stderr: this.opts.stderr as unknown as NodeJS.WriteStream,
+      // Ink spreads these over its defaults: an explicit undefined would erase process.stdin.
+      ...(this.opts.stdin ? { stdin: this.opts.stdin } : {}),
+      debug: this.opts.debug ?? false,
+      exitOnCtrlC: false,
+      patchConsole: this.opts.patchConsole ?? false,
+      // Our own throttle already limits renders; Ink's should never delay one.
+      maxFps: (this.opts.fps ?? 10) * 4,
+    };
+    const t0 = performance.now();
+    this.instance = ink.render(this.element(), options);
+    this.renders += 1;
+    this.renderMs = performance.now() - t0;
+    this.lastRenderMs = this.now();
   }
 
   emit(event: BertEvent): void {
@@ -110,13 +139,19 @@ export class InkReporter implements UiReporter {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.render();
-    this.closed = true;
-    clearInterval(this.ticker);
-    if (this.trailing !== null) clearTimeout(this.trailing);
-    this.opts.stdout.off?.('resize', this.onResize);
-    this.instance.unmount();
-    await this.instance.waitUntilExit();
+    try {
+      await this.ready;
+    } finally {
+      this.render();
+      this.closed = true;
+      clearInterval(this.ticker);
+      if (this.trailing !== null) clearTimeout(this.trailing);
+      this.opts.stdout.off?.('resize', this.onResize);
+    }
+    if (this.instance) {
+      this.instance.unmount();
+      await this.instance.waitUntilExit();
+    }
   }
 
   private readonly onResize = (): void => this.timed(() => this.render());
@@ -137,7 +172,7 @@ export class InkReporter implements UiReporter {
   };
 
   private render(): void {
-    if (this.closed) return;
+    if (this.closed || this.instance === null) return;
     if (this.trailing !== null) {
       clearTimeout(this.trailing);
       this.trailing = null;
@@ -150,8 +185,9 @@ export class InkReporter implements UiReporter {
     this.lastRenderMs = this.now();
   }
 
-  private element() {
-    return createElement(Dashboard, {
+  private element(): ReactElement {
+    if (this.makeElement === null) throw new Error('InkReporter: rendered before Ink loaded');
+    return this.makeElement({
       state: this.state,
       nowMs: this.now(),
       columns: this.opts.stdout.columns || 80,
@@ -165,7 +201,7 @@ export class InkReporter implements UiReporter {
 
 /**
  * Milliseconds between renders: the fps cap, stretched so that renders of
- * `renderMs` take at most `budget` of the time (3 ms at 1.5% → every 200 ms).
+ * `renderMs` take at most `budget` of the time (2 ms at 1% → every 200 ms).
  */
 export function renderInterval(minIntervalMs: number, renderMs: number, budget: number): number {
   return Math.max(minIntervalMs, renderMs / budget);
