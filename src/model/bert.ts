@@ -57,7 +57,7 @@ export interface ForwardOptions {
 }
 
 /** Dropout with a fresh, reproducible seed per call site. */
-class Dropout {
+export class Dropout {
   private counter = 0;
   constructor(private readonly options: ForwardOptions) {}
   apply<T extends tf.Tensor>(x: T, rate: number): T {
@@ -236,4 +236,40 @@ export function bertForSequenceClassification(
   const enc = bertEncoder(model, inputs, options, dropout);
   const pooled = dropout.apply(enc.pooledOutput, model.config.hidden_dropout_prob);
   return { ...enc, logits: dense(model, pooled, 'classifier') };
+}
+
+/** Embeddings and the encoder stack without the pooler → [B·T, H] (the span and token heads' input). */
+export function bertSequenceOutput(
+  model: BertModel,
+  inputs: EncoderTensors,
+  dropout: Dropout,
+): tf.Tensor2D {
+  let x = embeddings(model, inputs, dropout);
+  for (let l = 0; l < model.config.num_hidden_layers; l++)
+    x = encoderLayer(model, x, inputs, l, dropout);
+  return x;
+}
+
+/** BertForQuestionAnswering's forward pass → start and end logits, each [B, T]. */
+export function bertForQuestionAnswering(
+  model: BertModel,
+  inputs: EncoderTensors,
+  options: ForwardOptions,
+): { startLogits: tf.Tensor2D; endLogits: tf.Tensor2D } {
+  const x = bertSequenceOutput(model, inputs, new Dropout(options));
+  const logits = dense(model, x, 'qa_outputs');
+  const [start, end] = tf.split(logits, 2, 1);
+  const shape: [number, number] = [inputs.batchSize, inputs.seqLength];
+  return { startLogits: tf.reshape(start, shape), endLogits: tf.reshape(end, shape) };
+}
+
+/** BertForTokenClassification's forward pass → logits [B·T, num_labels]. */
+export function bertForTokenClassification(
+  model: BertModel,
+  inputs: EncoderTensors,
+  options: ForwardOptions,
+): tf.Tensor2D {
+  const dropout = new Dropout(options);
+  const x = bertSequenceOutput(model, inputs, dropout);
+  return dense(model, dropout.apply(x, model.config.hidden_dropout_prob), 'classifier');
 }

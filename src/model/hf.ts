@@ -8,6 +8,7 @@ import { UserError } from '../errors.js';
 import type { TensorData } from '../io/safetensors.js';
 import type { BertConfig } from './config.js';
 import {
+  hasPooler,
   initialValue,
   parameterSpecs,
   type BertParams,
@@ -124,7 +125,12 @@ export function fromHfTensors(
   }
 
   const specs = parameterSpecs(config, options);
-  const isHead = (n: string): boolean => n.startsWith('cls.') || n.startsWith('classifier.');
+  // A pretrained pooler is dropped by heads that have none (HF's span/token heads).
+  const isHead = (n: string): boolean =>
+    n.startsWith('cls.') ||
+    n.startsWith('classifier.') ||
+    n.startsWith('qa_outputs.') ||
+    (!hasPooler(options.heads) && n.startsWith('bert.pooler.'));
   const missing: string[] = [];
   const mismatched: string[] = [];
   const toInit: ParamSpec[] = [];

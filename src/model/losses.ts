@@ -5,10 +5,12 @@
  * sum(w·ce) / (sum(w) + 1e-5)); NSP: mean cross-entropy; total = sum.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ClassificationTensors, PretrainingTensors } from './batch.js';
+import type { ClassificationTensors, EncoderTensors, PretrainingTensors } from './batch.js';
 import {
   bertForPreTraining,
+  bertForQuestionAnswering,
   bertForSequenceClassification,
+  bertForTokenClassification,
   type BertModel,
   type ForwardOptions,
 } from './bert.js';
@@ -81,4 +83,51 @@ export function classificationLosses(
   const loss = tf.mean(model.ops.softmaxCrossEntropy(logits, labels)) as tf.Scalar;
   const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'float32')) as tf.Scalar;
   return { loss, logits, correct };
+}
+
+export interface SpanTensors extends EncoderTensors {
+  /** [B] int32 answer start / end token positions (0 = [CLS]: no answer in this window). */
+  startPositions: tf.Tensor1D;
+  endPositions: tf.Tensor1D;
+}
+
+/** BertForQuestionAnswering's loss: (CE(start) + CE(end)) / 2, and the number of exactly right spans. */
+export function questionAnsweringLosses(
+  model: BertModel,
+  inputs: SpanTensors,
+  options: ForwardOptions,
+): { loss: tf.Scalar; correct: tf.Scalar } {
+  const { startLogits, endLogits } = bertForQuestionAnswering(model, inputs, options);
+  const startCe = tf.mean(model.ops.softmaxCrossEntropy(startLogits, inputs.startPositions));
+  const endCe = tf.mean(model.ops.softmaxCrossEntropy(endLogits, inputs.endPositions));
+  const hit = tf.logicalAnd(
+    tf.equal(tf.argMax(startLogits, -1), inputs.startPositions),
+    tf.equal(tf.argMax(endLogits, -1), inputs.endPositions),
+  );
+  return {
+    loss: tf.div(tf.add(startCe, endCe), 2) as tf.Scalar,
+    correct: tf.sum(tf.cast(hit, 'float32')) as tf.Scalar,
+  };
+}
+
+export interface TokenLabelTensors extends EncoderTensors {
+  /** [B·T] int32 tag ids (any value where the weight is 0). */
+  tokenLabels: tf.Tensor1D;
+  /** [B·T] float32: 1 on the first piece of each word, 0 elsewhere (HF's label -100). */
+  tokenWeights: tf.Tensor1D;
+}
+
+/** BertForTokenClassification's loss: mean CE over the labelled pieces; correct and labelled counts. */
+export function tokenClassificationLosses(
+  model: BertModel,
+  inputs: TokenLabelTensors,
+  options: ForwardOptions,
+): { loss: tf.Scalar; correct: tf.Scalar; count: tf.Scalar } {
+  const logits = bertForTokenClassification(model, inputs, options);
+  const w = inputs.tokenWeights;
+  const ce = model.ops.softmaxCrossEntropy(logits, inputs.tokenLabels);
+  const count = tf.sum(w) as tf.Scalar;
+  const loss = tf.div(tf.sum(tf.mul(ce, w)), tf.maximum(count, 1)) as tf.Scalar;
+  const hit = tf.cast(tf.equal(tf.argMax(logits, -1), inputs.tokenLabels), 'float32');
+  return { loss, correct: tf.sum(tf.mul(hit, w)) as tf.Scalar, count };
 }

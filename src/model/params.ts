@@ -12,7 +12,13 @@ import type { BertConfig } from './config.js';
 export type BertParams = Map<string, tf.Variable>;
 
 /** Which task heads sit on the encoder. */
-export type BertHeads = 'pretraining' | 'classification';
+export type BertHeads =
+  'pretraining' | 'classification' | 'question_answering' | 'token_classification';
+
+/** Span and token heads sit on the sequence output; HF builds them without a pooler (add_pooling_layer=False). */
+export function hasPooler(heads: BertHeads): boolean {
+  return heads === 'pretraining' || heads === 'classification';
+}
 
 export type ParamKind = 'linear' | 'embedding' | 'bias' | 'layernorm_weight' | 'layernorm_bias';
 
@@ -25,7 +31,7 @@ export interface ParamSpec {
 
 export interface HeadOptions {
   heads: BertHeads;
-  /** Classification only: number of labels (1 = regression). */
+  /** Classification: number of labels (1 = regression); token classification: number of tags. */
   numLabels?: number;
 }
 
@@ -78,8 +84,11 @@ export function parameterSpecs(config: BertConfig, options: HeadOptions): ParamS
       ...layerNorm(`${p}.output.LayerNorm`, H),
     );
   }
-  specs.push(...linear('bert.pooler.dense', H, H));
-  if (options.heads === 'pretraining') {
+  if (hasPooler(options.heads)) specs.push(...linear('bert.pooler.dense', H, H));
+  if (options.heads === 'question_answering') {
+    // BertForQuestionAnswering: start and end logits per token.
+    specs.push(...linear('qa_outputs', H, 2));
+  } else if (options.heads === 'pretraining') {
     specs.push(
       ...linear('cls.predictions.transform.dense', H, H),
       ...layerNorm('cls.predictions.transform.LayerNorm', H),

@@ -18,11 +18,20 @@ import {
 } from './batch.js';
 import {
   bertForPreTraining,
+  bertForQuestionAnswering,
   bertForSequenceClassification,
+  bertForTokenClassification,
   type BertModel,
   type ForwardOptions,
 } from './bert.js';
-import { classificationLosses, pretrainingLosses } from './losses.js';
+import {
+  classificationLosses,
+  pretrainingLosses,
+  questionAnsweringLosses,
+  tokenClassificationLosses,
+  type SpanTensors,
+  type TokenLabelTensors,
+} from './losses.js';
 
 /**
  * "No clipping" as a finite clip norm: Number.MAX_VALUE becomes Infinity in
@@ -339,6 +348,107 @@ export function predictClassification(model: BertModel, batch: EncoderBatch): Fl
     const logits = tf.tidy(
       () => bertForSequenceClassification(model, inputs, { training: false }).logits,
     );
+    const data = Float32Array.from(logits.dataSync() as Float32Array);
+    logits.dispose();
+    return data;
+  } finally {
+    disposeTensors(inputs);
+  }
+}
+
+/** A SQuAD training batch: [batch_size] answer start/end positions (0 = [CLS] when the window misses the answer). */
+export interface SpanBatch extends EncoderBatch {
+  start_positions: Int32Array;
+  end_positions: Int32Array;
+}
+
+/** A token-classification batch: [batch_size, seq_length] tag ids and weights (0 = ignored in the loss). */
+export interface TokenLabelBatch extends EncoderBatch {
+  labels: Int32Array;
+  label_weights: Float32Array;
+}
+
+function spanTensors(batch: SpanBatch): SpanTensors {
+  return {
+    ...encoderTensors(batch),
+    startPositions: tf.tensor1d(batch.start_positions, 'int32'),
+    endPositions: tf.tensor1d(batch.end_positions, 'int32'),
+  };
+}
+
+function tokenLabelTensors(batch: TokenLabelBatch): TokenLabelTensors {
+  return {
+    ...encoderTensors(batch),
+    tokenLabels: tf.tensor1d(batch.labels, 'int32'),
+    tokenWeights: tf.tensor1d(batch.label_weights, 'float32'),
+  };
+}
+
+/** SQuAD fine-tuning steps; accuracy = fraction of windows whose argmax start and end are both right. */
+export class QuestionAnsweringStep extends Accumulator<SpanBatch, ClassificationMetrics> {
+  protected run(batch: SpanBatch): { loss: tf.Scalar; aux: tf.Tensor[] } {
+    validateBatch(batch, this.model.config);
+    const inputs = spanTensors(batch);
+    try {
+      const l = questionAnsweringLosses(this.model, inputs, this.forwardOptions());
+      return { loss: l.loss, aux: [l.correct, tf.scalar(batch.batch_size)] };
+    } finally {
+      disposeTensors(inputs);
+    }
+  }
+
+  protected metrics(v: Float32Array, n: number, gradNorm: number): ClassificationMetrics {
+    const [loss, correct, count] = v;
+    return { loss: loss / n, accuracy: correct / count, grad_norm: gradNorm };
+  }
+}
+
+/** NER fine-tuning steps; accuracy over the labelled (first) pieces. */
+export class TokenClassificationStep extends Accumulator<TokenLabelBatch, ClassificationMetrics> {
+  protected run(batch: TokenLabelBatch): { loss: tf.Scalar; aux: tf.Tensor[] } {
+    validateBatch(batch, this.model.config);
+    const inputs = tokenLabelTensors(batch);
+    try {
+      const l = tokenClassificationLosses(this.model, inputs, this.forwardOptions());
+      return { loss: l.loss, aux: [l.correct, l.count] };
+    } finally {
+      disposeTensors(inputs);
+    }
+  }
+
+  protected metrics(v: Float32Array, n: number, gradNorm: number): ClassificationMetrics {
+    const [loss, correct, count] = v;
+    return { loss: loss / n, accuracy: count > 0 ? correct / count : 0, grad_norm: gradNorm };
+  }
+}
+
+/** Forward only: start and end logits, each row-major [B, T]. */
+export function predictSpans(
+  model: BertModel,
+  batch: EncoderBatch,
+): { start: Float32Array; end: Float32Array } {
+  validateBatch(batch, model.config);
+  const inputs = encoderTensors(batch);
+  try {
+    const out = tf.tidy(() => {
+      const r = bertForQuestionAnswering(model, inputs, { training: false });
+      return [r.startLogits, r.endLogits];
+    });
+    const start = Float32Array.from(out[0].dataSync() as Float32Array);
+    const end = Float32Array.from(out[1].dataSync() as Float32Array);
+    for (const t of out) t.dispose();
+    return { start, end };
+  } finally {
+    disposeTensors(inputs);
+  }
+}
+
+/** Forward only: token-classification logits, row-major [B·T, num_labels]. */
+export function predictTokenLogits(model: BertModel, batch: EncoderBatch): Float32Array {
+  validateBatch(batch, model.config);
+  const inputs = encoderTensors(batch);
+  try {
+    const logits = tf.tidy(() => bertForTokenClassification(model, inputs, { training: false }));
     const data = Float32Array.from(logits.dataSync() as Float32Array);
     logits.dispose();
     return data;
