@@ -51,7 +51,7 @@ export const embedCommand: CommandModule<object, EmbedFlags> = {
       })
       .option('ui', {
         choices: UI_KINDS,
-        describe: 'Progress display (default: ink on a terminal, plain otherwise)',
+        describe: 'Progress display on stderr (default plain; json = events on stdout)',
       })
       .example('$0 embed --checkpoint runs/tiny/checkpoints/latest --input s.txt --out e.jsonl', '')
       .example(
@@ -61,12 +61,14 @@ export const embedCommand: CommandModule<object, EmbedFlags> = {
   handler: async (flags) => {
     checkPositive(flags as unknown as Record<string, unknown>, ['batch-size', 'max-length']);
     const backend = await selectBackend(flags.backend, { threads: flags.threads ?? null });
-    const reporter = createReporter(flags.ui ?? 'auto', {
+    const ui = flags.ui ?? 'plain';
+    // Progress goes to stderr (stdout keeps the one-line result); --ui json keeps its event stream on stdout.
+    const reporter = createReporter(ui, {
       runDir: null,
-      stdout: process.stdout,
+      stdout: ui === 'json' ? process.stdout : process.stderr,
       stderr: process.stderr,
       stdin: process.stdin,
-      isTTY: process.stdout.isTTY === true,
+      isTTY: process.stderr.isTTY === true,
       env: process.env,
     });
     const started = performance.now();
@@ -111,6 +113,11 @@ export const embedCommand: CommandModule<object, EmbedFlags> = {
         },
         outputs: { embeddings: flags.out },
       });
+      if (ui !== 'json') {
+        process.stdout.write(
+          `${flags.out}: ${r.sentences} × ${r.dims} (${flags.pooling}), ${r.sentencesPerSecond.toFixed(1)} sentences/s, ${r.tokensPerSecond.toFixed(0)} tokens/s\n`,
+        );
+      }
     } finally {
       if (status === 'failed') {
         reporter.emit({
