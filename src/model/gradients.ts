@@ -31,7 +31,8 @@ function expandReduced(dy: tf.Tensor, axisAttr: unknown, xShape: number[]): tf.T
     dy.rank < xShape.length
       ? tf.reshape(dy, tf.backend_util.expandShapeToKeepDim(dy.shape, axes))
       : dy;
-  return tf.broadcastTo(kept, xShape);
+  // A broadcasting multiply by ones, as tfjs's own gradients do: WASM's Tile (broadcastTo) is very slow.
+  return tf.mul(kept, tf.ones(xShape));
 }
 
 function register(
