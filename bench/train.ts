@@ -280,7 +280,8 @@ export async function run(argv: string[]): Promise<void> {
   for (const p of plan) {
     const r = p.go();
     if (typeof r === 'string') {
-      if (!args.json) console.log(`${p.name}: skipped (${r})`);
+      // In --json mode stdout carries only result lines; the reason goes to stderr.
+      (args.json ? console.error : console.log)(`${p.name}: skipped (${r})`);
       continue;
     }
     results.push(r);
