@@ -11,7 +11,7 @@
  */
 import type { TokenId } from '../data/types.js';
 import { BasicTokenizer } from './basic.js';
-import { SPACE, charClass } from './chars.js';
+import { isSpaceCode as isSpace } from './chars.js';
 import { SPECIAL_TOKENS, Vocab, loadVocab } from './vocab.js';
 import { WordPiece } from './wordpiece.js';
 import { ChunkCache, HASH_SEED, hashStep } from './chunk-cache.js';
@@ -250,10 +250,6 @@ export function truncateSeqPair(
   const na = swap ? long : short;
   const nb = swap ? short : long;
   return [a.slice(0, na), b.slice(0, nb)];
-}
-
-function isSpace(c: number): boolean {
-  return c === 0xa0 || (c >= 0x1680 && c <= 0x3000 && (charClass(c) & SPACE) !== 0);
 }
 
 function escapeRegExp(s: string): string {

@@ -128,3 +128,12 @@ export function lowerCodePoint(cp: number): string {
   }
   return s;
 }
+
+/**
+ * Whether a non-ASCII UTF-16 code unit is a word-separating space (the
+ * non-ASCII part of SPACE; surrogates never are). Cheap pre-check first:
+ * all such characters lie in U+00A0..U+3000.
+ */
+export function isSpaceCode(c: number): boolean {
+  return c === 0xa0 || (c >= 0x1680 && c <= 0x3000 && (charClass(c) & SPACE) !== 0);
+}

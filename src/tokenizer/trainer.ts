@@ -9,6 +9,7 @@
  * `a` and `##b` is the token `ab`; of `##a` and `##b`, `##ab`.
  */
 import { BasicTokenizer } from './basic.js';
+import { isSpaceCode } from './chars.js';
 import { SPECIAL_TOKENS, Vocab } from './vocab.js';
 
 export interface WordPieceTrainerOptions {
@@ -43,14 +44,14 @@ export class WordCounter {
     let i = 0;
     while (i < n) {
       let c = text.charCodeAt(i);
-      if (c === 32 || c === 10 || c === 9 || c === 13 || (c > 127 && /\s/.test(text[i]!))) {
+      if (c === 32 || c === 10 || c === 9 || c === 13 || (c > 127 && isSpaceCode(c))) {
         i++;
         continue;
       }
       const start = i;
       while (i < n) {
         c = text.charCodeAt(i);
-        if (c === 32 || c === 10 || c === 9 || c === 13 || (c > 127 && /\s/.test(text[i]!))) break;
+        if (c === 32 || c === 10 || c === 9 || c === 13 || (c > 127 && isSpaceCode(c))) break;
         i++;
       }
       const chunk = text.slice(start, i);

@@ -78,14 +78,22 @@ test('on sample.txt our trainer learns the token set of HF WordPieceTrainer (def
     minFrequency: 0,
     specialTokens: [],
   });
-  assert.equal(ours.size, theirs.size);
+  assert.ok(
+    Math.abs(ours.size - theirs.size) <= ours.size * 0.005,
+    `sizes ${ours.size} vs ${theirs.size}`,
+  );
   // Pairs with equal counts are merged in an order that depends on ids; HF's
   // own ids for ##-characters follow HashMap order, so two HF runs already
-  // differ in ~0.1% of tokens here (14 of 11,731 when measured). On the full
+  // differ in ~0.1% of tokens here (14 of 11,731; sizes 11,731 or 11,733). On the full
   // shared corpus (30,000 tokens) the two sets were identical.
   const missing = ours.tokens.filter((t) => !theirs.has(t));
   assert.ok(
     missing.length <= ours.size * 0.005,
     `${missing.length} tokens not in HF's vocab: ${missing.slice(0, 10).join(' ')}`,
   );
+});
+
+test('word counting treats zero-width and control characters as HF does (removed, not separators)', () => {
+  const words = countWords('a\uFEFFb c\u200Bd e\u0085f g\u00A0h');
+  assert.deepEqual([...words.keys()].sort(), ['ab', 'cd', 'ef', 'g', 'h']);
 });
