@@ -9,16 +9,18 @@
  * timer catches the latest state. A 1 s tick keeps elapsed/ETA moving
  * through slow steps; terminal resizes re-render at the new size.
  *
- * Ink, React and the dashboard are imported when the reporter is created,
- * not when this module loads: React picks its development or production
- * build from NODE_ENV at load time (the development one makes every render
- * several times slower), and `--ui json|plain` runs need not load it at all.
- * Events that arrive before the import finishes are folded into the state
- * and shown by the first frame; `ready` resolves once it is on screen.
+ * React picks its development or production build from NODE_ENV when it
+ * loads, and the development one makes every render several times slower:
+ * react-env.js sets it first. The imports are static on purpose: a training
+ * loop that seldom yields to the event loop would hold up a dynamic import
+ * (each module read is an I/O callback) and the dashboard would never show.
  */
-import type { Instance, RenderOptions } from 'ink';
-import type { ReactElement } from 'react';
-import type { DashboardProps } from './dashboard.js';
+// First: React reads NODE_ENV when it loads. (A .ts file, not .tsx: the compiler would hoist
+// the JSX runtime import, and with it React, above this line.)
+import './react-env.js';
+import { createElement, type ReactElement } from 'react';
+import { render, type Instance, type RenderOptions } from 'ink';
+import { Dashboard } from './dashboard.js';
 import type { BertEvent } from './events.js';
 import { initialState, reduce, type DashboardState } from './state.js';
 import type { OutStream, UiReporter } from './types.js';
@@ -46,10 +48,9 @@ export interface InkReporterOptions {
 export class InkReporter implements UiReporter {
   readonly kind = 'ink' as const;
   private state: DashboardState = initialState();
-  private instance: Instance | null = null;
-  private makeElement: ((props: DashboardProps) => ReactElement) | null = null;
-  /** Resolves when the dashboard is mounted (rejects if Ink cannot load). */
-  readonly ready: Promise<void>;
+  private readonly instance: Instance;
+  /** Resolved: the dashboard mounts in the constructor (kept for callers that await it). */
+  readonly ready: Promise<void> = Promise.resolve();
   private readonly minIntervalMs: number;
   private readonly renderBudget: number;
   /** Smoothed wall time of one render, ms. */
@@ -76,34 +77,19 @@ export class InkReporter implements UiReporter {
     }, 1000);
     this.ticker.unref();
     opts.stdout.on?.('resize', this.onResize);
-    this.ready = this.mount();
-    // A failure surfaces from close(); until then emit keeps folding state.
-    this.ready.catch(() => {});
-  }
-
-  private async mount(): Promise<void> {
-    // Before React loads; a user who set NODE_ENV keeps theirs.
-    process.env.NODE_ENV ??= 'production';
-    const [ink, react, dashboard] = await Promise.all([
-      import('ink'),
-      import('react'),
-      import('./dashboard.js'),
-    ]);
-    if (this.closed) return;
-    this.makeElement = (props) => react.createElement(dashboard.Dashboard, props);
     const options: RenderOptions = {
-      stdout: this.opts.stdout as unknown as NodeJS.WriteStream,
-      stderr: this.opts.stderr as unknown as NodeJS.WriteStream,
+      stdout: opts.stdout as unknown as NodeJS.WriteStream,
+      stderr: opts.stderr as unknown as NodeJS.WriteStream,
       // Ink spreads these over its defaults: an explicit undefined would erase process.stdin.
-      ...(this.opts.stdin ? { stdin: this.opts.stdin } : {}),
-      debug: this.opts.debug ?? false,
+      ...(opts.stdin ? { stdin: opts.stdin } : {}),
+      debug: opts.debug ?? false,
       exitOnCtrlC: false,
-      patchConsole: this.opts.patchConsole ?? false,
+      patchConsole: opts.patchConsole ?? false,
       // Our own throttle already limits renders; Ink's should never delay one.
-      maxFps: (this.opts.fps ?? 10) * 4,
+      maxFps: (opts.fps ?? 10) * 4,
     };
     const t0 = performance.now();
-    this.instance = ink.render(this.element(), options);
+    this.instance = render(this.element(), options);
     this.renders += 1;
     this.renderMs = performance.now() - t0;
     this.lastRenderMs = this.now();
@@ -139,19 +125,13 @@ export class InkReporter implements UiReporter {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    try {
-      await this.ready;
-    } finally {
-      this.render();
-      this.closed = true;
-      clearInterval(this.ticker);
-      if (this.trailing !== null) clearTimeout(this.trailing);
-      this.opts.stdout.off?.('resize', this.onResize);
-    }
-    if (this.instance) {
-      this.instance.unmount();
-      await this.instance.waitUntilExit();
-    }
+    this.render();
+    this.closed = true;
+    clearInterval(this.ticker);
+    if (this.trailing !== null) clearTimeout(this.trailing);
+    this.opts.stdout.off?.('resize', this.onResize);
+    this.instance.unmount();
+    await this.instance.waitUntilExit();
   }
 
   private readonly onResize = (): void => this.timed(() => this.render());
@@ -172,7 +152,7 @@ export class InkReporter implements UiReporter {
   };
 
   private render(): void {
-    if (this.closed || this.instance === null) return;
+    if (this.closed) return;
     if (this.trailing !== null) {
       clearTimeout(this.trailing);
       this.trailing = null;
@@ -186,8 +166,7 @@ export class InkReporter implements UiReporter {
   }
 
   private element(): ReactElement {
-    if (this.makeElement === null) throw new Error('InkReporter: rendered before Ink loaded');
-    return this.makeElement({
+    return createElement(Dashboard, {
       state: this.state,
       nowMs: this.now(),
       columns: this.opts.stdout.columns || 80,

@@ -26,17 +26,6 @@ async function reporter(
 
 const lastFrame = (out: FakeStream): string => stripAnsi(out.frames().at(-1) ?? '');
 
-test('events before Ink has loaded are shown by the first frame', async () => {
-  const out = new FakeStream();
-  const r = new InkReporter({ stdout: out, stderr: new FakeStream(), debug: true, now: () => T0 });
-  r.emit(runStart());
-  r.emit(step(7));
-  assert.equal(out.chunks.length, 0);
-  await r.ready;
-  assert.match(lastFrame(out), /7\/1,000/);
-  await r.close();
-});
-
 test('a burst of steps renders a handful of frames, the last one current', async () => {
   const out = new FakeStream({ columns: 80, rows: 24 });
   const clock = { t: T0 };
