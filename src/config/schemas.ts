@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { packageRoot } from '../paths.js';
 import { join } from 'node:path';
 
-export const SCHEMA_NAMES = ['tokenizer', 'pretrain', 'finetune'] as const;
+export const SCHEMA_NAMES = ['tokenizer', 'pretrain', 'finetune', 'ci'] as const;
 export type SchemaName = (typeof SCHEMA_NAMES)[number];
 
 /** The subset of JSON Schema the config code walks (ajv sees the whole of it). */

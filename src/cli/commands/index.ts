@@ -8,7 +8,7 @@ import { evalGlueCommand } from './eval-glue.js';
 import { exportCommand } from './export.js';
 import { envCommand } from './env.js';
 import { embedCommand } from './embed.js';
-import { ciCommand } from './later.js';
+import { ciCommand } from './ci.js';
 import { plotCommand } from './plot.js';
 import { setupCommand } from './setup.js';
 
