@@ -4,7 +4,10 @@ import { UI_KINDS, withBackendFlags, checkPositive, type UiKind } from '../commo
 import { createReporter } from '../../ui/reporter.js';
 import { now } from '../../ui/events.js';
 import { selectBackend, type BackendRequest } from '../../train/backend.js';
-import { POOLINGS, runEmbed, type Pooling } from '../../export/embed.js';
+import { POOLINGS, outputFormatOf, runEmbed, type Pooling } from '../../export/embed.js';
+import { resolveCheckpoint } from '../../train/checkpoint.js';
+import { UserError } from '../../errors.js';
+import { existsSync } from 'node:fs';
 
 interface EmbedFlags {
   checkpoint: string;
@@ -60,6 +63,10 @@ export const embedCommand: CommandModule<object, EmbedFlags> = {
       ) as never,
   handler: async (flags) => {
     checkPositive(flags as unknown as Record<string, unknown>, ['batch-size', 'max-length']);
+    // Mistakes in the flags are one line on stderr, before any progress display starts.
+    resolveCheckpoint(flags.checkpoint, '--checkpoint');
+    outputFormatOf(flags.out);
+    if (!existsSync(flags.input)) throw new UserError(`--input ${flags.input}: no such file`);
     const backend = await selectBackend(flags.backend, { threads: flags.threads ?? null });
     const ui = flags.ui ?? 'plain';
     // Progress goes to stderr (stdout keeps the one-line result); --ui json keeps its event stream on stdout.
