@@ -13,7 +13,7 @@ import { now, type Reporter } from '../ui/events.js';
 import { BertTokenizer } from './bert-tokenizer.js';
 import { DEFAULT_VOCAB_TRAIN, type TokenizerConfig, type VocabTrainConfig } from './config.js';
 import { checkInputs, shardCorpus, type ShardSummary } from './shard-corpus.js';
-import { decodeUtf8Strict } from './text-file.js';
+import { decodeUtf8Strict, readDocumentPieces } from './text-file.js';
 import { buildTokenizerConfig, writeTokenizerJson } from './tokenizer-json.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { WordCounter, trainWordPiece } from './trainer.js';
@@ -46,10 +46,18 @@ export async function trainVocab(
   const counter = new WordCounter(lowercase);
   let done = 0;
   for (const path of inputs) {
-    const bytes = await readFile(path);
-    counter.add(decodeUtf8Strict(bytes, path));
-    done += bytes.length;
-    reporter?.emit({ type: 'progress', time: now(), stage: 'count-words', done, total, unit: 'B' });
+    for await (const piece of readDocumentPieces(path)) {
+      counter.add(piece);
+      done += Buffer.byteLength(piece);
+      reporter?.emit({
+        type: 'progress',
+        time: now(),
+        stage: 'count-words',
+        done,
+        total,
+        unit: 'B',
+      });
+    }
   }
   const words = counter.words();
   reporter?.emit({

@@ -7,14 +7,14 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rmdir } from 'node:fs/promises';
+import { mkdir, rmdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MANIFEST_NAME, ShardBuilder, ShardDirWriter, type ShardManifest } from '../data/shards.js';
 import { UserError } from '../errors.js';
 import { now, type Reporter } from '../ui/events.js';
 import { blockBoundaries, type EncodedBlock, type InputFormat } from './encode-block.js';
-import { checkTextFile, decodeUtf8Strict } from './text-file.js';
+import { checkTextFile, readDocumentPieces } from './text-file.js';
 import type { Vocab } from './vocab.js';
 import { EncodeWorkerPool } from './worker-pool.js';
 
@@ -30,6 +30,8 @@ export interface ShardCorpusOptions {
   shardTokens?: number;
   /** Characters of text per work unit sent to a worker (default 256 Ki). */
   blockChars?: number;
+  /** Bytes read from an input file at a time (default 32 MiB); pieces end at blank lines. */
+  readChunkBytes?: number;
   /** Replace an existing shards.json in outputDir. */
   force?: boolean;
   reporter?: Reporter;
@@ -143,17 +145,18 @@ export async function shardCorpus(options: ShardCorpusOptions): Promise<ShardSum
   try {
     const inflight: Array<{ result: Promise<EncodedBlock>; bytes: number }> = [];
     for (const path of options.inputs) {
-      const text = decodeUtf8Strict(await readFile(path), path);
-      const cuts = blockBoundaries(text, blockChars);
-      for (let b = 0; b + 1 < cuts.length; b++) {
-        const block = text.slice(cuts[b], cuts[b + 1]);
-        const result = pool.encode(block);
-        // Avoid an unhandled rejection while earlier blocks are awaited.
-        result.catch(() => undefined);
-        inflight.push({ result, bytes: Buffer.byteLength(block) });
-        while (inflight.length >= 2 * workers) {
-          const next = inflight.shift()!;
-          await consume(await next.result, next.bytes);
+      for await (const text of readDocumentPieces(path, options.readChunkBytes)) {
+        const cuts = blockBoundaries(text, blockChars);
+        for (let b = 0; b + 1 < cuts.length; b++) {
+          const block = text.slice(cuts[b], cuts[b + 1]);
+          const result = pool.encode(block);
+          // Avoid an unhandled rejection while earlier blocks are awaited.
+          result.catch(() => undefined);
+          inflight.push({ result, bytes: Buffer.byteLength(block) });
+          while (inflight.length >= 2 * workers) {
+            const next = inflight.shift()!;
+            await consume(await next.result, next.bytes);
+          }
         }
       }
     }

@@ -3,6 +3,7 @@
  * directory, or bytes that are not UTF-8 (named by byte offset and line).
  */
 import { readFileSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
@@ -75,4 +76,64 @@ export function checkTextFile(path: string, what = 'input file'): number {
 export function readTextFile(path: string, what = 'input file'): string {
   checkTextFile(path, what);
   return decodeUtf8Strict(readFileSync(path), path);
+}
+
+/**
+ * Read a large UTF-8 text file in pieces that end at a blank line ("\n\n"),
+ * so a document never straddles two pieces and no piece needs the whole file
+ * in one string. Invalid UTF-8 is a UserError naming the file, line and byte.
+ * A piece can exceed `chunkBytes` when no blank line comes sooner.
+ */
+export async function* readDocumentPieces(
+  path: string,
+  chunkBytes = 1 << 25,
+): AsyncGenerator<string> {
+  const fh = await open(path, 'r');
+  try {
+    let carry: Buffer = Buffer.alloc(0);
+    let offset = 0; // file offset of carry[0]
+    let line = 1; // line number at carry[0]
+    let eof = false;
+    while (!eof) {
+      const chunk = Buffer.allocUnsafe(chunkBytes);
+      const { bytesRead } = await fh.read(chunk, 0, chunkBytes, null);
+      eof = bytesRead === 0;
+      const data = eof ? carry : Buffer.concat([carry, chunk.subarray(0, bytesRead)]);
+      // Cut after the last "\n\n" (an ASCII boundary, so no UTF-8 sequence is split).
+      const cut = eof
+        ? data.length
+        : Math.max(data.lastIndexOf('\n\n'), data.lastIndexOf('\n\r\n')) + 1;
+      if (cut <= 0) {
+        carry = data;
+        continue;
+      }
+      const piece = data.subarray(0, cut);
+      let text: string;
+      try {
+        text = pieceDecoder.decode(piece);
+      } catch {
+        const at = Math.max(0, firstInvalidUtf8(piece));
+        throw new UserError(
+          `${path}:${line + countNewlines(piece, at)}: invalid UTF-8 at byte ${offset + at} (expected a UTF-8 text file)`,
+        );
+      }
+      line += countNewlines(piece, piece.length);
+      offset += cut;
+      carry = data.subarray(cut);
+      if (text.length > 0) yield text;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+// ignoreBOM: a U+FEFF at the start of a later piece is text, not a BOM (clean_text drops it anyway).
+const pieceDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function countNewlines(bytes: Uint8Array, end: number): number {
+  let n = 0;
+  let i = -1;
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, end);
+  while ((i = b.indexOf(0x0a, i + 1)) !== -1) n++;
+  return n;
 }

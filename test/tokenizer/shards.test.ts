@@ -244,3 +244,49 @@ test('openShards on a directory without shards.json, or with a damaged shard, is
       e instanceof UserError && !e.message.includes('\n') && e.message.includes('shard-00000'),
   );
 });
+
+test('inputs are read in pieces cut at blank lines: tiny pieces give the same shards, and bad UTF-8 late in a file names its line', async () => {
+  const dir = tempDir('shard-pieces');
+  const input = join(dir, 'in.txt');
+  const doc = (i: number): string => `Document ${i} starts.\r\nIt goes on, café.\r\n`;
+  writeFileSync(
+    input,
+    Array.from({ length: 60 }, (_, i) => doc(i)).join('\r\n') + '\n\n' + 'Last one.\n',
+  );
+  const opts = {
+    inputs: [input],
+    format: 'lines' as const,
+    vocab,
+    lowercase: true,
+    workers: 2,
+    blockChars: 50,
+  };
+  const whole = await shardCorpus({ ...opts, outputDir: join(dir, 'whole') });
+  const pieces = await shardCorpus({ ...opts, outputDir: join(dir, 'pieces'), readChunkBytes: 64 });
+  assert.equal(whole.documents, 61);
+  assert.deepEqual(
+    [pieces.documents, pieces.sentences, pieces.tokens],
+    [whole.documents, whole.sentences, whole.tokens],
+  );
+  const a = openShards(join(dir, 'whole'));
+  const b = openShards(join(dir, 'pieces'));
+  for (let d = 0; d < a.numDocuments; d++) {
+    assert.deepEqual(
+      b.document(d).map((s) => [...s]),
+      a.document(d).map((s) => [...s]),
+    );
+  }
+  const bad = join(dir, 'bad.txt');
+  const lines = Array.from({ length: 200 }, (_, i) => `line ${i}\n${i % 3 === 0 ? '\n' : ''}`).join(
+    '',
+  );
+  writeFileSync(bad, Buffer.concat([Buffer.from(lines), Buffer.from([0xe2, 0x82, 0x0a])]));
+  const badLine = lines.split('\n').length;
+  await assert.rejects(
+    () => shardCorpus({ ...opts, inputs: [bad], outputDir: join(dir, 'bad'), readChunkBytes: 100 }),
+    (e: unknown) =>
+      e instanceof UserError &&
+      e.message.includes(`bad.txt:${badLine}:`) &&
+      e.message.includes(`byte ${Buffer.byteLength(lines)}`),
+  );
+});
