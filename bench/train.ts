@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- train [--size tiny|mini] [--json] [--steps N] [--naive] [--profile] [--no-torch]`
+ * `npm run bench -- train [--size tiny|mini] [--json] [--steps N] [--naive] [--ab] [--profile] [--no-torch]`
  *
  * ms/step and tokens/s of the standard BERT pretraining step — batch 16 ×
  * 128 tokens, 20 masked positions per sequence, tied decoder, NSP, AdamW,
@@ -21,7 +21,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendName } from '../src/train/backend.js';
 import { bertConfig, isSizeName, type BertConfig } from '../src/model/config.js';
 import { createBertModel } from '../src/model/bert.js';
-import { naiveWasmOps, opsForBackend, type ModelOps } from '../src/model/ops.js';
+import {
+  naiveWasmOps,
+  opsForBackend,
+  wasmBatchedAttentionOps,
+  type ModelOps,
+} from '../src/model/ops.js';
 import type { PretrainingBatch } from '../src/model/batch.js';
 import { PretrainingStep } from '../src/model/step.js';
 import { createOptimizer } from '../src/train/optimizer.js';
@@ -49,6 +54,8 @@ interface Args {
   json: boolean;
   steps: number;
   naive: boolean;
+  /** Also run the previous WASM formulation (batched-matMul attention) for an A/B comparison. */
+  ab: boolean;
   profile: boolean;
   torch: boolean;
   child: string | null;
@@ -61,6 +68,7 @@ function parseArgs(argv: string[]): Args {
     json: false,
     steps: 5,
     naive: false,
+    ab: false,
     profile: false,
     torch: true,
     child: null,
@@ -72,6 +80,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--json') a.json = true;
     else if (k === '--steps') a.steps = Number(argv[++i]);
     else if (k === '--naive') a.naive = true;
+    else if (k === '--ab') a.ab = true;
     else if (k === '--profile') a.profile = true;
     else if (k === '--no-torch') a.torch = false;
     else if (k === '--child') a.child = argv[++i];
@@ -163,7 +172,12 @@ async function runChild(args: Args): Promise<void> {
   const [backend, variant] = (args.child as string).split('/') as [BackendName, string];
   await selectBackend(backend, { threads: args.threads });
   const config = bertConfig(args.size as 'tiny');
-  const ops: ModelOps = variant === 'naive' ? naiveWasmOps : opsForBackend(tf.getBackend());
+  const ops: ModelOps =
+    variant === 'naive'
+      ? naiveWasmOps
+      : variant === 'batched-attention'
+        ? wasmBatchedAttentionOps
+        : opsForBackend(tf.getBackend());
   const model = createBertModel(config, { heads: 'pretraining', seed: 1, ops });
   const optimizer = createOptimizer({ type: 'adamw' });
   const step = new PretrainingStep(model, optimizer, { seed: 1 });
@@ -266,6 +280,12 @@ export async function run(argv: string[]): Promise<void> {
   const plan: { name: string; go: () => Result | string }[] = [
     { name: 'wasm/tuned', go: () => runTfjsVariant(args, 'wasm/tuned', 1) },
   ];
+  if (args.ab) {
+    plan.push({
+      name: 'wasm/batched-attention',
+      go: () => runTfjsVariant(args, 'wasm/batched-attention', 1),
+    });
+  }
   if (args.naive)
     plan.push({ name: 'wasm/naive', go: () => runTfjsVariant(args, 'wasm/naive', 1) });
   for (const t of [1, 2])

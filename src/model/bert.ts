@@ -128,20 +128,13 @@ function selfAttention(
   const T = inputs.seqLength;
   const A = config.num_attention_heads;
   const d = config.hidden_size / A;
-  // [B·T, H] → [B·A, T, d] with a 4-D transpose (5-D ones are slow on WASM).
-  const toHeads = (t: tf.Tensor2D): tf.Tensor3D =>
-    tf.reshape(tf.transpose(tf.reshape(t, [B, T, A, d]), [0, 2, 1, 3]), [B * A, T, d]);
   // Scaling q rather than the [T, T] scores is the same maths on fewer numbers.
-  const q = toHeads(tf.mul(dense(model, x, `${prefix}.query`), 1 / Math.sqrt(d)) as tf.Tensor2D);
-  const k = toHeads(dense(model, x, `${prefix}.key`));
-  const v = toHeads(dense(model, x, `${prefix}.value`));
-  const scores = tf.add(
-    tf.reshape(ops.batchMatMul(q, k, true), [B, A, T, T]),
-    inputs.attentionBias,
+  const q = tf.mul(dense(model, x, `${prefix}.query`), 1 / Math.sqrt(d)) as tf.Tensor2D;
+  const k = dense(model, x, `${prefix}.key`);
+  const v = dense(model, x, `${prefix}.value`);
+  return ops.attention(q, k, v, inputs.attentionBias, { batch: B, seq: T, heads: A }, (probs) =>
+    dropout.apply(probs, config.attention_probs_dropout_prob),
   );
-  const probs = dropout.apply(tf.softmax(scores), config.attention_probs_dropout_prob);
-  const context = ops.batchMatMul(tf.reshape(probs, [B * A, T, T]) as tf.Tensor3D, v, false);
-  return tf.reshape(tf.transpose(tf.reshape(context, [B, A, T, d]), [0, 2, 1, 3]), [B * T, A * d]);
 }
 
 /** One post-LN Transformer block (BERT's BertLayer). */

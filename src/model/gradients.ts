@@ -177,6 +177,32 @@ export function registerModelGradients(): void {
     { inputs: ['a', 'b'] },
   );
   register(
+    tf.Slice,
+    (dy, [x], attrs) => {
+      const begin = attrs.begin as number[];
+      const size = attrs.size as number[];
+      // Zero-pad dy back to x's shape; size −1 means "to the end".
+      const pads = x.shape.map((n, i): [number, number] => {
+        const len = size[i] === -1 ? n - begin[i] : size[i];
+        return [begin[i], n - begin[i] - len];
+      });
+      return { x: () => tf.pad(dy, pads) };
+    },
+    { inputs: ['x'] },
+  );
+  register(
+    tf.Concat,
+    (dy, saved, attrs) => {
+      const axis = tf.util.parseAxisParam(attrs.axis as number, saved[0].shape)[0];
+      const sizes = saved.map((t) => t.shape[axis]);
+      const parts = tf.split(dy, sizes, axis);
+      const out: Grads = {};
+      parts.forEach((p, i) => (out[i] = () => p));
+      return out;
+    },
+    { all: true },
+  );
+  register(
     tf.GatherV2,
     (dy, [x, indices], attrs) => {
       const axis = attrs.axis as number;
