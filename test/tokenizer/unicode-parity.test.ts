@@ -20,19 +20,28 @@ function probes(first: number, last: number): string[] {
 }
 
 const LAST = 0x2ffff;
+// Beyond plane 2 (all checked once, 0 differences): CJK Ext. G, tags and
+// variation selectors (Cf/Mn), private use (Co), the last code points.
+const HIGH: Array<[number, number]> = [
+  [0x30000, 0x300ff],
+  [0xe0000, 0xe01ef],
+  [0xf0000, 0xf00ff],
+  [0x10ff00, 0x10ffff],
+];
+const probeAll = (): string[] => [...probes(0, LAST), ...HIGH.flatMap(([a, b]) => probes(a, b))];
 
-test('uncased: every code point up to U+2FFFF tokenizes as in HF', async () => {
+test('uncased: every code point up to U+2FFFF (and samples of the higher planes) tokenizes as in HF', async () => {
   const ours = BertTokenizer.fromVocabFile(UNCASED_VOCAB, { lowercase: true });
-  const r = await compareLines(ours, hfTwin(ours), probes(0, LAST));
+  const r = await compareLines(ours, hfTwin(ours), probeAll());
   assert.ok(r.lines > 190000);
   const bad = r.mismatches.slice(0, 10).map((m) => m.text.codePointAt(1)!.toString(16));
   assert.equal(r.mismatches.length, 0, `code points: ${bad.join(' ')}`);
 });
 
-test('cased: every code point up to U+2FFFF tokenizes as in HF', async (t) => {
+test('cased: every code point up to U+2FFFF (and samples of the higher planes) tokenizes as in HF', async (t) => {
   if (!haveSharedData()) return t.skip('no ../shared/data (cased vocab)');
   const ours = BertTokenizer.fromVocabFile(CASED_VOCAB, { lowercase: false });
-  const r = await compareLines(ours, hfTwin(ours), probes(0, LAST));
+  const r = await compareLines(ours, hfTwin(ours), probeAll());
   const bad = r.mismatches.slice(0, 10).map((m) => m.text.codePointAt(1)!.toString(16));
   assert.equal(r.mismatches.length, 0, `code points: ${bad.join(' ')}`);
 });
