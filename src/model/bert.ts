@@ -251,7 +251,9 @@ export function bertForQuestionAnswering(
 ): { startLogits: tf.Tensor2D; endLogits: tf.Tensor2D } {
   const x = bertSequenceOutput(model, inputs, new Dropout(options));
   const logits = dense(model, x, 'qa_outputs');
-  const [start, end] = tf.split(logits, 2, 1);
+  // Column picks as matMuls by one-hot columns: split/slice have no registered gradients here.
+  const start = tf.matMul(logits, tf.tensor2d([[1], [0]]));
+  const end = tf.matMul(logits, tf.tensor2d([[0], [1]]));
   const shape: [number, number] = [inputs.batchSize, inputs.seqLength];
   return { startLogits: tf.reshape(start, shape), endLogits: tf.reshape(end, shape) };
 }

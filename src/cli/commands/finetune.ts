@@ -11,8 +11,16 @@ import { finetune } from '../../finetune/finetune.js';
 import { findGlueTask, type GlueTask } from '../../data/glue/tasks.js';
 import { now } from '../../ui/events.js';
 import { UserError } from '../../errors.js';
+import { runSpanTask, spanTaskName } from '../../squad/cli.js';
 
-type FinetuneFlags = TrainingFlags & { task?: string; from?: string; data?: string };
+type FinetuneFlags = TrainingFlags & {
+  task?: string;
+  from?: string;
+  data?: string;
+  'doc-stride'?: number;
+  'max-query-length'?: number;
+  'held-out-every'?: number;
+};
 
 export function glueTaskArg(value: string | null | undefined): GlueTask {
   if (!value) throw new UserError('finetune: name the task, e.g. `bert finetune glue/sst2`');
@@ -27,12 +35,24 @@ export function glueTaskArg(value: string | null | undefined): GlueTask {
 
 export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
   command: 'finetune [task]',
-  describe: 'Fine-tune a pretrained BERT on a GLUE task (glue/sst2, glue/mrpc, ...)',
+  describe: 'Fine-tune a pretrained BERT on a GLUE task (glue/sst2, ...), squad or conll2003',
   builder: (y) =>
     withTrainingFlags(y)
       .positional('task', {
         type: 'string',
-        describe: 'glue/<task>: cola sst2 mrpc stsb qqp mnli qnli rte wnli',
+        describe: 'glue/<task>: cola sst2 mrpc stsb qqp mnli qnli rte wnli; squad; conll2003',
+      })
+      .option('doc-stride', {
+        type: 'number',
+        describe: 'squad: context window stride (default 128)',
+      })
+      .option('max-query-length', {
+        type: 'number',
+        describe: 'squad: question pieces kept (default 64)',
+      })
+      .option('held-out-every', {
+        type: 'number',
+        describe: 'squad without a train file: hold out every N-th dev article (default 4)',
       })
       .option('from', {
         type: 'string',
@@ -65,6 +85,8 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
       { path: ['train', 'seed'], value: flags.seed },
       { path: ['train', 'threads'], value: flags.threads },
     ]);
+    const spanTask = spanTaskName(config.task);
+    if (spanTask) return runSpanTask(spanTask, flags, config);
     const task = glueTaskArg(config.task);
     const { dir } = runDirFor(flags, config.name ?? task.name);
     const session = await openSession({

@@ -1,0 +1,87 @@
+/**
+ * The `bert finetune squad|conll2003` branch: same session, flags and
+ * run_end summary as the GLUE path, dispatching to the span/token loops.
+ */
+import type { FinetuneConfig } from '../config/types.js';
+import { openSession, runDirFor } from '../cli/run-session.js';
+import type { TrainingFlags } from '../cli/common.js';
+import { now } from '../ui/events.js';
+import { finetuneConll } from '../ner/finetune.js';
+import { SQUAD_DEFAULTS, finetuneSquad, type SquadOptions } from './finetune.js';
+
+export type SpanTask = 'squad' | 'conll2003';
+
+export function spanTaskName(task: string | null | undefined): SpanTask | null {
+  if (task === 'squad' || task === 'squad/v1.1' || task === 'squad1.1') return 'squad';
+  if (task === 'conll2003' || task === 'ner/conll2003') return 'conll2003';
+  return null;
+}
+
+export interface SpanTaskFlags extends TrainingFlags {
+  data?: string;
+  'doc-stride'?: number;
+  'max-query-length'?: number;
+  'held-out-every'?: number;
+}
+
+/** Where the data is when --data / data_dir were not given (the GLUE default). */
+function dataDir(task: SpanTask, config: FinetuneConfig, flagData: string | undefined): string {
+  if (flagData) return flagData;
+  if (config.data_dir !== 'data/glue') return config.data_dir;
+  return task === 'squad' ? 'data/squad' : 'data/conll2003';
+}
+
+export async function runSpanTask(
+  task: SpanTask,
+  flags: SpanTaskFlags,
+  loaded: FinetuneConfig,
+): Promise<void> {
+  const config: FinetuneConfig = { ...loaded, task, data_dir: dataDir(task, loaded, flags.data) };
+  const { dir } = runDirFor(flags, config.name ?? task);
+  const session = await openSession({
+    command: 'finetune',
+    argv: process.argv.slice(2),
+    runDir: dir,
+    mode: flags.force ? 'force' : 'new',
+    backend: flags.backend,
+    threads: config.train.threads,
+    ui: flags.ui,
+    config,
+  });
+  let status = 'failed';
+  try {
+    const common = {
+      config,
+      runDir: session.runDir,
+      stopAtStep: flags['max-steps'] ?? null,
+      maxMinutes: flags['max-minutes'] ?? null,
+      reporter: session.reporter,
+      stopRequested: session.stopRequested,
+      backend: session.backend,
+    };
+    const squad: SquadOptions = {
+      ...SQUAD_DEFAULTS,
+      docStride: flags['doc-stride'] ?? SQUAD_DEFAULTS.docStride,
+      maxQueryLength: flags['max-query-length'] ?? SQUAD_DEFAULTS.maxQueryLength,
+      heldOutEvery: flags['held-out-every'] ?? SQUAD_DEFAULTS.heldOutEvery,
+    };
+    const result =
+      task === 'squad' ? await finetuneSquad({ ...common, squad }) : await finetuneConll(common);
+    status = result.status;
+    const summary: Record<string, number | string> = { best_step: result.best?.step ?? '(none)' };
+    for (const [k, v] of Object.entries(result.best?.metrics ?? {})) summary[`dev_${k}`] = v;
+    session.reporter.emit({
+      type: 'run_end',
+      time: now(),
+      status: result.status,
+      step: result.step,
+      elapsed_s: (Date.now() - session.started) / 1000,
+      summary,
+      outputs: { run: session.runDir, best: result.bestCheckpoint ?? '(none)' },
+    });
+    if (result.status === 'failed') process.exitCode = 1;
+    else if (result.status === 'stopped' && session.stopReason()) process.exitCode = 130;
+  } finally {
+    await session.close(status);
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * `bert finetune squad`: BertForQuestionAnswering on SQuAD v1.1. With a
+ * train file in --data it trains on it and evaluates on dev; with only
+ * dev-v1.1.json (as ../shared/data has) it fine-tunes on the dev articles
+ * not held out and evaluates on the held-out ones (splitByArticle).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+import type { FinetuneConfig } from '../config/types.js';
+import type { EncoderBatch } from '../model/batch.js';
+import type { BertModel } from '../model/bert.js';
+import { toHfConfigJson } from '../model/config.js';
+import { QuestionAnsweringStep, predictSpans, type SpanBatch } from '../model/step.js';
+import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
+import { loadVocab } from '../tokenizer/vocab.js';
+import { squadScores } from '../metrics/squad.js';
+import type { BackendChoice } from '../train/backend.js';
+import type { Reporter } from '../ui/events.js';
+import { readSquad, splitByArticle, type SquadExample } from './data.js';
+import { ContextCache, squadFeatures, type SquadFeature } from './features.js';
+import { nBestAnswers, predictionsJson, type FeatureLogits } from './postprocess.js';
+import { initialTaskModel, runTaskLoop, type TaskLoopResult } from './loop.js';
+
+export interface SquadOptions {
+  docStride: number;
+  maxQueryLength: number;
+  maxAnswerLength: number;
+  nBestSize: number;
+  /** Dev-only data: hold out every N-th article for evaluation. */
+  heldOutEvery: number;
+}
+
+export const SQUAD_DEFAULTS: SquadOptions = {
+  docStride: 128,
+  maxQueryLength: 64,
+  maxAnswerLength: 30,
+  nBestSize: 20,
+  heldOutEvery: 4,
+};
+
+/** What `bert eval` needs to rebuild the evaluation split; stored as config.json's `bert`. */
+export interface SquadMetadata {
+  task: 'squad';
+  data_dir: string;
+  max_seq_length: number;
+  lowercase: boolean;
+  doc_stride: number;
+  max_query_length: number;
+  max_answer_length: number;
+  n_best_size: number;
+  /** null when a separate train file was used. */
+  held_out_every: number | null;
+}
+
+/** The training and evaluation questions for a data dir (or a single dev file). */
+export function squadSplits(
+  dataDir: string,
+  heldOutEvery: number,
+): { train: SquadExample[]; eval: SquadExample[]; heldOutEvery: number | null; describe: string } {
+  const isFile = existsSync(dataDir) && statSync(dataDir).isFile();
+  const dev = isFile ? dataDir : join(dataDir, 'dev-v1.1.json');
+  if (!existsSync(dev))
+    throw new UserError(`${dev}: SQuAD dev file not found (--data DIR with dev-v1.1.json)`);
+  const trainFile = isFile ? null : join(dataDir, 'train-v1.1.json');
+  if (trainFile && existsSync(trainFile)) {
+    return {
+      train: readSquad(trainFile),
+      eval: readSquad(dev),
+      heldOutEvery: null,
+      describe: `${trainFile} → ${dev}`,
+    };
+  }
+  const split = splitByArticle(readSquad(dev), heldOutEvery);
+  return {
+    ...split,
+    heldOutEvery,
+    describe: `${dev} split by article (every ${heldOutEvery}th held out)`,
+  };
+}
+
+/** Pad windows to the batch's longest. */
+export function collateWindows(features: readonly SquadFeature[], padId: number): SpanBatch {
+  const B = features.length;
+  const T = features.reduce((m, f) => Math.max(m, f.ids.length), 1);
+  const input_ids = new Int32Array(B * T).fill(padId);
+  const token_type_ids = new Int32Array(B * T);
+  const attention_mask = new Int32Array(B * T);
+  const start_positions = new Int32Array(B);
+  const end_positions = new Int32Array(B);
+  features.forEach((f, b) => {
+    input_ids.set(f.ids, b * T);
+    token_type_ids.set(f.typeIds, b * T);
+    attention_mask.fill(1, b * T, b * T + f.ids.length);
+    start_positions[b] = f.startPosition;
+    end_positions[b] = f.endPosition;
+  });
+  return {
+    batch_size: B,
+    seq_length: T,
+    input_ids,
+    token_type_ids,
+    attention_mask,
+    start_positions,
+    end_positions,
+  };
+}
+
+/** Start/end logits of every window, in batches sorted by length. */
+export function predictWindows(
+  model: BertModel,
+  features: readonly SquadFeature[],
+  padId: number,
+  batchSize: number,
+): FeatureLogits[] {
+  const order = features
+    .map((_, i) => i)
+    .sort((a, b) => features[a].ids.length - features[b].ids.length);
+  const out: FeatureLogits[] = new Array<FeatureLogits>(features.length);
+  for (let s = 0; s < order.length; s += batchSize) {
+    const idx = order.slice(s, s + batchSize);
+    const batch: EncoderBatch = collateWindows(
+      idx.map((i) => features[i]),
+      padId,
+    );
+    const { start, end } = predictSpans(model, batch);
+    const T = batch.seq_length;
+    idx.forEach((fi, b) => {
+      const n = features[fi].ids.length;
+      out[fi] = { start: start.slice(b * T, b * T + n), end: end.slice(b * T, b * T + n) };
+    });
+  }
+  return out;
+}
+
+/** Predictions JSON and EM/F1 of `model` on `examples`. */
+export function evaluateSquad(
+  model: BertModel,
+  tokenizer: BertTokenizer,
+  examples: readonly SquadExample[],
+  maxSeqLength: number,
+  options: SquadOptions,
+  batchSize: number,
+): { metrics: { exact_match: number; f1: number }; predictions: Record<string, string> } {
+  const cache = new ContextCache(tokenizer);
+  const features = squadFeatures(
+    tokenizer,
+    examples,
+    { maxSeqLength, docStride: options.docStride, maxQueryLength: options.maxQueryLength },
+    cache,
+  );
+  const logits = predictWindows(model, features, tokenizer.padId, batchSize);
+  const predictions = predictionsJson(
+    examples,
+    nBestAnswers(examples, features, logits, cache, options),
+  );
+  const golds = new Map(examples.map((e) => [e.id, e.answers.map((a) => a.text)]));
+  const s = squadScores(golds, predictions);
+  return { metrics: { exact_match: s.exact_match, f1: s.f1 }, predictions };
+}
+
+export interface SquadFinetuneOptions {
+  config: FinetuneConfig;
+  squad: SquadOptions;
+  runDir: string;
+  stopAtStep: number | null;
+  maxMinutes: number | null;
+  reporter: Reporter;
+  stopRequested: () => boolean;
+  backend: BackendChoice;
+}
+
+export async function finetuneSquad(o: SquadFinetuneOptions): Promise<TaskLoopResult> {
+  const { config } = o;
+  const splits = squadSplits(config.data_dir, o.squad.heldOutEvery);
+  const train = config.max_train_examples
+    ? splits.train.slice(0, config.max_train_examples)
+    : splits.train;
+  const evalExamples = config.max_eval_examples
+    ? splits.eval.slice(0, config.max_eval_examples)
+    : splits.eval;
+  const init = await initialTaskModel(config, 'question_answering', 2, config.train.seed);
+  const tokenizer = new BertTokenizer(loadVocab(init.vocabPath), { lowercase: init.lowercase });
+  if (config.max_seq_length > init.config.max_position_embeddings)
+    throw new UserError(
+      `max_seq_length ${config.max_seq_length} exceeds the model's max_position_embeddings`,
+    );
+  const features = squadFeatures(tokenizer, train, {
+    maxSeqLength: config.max_seq_length,
+    docStride: o.squad.docStride,
+    maxQueryLength: o.squad.maxQueryLength,
+  });
+  const metadata: SquadMetadata = {
+    task: 'squad',
+    data_dir: config.data_dir,
+    max_seq_length: config.max_seq_length,
+    lowercase: init.lowercase,
+    doc_stride: o.squad.docStride,
+    max_query_length: o.squad.maxQueryLength,
+    max_answer_length: o.squad.maxAnswerLength,
+    n_best_size: o.squad.nBestSize,
+    held_out_every: splits.heldOutEvery,
+  };
+  return runTaskLoop<SpanBatch>({
+    ...o,
+    init,
+    trainCount: features.length,
+    collate: (idx) => {
+      const fs = idx.map((i) => features[i]);
+      return {
+        batch: collateWindows(fs, tokenizer.padId),
+        tokens: fs.reduce((n, f) => n + f.ids.length, 0),
+      };
+    },
+    makeStepper: (model, optimizer, seed) =>
+      new QuestionAnsweringStep(model, optimizer, {
+        maxGradNorm: config.train.max_grad_norm ?? 0,
+        seed,
+      }),
+    evaluate: () =>
+      evaluateSquad(
+        init.model,
+        tokenizer,
+        evalExamples,
+        config.max_seq_length,
+        o.squad,
+        config.train.eval_batch_size,
+      ).metrics,
+    evalSplit: 'dev',
+    mainMetric: 'f1',
+    checkpointConfig: () =>
+      toHfConfigJson(init.config, 'BertForPreTraining', {
+        architectures: ['BertForQuestionAnswering'],
+        finetuning_task: 'squad',
+        bert: { ...metadata },
+      }),
+    dataLabel: `squad: ${train.length} questions (${features.length} windows) train, ${evalExamples.length} eval; ${splits.describe}`,
+  });
+}
