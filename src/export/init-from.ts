@@ -13,7 +13,8 @@ import { bertModelFromParams } from '../model/bert.js';
 import { fromHfConfigJson, type BertConfig } from '../model/config.js';
 import { fromHfTensors } from '../model/hf.js';
 import { loadVocab } from '../tokenizer/vocab.js';
-import { loadCheckpoint, resolveCheckpoint, type CheckpointDir } from '../train/checkpoint.js';
+import type { CheckpointDir } from '../train/checkpoint.js';
+import { readBertDirectory } from './load.js';
 
 export interface InitFromOptions {
   /** data.vocab of the pretraining config: token ids must mean the same thing. */
@@ -39,16 +40,8 @@ export async function loadPretrainingInit(
   options: InitFromOptions,
 ): Promise<InitialPretrainingModel> {
   const flag = '--init-from';
-  const dir = resolveCheckpoint(pathArg, flag);
-  const ckpt = await loadCheckpoint(dir);
-  const config = fromHfConfigJson(ckpt.config, join(dir, 'config.json'));
-  const theirs = loadVocab(ckpt.vocabPath);
+  const { dir, config, tensors, vocab: theirs } = await readBertDirectory(pathArg, flag);
   const ours = loadVocab(options.vocabPath);
-  if (theirs.size !== config.vocab_size) {
-    throw new UserError(
-      `${flag} ${pathArg}: vocab.txt has ${theirs.size} tokens but config.json says vocab_size ${config.vocab_size}`,
-    );
-  }
   if (ours.size !== theirs.size) {
     throw new UserError(
       `${flag} ${pathArg}: the checkpoint's vocabulary has ${theirs.size} tokens, data.vocab (${options.vocabPath}) has ${ours.size}; pretrain with the checkpoint's vocab.txt`,
@@ -65,7 +58,7 @@ export async function loadPretrainingInit(
       `${flag} ${pathArg}: data.max_seq_length ${options.maxSeqLength} exceeds the checkpoint's max_position_embeddings ${config.max_position_embeddings}`,
     );
   }
-  const loaded = fromHfTensors(ckpt.model, config, {
+  const loaded = fromHfTensors(tensors, config, {
     heads: 'pretraining',
     newHeads: { seed: options.seed },
     source: join(dir, 'model.safetensors'),

@@ -140,20 +140,37 @@ function loadDirectoryVocab(
   throw new UserError(`${flag} ${pathArg}: no vocab.txt (nor tokenizer.json) in ${dir}`);
 }
 
-export async function loadBertDirectory(
-  pathArg: string,
-  options: LoadBertOptions,
-): Promise<LoadedBert> {
-  const dir = resolveCheckpoint(pathArg, options.flag);
+/** A BERT directory read from disk and checked, before any tensors are made. */
+export interface BertDirectory {
+  dir: CheckpointDir;
+  config: BertConfig;
+  configJson: Record<string, unknown>;
+  /** model.safetensors as HF-named data (any of the name variants). */
+  tensors: Map<string, TensorData>;
+  vocab: Vocab;
+  /** The vocab.txt it came from; null when it came from tokenizer.json (transformers ≥ 5 writes no vocab.txt). */
+  vocabPath: string | null;
+  lowercase: boolean;
+}
+
+/**
+ * Read and check a checkpoint or HF directory: config.json (a BERT config with
+ * a supported hidden_act), model.safetensors, the vocabulary (vocab.txt, else
+ * tokenizer.json) and its size against vocab_size. `flag` names the
+ * command-line flag in errors. Used by loadBertDirectory; other loaders that
+ * build their own heads (fine-tuning) can start here too.
+ */
+export async function readBertDirectory(pathArg: string, flag: string): Promise<BertDirectory> {
+  const dir = resolveCheckpoint(pathArg, flag);
   if (!existsSync(join(dir, 'model.safetensors'))) {
     const hasBin = existsSync(join(dir, 'pytorch_model.bin'));
     throw new UserError(
-      `${options.flag} ${pathArg}: no model.safetensors${hasBin ? ' (only pytorch_model.bin: re-save it with save_pretrained(safe_serialization=True))' : ''}`,
+      `${flag} ${pathArg}: no model.safetensors${hasBin ? ' (only pytorch_model.bin: re-save it with save_pretrained(safe_serialization=True))' : ''}`,
     );
   }
   const configPath = join(dir, 'config.json');
   if (!existsSync(configPath)) {
-    throw new UserError(`${options.flag} ${pathArg}: no config.json in ${dir}`);
+    throw new UserError(`${flag} ${pathArg}: no config.json in ${dir}`);
   }
   let configJson: Record<string, unknown>;
   try {
@@ -167,28 +184,44 @@ export async function loadBertDirectory(
     );
   }
   const config = fromHfConfigJson(configJson, configPath);
-  const { vocab, vocabPath } = loadDirectoryVocab(dir, options.flag, pathArg);
-  const model = (await readSafetensors(join(dir, 'model.safetensors'))).tensors;
+  const { vocab, vocabPath } = loadDirectoryVocab(dir, flag, pathArg);
   if (vocab.size !== config.vocab_size) {
     throw new UserError(
-      `${options.flag} ${pathArg}: ${vocabPath ? 'vocab.txt' : 'tokenizer.json'} has ${vocab.size} tokens but config.json says vocab_size ${config.vocab_size}`,
+      `${flag} ${pathArg}: ${vocabPath ? 'vocab.txt' : 'tokenizer.json'} has ${vocab.size} tokens but config.json says vocab_size ${config.vocab_size}`,
     );
   }
-  const { heads, numLabels } = detectHeads(model, configJson);
-  const loaded = fromHfTensors(model, config, {
-    heads,
-    numLabels,
-    source: join(dir, 'model.safetensors'),
-    ...(options.require === 'encoder' ? { newHeads: { seed: options.seed ?? 0 } } : {}),
-  });
+  const tensors = (await readSafetensors(join(dir, 'model.safetensors'))).tensors;
   return {
     dir,
-    model: bertModelFromParams(config, loaded.params, heads, numLabels),
     config,
     configJson,
+    tensors,
     vocab,
     vocabPath,
     lowercase: modelLowercase(dir, configJson, vocab),
+  };
+}
+
+export async function loadBertDirectory(
+  pathArg: string,
+  options: LoadBertOptions,
+): Promise<LoadedBert> {
+  const d = await readBertDirectory(pathArg, options.flag);
+  const { heads, numLabels } = detectHeads(d.tensors, d.configJson);
+  const loaded = fromHfTensors(d.tensors, d.config, {
+    heads,
+    numLabels,
+    source: join(d.dir, 'model.safetensors'),
+    ...(options.require === 'encoder' ? { newHeads: { seed: options.seed ?? 0 } } : {}),
+  });
+  return {
+    dir: d.dir,
+    model: bertModelFromParams(d.config, loaded.params, heads, numLabels),
+    config: d.config,
+    configJson: d.configJson,
+    vocab: d.vocab,
+    vocabPath: d.vocabPath,
+    lowercase: d.lowercase,
     heads,
     initialized: loaded.initialized,
   };

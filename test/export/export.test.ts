@@ -20,6 +20,8 @@ import { UserError } from '../../src/errors.js';
 import { exportHf, HF_FILES } from '../../src/export/hf.js';
 import { loadBertDirectory } from '../../src/export/load.js';
 import { TINY_VOCAB, writeCheckpoint } from './helpers.js';
+import { Vocab } from '../../src/tokenizer/vocab.js';
+import { tokenizerJsonText } from '../../src/tokenizer/tokenizer-json.js';
 
 let scratch = '';
 before(async () => {
@@ -268,4 +270,24 @@ test('export refuses a directory that is not a checkpoint, and a model_type othe
       e instanceof UserError && /model_type is "roberta", expected "bert"/.test(e.message),
   );
   assert.ok(!existsSync(join(scratch, 'roberta-out')));
+});
+
+test('a directory with tokenizer.json but no vocab.txt (transformers ≥ 5 save_pretrained) loads and exports a vocab.txt', async () => {
+  const model = randomModel(config, { seed: 12 });
+  const dir = await writeCheckpoint(join(scratch, 'v5-style'), model, config);
+  disposeParams(model.params);
+  await rm(join(dir, 'vocab.txt'));
+  await writeFile(
+    join(dir, 'tokenizer.json'),
+    tokenizerJsonText(new Vocab(TINY_VOCAB), { lowercase: true }),
+  );
+  const out = join(scratch, 'v5-style-hf');
+  await exportHf({ checkpoint: dir, out, force: false });
+  assert.equal(readFileSync(join(out, 'vocab.txt'), 'utf8'), TINY_VOCAB.join('\n') + '\n');
+  await rm(join(dir, 'tokenizer.json'));
+  await assert.rejects(
+    loadBertDirectory(dir, { flag: '--from', require: 'exact' }),
+    (e: unknown) =>
+      e instanceof UserError && /no vocab\.txt \(nor tokenizer\.json\)/.test(e.message),
+  );
 });
