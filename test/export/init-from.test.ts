@@ -2,7 +2,8 @@
  * `pretrain --init-from`: pretraining starts from a HuggingFace-style BertModel
  * directory (no `bert.` prefix, no heads): the checkpoint decides the model's
  * shape, the encoder starts at its weights, missing MLM/NSP heads start fresh,
- * a resumed run keeps the shape; a different vocabulary is refused.
+ * a resumed run keeps the shape; a different vocabulary is refused. The
+ * pretrained run's checkpoint then round-trips through `export --format hf`.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,7 +24,12 @@ import { packageRoot } from '../../src/paths.js';
 import { UserError } from '../../src/errors.js';
 import type { BertEvent } from '../../src/ui/events.js';
 import { loadPretrainingInit } from '../../src/export/init-from.js';
-import { randomModel, smallConfig as modelConfig } from '../model/helpers.js';
+import { randomBatch, randomModel, smallConfig as modelConfig } from '../model/helpers.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { bertForPreTraining } from '../../src/model/bert.js';
+import { pretrainingTensors, disposeTensors } from '../../src/model/batch.js';
+import { exportHf } from '../../src/export/hf.js';
+import { loadBertDirectory } from '../../src/export/load.js';
 import { TINY_VOCAB, maxAbsDiff } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bert-init-from-'));
@@ -198,4 +204,32 @@ test('pretrain --init-from refuses a checkpoint with another vocabulary, and too
       e instanceof UserError &&
       /token 2000 is .* in the checkpoint's vocab\.txt but/.test(e.message),
   );
+});
+
+test('a pretrained checkpoint → export hf → import gives bitwise-identical MLM/NSP logits', async () => {
+  const source = latestCheckpoint(join(root, 'run'))!;
+  const out = join(root, 'run-hf');
+  await exportHf({ checkpoint: join(root, 'run'), out, force: false });
+  const a = await loadBertDirectory(source, { flag: '--checkpoint', require: 'exact' });
+  const b = await loadBertDirectory(out, { flag: '--checkpoint', require: 'exact' });
+  assert.deepEqual(b.config, a.config);
+  assert.equal(b.lowercase, true);
+  const batch = randomBatch(a.config, {
+    seed: 3,
+    batch: 2,
+    seq: 12,
+    predictions: 3,
+    lengths: [12, 7],
+  });
+  const inputs = pretrainingTensors(batch);
+  const oa = bertForPreTraining(a.model, inputs, { training: false });
+  const ob = bertForPreTraining(b.model, inputs, { training: false });
+  const bits = (t: tf.Tensor): Uint32Array =>
+    new Uint32Array(Float32Array.from(t.dataSync() as Float32Array).buffer);
+  assert.deepEqual(bits(ob.mlmLogits), bits(oa.mlmLogits));
+  assert.deepEqual(bits(ob.nspLogits), bits(oa.nspLogits));
+  tf.dispose([oa, ob].flatMap((o) => [o.mlmLogits, o.nspLogits, o.pooledOutput, o.sequenceOutput]));
+  disposeTensors(inputs);
+  disposeParams(a.model.params);
+  disposeParams(b.model.params);
 });
