@@ -19,7 +19,8 @@ const bert = (args) => {
 
 const steps = process.env.QUICKSTART_STEPS ?? '300';
 bert(['env']);
-bert(['pretrain', '--config', 'configs/pretrain/tiny.yaml', '--run', 'runs/quickstart', '--max-steps', steps, '--force']);
+bert(['pretrain', '--config', 'configs/pretrain/tiny.yaml', '--run', 'runs/quickstart', '--set', `train.max_steps=${steps}`,
+  '--set', 'train.eval_every=100', '--set', 'train.save_every=null', '--force']);
 bert(['finetune', 'glue/sst2', '--from', 'runs/quickstart/checkpoints/latest', '--run', 'runs/quickstart-sst2',
   '--config', 'configs/finetune/glue.yaml', '--set', 'train.epochs=1', '--set', 'train.lr=1e-4', '--force']);
 bert(['eval', '--checkpoint', 'runs/quickstart-sst2/checkpoints/best']);

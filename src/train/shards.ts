@@ -39,13 +39,9 @@ export function shardCacheKey(data: PretrainDataSection, vocabSha: string): stri
 }
 
 export async function ensureShards(data: PretrainDataSection, reporter: Reporter): Promise<string> {
-  let vocabBytes: Buffer;
-  try {
-    vocabBytes = readFileSync(data.vocab);
-  } catch {
-    throw new UserError(`data.vocab: ${data.vocab}: cannot read the vocabulary file`);
-  }
-  const vocabSha = sha256Hex(vocabBytes);
+  // The manifest records the hash of the vocabulary's canonical text (tokens joined by \n).
+  const vocab = loadVocab(data.vocab);
+  const vocabSha = sha256Hex(vocab.toText());
   const dir = resolve(data.shards ?? join(SHARD_CACHE, shardCacheKey(data, vocabSha)));
   const manifestPath = join(dir, MANIFEST_NAME);
   if (existsSync(manifestPath)) {
@@ -65,7 +61,7 @@ export async function ensureShards(data: PretrainDataSection, reporter: Reporter
   const summary = await shardCorpus({
     inputs: data.corpus,
     format: data.input_format,
-    vocab: loadVocab(data.vocab),
+    vocab,
     lowercase: data.lowercase,
     outputDir: dir,
     workers: 'auto',
