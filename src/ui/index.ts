@@ -8,7 +8,7 @@ export {
   type CreateReporterOptions,
   type UiRequest,
 } from './reporter.js';
-export { StopSignal } from './stop-signal.js';
+export { StopSignal, yieldToEventLoop } from './stop-signal.js';
 export { MetricsFileReporter, METRICS_FILE } from './metrics-file.js';
 export { TeeReporter } from './tee.js';
 export { JsonReporter } from './json-reporter.js';

@@ -78,3 +78,14 @@ export class StopSignal {
     };
   }
 }
+
+/**
+ * Let pending I/O callbacks run: key presses (q / Ctrl-C in the dashboard),
+ * SIGINT/SIGTERM, worker messages, render timers. A training loop whose
+ * awaits all resolve at once (a loader queue that is never empty) never
+ * reaches them, so a stop request would wait until the queue runs dry. Call
+ * it once per step, before polling `stopRequested()`; it costs microseconds.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { StopSignal } from '../../src/ui/stop-signal.js';
+import { StopSignal, yieldToEventLoop } from '../../src/ui/stop-signal.js';
 import { FakeStream } from './helpers.js';
 
 test('the first request sets stopRequested and tells listeners once; the second forces', () => {
@@ -52,4 +52,29 @@ test('SIGINT/SIGTERM request a stop; a second signal exits 130; dispose removes 
   dispose();
   assert.equal(proc.listenerCount('SIGINT'), 0);
   assert.equal(proc.listenerCount('SIGTERM'), 0);
+});
+
+test('a loop that only awaits resolved promises sees a signal once it yields to the event loop', async () => {
+  const proc = new EventEmitter() as EventEmitter & {
+    stderr: FakeStream;
+    exit: (code: number) => void;
+  };
+  proc.stderr = new FakeStream();
+  proc.exit = () => {};
+  const { signal, dispose } = StopSignal.forProcess(proc as unknown as NodeJS.Process);
+  // Stands in for a key press or a signal: delivered by the event loop, not synchronously.
+  setImmediate(() => proc.emit('SIGINT'));
+  let steps = 0;
+  while (!signal.stopRequested() && steps < 1000) {
+    await Promise.resolve();
+    steps += 1;
+  }
+  assert.equal(steps, 1000, 'microtask-only awaits never let the signal in');
+  steps = 0;
+  while (!signal.stopRequested() && steps < 1000) {
+    await yieldToEventLoop();
+    steps += 1;
+  }
+  assert.ok(steps <= 2, `stopped after ${steps} steps`);
+  dispose();
 });
