@@ -25,6 +25,7 @@ export class MetricsFileReporter implements Reporter {
   private buffer: string[] = [];
   private bufferBytes = 0;
   private timer: NodeJS.Timeout | null = null;
+  private lastFlushMs = performance.now();
   private readonly flushMs: number;
   private readonly maxBufferBytes: number;
   private readonly onExit = (): void => this.flush();
@@ -48,7 +49,13 @@ export class MetricsFileReporter implements Reporter {
     const line = JSON.stringify(event) + '\n';
     this.buffer.push(line);
     this.bufferBytes += line.length;
-    if (event.type !== 'step' || this.bufferBytes >= this.maxBufferBytes) {
+    // The age check runs here, not only in the timer: a training loop that never
+    // yields to the event loop would otherwise starve the timer and keep the lines.
+    if (
+      event.type !== 'step' ||
+      this.bufferBytes >= this.maxBufferBytes ||
+      performance.now() - this.lastFlushMs >= this.flushMs
+    ) {
       this.flush();
     } else if (this.timer === null) {
       this.timer = setTimeout(() => this.flush(), this.flushMs);
@@ -62,6 +69,7 @@ export class MetricsFileReporter implements Reporter {
       clearTimeout(this.timer);
       this.timer = null;
     }
+    this.lastFlushMs = performance.now();
     if (this.fd === null || this.buffer.length === 0) return;
     const data = this.buffer.join('');
     this.buffer = [];

@@ -83,6 +83,28 @@ test('step lines are batched, rarer events written at once, the rest on flush', 
   }
 });
 
+test('a step line older than flushMs is written by the next emit, without the event loop', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'bert-ui-'));
+  try {
+    const path = join(dir, METRICS_FILE);
+    const r = new MetricsFileReporter(path, { flushMs: 20 });
+    r.emit(step(1));
+    // Busy for longer than flushMs without yielding, like a training step.
+    const end = performance.now() + 30;
+    while (performance.now() < end) {
+      // spin
+    }
+    r.emit(step(2));
+    assert.deepEqual(
+      (await readLines(path)).map((e) => (e.type === 'step' ? e.step : -1)),
+      [1, 2],
+    );
+    await r.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('TeeReporter fans out and closes every reporter even when one fails', async () => {
   const seen: string[] = [];
   let closed = 0;
