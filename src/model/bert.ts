@@ -60,9 +60,24 @@ export interface ForwardOptions {
 export class Dropout {
   private counter = 0;
   constructor(private readonly options: ForwardOptions) {}
+
+  /**
+   * The scaled keep-mask (0 or 1/(1−rate)) for a tensor of `shape`, or null
+   * when dropout is off. Masks depend only on (seed, call index, shape), not
+   * on the backend or on how the model slices its tensors, so every
+   * formulation and backend drops the same units.
+   */
+  mask(shape: number[], rate: number): tf.Tensor | null {
+    if (!this.options.training || rate === 0) return null;
+    const seed = `${this.options.seed ?? 0}/${this.counter++}`;
+    const keep = 1 - rate;
+    // tf.dropout's own formula: floor(u + keep) is 1 with probability keep.
+    return tf.div(tf.floor(tf.add(tf.randomUniform(shape, 0, 1, 'float32', seed), keep)), keep);
+  }
+
   apply<T extends tf.Tensor>(x: T, rate: number): T {
-    if (!this.options.training || rate === 0) return x;
-    return tf.dropout(x, rate, undefined, `${this.options.seed ?? 0}/${this.counter++}`) as T;
+    const m = this.mask(x.shape, rate);
+    return m ? (tf.mul(x, m) as T) : x;
   }
 }
 
@@ -132,9 +147,11 @@ function selfAttention(
   const q = tf.mul(dense(model, x, `${prefix}.query`), 1 / Math.sqrt(d)) as tf.Tensor2D;
   const k = dense(model, x, `${prefix}.key`);
   const v = dense(model, x, `${prefix}.value`);
-  return ops.attention(q, k, v, inputs.attentionBias, { batch: B, seq: T, heads: A }, (probs) =>
-    dropout.apply(probs, config.attention_probs_dropout_prob),
-  );
+  const probsMask = dropout.mask(
+    [B, A, T, T],
+    config.attention_probs_dropout_prob,
+  ) as tf.Tensor4D | null;
+  return ops.attention(q, k, v, inputs.attentionBias, { batch: B, seq: T, heads: A }, probsMask);
 }
 
 /** One post-LN Transformer block (BERT's BertLayer). */

@@ -32,7 +32,8 @@ export interface ModelOps {
   /**
    * Multi-head scaled dot-product attention: q (already scaled by 1/√d), k, v
    * [B·T, H]; `bias` [B, 1, 1, T] added to the scores (the padding mask);
-   * `dropProbs` applies attention dropout → context [B·T, H].
+   * `probsMask` [B, A, T, T] is the attention-dropout keep-mask (null: no
+   * dropout) → context [B·T, H].
    */
   attention(
     q: tf.Tensor2D,
@@ -40,7 +41,7 @@ export interface ModelOps {
     v: tf.Tensor2D,
     bias: tf.Tensor4D,
     shape: AttentionShape,
-    dropProbs: <T extends tf.Tensor>(probs: T) => T,
+    probsMask: tf.Tensor4D | null,
   ): tf.Tensor2D;
   /** table [R, H] rows at int32 `ids` [N] → [N, H]; differentiable w.r.t. table. */
   gatherRows(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D;
@@ -59,14 +60,15 @@ function headsAttention(
   v: tf.Tensor2D,
   bias: tf.Tensor4D,
   { batch: B, seq: T, heads: A }: AttentionShape,
-  dropProbs: <U extends tf.Tensor>(probs: U) => U,
+  probsMask: tf.Tensor4D | null,
   batchMatMul: BatchMatMul,
 ): tf.Tensor2D {
   const d = q.shape[1] / A;
   const toHeads = (t: tf.Tensor2D): tf.Tensor3D =>
     tf.reshape(tf.transpose(tf.reshape(t, [B, T, A, d]), [0, 2, 1, 3]), [B * A, T, d]);
   const scores = tf.add(tf.reshape(batchMatMul(toHeads(q), toHeads(k), true), [B, A, T, T]), bias);
-  const probs = dropProbs(tf.softmax(scores));
+  const softmax = tf.softmax(scores);
+  const probs = probsMask ? tf.mul(softmax, probsMask) : softmax;
   const context = batchMatMul(tf.reshape(probs, [B * A, T, T]) as tf.Tensor3D, toHeads(v), false);
   return tf.reshape(tf.transpose(tf.reshape(context, [B, A, T, d]), [0, 2, 1, 3]), [B * T, A * d]);
 }
@@ -87,8 +89,8 @@ export const autodiffOps: ModelOps = {
   name: 'autodiff',
   dense: (x, w, b) => tf.add(tf.matMul(x, w), b),
   tiedDecoder: (h, e, bias) => tf.add(tf.matMul(h, e, false, true), bias),
-  attention: (q, k, v, bias, shape, dropProbs) =>
-    headsAttention(q, k, v, bias, shape, dropProbs, (a, b, tb) => tf.matMul(a, b, false, tb)),
+  attention: (q, k, v, bias, shape, probsMask) =>
+    headsAttention(q, k, v, bias, shape, probsMask, (a, b, tb) => tf.matMul(a, b, false, tb)),
   gatherRows: (table, ids) => tf.gather(table, ids),
   layerNorm: layerNormPlain,
   softmaxCrossEntropy(logits, labels) {
@@ -188,11 +190,13 @@ function packedAttention(
   v: tf.Tensor2D,
   bias: tf.Tensor4D,
   { batch: B, seq: T, heads: A }: AttentionShape,
-  dropProbs: <U extends tf.Tensor>(probs: U) => U,
+  probsMask: tf.Tensor4D | null,
 ): tf.Tensor2D {
   const H = q.shape[1];
   const mask = headMask(A, T, H);
   const biasRows = tf.reshape(bias, [B, T]);
+  // Per-sequence [A·T, T] blocks of the [B, A, T, T] mask: row b of a [B, A·T·T] view.
+  const maskRows = probsMask ? tf.reshape(probsMask, [B, A * T * T]) : null;
   const contexts: tf.Tensor2D[] = [];
   for (let b = 0; b < B; b++) {
     // Row gathers rather than Slice: Slice's gradient saves (so on WASM copies) the whole input.
@@ -205,9 +209,12 @@ function packedAttention(
     ) as tf.Tensor2D;
     const scores = tf.add(
       wasmMatMul(qStack, tf.transpose(rows(k))) as tf.Tensor2D,
-      tf.slice(biasRows, [b, 0], [1, T]),
+      tf.gatherND(biasRows, [[b]]),
     );
-    const probs = dropProbs(tf.softmax(scores)) as tf.Tensor2D;
+    const softmax = tf.softmax(scores);
+    const probs = maskRows
+      ? tf.mul(softmax, tf.reshape(tf.gatherND(maskRows, [[b]]), [A * T, T]))
+      : softmax;
     const stacked = tf.mul(wasmMatMul(probs, rows(v)), mask);
     contexts.push(
       A === 1
@@ -297,7 +304,7 @@ export const wasmOps: ModelOps = {
   name: 'wasm',
   dense: (x, w, b) => wasmDense(x, w, b) as tf.Tensor2D,
   tiedDecoder: (h, e, bias) => wasmTiedDecoder(h, e, bias) as tf.Tensor2D,
-  attention: (q, k, v, bias, shape, dropProbs) => packedAttention(q, k, v, bias, shape, dropProbs),
+  attention: (q, k, v, bias, shape, probsMask) => packedAttention(q, k, v, bias, shape, probsMask),
   gatherRows: (table, ids) => wasmGatherRows(table, ids) as tf.Tensor2D,
   layerNorm: (x, gamma, beta, eps) => wasmLayerNorm(x, gamma, beta, tf.scalar(eps)) as tf.Tensor2D,
   softmaxCrossEntropy: (logits, labels) => wasmSoftmaxCrossEntropy(logits, labels) as tf.Tensor1D,
@@ -307,14 +314,14 @@ export const wasmOps: ModelOps = {
 export const wasmBatchedAttentionOps: ModelOps = {
   ...wasmOps,
   name: 'wasm-batched-attention',
-  attention: (q, k, v, bias, shape, dropProbs) =>
+  attention: (q, k, v, bias, shape, probsMask) =>
     headsAttention(
       q,
       k,
       v,
       bias,
       shape,
-      dropProbs,
+      probsMask,
       (a, b, transposeB) =>
         wasmBatchMatMul(a, transposeB ? tf.transpose(b, [0, 2, 1]) : b) as tf.Tensor3D,
     ),

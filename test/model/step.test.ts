@@ -13,6 +13,7 @@ import {
   trainStep,
 } from '../../src/model/step.js';
 import { createOptimizer } from '../../src/train/optimizer.js';
+import { naiveWasmOps, wasmBatchedAttentionOps, wasmOps } from '../../src/model/ops.js';
 import { randomBatch, randomModel, smallConfig } from './helpers.js';
 
 const config = smallConfig();
@@ -199,4 +200,31 @@ test('a batch with an out-of-range id or too long a sequence is refused before r
   assert.equal(opt.step, 0);
   opt.dispose();
   disposeParams(model.params);
+});
+
+test('with dropout on, every formulation (packed/batched attention, autodiff) gives the same losses over steps', async () => {
+  await useTestBackend();
+  const losses = [wasmOps, wasmBatchedAttentionOps, naiveWasmOps].map((ops) => {
+    const model = randomModel(config, { seed: 3, ops, scale: 0.1 });
+    const opt = createOptimizer({ type: 'adamw' });
+    const step = new PretrainingStep(model, opt, { seed: 5 });
+    const out: number[] = [];
+    for (let s = 0; s < 3; s++) {
+      step.accumulate(
+        randomBatch(config, { seed: s, batch: 3, seq: 9, predictions: 3, lengths: [9, 4, 7] }),
+      );
+      out.push(step.apply(1e-2).loss);
+    }
+    opt.dispose();
+    disposeParams(model.params);
+    return out;
+  });
+  for (const other of losses.slice(1)) {
+    other.forEach((l, i) =>
+      assert.ok(
+        Math.abs(l - losses[0][i]) <= 1e-5 * Math.abs(losses[0][i]),
+        `step ${i}: ${l} vs ${losses[0][i]}`,
+      ),
+    );
+  }
 });
