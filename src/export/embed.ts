@@ -9,8 +9,8 @@
  * dropout, and written back in input order.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
+import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UserError } from '../errors.js';
 import { tempSibling } from '../io/atomic.js';
@@ -89,6 +89,7 @@ class EmbeddingWriter {
 
   static async create(path: string, rows: number, dims: number): Promise<EmbeddingWriter> {
     const format = outputFormatOf(path);
+    await mkdir(dirname(resolve(path)), { recursive: true });
     const tmp = tempSibling(resolve(path));
     const fh = await open(tmp, 'w');
     const w = new EmbeddingWriter(fh, tmp, path, format, dims);
