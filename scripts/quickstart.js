@@ -22,7 +22,7 @@ bert(['env']);
 bert(['pretrain', '--config', 'configs/pretrain/tiny.yaml', '--run', 'runs/quickstart', '--set', `train.max_steps=${steps}`,
   '--set', 'train.eval_every=100', '--set', 'train.save_every=null', '--force']);
 bert(['finetune', 'glue/sst2', '--from', 'runs/quickstart/checkpoints/latest', '--run', 'runs/quickstart-sst2',
-  '--config', 'configs/finetune/glue.yaml', '--set', 'train.epochs=1', '--set', 'train.lr=1e-4', '--force']);
+  '--config', 'configs/finetune/glue.yaml', '--set', 'train.epochs=2', '--set', 'train.lr=5e-4', '--force']);
 bert(['eval', '--checkpoint', 'runs/quickstart-sst2/checkpoints/best']);
 rmSync(new URL('../exported/quickstart-sst2', import.meta.url), { recursive: true, force: true });
 bert(['export', '--checkpoint', 'runs/quickstart-sst2/checkpoints/best', '--format', 'hf', '--out', 'exported/quickstart-sst2']);
