@@ -278,23 +278,30 @@ function checkpointLine(state: DashboardState, o: ViewOptions): Line[] {
 }
 
 /** The compact view for `progress` events (tokenize, encode, eval). */
-export function stageLine(s: StageState, width: number): Line {
+export function stageLine(s: StageState, width: number, labelWidth = LABEL): Line {
   const counter = `${formatInt(s.done)}${s.total === null ? '' : `/${formatInt(s.total)}`} ${s.unit}`;
   const elapsed = (s.lastMs - s.startMs) / 1000;
   const rate = s.rate ?? (elapsed > 0 ? (s.done - s.startDone) / elapsed : undefined);
   const rateText = rate === undefined ? '' : ` ${formatCount(rate)}/s`;
-  const line: Line = [label(s.stage)];
+  const line: Line = [{ text: s.stage.slice(0, labelWidth - 1).padEnd(labelWidth), color: 'gray' }];
   if (s.total !== null && s.total > 0) {
     const fraction = s.done / s.total;
     const pct = ` ${formatPercent(fraction).padStart(6)} `;
     const barWidth = Math.max(
       6,
-      Math.min(30, width - LABEL - pct.length - counter.length - rateText.length),
+      Math.min(30, width - labelWidth - pct.length - counter.length - rateText.length),
     );
     line.push(value(bar(fraction, barWidth), s.done >= s.total ? 'green' : 'blue'), plain(pct));
   }
   line.push(value(counter), plain(rateText));
   return line;
+}
+
+/** Stage names are free-form ('count-words', 'train-vocab'): widen their column to fit, up to 16. */
+function stageLines(state: DashboardState, width: number): Line[] {
+  const longest = Math.max(0, ...state.stages.map((s) => s.stage.length));
+  const labelWidth = Math.min(16, Math.max(LABEL, longest + 1));
+  return state.stages.map((s) => stageLine(s, width, labelWidth));
 }
 
 function messageLines(state: DashboardState): Line[] {
@@ -321,9 +328,16 @@ function footer(state: DashboardState): Line[] {
       ...outputs,
     ];
   }
-  if (state.stopping)
-    return [[value('stopping: finishing the step, writing a checkpoint…', 'yellow')]];
-  return [[{ text: 'q / Ctrl-C: stop gracefully (checkpoint, then exit)', color: 'gray' }]];
+  // Only training runs checkpoint; other commands (tokenize, eval) just stop.
+  const training = state.lastStep !== null;
+  if (state.stopping) {
+    const what = training ? 'stopping: finishing the step, writing a checkpoint…' : 'stopping…';
+    return [[value(what, 'yellow')]];
+  }
+  const hint = training
+    ? 'q / Ctrl-C: stop gracefully (checkpoint, then exit)'
+    : 'q / Ctrl-C: stop';
+  return [[{ text: hint, color: 'gray' }]];
 }
 
 /**
@@ -338,7 +352,7 @@ export function dashboardLines(state: DashboardState, o: ViewOptions): Line[] {
     { lines: lossLines(state, o), priority: 1 },
     { lines: healthLines(state, o), priority: 3 },
     { lines: [...evalLine(state), ...checkpointLine(state, o)], priority: 2 },
-    { lines: state.stages.map((s) => stageLine(s, o.width)), priority: 2 },
+    { lines: stageLines(state, o.width), priority: 2 },
     { lines: messageLines(state), priority: 4 },
     { lines: footer(state), priority: 0 },
   ];

@@ -53,6 +53,22 @@ test('before any step only the header and the stage view show (tokenize)', () =>
   assert.match(stage, /50\.0% 5,000\/10,000 lines/);
   // 2,500 lines in the second after the first report.
   assert.match(stage, /2\.50k\/s/);
+  // Nothing to checkpoint outside training.
+  assert.equal(lines.at(-1), 'q / Ctrl-C: stop');
+});
+
+test('long stage names get a wider column rather than being cut', () => {
+  const state = fold([
+    runStart({ command: 'tokenize', model: undefined, totalSteps: null }),
+    progress('count-words', 10, 10, 0),
+    progress('train-vocab', 5, 10, 0),
+  ]);
+  const lines = dashboardLines(state, { nowMs: T0, width: 76, height: 22 }).map(lineText);
+  assert.ok(
+    lines.some((l) => l.startsWith('count-words ')),
+    lines.join('\n'),
+  );
+  assert.ok(lines.some((l) => l.startsWith('train-vocab ')));
 });
 
 test('the end of the run shows its status and outputs', () => {
