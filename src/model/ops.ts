@@ -12,7 +12,11 @@
  *   differentiate via ScatterNd (WASM has no UnsortedSegmentSum), bias and LayerNorm-gain
  *   gradients are ones·dy matMuls instead of axis-0 sums, and the softmax
  *   cross-entropy uses WASM's fused Softmax kernel once, with a hand-written
- *   gradient (no scalar Exp pass, no float one-hot: it is broken on WASM).
+ *   gradient (no scalar Exp pass, no float one-hot: it is broken on WASM),
+ *   and attention runs as 2-D matMuls per sequence with all heads packed
+ *   (WASM's batched matMul is a scalar loop): see packedAttention.
+ *   Measured (bench/train.ts, tiny, same process): packed attention 14%
+ *   faster than batched, the whole formulation ~14× faster than autodiff.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js';
