@@ -73,6 +73,8 @@ async function makeReporter(kind: Kind): Promise<Made> {
       const ink = new InkReporter({ stdout: out, stderr: err });
       // Measure the dashboard mounted, not Ink's one-off import.
       await ink.ready;
+      // The mount's first render is not part of the run measured.
+      const mountMs = ink.busyMs;
       let emitMs = 0;
       // busyMs counts emit and timer renders; emit time is subtracted by the caller's own timing.
       const reporter: Reporter = {
@@ -83,7 +85,12 @@ async function makeReporter(kind: Kind): Promise<Made> {
         },
         close: () => ink.close(),
       };
-      return { reporter, out, renders: () => ink.renders, timerMs: () => ink.busyMs - emitMs };
+      return {
+        reporter,
+        out,
+        renders: () => ink.renders,
+        timerMs: () => ink.busyMs - mountMs - emitMs,
+      };
     }
   }
 }

@@ -40,6 +40,8 @@ export interface InkReporterOptions {
   debug?: boolean;
   /** Route console.* above the dashboard instead of through it. */
   patchConsole?: boolean;
+  /** On close, print render count and the dashboard's share of the wall time to stderr. */
+  stats?: boolean;
   /** Clock and RSS probe; injectable for tests. */
   now?: () => number;
   rss?: () => number;
@@ -65,6 +67,7 @@ export class InkReporter implements UiReporter {
   /** How many times React was asked to render, and the time spent in emit and renders (bench). */
   renders = 0;
   busyMs = 0;
+  private readonly createdMs = performance.now();
 
   constructor(private readonly opts: InkReporterOptions) {
     this.minIntervalMs = 1000 / (opts.fps ?? 10);
@@ -92,6 +95,7 @@ export class InkReporter implements UiReporter {
     this.instance = render(this.element(), options);
     this.renders += 1;
     this.renderMs = performance.now() - t0;
+    this.busyMs += this.renderMs;
     this.lastRenderMs = this.now();
   }
 
@@ -132,6 +136,13 @@ export class InkReporter implements UiReporter {
     this.opts.stdout.off?.('resize', this.onResize);
     this.instance.unmount();
     await this.instance.waitUntilExit();
+    if (this.opts.stats) {
+      const wallMs = performance.now() - this.createdMs;
+      this.opts.stderr.write(
+        `ui: ${this.renders} renders in ${(wallMs / 1000).toFixed(1)} s, ` +
+          `${this.busyMs.toFixed(0)} ms in the dashboard (${((100 * this.busyMs) / wallMs).toFixed(2)}% of the wall time)\n`,
+      );
+    }
   }
 
   private readonly onResize = (): void => this.timed(() => this.render());

@@ -67,6 +67,7 @@ function createUi(kind: UiKind, opts: CreateReporterOptions): UiReporter {
         stdin: opts.stdin,
         patchConsole: true,
         color: opts.env.NO_COLOR === undefined,
+        stats: opts.env.BERT_UI_STATS === '1',
       });
   }
 }
