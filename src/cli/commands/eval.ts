@@ -4,6 +4,7 @@ import { withBackendFlags } from '../common.js';
 import { selectBackend, type BackendRequest } from '../../train/backend.js';
 import { resolveCheckpoint } from '../../train/checkpoint.js';
 import { evaluateCheckpoint } from '../../finetune/evaluate.js';
+import { checkpointTask, evaluateTaskCheckpoint } from '../../squad/evaluate.js';
 
 interface EvalFlags {
   checkpoint: string;
@@ -54,6 +55,24 @@ export const evalCommand: CommandModule<object, EvalFlags> = {
   handler: async (flags) => {
     const checkpoint = resolveCheckpoint(flags.checkpoint);
     const backend = await selectBackend(flags.backend, { threads: flags.threads ?? null });
+    if (await checkpointTask(checkpoint)) {
+      const r = await evaluateTaskCheckpoint({
+        checkpoint,
+        split: flags.split,
+        dataDir: flags.data,
+        outDir: flags.out ?? defaultOutDir(checkpoint),
+      });
+      if (flags.json) process.stdout.write(JSON.stringify(r) + '\n');
+      else {
+        process.stdout.write(
+          `${r.task} ${r.split} (${r.examples} examples, backend ${backend.backend})\n`,
+        );
+        for (const [k, v] of Object.entries(r.metrics))
+          process.stdout.write(`  ${k.padEnd(12)} ${v.toFixed(4)}\n`);
+        process.stdout.write(`  predictions ${r.predictions}\n`);
+      }
+      return;
+    }
     const results = await evaluateCheckpoint({
       checkpoint,
       split: flags.split,

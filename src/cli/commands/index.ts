@@ -4,6 +4,7 @@ import { dataCommand } from './data.js';
 import { pretrainCommand } from './pretrain.js';
 import { finetuneCommand } from './finetune.js';
 import { evalCommand } from './eval.js';
+import { predictCommand } from './predict.js';
 import { evalGlueCommand } from './eval-glue.js';
 import { exportCommand } from './export.js';
 import { envCommand } from './env.js';
@@ -19,6 +20,7 @@ export const commands: CommandModule[] = [
   pretrainCommand,
   finetuneCommand,
   evalCommand,
+  predictCommand,
   evalGlueCommand,
   exportCommand,
   embedCommand,
