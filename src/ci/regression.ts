@@ -35,8 +35,11 @@ export interface RegressionOptions {
   config: RegressionConfig;
   runDir: string;
   backend: BackendChoice;
-  /** The UI; each stage's events also go to its own metrics.jsonl. Not closed here. */
-  reporter: Reporter;
+  /**
+   * A fresh UI reporter for each stage (so one stage's running averages do not leak into the
+   * next); each stage's events also go to its own metrics.jsonl. Closed at the stage's end.
+   */
+  ui: () => Reporter;
   stopRequested: () => boolean;
   argv: string[];
 }
@@ -63,15 +66,10 @@ export async function prepareCiRunDir(dir: string, force: boolean): Promise<stri
   return path;
 }
 
-/** Pass events on to the UI without letting a stage close it. */
-function unclosable(r: Reporter): Reporter {
-  return { emit: (e) => r.emit(e), close: async () => {} };
-}
-
 /** A stage's reporter: UI + the stage's metrics.jsonl + `onEvent`. */
 function stageReporter(ui: Reporter, dir: string, onEvent: (e: BertEvent) => void): Reporter {
   return new TeeReporter([
-    unclosable(ui),
+    ui,
     MetricsFileReporter.forRunDir(dir),
     { emit: onEvent, close: async () => {} },
   ]);
@@ -95,16 +93,28 @@ export async function runRegression(o: RegressionOptions): Promise<RegressionRep
   const metrics: Metrics = {};
   const timings: Record<string, number> = {};
   const t0 = performance.now();
-  const log = (message: string): void => o.reporter.emit({ type: 'log', time: now(), message });
+  const log = (r: Reporter, message: string): void => r.emit({ type: 'log', time: now(), message });
+  const end = (r: Reporter, stage: string, status: string, step: number, startMs: number): void =>
+    r.emit({
+      type: 'run_end',
+      time: now(),
+      status: status as 'completed' | 'stopped' | 'failed',
+      step,
+      elapsed_s: seconds(startMs),
+      summary: Object.fromEntries(
+        Object.entries(metrics).filter(([k]) => k.startsWith(`${stage}.`)),
+      ),
+      outputs: { run: join(runDir, stage) },
+    });
   let status: RegressionReport['status'] = 'completed';
 
   // Stage 1: pretraining.
   const pretrainDir = join(runDir, 'pretrain');
   await mkdir(pretrainDir, { recursive: true });
   await writeRunFiles(pretrainDir, config.pretrain, runInfo('pretrain', o.argv, backend), 'new');
-  log(`ci: pretrain (${config.ci.pretrain}) → ${pretrainDir}`);
   let t = performance.now();
-  const pre = stageReporter(o.reporter, pretrainDir, () => {});
+  const pre = stageReporter(o.ui(), pretrainDir, () => {});
+  log(pre, `ci: pretrain (${config.ci.pretrain}) → ${pretrainDir}`);
   const pretrained = await pretrain({
     config: config.pretrain,
     runDir: pretrainDir,
@@ -114,10 +124,15 @@ export async function runRegression(o: RegressionOptions): Promise<RegressionRep
     reporter: pre,
     stopRequested: o.stopRequested,
     backend,
-  }).finally(() => pre.close());
+  }).catch(async (err: unknown) => {
+    await pre.close();
+    throw err;
+  });
   await finishRunFile(pretrainDir, pretrained.status);
   timings.pretrain_s = seconds(t);
   Object.assign(metrics, prefixed('pretrain', pretrained.finalMetrics));
+  end(pre, 'pretrain', pretrained.status, pretrained.step, t);
+  await pre.close();
   if (pretrained.status !== 'completed' || !pretrained.lastCheckpoint) status = pretrained.status;
 
   // Stage 2: fine-tuning from the last pretraining checkpoint.
@@ -131,14 +146,14 @@ export async function runRegression(o: RegressionOptions): Promise<RegressionRep
       from: pretrained.lastCheckpoint,
     };
     await writeRunFiles(finetuneDir, ftConfig, runInfo('finetune', o.argv, backend), 'new');
-    log(`ci: finetune glue/${config.task.name} (${config.ci.finetune}) → ${finetuneDir}`);
     t = performance.now();
     let lastStep: StepEvent | null = null;
     const evals = new Map<string, { step: number; metrics: Record<string, number> }>();
-    const ft = stageReporter(o.reporter, finetuneDir, (e) => {
+    const ft = stageReporter(o.ui(), finetuneDir, (e) => {
       if (e.type === 'step') lastStep = e;
       if (e.type === 'eval') evals.set(e.split, { step: e.step, metrics: e.metrics });
     });
+    log(ft, `ci: finetune glue/${config.task.name} (${config.ci.finetune}) → ${finetuneDir}`);
     const result = await finetune({
       config: ftConfig,
       task: config.task,
@@ -148,7 +163,10 @@ export async function runRegression(o: RegressionOptions): Promise<RegressionRep
       reporter: ft,
       stopRequested: o.stopRequested,
       backend,
-    }).finally(() => ft.close());
+    }).catch(async (err: unknown) => {
+      await ft.close();
+      throw err;
+    });
     await finishRunFile(finetuneDir, result.status);
     timings.finetune_s = seconds(t);
     const final = lastStep as StepEvent | null;
@@ -161,6 +179,8 @@ export async function runRegression(o: RegressionOptions): Promise<RegressionRep
       if (e.step !== result.step) continue;
       for (const [k, v] of Object.entries(e.metrics)) metrics[`finetune.${split}_${k}`] = v;
     }
+    end(ft, 'finetune', result.status, result.step, t);
+    await ft.close();
     if (result.status !== 'completed' || !result.lastCheckpoint) status = result.status;
     else finetuned = result.lastCheckpoint;
   }
@@ -168,18 +188,24 @@ export async function runRegression(o: RegressionOptions): Promise<RegressionRep
   // Stage 3: `bert eval` of the fine-tuned checkpoint, read back from disk.
   if (status === 'completed' && finetuned) {
     const evalDir = join(runDir, 'eval');
-    log(`ci: eval ${finetuned} on dev → ${evalDir}`);
+    const ui = o.ui();
+    log(ui, `ci: eval ${finetuned} on dev → ${evalDir}`);
     t = performance.now();
-    const results = await evaluateCheckpoint({
-      checkpoint: finetuned,
-      split: 'dev',
-      dataDir: config.finetune.data_dir,
-      outDir: evalDir,
-      batchSize: config.finetune.train.eval_batch_size,
-    });
-    timings.eval_s = seconds(t);
-    for (const r of results) {
-      for (const [k, v] of Object.entries(r.metrics)) metrics[`eval.${r.split}_${k}`] = v;
+    try {
+      const results = await evaluateCheckpoint({
+        checkpoint: finetuned,
+        split: 'dev',
+        dataDir: config.finetune.data_dir,
+        outDir: evalDir,
+        batchSize: config.finetune.train.eval_batch_size,
+      });
+      timings.eval_s = seconds(t);
+      for (const r of results) {
+        for (const [k, v] of Object.entries(r.metrics)) metrics[`eval.${r.split}_${k}`] = v;
+        log(ui, `ci: eval ${r.split}: ${r.examples} examples, ${JSON.stringify(r.metrics)}`);
+      }
+    } finally {
+      await ui.close();
     }
   }
   timings.total_s = seconds(t0);

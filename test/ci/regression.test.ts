@@ -138,6 +138,22 @@ test('bert ci: baseline, identical re-run, and lr x 100 through config fails wit
   );
 });
 
+test('bert ci --help shows the flags and examples', () => {
+  const r = bert('ci', '--help');
+  assert.equal(r.code, 0, r.err);
+  for (const flag of [
+    '--baseline',
+    '--tolerance',
+    '--update-baseline',
+    '--json',
+    '--backend',
+    '--run',
+  ]) {
+    assert.ok(r.out.includes(flag), flag);
+  }
+  assert.match(r.out, /Examples:/);
+});
+
 test('bert ci: a misspelt key in a stage config names the file and line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bert-ci-cfg-'));
   const ci = miniatureConfig(dir);

@@ -3,7 +3,6 @@ import { withBackendFlags, withConfigFlags } from '../common.js';
 import { selectBackend, describeChoice, type BackendRequest } from '../../train/backend.js';
 import { createReporter } from '../../ui/reporter.js';
 import { StopSignal } from '../../ui/stop-signal.js';
-import { now } from '../../ui/events.js';
 import { loadRegressionConfig, baselinePathFor } from '../../ci/config.js';
 import { parseTolerances } from '../../ci/compare.js';
 import { prepareCiRunDir, runRegression } from '../../ci/regression.js';
@@ -92,29 +91,29 @@ export const ciCommand: CommandModule<object, CiFlags> = {
       throw new UserError(`--baseline ${flags.baseline}: no such file`);
     }
     const runDir = await prepareCiRunDir(flags.run ?? `runs/${config.ci.name}`, flags.force);
-    const reporter = createReporter(flags.ui, {
-      runDir: null,
-      // stdout carries only the table or the one JSON object; progress goes to stderr.
-      stdout: process.stderr,
-      stderr: process.stderr,
-      isTTY: false,
-      env: process.env,
-    });
+    // stdout carries only the table or the one JSON object; progress goes to stderr.
+    const ui = () =>
+      createReporter(flags.ui, {
+        runDir: null,
+        stdout: process.stderr,
+        stderr: process.stderr,
+        isTTY: false,
+        env: process.env,
+      });
+    process.stderr.write(describeChoice(backend) + '\n');
+    // Ctrl-C / SIGTERM: the running stage finishes its step and saves; the run then fails.
     const stop = StopSignal.forProcess();
-    stop.signal.attach(reporter);
-    reporter.emit({ type: 'log', time: now(), message: describeChoice(backend) });
     let report;
     try {
       report = await runRegression({
         config,
         runDir,
         backend,
-        reporter,
+        ui,
         stopRequested: () => stop.signal.stopRequested(),
         argv: process.argv.slice(2),
       });
     } finally {
-      await reporter.close();
       stop.dispose();
     }
     const outcome = ciOutcome({
