@@ -15,7 +15,6 @@ import type { BertHeads } from '../model/params.js';
 import type { TensorData } from '../io/safetensors.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { loadVocab, Vocab, SPECIAL_TOKENS } from '../tokenizer/vocab.js';
-import { checkpointLowercase } from '../finetune/init.js';
 import { resolveCheckpoint, type CheckpointDir } from '../train/checkpoint.js';
 
 export interface LoadedBert {
@@ -77,6 +76,22 @@ function runLowercase(dir: string): boolean | undefined {
   if (!existsSync(resolved)) return undefined;
   const cfg = parseYaml(readFileSync(resolved, 'utf8')) as { data?: { lowercase?: unknown } };
   return typeof cfg?.data?.lowercase === 'boolean' ? cfg.data.lowercase : undefined;
+}
+
+/** Lower-casing as the checkpoint says (our config.json, or HF's tokenizer_config.json), else the fallback. */
+export function checkpointLowercase(
+  dir: string,
+  config: Record<string, unknown>,
+  fallback: boolean,
+): boolean {
+  const ours = config.bert as { lowercase?: unknown } | undefined;
+  if (typeof ours?.lowercase === 'boolean') return ours.lowercase;
+  const tc = join(dir, 'tokenizer_config.json');
+  if (existsSync(tc)) {
+    const v = (JSON.parse(readFileSync(tc, 'utf8')) as { do_lower_case?: unknown }).do_lower_case;
+    if (typeof v === 'boolean') return v;
+  }
+  return fallback;
 }
 
 /** An uncased vocabulary has no upper-case letters outside its [SPECIAL] tokens. */

@@ -4,15 +4,16 @@
  * or `none` (random init, the baseline that shows what pretraining buys).
  * The encoder and pooler come from the checkpoint; the classifier is fresh.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { FinetuneConfig } from '../config/types.js';
 import { loadVocab } from '../tokenizer/vocab.js';
-import { bertConfig, fromHfConfigJson, type BertConfig } from '../model/config.js';
+import { bertConfig, type BertConfig } from '../model/config.js';
 import { createBertModel, bertModelFromParams, type BertModel } from '../model/bert.js';
 import { fromHfTensors } from '../model/hf.js';
-import { resolveCheckpoint, loadCheckpoint } from '../train/checkpoint.js';
+import { readBertDirectory } from '../export/load.js';
 import { packageRoot } from '../paths.js';
 
 export const DEFAULT_VOCAB = join(packageRoot, 'data/vocab/bert-base-uncased/vocab.txt');
@@ -26,22 +27,6 @@ export interface InitialModel {
   source: string;
   /** Parameters initialised fresh (the new head). */
   initialized: string[];
-}
-
-/** Lower-casing as the checkpoint says (our config.json, or HF's tokenizer_config.json), else the fallback. */
-export function checkpointLowercase(
-  dir: string,
-  config: Record<string, unknown>,
-  fallback: boolean,
-): boolean {
-  const ours = config.bert as { lowercase?: unknown } | undefined;
-  if (typeof ours?.lowercase === 'boolean') return ours.lowercase;
-  const tc = join(dir, 'tokenizer_config.json');
-  if (existsSync(tc)) {
-    const v = (JSON.parse(readFileSync(tc, 'utf8')) as { do_lower_case?: unknown }).do_lower_case;
-    if (typeof v === 'boolean') return v;
-  }
-  return fallback;
 }
 
 export async function initialClassifier(
@@ -83,32 +68,26 @@ export async function initialClassifier(
       initialized: [],
     };
   }
-  const dir = resolveCheckpoint(from, '--from');
-  if (!existsSync(join(dir, 'model.safetensors'))) {
-    const hasBin = existsSync(join(dir, 'pytorch_model.bin'));
-    throw new UserError(
-      `--from ${from}: no model.safetensors${hasBin ? ' (only pytorch_model.bin: re-save it with safetensors, e.g. save_pretrained(safe_serialization=True))' : ''}`,
-    );
-  }
-  const ckpt = await loadCheckpoint(dir);
-  const cfg = fromHfConfigJson(ckpt.config, join(dir, 'config.json'));
-  const vocabSize = loadVocab(ckpt.vocabPath).size;
-  if (vocabSize !== cfg.vocab_size) {
-    throw new UserError(
-      `--from ${from}: vocab.txt has ${vocabSize} tokens but config.json says vocab_size ${cfg.vocab_size}`,
-    );
-  }
-  const loaded = fromHfTensors(ckpt.model, cfg, {
+  const bert = await readBertDirectory(from, '--from');
+  const cfg = bert.config;
+  const loaded = fromHfTensors(bert.tensors, cfg, {
     heads: 'classification',
     numLabels,
     newHeads: { seed },
-    source: join(dir, 'model.safetensors'),
+    source: join(bert.dir, 'model.safetensors'),
   });
+  // transformers >= 5 saves tokenizer.json only: keep a vocab.txt for our checkpoints.
+  let vocabPath = bert.vocabPath;
+  if (vocabPath === null) {
+    vocabPath = join(mkdtempSync(join(tmpdir(), 'bert-vocab-')), 'vocab.txt');
+    writeFileSync(vocabPath, bert.vocab.toText());
+  }
+  const dir = bert.dir;
   return {
     model: bertModelFromParams(cfg, loaded.params, 'classification', numLabels),
     config: cfg,
-    vocabPath: ckpt.vocabPath,
-    lowercase: checkpointLowercase(dir, ckpt.config, config.lowercase),
+    vocabPath,
+    lowercase: bert.lowercase,
     source: dir,
     initialized: loaded.initialized,
   };
