@@ -94,8 +94,8 @@ export class InkReporter implements UiReporter {
     const t0 = performance.now();
     this.instance = render(this.element(), options);
     this.renders += 1;
-    this.renderMs = performance.now() - t0;
-    this.busyMs += this.renderMs;
+    // Counted, but not the render-cost estimate: the first render pays for warm-up.
+    this.busyMs += performance.now() - t0;
     this.lastRenderMs = this.now();
   }
 
@@ -172,7 +172,7 @@ export class InkReporter implements UiReporter {
     this.renders += 1;
     this.instance.rerender(this.element());
     const took = performance.now() - t0;
-    this.renderMs = this.renders === 1 ? took : 0.8 * this.renderMs + 0.2 * took;
+    this.renderMs = this.renderMs === 0 ? took : 0.8 * this.renderMs + 0.2 * took;
     this.lastRenderMs = this.now();
   }
 
