@@ -4,7 +4,9 @@
  * after pressing q. The demo ones come from `npm run bench -- ui --demo`;
  * tmux-pretrain-tiny-live.txt from
  *   scripts/tmux-capture.sh -a 70 -o … -- node bin/bert.js pretrain -c configs/pretrain/tiny.yaml
- * (WASM backend, 2 busy cores: ~4 s a step).
+ * (WASM backend, 2 busy cores: ~4 s a step), and tmux-pretrain-tiny-completed.txt
+ * from the same with `--max-steps 20 --set train.log_every=1` and BERT_UI_STATS=1
+ * (its last line is that report, printed after the dashboard closed).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,6 +50,10 @@ for (const name of frames) {
     if (name.endsWith('-stopped.txt')) {
       assert.match(text, /stopped after/);
       assert.match(text, /checkpoint/);
+    } else if (name.endsWith('-completed.txt')) {
+      assert.match(text, /100\.0% (\d+)\/\1 /);
+      assert.match(text, /completed after/);
+      assert.match(text, /checkpoint\s+\S+step-\d+/);
     } else {
       assert.match(text, /q \/ Ctrl-C: stop gracefully/);
     }
