@@ -1,0 +1,180 @@
+/**
+ * End to end on made-up data: `finetune squad` and `finetune conll2003`
+ * write a best checkpoint whose `bert eval` reproduces the logged dev
+ * metrics, with the official predictions JSON, and `bert predict` answers.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { loadConfig } from '../../src/config/load.js';
+import type { FinetuneConfig } from '../../src/config/types.js';
+import { finetuneSquad, SQUAD_DEFAULTS } from '../../src/squad/finetune.js';
+import { finetuneConll } from '../../src/ner/finetune.js';
+import { evaluateTaskCheckpoint } from '../../src/squad/evaluate.js';
+import { selectBackend, type BackendChoice } from '../../src/train/backend.js';
+import type { BertEvent } from '../../src/ui/events.js';
+import { packageRoot } from '../../src/paths.js';
+
+const root = mkdtempSync(join(tmpdir(), 'bert-span-'));
+let backend: BackendChoice;
+
+before(async () => {
+  backend = await selectBackend((process.env.BERT_TEST_BACKEND as 'wasm') ?? 'wasm');
+});
+
+function config(dataDir: string, extra: string[] = []): FinetuneConfig {
+  return loadConfig<FinetuneConfig>('finetune', join(packageRoot, 'configs/finetune/glue.yaml'), {
+    sets: [
+      'from=none',
+      'model.hidden_size=32',
+      'model.num_hidden_layers=1',
+      'model.num_attention_heads=2',
+      'model.intermediate_size=64',
+      `data_dir=${dataDir}`,
+      'max_seq_length=48',
+      'train.batch_size=8',
+      'train.max_steps=4',
+      'train.lr=1e-3',
+      'train.log_every=1',
+      ...extra,
+    ],
+  }).config;
+}
+
+/** Made-up articles: 4 articles, every 2nd held out. */
+function squadFixture(dir: string): void {
+  const names = ['Zorblax', 'Quentavious', 'Northvale', 'Flumm'];
+  const data = names.map((n, a) => {
+    const context = `${n} was founded in ${1900 + a * 7} by a miller. The town of ${n} lies on the river Ombe, and its bridge is made of red stone.`;
+    const qa = (id: string, question: string, text: string): object => ({
+      id: `${a}-${id}`,
+      question,
+      answers: [{ text, answer_start: context.indexOf(text) }],
+    });
+    return {
+      title: n,
+      paragraphs: [
+        {
+          context,
+          qas: [
+            qa('y', `When was ${n} founded?`, String(1900 + a * 7)),
+            qa('r', `Which river is ${n} on?`, 'Ombe'),
+            qa('b', 'What is the bridge made of?', 'red stone'),
+          ],
+        },
+      ],
+    };
+  });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'dev-v1.1.json'), JSON.stringify({ data, version: '1.1' }));
+}
+
+function reporter(events: BertEvent[]): {
+  emit: (e: BertEvent) => void;
+  close: () => Promise<void>;
+} {
+  return { emit: (e) => void events.push(e), close: async () => undefined };
+}
+
+test('finetune squad on held-out articles; eval reproduces EM/F1 and writes {id: answer}', async () => {
+  const dataDir = join(root, 'squad');
+  squadFixture(dataDir);
+  const events: BertEvent[] = [];
+  const runDir = join(root, 'run-squad');
+  const result = await finetuneSquad({
+    config: config(dataDir),
+    squad: { ...SQUAD_DEFAULTS, docStride: 16, maxQueryLength: 12, heldOutEvery: 2 },
+    runDir,
+    stopAtStep: null,
+    maxMinutes: null,
+    reporter: reporter(events),
+    stopRequested: () => false,
+    backend,
+  });
+  assert.equal(result.status, 'completed');
+  assert.ok(result.bestCheckpoint);
+  assert.ok(events.some((e) => e.type === 'eval'));
+  const r = await evaluateTaskCheckpoint({
+    checkpoint: result.bestCheckpoint,
+    split: 'dev',
+    outDir: join(root, 'pred'),
+  });
+  assert.equal(r.examples, 6, 'articles 1 and 3 held out, 3 questions each');
+  // The best checkpoint's logged metrics, reproduced from the saved weights.
+  assert.deepEqual(r.metrics, result.best?.metrics);
+  const predictions = JSON.parse(readFileSync(r.predictions, 'utf8')) as Record<string, string>;
+  assert.deepEqual(Object.keys(predictions).sort(), ['1-b', '1-r', '1-y', '3-b', '3-r', '3-y']);
+  const out = spawnSync(
+    process.execPath,
+    [
+      join(packageRoot, 'bin/bert.js'),
+      'predict',
+      '--checkpoint',
+      result.bestCheckpoint,
+      '--question',
+      'Which river?',
+      '--context',
+      'The town lies on the river Ombe.',
+      '--json',
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(out.status, 0, out.stderr);
+  const answer = (JSON.parse(out.stdout) as { answer: string }).answer;
+  assert.ok('The town lies on the river Ombe.'.includes(answer) && answer.length > 0);
+});
+
+test('finetune conll2003 on made-up sentences; eval reproduces entity F1', async () => {
+  const dataDir = join(root, 'conll');
+  mkdirSync(dataDir, { recursive: true });
+  const sentence = (i: number): string =>
+    [
+      `Zorblax${i % 3} NNP I-NP B-ORG`,
+      'hired VBD I-VP O',
+      `Quentavious NNP I-NP B-PER`,
+      `Flumm${i % 2} NNP I-NP I-PER`,
+      'in IN I-PP O',
+      'Northvale NNP I-NP B-LOC',
+      '. . O O',
+      '',
+    ].join('\n');
+  const file = (n: number): string =>
+    ['-DOCSTART- -X- -X- O', '', ...Array.from({ length: n }, (_, i) => sentence(i))].join('\n');
+  writeFileSync(join(dataDir, 'train.txt'), file(24));
+  writeFileSync(join(dataDir, 'valid.txt'), file(6));
+  writeFileSync(join(dataDir, 'test.txt'), file(5));
+  const events: BertEvent[] = [];
+  const result = await finetuneConll({
+    config: config(dataDir, ['train.max_steps=12', 'train.lr=3e-3']),
+    runDir: join(root, 'run-ner'),
+    stopAtStep: null,
+    maxMinutes: null,
+    reporter: reporter(events),
+    stopRequested: () => false,
+    backend,
+  });
+  assert.equal(result.status, 'completed');
+  const logged = events.filter((e) => e.type === 'eval').at(-1);
+  assert.ok(logged && logged.type === 'eval' && result.bestCheckpoint);
+  const dev = await evaluateTaskCheckpoint({
+    checkpoint: result.bestCheckpoint,
+    split: 'dev',
+    outDir: join(root, 'pred-ner'),
+  });
+  assert.equal(dev.examples, 6);
+  assert.equal(dev.metrics.f1, result.best?.metrics.f1);
+  const test = await evaluateTaskCheckpoint({
+    checkpoint: result.bestCheckpoint,
+    split: 'test',
+    outDir: join(root, 'pred-ner'),
+  });
+  assert.equal(test.examples, 5);
+  const lines = readFileSync(test.predictions, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
+  assert.equal(lines.length, 5 * 7);
+  assert.match(lines[0], /^Zorblax0 B-ORG (O|[BI]-[A-Z]+)$/);
+});
