@@ -19,11 +19,46 @@ const bert = (args) => {
 
 const steps = process.env.QUICKSTART_STEPS ?? '300';
 bert(['env']);
-bert(['pretrain', '--config', 'configs/pretrain/tiny.yaml', '--run', 'runs/quickstart', '--set', `train.max_steps=${steps}`,
-  '--set', 'train.eval_every=100', '--set', 'train.save_every=null', '--force']);
-bert(['finetune', 'glue/sst2', '--from', 'runs/quickstart/checkpoints/latest', '--run', 'runs/quickstart-sst2',
-  '--config', 'configs/finetune/glue.yaml', '--set', 'train.epochs=2', '--set', 'train.lr=5e-4', '--force']);
+bert([
+  'pretrain',
+  '--config',
+  'configs/pretrain/tiny.yaml',
+  '--run',
+  'runs/quickstart',
+  '--set',
+  `train.max_steps=${steps}`,
+  '--set',
+  'train.eval_every=100',
+  '--set',
+  'train.save_every=null',
+  '--force',
+]);
+bert([
+  'finetune',
+  'glue/sst2',
+  '--from',
+  'runs/quickstart/checkpoints/latest',
+  '--run',
+  'runs/quickstart-sst2',
+  '--config',
+  'configs/finetune/glue.yaml',
+  '--set',
+  'train.epochs=2',
+  '--set',
+  'train.lr=5e-4',
+  '--force',
+]);
 bert(['eval', '--checkpoint', 'runs/quickstart-sst2/checkpoints/best']);
 rmSync(new URL('../exported/quickstart-sst2', import.meta.url), { recursive: true, force: true });
-bert(['export', '--checkpoint', 'runs/quickstart-sst2/checkpoints/best', '--format', 'hf', '--out', 'exported/quickstart-sst2']);
-console.log('\nquickstart: done. Runs in runs/quickstart*/, the HuggingFace model in exported/quickstart-sst2/.');
+bert([
+  'export',
+  '--checkpoint',
+  'runs/quickstart-sst2/checkpoints/best',
+  '--format',
+  'hf',
+  '--out',
+  'exported/quickstart-sst2',
+]);
+console.log(
+  '\nquickstart: done. Runs in runs/quickstart*/, the HuggingFace model in exported/quickstart-sst2/.',
+);

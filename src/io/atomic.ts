@@ -4,7 +4,10 @@ import { randomBytes } from 'node:crypto';
 
 /** A temporary sibling name for `path`, in the same directory so rename(2) is atomic. */
 export function tempSibling(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  return join(
+    dirname(path),
+    `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
 }
 
 /**
@@ -60,4 +63,3 @@ export async function writeDirAtomic(
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
-
