@@ -133,7 +133,8 @@ export async function runRegression(o: RegressionOptions): Promise<RegressionRep
   Object.assign(metrics, prefixed('pretrain', pretrained.finalMetrics));
   end(pre, 'pretrain', pretrained.status, pretrained.step, t);
   await pre.close();
-  if (pretrained.status !== 'completed' || !pretrained.lastCheckpoint) status = pretrained.status;
+  if (pretrained.status !== 'completed') status = pretrained.status;
+  else if (!pretrained.lastCheckpoint) status = 'failed';
 
   // Stage 2: fine-tuning from the last pretraining checkpoint.
   let finetuned: string | null = null;
@@ -181,7 +182,8 @@ export async function runRegression(o: RegressionOptions): Promise<RegressionRep
     }
     end(ft, 'finetune', result.status, result.step, t);
     await ft.close();
-    if (result.status !== 'completed' || !result.lastCheckpoint) status = result.status;
+    if (result.status !== 'completed') status = result.status;
+    else if (!result.lastCheckpoint) status = 'failed';
     else finetuned = result.lastCheckpoint;
   }
 
