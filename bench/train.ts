@@ -24,7 +24,7 @@ import { createBertModel } from '../src/model/bert.js';
 import {
   naiveWasmOps,
   opsForBackend,
-  wasmBatchedAttentionOps,
+  wasmPackedAttentionOps,
   type ModelOps,
 } from '../src/model/ops.js';
 import type { PretrainingBatch } from '../src/model/batch.js';
@@ -54,7 +54,7 @@ interface Args {
   json: boolean;
   steps: number;
   naive: boolean;
-  /** Also run the previous WASM formulation (batched-matMul attention) for an A/B comparison. */
+  /** Also run the WASM formulation with packed 2-D attention (wasmPackedAttentionOps) for an A/B comparison. */
   ab: boolean;
   profile: boolean;
   torch: boolean;
@@ -175,8 +175,8 @@ async function runChild(args: Args): Promise<void> {
   const ops: ModelOps =
     variant === 'naive'
       ? naiveWasmOps
-      : variant === 'batched-attention'
-        ? wasmBatchedAttentionOps
+      : variant === 'packed-attention'
+        ? wasmPackedAttentionOps
         : opsForBackend(tf.getBackend());
   const model = createBertModel(config, { heads: 'pretraining', seed: 1, ops });
   const optimizer = createOptimizer({ type: 'adamw' });
@@ -282,8 +282,8 @@ export async function run(argv: string[]): Promise<void> {
   ];
   if (args.ab) {
     plan.push({
-      name: 'wasm/batched-attention',
-      go: () => runTfjsVariant(args, 'wasm/batched-attention', 1),
+      name: 'wasm/packed-attention',
+      go: () => runTfjsVariant(args, 'wasm/packed-attention', 1),
     });
   }
   if (args.naive)

@@ -12,11 +12,11 @@
  *   differentiate via ScatterNd (WASM has no UnsortedSegmentSum), bias and LayerNorm-gain
  *   gradients are ones·dy matMuls instead of axis-0 sums, and the softmax
  *   cross-entropy uses WASM's fused Softmax kernel once, with a hand-written
- *   gradient (no scalar Exp pass, no float one-hot: it is broken on WASM),
- *   and attention runs as 2-D matMuls per sequence with all heads packed
- *   (WASM's batched matMul is a scalar loop): see packedAttention.
- *   Measured (bench/train.ts, tiny, same process): packed attention 14%
- *   faster than batched, the whole formulation ~14× faster than autodiff.
+ *   gradient (no scalar Exp pass, no float one-hot: it is broken on WASM).
+ *   Attention stays batched matMuls (a scalar loop on WASM, ~25% of a
+ *   step); the 2-D alternative, packedAttention, is not a clear win (see
+ *   wasmPackedAttentionOps). Measured (bench/train.ts, tiny): this
+ *   formulation is ~14× faster than plain autodiff on WASM.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js';
@@ -308,16 +308,6 @@ export const wasmOps: ModelOps = {
   name: 'wasm',
   dense: (x, w, b) => wasmDense(x, w, b) as tf.Tensor2D,
   tiedDecoder: (h, e, bias) => wasmTiedDecoder(h, e, bias) as tf.Tensor2D,
-  attention: (q, k, v, bias, shape, probsMask) => packedAttention(q, k, v, bias, shape, probsMask),
-  gatherRows: (table, ids) => wasmGatherRows(table, ids) as tf.Tensor2D,
-  layerNorm: (x, gamma, beta, eps) => wasmLayerNorm(x, gamma, beta, tf.scalar(eps)) as tf.Tensor2D,
-  softmaxCrossEntropy: (logits, labels) => wasmSoftmaxCrossEntropy(logits, labels) as tf.Tensor1D,
-};
-
-/** wasmOps with attention as batched matMuls (the formulation packedAttention replaced), kept for benchmarks. */
-export const wasmBatchedAttentionOps: ModelOps = {
-  ...wasmOps,
-  name: 'wasm-batched-attention',
   attention: (q, k, v, bias, shape, probsMask) =>
     headsAttention(
       q,
@@ -329,6 +319,22 @@ export const wasmBatchedAttentionOps: ModelOps = {
       (a, b, transposeB) =>
         wasmBatchMatMul(a, transposeB ? tf.transpose(b, [0, 2, 1]) : b) as tf.Tensor3D,
     ),
+  gatherRows: (table, ids) => wasmGatherRows(table, ids) as tf.Tensor2D,
+  layerNorm: (x, gamma, beta, eps) => wasmLayerNorm(x, gamma, beta, tf.scalar(eps)) as tf.Tensor2D,
+  softmaxCrossEntropy: (logits, labels) => wasmSoftmaxCrossEntropy(logits, labels) as tf.Tensor1D,
+};
+
+/**
+ * wasmOps with packed per-sequence attention (packedAttention). Not the
+ * default: measured on the loaded 2-core machines it was between 14% faster
+ * (steps alternating with the batched form in one process) and ~30% slower
+ * (blocks of steps, one formulation per process); it launches ~2.8× more
+ * kernels. Kept for `npm run bench -- train --ab` on a quieter machine.
+ */
+export const wasmPackedAttentionOps: ModelOps = {
+  ...wasmOps,
+  name: 'wasm-packed-attention',
+  attention: (q, k, v, bias, shape, probsMask) => packedAttention(q, k, v, bias, shape, probsMask),
 };
 
 /**

@@ -13,7 +13,7 @@ import {
   trainStep,
 } from '../../src/model/step.js';
 import { createOptimizer } from '../../src/train/optimizer.js';
-import { naiveWasmOps, wasmBatchedAttentionOps, wasmOps } from '../../src/model/ops.js';
+import { naiveWasmOps, wasmPackedAttentionOps, wasmOps } from '../../src/model/ops.js';
 import { randomBatch, randomModel, smallConfig } from './helpers.js';
 
 const config = smallConfig();
@@ -204,7 +204,7 @@ test('a batch with an out-of-range id or too long a sequence is refused before r
 
 test('with dropout on, every formulation (packed/batched attention, autodiff) gives the same losses over steps', async () => {
   await useTestBackend();
-  const losses = [wasmOps, wasmBatchedAttentionOps, naiveWasmOps].map((ops) => {
+  const losses = [wasmOps, wasmPackedAttentionOps, naiveWasmOps].map((ops) => {
     const model = randomModel(config, { seed: 3, ops, scale: 0.1 });
     const opt = createOptimizer({ type: 'adamw' });
     const step = new PretrainingStep(model, opt, { seed: 5 });
