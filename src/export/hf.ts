@@ -50,7 +50,7 @@ export function exportConfigJson(
     tie_word_embeddings: true,
     torch_dtype: 'float32',
   };
-  if (heads === 'classification') {
+  if (heads === 'classification' || heads === 'token_classification') {
     extra.num_labels = numLabels;
     for (const k of CLASSIFIER_KEYS) if (source[k] !== undefined) extra[k] = source[k];
     if (extra.id2label === undefined) {
@@ -61,11 +61,24 @@ export function exportConfigJson(
   }
   // Provenance (task, data dir, sequence length): transformers keeps unknown keys as attributes.
   if (source.bert !== undefined) extra.bert = source.bert;
-  return toHfConfigJson(
-    config,
-    heads === 'classification' ? 'BertForSequenceClassification' : 'BertForPreTraining',
-    extra,
-  );
+  return {
+    ...toHfConfigJson(config, 'BertForPreTraining', extra),
+    architectures: [hfArchitecture(heads)],
+  };
+}
+
+/** The transformers class that loads a model with these heads. */
+export function hfArchitecture(heads: BertHeads): string {
+  switch (heads) {
+    case 'classification':
+      return 'BertForSequenceClassification';
+    case 'question_answering':
+      return 'BertForQuestionAnswering';
+    case 'token_classification':
+      return 'BertForTokenClassification';
+    case 'pretraining':
+      return 'BertForPreTraining';
+  }
 }
 
 /** tokenizer_config.json: what AutoTokenizer needs to build a BertTokenizer(Fast) like ours. */
@@ -176,8 +189,7 @@ export async function exportHf(options: ExportOptions): Promise<ExportResult> {
   return {
     out,
     source: loaded.dir,
-    architecture:
-      loaded.heads === 'classification' ? 'BertForSequenceClassification' : 'BertForPreTraining',
+    architecture: hfArchitecture(loaded.heads),
     parameters,
     files: [...HF_FILES],
   };

@@ -52,6 +52,16 @@ export function detectHeads(
   tensors: ReadonlyMap<string, TensorData>,
   configJson: Record<string, unknown>,
 ): { heads: BertHeads; numLabels: number } {
+  const architectures = Array.isArray(configJson.architectures) ? configJson.architectures : [];
+  // Span and token heads (issue #11): qa_outputs, or a classifier over every token.
+  for (const name of tensors.keys())
+    if (canonicalName(name) === 'qa_outputs.weight')
+      return { heads: 'question_answering', numLabels: 2 };
+  if (architectures.includes('BertForTokenClassification')) {
+    for (const [name, t] of tensors)
+      if (canonicalName(name) === 'classifier.weight')
+        return { heads: 'token_classification', numLabels: t.shape[0] };
+  }
   for (const [name, t] of tensors) {
     if (canonicalName(name) === 'classifier.weight')
       return { heads: 'classification', numLabels: t.shape[0] };

@@ -17,6 +17,22 @@ import { evaluateTaskCheckpoint } from '../../src/squad/evaluate.js';
 import { selectBackend, type BackendChoice } from '../../src/train/backend.js';
 import type { BertEvent } from '../../src/ui/events.js';
 import { packageRoot } from '../../src/paths.js';
+import { exportHf } from '../../src/export/hf.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
+
+/** Export a checkpoint for transformers and return its config.json and tensor shapes. */
+async function exported(
+  checkpoint: string,
+  out: string,
+): Promise<{ config: Record<string, unknown>; shapes: Map<string, number[]> }> {
+  await exportHf({ checkpoint, out, force: true });
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const { tensors } = await readSafetensors(join(out, 'model.safetensors'));
+  return { config, shapes: new Map([...tensors].map(([k, t]) => [k, t.shape])) };
+}
 
 const root = mkdtempSync(join(tmpdir(), 'bert-span-'));
 let backend: BackendChoice;
@@ -107,6 +123,14 @@ test('finetune squad on held-out articles; eval reproduces EM/F1 and writes {id:
   assert.deepEqual(r.metrics, result.best?.metrics);
   const predictions = JSON.parse(readFileSync(r.predictions, 'utf8')) as Record<string, string>;
   assert.deepEqual(Object.keys(predictions).sort(), ['1-b', '1-r', '1-y', '3-b', '3-r', '3-y']);
+  // HF's BertForQuestionAnswering: no pooler, qa_outputs [2, hidden] in the [out, in] layout.
+  const hf = await exported(result.bestCheckpoint, join(root, 'hf-squad'));
+  assert.deepEqual(hf.config.architectures, ['BertForQuestionAnswering']);
+  assert.deepEqual(hf.shapes.get('qa_outputs.weight'), [2, 32]);
+  assert.deepEqual(hf.shapes.get('qa_outputs.bias'), [2]);
+  assert.ok(
+    ![...hf.shapes.keys()].some((k) => k.startsWith('bert.pooler') || k.startsWith('cls.')),
+  );
   const out = spawnSync(
     process.execPath,
     [
@@ -177,4 +201,10 @@ test('finetune conll2003 on made-up sentences; eval reproduces entity F1', async
     .filter((l) => l.length > 0);
   assert.equal(lines.length, 5 * 7);
   assert.match(lines[0], /^Zorblax0 B-ORG (O|[BI]-[A-Z]+)$/);
+  const hf = await exported(result.bestCheckpoint, join(root, 'hf-ner'));
+  assert.deepEqual(hf.config.architectures, ['BertForTokenClassification']);
+  assert.equal(hf.config.num_labels, 9);
+  assert.equal((hf.config.id2label as Record<string, string>)['1'], 'B-PER');
+  assert.deepEqual(hf.shapes.get('classifier.weight'), [9, 32]);
+  assert.ok(![...hf.shapes.keys()].some((k) => k.startsWith('bert.pooler')));
 });
