@@ -106,3 +106,69 @@ export function squadScores(
     missing,
   };
 }
+
+/** evaluate-v2.0.py's token F1: when either side is empty (no answer), 1 if both are, else 0. */
+export function f1ScoreV2(prediction: string, truth: string): number {
+  const p = pySplit(normalizeAnswer(prediction));
+  const g = pySplit(normalizeAnswer(truth));
+  if (p.length === 0 || g.length === 0) return Number(p.length === g.length);
+  return f1Score(prediction, truth);
+}
+
+export interface SquadV2Scores extends SquadScores {
+  HasAns_exact: number;
+  HasAns_f1: number;
+  HasAns_total: number;
+  NoAns_exact: number;
+  NoAns_f1: number;
+  NoAns_total: number;
+}
+
+/**
+ * SQuAD v2.0 (evaluate-v2.0.py, no threshold search): gold answers that
+ * normalise to nothing are dropped, a question left without any has the
+ * single gold answer '' (no answer), and predicting '' abstains.
+ */
+export function squadV2Scores(
+  golds: ReadonlyMap<string, readonly string[]>,
+  predictions: Readonly<Record<string, string>>,
+): SquadV2Scores {
+  const sums = { em: 0, f1: 0, hasEm: 0, hasF1: 0, has: 0, noEm: 0, noF1: 0, no: 0 };
+  let missing = 0;
+  for (const [id, answers] of golds) {
+    let gold = answers.filter((a) => normalizeAnswer(a) !== '');
+    const hasAnswer = gold.length > 0;
+    if (!hasAnswer) gold = [''];
+    if (hasAnswer) sums.has += 1;
+    else sums.no += 1;
+    if (!Object.prototype.hasOwnProperty.call(predictions, id)) {
+      missing += 1;
+      continue;
+    }
+    const em = maxOverGold(exactMatchScore, predictions[id], gold);
+    const f1 = maxOverGold(f1ScoreV2, predictions[id], gold);
+    sums.em += em;
+    sums.f1 += f1;
+    if (hasAnswer) {
+      sums.hasEm += em;
+      sums.hasF1 += f1;
+    } else {
+      sums.noEm += em;
+      sums.noF1 += f1;
+    }
+  }
+  const pct = (x: number, n: number): number => (n ? (100 * x) / n : 0);
+  const total = golds.size;
+  return {
+    exact_match: pct(sums.em, total),
+    f1: pct(sums.f1, total),
+    total,
+    missing,
+    HasAns_exact: pct(sums.hasEm, sums.has),
+    HasAns_f1: pct(sums.hasF1, sums.has),
+    HasAns_total: sums.has,
+    NoAns_exact: pct(sums.noEm, sums.no),
+    NoAns_f1: pct(sums.noF1, sums.no),
+    NoAns_total: sums.no,
+  };
+}
