@@ -110,6 +110,11 @@ export class PretrainingLoader implements AsyncIterable<LoaderItem> {
     });
   }
 
+  /** Batches built and waiting for the consumer (the prefetch queue's fill). */
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
   static start(options: LoaderOptions): PretrainingLoader {
     return new PretrainingLoader(options);
   }

@@ -28,6 +28,7 @@ import { learningRate } from '../train/schedule.js';
 import { saveCheckpoint, type TrainerState } from '../train/checkpoint.js';
 import type { BackendChoice } from '../train/backend.js';
 import { now, type Reporter } from '../ui/events.js';
+import { yieldToEventLoop } from '../ui/stop-signal.js';
 import { encodeExamples, collateClassification, type EncodedExample } from './encode.js';
 import { initialClassifier } from './init.js';
 import { predictLogits } from './predict.js';
@@ -287,6 +288,9 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       return Array.from(idx, (i) => encoded[i]);
     };
     while (step < endStep) {
+      // Give the event loop a turn each step: key presses, signals and timers
+      // (dashboard, metrics flush) would otherwise wait while batches are ready.
+      await yieldToEventLoop();
       if (opts.stopRequested()) {
         status = 'stopped';
         break;
@@ -301,7 +305,6 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
         break;
       }
       const t0 = performance.now();
-      const epochBefore = epoch;
       for (let i = 0; i < accum; i++) {
         const examples = nextMicro();
         const batch = collateClassification(examples, padId, labels === 1);
@@ -347,9 +350,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       }
       const epochEnded = step % stepsPerEpoch === 0;
       const evalNow =
-        config.train.eval_every !== null
-          ? step % config.train.eval_every === 0
-          : epochEnded || epoch !== epochBefore;
+        config.train.eval_every !== null ? step % config.train.eval_every === 0 : epochEnded;
       if (evalNow || step === endStep) await evaluate();
       else if (config.train.save_every !== null && step % config.train.save_every === 0)
         await save(false, null);

@@ -39,6 +39,7 @@ import {
   type TrainerState,
 } from './checkpoint.js';
 import { now, type Reporter } from '../ui/events.js';
+import { yieldToEventLoop } from '../ui/stop-signal.js';
 import { loadPretrainingInit, initFromRecordOf } from '../export/init-from.js';
 import type { BackendChoice } from './backend.js';
 
@@ -389,6 +390,9 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       let windowStart = performance.now();
       let dataWaitMs = 0;
       while (step < endStep) {
+        // Give the event loop a turn each step: key presses, signals and timers
+        // (dashboard, metrics flush) would otherwise wait while batches are ready.
+        await yieldToEventLoop();
         if (opts.stopRequested()) {
           status = 'stopped';
           break;
@@ -447,6 +451,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
             tokens_per_s: windowTokens / elapsed,
             examples_per_s: windowExamples / elapsed,
             step_ms: stepMs,
+            queue_depth: loader.queueDepth,
             data_wait_ms: dataWaitMs,
             tensors: mem.numTensors,
             tensor_bytes: mem.numBytes,
