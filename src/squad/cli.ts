@@ -9,10 +9,12 @@ import { now } from '../ui/events.js';
 import { finetuneConll } from '../ner/finetune.js';
 import { SQUAD_DEFAULTS, finetuneSquad, type SquadOptions } from './finetune.js';
 
-export type SpanTask = 'squad' | 'conll2003';
+export type SpanTask = 'squad' | 'squad2' | 'conll2003';
 
+/** squad (v1.1), squad2 (v2.0: `--version` is taken by yargs for the program version), conll2003. */
 export function spanTaskName(task: string | null | undefined): SpanTask | null {
   if (task === 'squad' || task === 'squad/v1.1' || task === 'squad1.1') return 'squad';
+  if (task === 'squad2' || task === 'squad/v2.0' || task === 'squad_v2') return 'squad2';
   if (task === 'conll2003' || task === 'ner/conll2003') return 'conll2003';
   return null;
 }
@@ -22,13 +24,14 @@ export interface SpanTaskFlags extends TrainingFlags {
   'doc-stride'?: number;
   'max-query-length'?: number;
   'held-out-every'?: number;
+  'null-score-diff-threshold'?: number;
 }
 
 /** Where the data is when --data / data_dir were not given (the GLUE default). */
 function dataDir(task: SpanTask, config: FinetuneConfig, flagData: string | undefined): string {
   if (flagData) return flagData;
   if (config.data_dir !== 'data/glue') return config.data_dir;
-  return task === 'squad' ? 'data/squad' : 'data/conll2003';
+  return task === 'conll2003' ? 'data/conll2003' : 'data/squad';
 }
 
 export async function runSpanTask(
@@ -61,12 +64,17 @@ export async function runSpanTask(
     };
     const squad: SquadOptions = {
       ...SQUAD_DEFAULTS,
+      version: task === 'squad2' ? '2.0' : '1.1',
+      nullScoreDiffThreshold:
+        flags['null-score-diff-threshold'] ?? SQUAD_DEFAULTS.nullScoreDiffThreshold,
       docStride: flags['doc-stride'] ?? SQUAD_DEFAULTS.docStride,
       maxQueryLength: flags['max-query-length'] ?? SQUAD_DEFAULTS.maxQueryLength,
       heldOutEvery: flags['held-out-every'] ?? SQUAD_DEFAULTS.heldOutEvery,
     };
     const result =
-      task === 'squad' ? await finetuneSquad({ ...common, squad }) : await finetuneConll(common);
+      task === 'conll2003'
+        ? await finetuneConll(common)
+        : await finetuneSquad({ ...common, squad });
     status = result.status;
     const summary: Record<string, number | string> = { best_step: result.best?.step ?? '(none)' };
     for (const [k, v] of Object.entries(result.best?.metrics ?? {})) summary[`dev_${k}`] = v;

@@ -86,9 +86,11 @@ export async function evaluateTaskCheckpoint(o: {
         throw new UserError(
           'squad: there is no labelled test split (SQuAD v1.1 test is hidden); use --split dev',
         );
+      const version = m.version ?? '1.1';
       const { eval: examples } = squadSplits(
         dataDir,
         m.held_out_every ?? SQUAD_DEFAULTS.heldOutEvery,
+        version,
       );
       const r = evaluateSquad(
         model,
@@ -96,6 +98,8 @@ export async function evaluateTaskCheckpoint(o: {
         examples,
         m.max_seq_length,
         {
+          version,
+          nullScoreDiffThreshold: m.null_score_diff_threshold ?? 0,
           docStride: m.doc_stride,
           maxQueryLength: m.max_query_length,
           maxAnswerLength: m.max_answer_length,
@@ -104,7 +108,10 @@ export async function evaluateTaskCheckpoint(o: {
         },
         batchSize,
       );
-      const path = join(o.outDir, 'squad-dev-predictions.json');
+      const path = join(
+        o.outDir,
+        version === '2.0' ? 'squad2-dev-predictions.json' : 'squad-dev-predictions.json',
+      );
       await writeJsonAtomic(path, r.predictions);
       return {
         task,

@@ -14,15 +14,19 @@ import { toHfConfigJson } from '../model/config.js';
 import { QuestionAnsweringStep, predictSpans, type SpanBatch } from '../model/step.js';
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
 import { loadVocab } from '../tokenizer/vocab.js';
-import { squadScores } from '../metrics/squad.js';
+import { squadScores, squadV2Scores } from '../metrics/squad.js';
 import type { BackendChoice } from '../train/backend.js';
 import type { Reporter } from '../ui/events.js';
 import { readSquad, splitByArticle, type SquadExample } from './data.js';
 import { ContextCache, squadFeatures, type SquadFeature } from './features.js';
-import { nBestAnswers, predictionsJson, type FeatureLogits } from './postprocess.js';
+import { nBestAnswers, nullScores, predictionsJson, type FeatureLogits } from './postprocess.js';
 import { initialTaskModel, runTaskLoop, type TaskLoopResult } from './loop.js';
 
 export interface SquadOptions {
+  /** '2.0' adds unanswerable questions: [CLS] targets, the no-answer threshold, v2 metrics. */
+  version: '1.1' | '2.0';
+  /** v2.0: answer '' when score_null − best span score exceeds this. */
+  nullScoreDiffThreshold: number;
   docStride: number;
   maxQueryLength: number;
   maxAnswerLength: number;
@@ -32,6 +36,8 @@ export interface SquadOptions {
 }
 
 export const SQUAD_DEFAULTS: SquadOptions = {
+  version: '1.1',
+  nullScoreDiffThreshold: 0,
   docStride: 128,
   maxQueryLength: 64,
   maxAnswerLength: 30,
@@ -42,6 +48,8 @@ export const SQUAD_DEFAULTS: SquadOptions = {
 /** What `bert eval` needs to rebuild the evaluation split; stored as config.json's `bert`. */
 export interface SquadMetadata {
   task: 'squad';
+  version: '1.1' | '2.0';
+  null_score_diff_threshold: number;
   data_dir: string;
   max_seq_length: number;
   lowercase: boolean;
@@ -57,12 +65,13 @@ export interface SquadMetadata {
 export function squadSplits(
   dataDir: string,
   heldOutEvery: number,
+  version: '1.1' | '2.0' = '1.1',
 ): { train: SquadExample[]; eval: SquadExample[]; heldOutEvery: number | null; describe: string } {
   const isFile = existsSync(dataDir) && statSync(dataDir).isFile();
-  const dev = isFile ? dataDir : join(dataDir, 'dev-v1.1.json');
+  const dev = isFile ? dataDir : join(dataDir, `dev-v${version}.json`);
   if (!existsSync(dev))
-    throw new UserError(`${dev}: SQuAD dev file not found (--data DIR with dev-v1.1.json)`);
-  const trainFile = isFile ? null : join(dataDir, 'train-v1.1.json');
+    throw new UserError(`${dev}: SQuAD dev file not found (--data DIR with dev-v${version}.json)`);
+  const trainFile = isFile ? null : join(dataDir, `train-v${version}.json`);
   if (trainFile && existsSync(trainFile)) {
     return {
       train: readSquad(trainFile),
@@ -141,7 +150,7 @@ export function evaluateSquad(
   maxSeqLength: number,
   options: SquadOptions,
   batchSize: number,
-): { metrics: { exact_match: number; f1: number }; predictions: Record<string, string> } {
+): { metrics: Record<string, number>; predictions: Record<string, string> } {
   const cache = new ContextCache(tokenizer);
   const features = squadFeatures(
     tokenizer,
@@ -150,11 +159,23 @@ export function evaluateSquad(
     cache,
   );
   const logits = predictWindows(model, features, tokenizer.padId, batchSize);
+  const v2 = options.version === '2.0';
   const predictions = predictionsJson(
     examples,
     nBestAnswers(examples, features, logits, cache, options),
+    v2
+      ? {
+          nullScores: nullScores(examples, features, logits),
+          nullScoreDiffThreshold: options.nullScoreDiffThreshold,
+        }
+      : undefined,
   );
   const golds = new Map(examples.map((e) => [e.id, e.answers.map((a) => a.text)]));
+  if (v2) {
+    const s = squadV2Scores(golds, predictions);
+    const { total: _t, missing: _m, HasAns_total: _h, NoAns_total: _n, ...metrics } = s;
+    return { metrics, predictions };
+  }
   const s = squadScores(golds, predictions);
   return { metrics: { exact_match: s.exact_match, f1: s.f1 }, predictions };
 }
@@ -172,7 +193,7 @@ export interface SquadFinetuneOptions {
 
 export async function finetuneSquad(o: SquadFinetuneOptions): Promise<TaskLoopResult> {
   const { config } = o;
-  const splits = squadSplits(config.data_dir, o.squad.heldOutEvery);
+  const splits = squadSplits(config.data_dir, o.squad.heldOutEvery, o.squad.version);
   const train = config.max_train_examples
     ? splits.train.slice(0, config.max_train_examples)
     : splits.train;
@@ -192,6 +213,8 @@ export async function finetuneSquad(o: SquadFinetuneOptions): Promise<TaskLoopRe
   });
   const metadata: SquadMetadata = {
     task: 'squad',
+    version: o.squad.version,
+    null_score_diff_threshold: o.squad.nullScoreDiffThreshold,
     data_dir: config.data_dir,
     max_seq_length: config.max_seq_length,
     lowercase: init.lowercase,
@@ -231,7 +254,7 @@ export async function finetuneSquad(o: SquadFinetuneOptions): Promise<TaskLoopRe
     checkpointConfig: () =>
       toHfConfigJson(init.config, 'BertForPreTraining', {
         architectures: ['BertForQuestionAnswering'],
-        finetuning_task: 'squad',
+        finetuning_task: o.squad.version === '2.0' ? 'squad_v2' : 'squad',
         bert: { ...metadata },
       }),
     dataLabel: `squad: ${train.length} questions (${features.length} windows) train, ${evalExamples.length} eval; ${splits.describe}`,

@@ -58,14 +58,37 @@ export function nBestAnswers(
   return out.map((c) => c.sort((a, b) => b.score - a.score).slice(0, options.nBestSize));
 }
 
-/** The official predictions JSON: {question id: answer text}. */
+/**
+ * SQuAD v2.0: each example's no-answer score, the smallest [CLS] start + end
+ * logit over its windows (run_squad.py's score_null).
+ */
+export function nullScores(
+  examples: readonly SquadExample[],
+  features: readonly SquadFeature[],
+  logits: readonly FeatureLogits[],
+): number[] {
+  const out = examples.map(() => Infinity);
+  features.forEach((f, fi) => {
+    out[f.example] = Math.min(out[f.example], logits[fi].start[0] + logits[fi].end[0]);
+  });
+  return out;
+}
+
+/**
+ * The official predictions JSON: {question id: answer text}. With null
+ * scores (v2.0) a question gets '' (no answer) when score_null − best span
+ * score exceeds `nullScoreDiffThreshold`.
+ */
 export function predictionsJson(
   examples: readonly SquadExample[],
   nBest: readonly Candidate[][],
+  v2?: { nullScores: readonly number[]; nullScoreDiffThreshold: number },
 ): Record<string, string> {
   const out: Record<string, string> = {};
   examples.forEach((ex, i) => {
-    out[ex.id] = nBest[i][0]?.text ?? '';
+    const best = nBest[i][0];
+    if (v2 && (!best || v2.nullScores[i] - best.score > v2.nullScoreDiffThreshold)) out[ex.id] = '';
+    else out[ex.id] = best?.text ?? '';
   });
   return out;
 }

@@ -60,8 +60,8 @@ function config(dataDir: string, extra: string[] = []): FinetuneConfig {
   }).config;
 }
 
-/** Made-up articles: 4 articles, every 2nd held out. */
-function squadFixture(dir: string): void {
+/** Made-up articles: 4 articles, every 2nd held out; v2 adds an unanswerable question per article. */
+function squadFixture(dir: string, version: '1.1' | '2.0' = '1.1'): void {
   const names = ['Zorblax', 'Quentavious', 'Northvale', 'Flumm'];
   const data = names.map((n, a) => {
     const context = `${n} was founded in ${1900 + a * 7} by a miller. The town of ${n} lies on the river Ombe, and its bridge is made of red stone.`;
@@ -79,13 +79,16 @@ function squadFixture(dir: string): void {
             qa('y', `When was ${n} founded?`, String(1900 + a * 7)),
             qa('r', `Which river is ${n} on?`, 'Ombe'),
             qa('b', 'What is the bridge made of?', 'red stone'),
+            ...(version === '2.0'
+              ? [{ id: `${a}-n`, question: 'Who is the mayor?', answers: [], is_impossible: true }]
+              : []),
           ],
         },
       ],
     };
   });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'dev-v1.1.json'), JSON.stringify({ data, version: '1.1' }));
+  writeFileSync(join(dir, `dev-v${version}.json`), JSON.stringify({ data, version }));
 }
 
 function reporter(events: BertEvent[]): {
@@ -207,4 +210,42 @@ test('finetune conll2003 on made-up sentences; eval reproduces entity F1', async
   assert.equal((hf.config.id2label as Record<string, string>)['1'], 'B-PER');
   assert.deepEqual(hf.shapes.get('classifier.weight'), [9, 32]);
   assert.ok(![...hf.shapes.keys()].some((k) => k.startsWith('bert.pooler')));
+});
+
+test('finetune squad2: unanswerable questions, no-answer threshold, v2 metrics reproduced by eval', async () => {
+  const dataDir = join(root, 'squad2');
+  squadFixture(dataDir, '2.0');
+  const result = await finetuneSquad({
+    config: config(dataDir),
+    squad: {
+      ...SQUAD_DEFAULTS,
+      version: '2.0',
+      docStride: 16,
+      maxQueryLength: 12,
+      heldOutEvery: 2,
+    },
+    runDir: join(root, 'run-squad2'),
+    stopAtStep: null,
+    maxMinutes: null,
+    reporter: reporter([]),
+    stopRequested: () => false,
+    backend,
+  });
+  assert.ok(result.bestCheckpoint && result.best);
+  assert.deepEqual(Object.keys(result.best.metrics).sort(), [
+    'HasAns_exact',
+    'HasAns_f1',
+    'NoAns_exact',
+    'NoAns_f1',
+    'exact_match',
+    'f1',
+  ]);
+  const r = await evaluateTaskCheckpoint({
+    checkpoint: result.bestCheckpoint,
+    split: 'dev',
+    outDir: join(root, 'pred2'),
+  });
+  assert.equal(r.examples, 8);
+  assert.deepEqual(r.metrics, result.best.metrics);
+  assert.match(r.predictions, /squad2-dev-predictions\.json$/);
 });

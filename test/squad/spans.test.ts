@@ -18,7 +18,7 @@ import {
   squadFeatures,
   windowStarts,
 } from '../../src/squad/features.js';
-import { nBestAnswers, predictionsJson } from '../../src/squad/postprocess.js';
+import { nBestAnswers, nullScores, predictionsJson } from '../../src/squad/postprocess.js';
 
 const VOCAB = 'data/vocab/bert-base-uncased/vocab.txt';
 const DEV = '../shared/data/squad/dev-v1.1.json';
@@ -133,6 +133,22 @@ test('small windows: the answer is labelled only where it fits, and post-process
     nBestAnswers(examples, features, logits, cache, { nBestSize: 20, maxAnswerLength: 2 }),
   );
   assert.notEqual(short.c, 'under an old oak tree');
+  // v2.0: every window's [CLS] scores 9 + (-5) = 4 and each gold span 5 + 5 = 10: with threshold 0
+  // the spans stand (4 - 10 < 0); with threshold -7 the null answer wins (4 - 10 = -6 > -7).
+  const nBest = nBestAnswers(examples, features, logits, cache, {
+    nBestSize: 20,
+    maxAnswerLength: 30,
+  });
+  const nulls = nullScores(examples, features, logits);
+  assert.deepEqual(nulls, [4, 4, 4]);
+  assert.deepEqual(
+    predictionsJson(examples, nBest, { nullScores: nulls, nullScoreDiffThreshold: 0 }),
+    preds,
+  );
+  assert.deepEqual(
+    predictionsJson(examples, nBest, { nullScores: nulls, nullScoreDiffThreshold: -7 }),
+    { a: '', b: '', c: '' },
+  );
 });
 
 test('reader: answer_start is checked and article splits are disjoint', () => {

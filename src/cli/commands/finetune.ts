@@ -20,6 +20,7 @@ type FinetuneFlags = TrainingFlags & {
   'doc-stride'?: number;
   'max-query-length'?: number;
   'held-out-every'?: number;
+  'null-score-diff-threshold'?: number;
 };
 
 export function glueTaskArg(value: string | null | undefined): GlueTask {
@@ -40,7 +41,8 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
     withTrainingFlags(y)
       .positional('task', {
         type: 'string',
-        describe: 'glue/<task>: cola sst2 mrpc stsb qqp mnli qnli rte wnli; squad; conll2003',
+        describe:
+          'glue/<task>: cola sst2 mrpc stsb qqp mnli qnli rte wnli; squad (v1.1); squad2 (v2.0); conll2003',
       })
       .option('doc-stride', {
         type: 'number',
@@ -53,6 +55,11 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
       .option('held-out-every', {
         type: 'number',
         describe: 'squad without a train file: hold out every N-th dev article (default 4)',
+      })
+      .option('null-score-diff-threshold', {
+        type: 'number',
+        describe:
+          'squad2: answer nothing when score_null - best span score exceeds this (default 0)',
       })
       .option('from', {
         type: 'string',
