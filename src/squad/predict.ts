@@ -9,7 +9,7 @@ import { basicWordSpans } from '../tokenizer/offsets.js';
 import { getEntities } from '../metrics/seqeval.js';
 import { predictTags } from '../ner/finetune.js';
 import { ContextCache, squadFeatures } from './features.js';
-import { nBestAnswers, type Candidate } from './postprocess.js';
+import { nBestAnswers, nullScores, type Candidate } from './postprocess.js';
 import { predictWindows, type SquadMetadata } from './finetune.js';
 
 export function answerQuestion(
@@ -34,10 +34,14 @@ export function answerQuestion(
     cache,
   );
   const logits = predictWindows(model, features, tokenizer.padId, 16);
-  return nBestAnswers(examples, features, logits, cache, {
+  const nBest = nBestAnswers(examples, features, logits, cache, {
     nBestSize: meta.n_best_size,
     maxAnswerLength: meta.max_answer_length,
   })[0];
+  if (meta.version !== '2.0') return nBest;
+  // SQuAD v2.0: the no-answer candidate ('') takes its place by score_null − threshold.
+  const nullScore = nullScores(examples, features, logits)[0] - meta.null_score_diff_threshold;
+  return [...nBest, { text: '', score: nullScore }].sort((a, b) => b.score - a.score);
 }
 
 export interface TaggedEntity {

@@ -13,7 +13,9 @@ import { loadConfig } from '../../src/config/load.js';
 import type { FinetuneConfig } from '../../src/config/types.js';
 import { finetuneSquad, SQUAD_DEFAULTS } from '../../src/squad/finetune.js';
 import { finetuneConll } from '../../src/ner/finetune.js';
-import { evaluateTaskCheckpoint } from '../../src/squad/evaluate.js';
+import { evaluateTaskCheckpoint, loadTaskModel } from '../../src/squad/evaluate.js';
+import { tagEntities } from '../../src/squad/predict.js';
+import { disposeParams } from '../../src/model/params.js';
 import { selectBackend, type BackendChoice } from '../../src/train/backend.js';
 import type { BertEvent } from '../../src/ui/events.js';
 import { packageRoot } from '../../src/paths.js';
@@ -204,6 +206,23 @@ test('finetune conll2003 on made-up sentences; eval reproduces entity F1', async
     .filter((l) => l.length > 0);
   assert.equal(lines.length, 5 * 7);
   assert.match(lines[0], /^Zorblax0 B-ORG (O|[BI]-[A-Z]+)$/);
+  // predict: words split like BERT's pre-tokenizer, entities with their character ranges.
+  const text = 'Zorblax1 hired Quentavious Flumm1, in Northvale.';
+  const loaded = await loadTaskModel(result.bestCheckpoint);
+  const tagged = tagEntities(loaded.model, loaded.tokenizer, 48, text);
+  disposeParams(loaded.model.params);
+  assert.deepEqual(tagged.words, [
+    'Zorblax1',
+    'hired',
+    'Quentavious',
+    'Flumm1',
+    ',',
+    'in',
+    'Northvale',
+    '.',
+  ]);
+  assert.equal(tagged.tags.length, tagged.words.length);
+  for (const e of tagged.entities) assert.equal(text.slice(e.start, e.end), e.text);
   const hf = await exported(result.bestCheckpoint, join(root, 'hf-ner'));
   assert.deepEqual(hf.config.architectures, ['BertForTokenClassification']);
   assert.equal(hf.config.num_labels, 9);
