@@ -4,6 +4,7 @@
  * testable with a fake runner.
  */
 import { spawn } from 'node:child_process';
+import { INJECTED_NODE_ENV } from '../ui/react-env.js';
 import { createWriteStream } from 'node:fs';
 
 export interface CommandOptions {
@@ -34,6 +35,13 @@ function appendCapped(current: string, chunk: string, limit = 64 * 1024): string
   return s.length > limit ? s.slice(s.length - limit) : s;
 }
 
+/** Our environment minus the NODE_ENV that the dashboard set for React (see ui/react-env.ts). */
+export function childEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (!env[INJECTED_NODE_ENV]) return env;
+  const { NODE_ENV: _injected, [INJECTED_NODE_ENV]: _marker, ...rest } = env;
+  return rest;
+}
+
 /** The real runner: spawn without a shell, collect output, never reject. */
 export const runCommand: CommandRunner = (command, args, options = {}) =>
   new Promise((resolve) => {
@@ -49,7 +57,7 @@ export const runCommand: CommandRunner = (command, args, options = {}) =>
     };
     const child = spawn(command, [...args], {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      env: options.env ?? childEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.on('data', (b: Buffer) => {
