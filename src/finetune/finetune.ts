@@ -9,7 +9,6 @@
  * Emits events; knows nothing about terminals.
  */
 import { performance } from 'node:perf_hooks';
-import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors.js';
 import type { FinetuneConfig } from '../config/types.js';
 import { devSplits, numLabels, type GlueTask } from '../data/glue/tasks.js';
@@ -28,7 +27,7 @@ import { learningRate } from '../train/schedule.js';
 import { saveCheckpoint, type TrainerState } from '../train/checkpoint.js';
 import type { BackendChoice } from '../train/backend.js';
 import { now, type Reporter } from '../ui/events.js';
-import { yieldToEventLoop } from '../ui/stop-signal.js';
+import { shouldStop, memoryFields } from '../train/loop-control.js';
 import { encodeExamples, collateClassification, type EncodedExample } from './encode.js';
 import { initialClassifier } from './init.js';
 import { predictLogits } from './predict.js';
@@ -288,19 +287,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       return Array.from(idx, (i) => encoded[i]);
     };
     while (step < endStep) {
-      // Give the event loop a turn each step: key presses, signals and timers
-      // (dashboard, metrics flush) would otherwise wait while batches are ready.
-      await yieldToEventLoop();
-      if (opts.stopRequested()) {
-        status = 'stopped';
-        break;
-      }
-      if (opts.maxMinutes !== null && performance.now() - started > opts.maxMinutes * 60_000) {
-        reporter.emit({
-          type: 'log',
-          time: now(),
-          message: `time budget of ${opts.maxMinutes} min reached`,
-        });
+      if (await shouldStop(opts, started, reporter)) {
         status = 'stopped';
         break;
       }
@@ -326,7 +313,6 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       }
       if (step % config.train.log_every === 0 || step === 1 || step === endStep) {
         const secs = (performance.now() - windowStart) / 1000;
-        const mem = tf.memory();
         reporter.emit({
           type: 'step',
           time: now(),
@@ -340,9 +326,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
           tokens_per_s: windowTokens / secs,
           examples_per_s: windowExamples / secs,
           step_ms: performance.now() - t0,
-          tensors: mem.numTensors,
-          tensor_bytes: mem.numBytes,
-          rss_bytes: process.memoryUsage.rss(),
+          ...memoryFields(),
         });
         windowTokens = 0;
         windowExamples = 0;

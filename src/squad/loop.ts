@@ -20,6 +20,7 @@ import { learningRate } from '../train/schedule.js';
 import { saveCheckpoint, type TrainerState } from '../train/checkpoint.js';
 import type { BackendChoice } from '../train/backend.js';
 import { now, type Reporter } from '../ui/events.js';
+import { shouldStop, memoryFields } from '../train/loop-control.js';
 import { initialClassifier, type InitialModel } from '../finetune/init.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -263,16 +264,7 @@ export async function runTaskLoop<TBatch>(o: TaskLoopOptions<TBatch>): Promise<T
     let epoch = 0;
     let evaluatedAt = -1;
     while (step < endStep) {
-      if (o.stopRequested()) {
-        status = 'stopped';
-        break;
-      }
-      if (o.maxMinutes !== null && performance.now() - started > o.maxMinutes * 60_000) {
-        reporter.emit({
-          type: 'log',
-          time: now(),
-          message: `time budget of ${o.maxMinutes} min reached`,
-        });
+      if (await shouldStop(o, started, reporter)) {
         status = 'stopped';
         break;
       }
@@ -305,7 +297,6 @@ export async function runTaskLoop<TBatch>(o: TaskLoopOptions<TBatch>): Promise<T
       }
       if (step % config.train.log_every === 0 || step === 1 || step === endStep) {
         const secs = (performance.now() - windowStart) / 1000;
-        const mem = tf.memory();
         reporter.emit({
           type: 'step',
           time: now(),
@@ -319,9 +310,7 @@ export async function runTaskLoop<TBatch>(o: TaskLoopOptions<TBatch>): Promise<T
           tokens_per_s: windowTokens / secs,
           examples_per_s: windowExamples / secs,
           step_ms: performance.now() - t0,
-          tensors: mem.numTensors,
-          tensor_bytes: mem.numBytes,
-          rss_bytes: process.memoryUsage.rss(),
+          ...memoryFields(),
         });
         windowTokens = 0;
         windowExamples = 0;

@@ -39,7 +39,7 @@ import {
   type TrainerState,
 } from './checkpoint.js';
 import { now, type Reporter } from '../ui/events.js';
-import { yieldToEventLoop } from '../ui/stop-signal.js';
+import { shouldStop, memoryFields } from './loop-control.js';
 import { loadPretrainingInit, initFromRecordOf } from '../export/init-from.js';
 import type { BackendChoice } from './backend.js';
 
@@ -390,19 +390,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       let windowStart = performance.now();
       let dataWaitMs = 0;
       while (step < endStep) {
-        // Give the event loop a turn each step: key presses, signals and timers
-        // (dashboard, metrics flush) would otherwise wait while batches are ready.
-        await yieldToEventLoop();
-        if (opts.stopRequested()) {
-          status = 'stopped';
-          break;
-        }
-        if (opts.maxMinutes !== null && performance.now() - started > opts.maxMinutes * 60_000) {
-          reporter.emit({
-            type: 'log',
-            time: now(),
-            message: `time budget of ${opts.maxMinutes} min reached`,
-          });
+        if (await shouldStop(opts, started, reporter)) {
           status = 'stopped';
           break;
         }
@@ -434,7 +422,6 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
         const stepMs = performance.now() - stepStart;
         if (step % config.train.log_every === 0 || step === 1 || step === endStep) {
           const elapsed = (performance.now() - windowStart) / 1000;
-          const mem = tf.memory();
           reporter.emit({
             type: 'step',
             time: now(),
@@ -453,9 +440,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
             step_ms: stepMs,
             queue_depth: loader.queueDepth,
             data_wait_ms: dataWaitMs,
-            tensors: mem.numTensors,
-            tensor_bytes: mem.numBytes,
-            rss_bytes: process.memoryUsage.rss(),
+            ...memoryFields(),
           });
           windowTokens = 0;
           windowExamples = 0;
