@@ -47,9 +47,22 @@ export interface SessionOptions {
   config: unknown;
 }
 
-export async function openSession(
-  o: SessionOptions,
-): Promise<Session & { close(status: string): Promise<void> }> {
+/** How a training command ended, for the run_end event, run.json and the exit code. */
+export interface SessionEnd {
+  status: 'completed' | 'stopped' | 'failed';
+  step?: number;
+  summary: Record<string, number | string>;
+  outputs: Record<string, string>;
+}
+
+export interface OpenSession extends Session {
+  /** Close reporters and mark run.json (no run_end event: for errors and special endings). */
+  close(status: string): Promise<void>;
+  /** Emit run_end, set the exit code (1 failed, 130 stopped by a signal or q), then close. */
+  end(result: SessionEnd): Promise<void>;
+}
+
+export async function openSession(o: SessionOptions): Promise<OpenSession> {
   const runDir = await prepareRunDir(o.runDir, o.mode);
   const backend = await selectBackend(o.backend, { threads: o.threads });
   await writeRunFiles(runDir, o.config, runInfo(o.command, o.argv, backend), o.mode);
@@ -71,6 +84,12 @@ export async function openSession(
     }),
   );
   reporter.emit({ type: 'log', time: now(), message: describeChoice(backend) });
+  const started = Date.now();
+  const close = async (status: string): Promise<void> => {
+    await finishRunFile(runDir, status);
+    await reporter.close();
+    stop.dispose();
+  };
   return {
     runDir,
     mode: o.mode,
@@ -78,11 +97,21 @@ export async function openSession(
     reporter,
     stopRequested: () => stop.signal.stopRequested(),
     stopReason: () => stop.signal.reason,
-    started: Date.now(),
-    async close(status: string) {
-      await finishRunFile(runDir, status);
-      await reporter.close();
-      stop.dispose();
+    started,
+    close,
+    async end(r: SessionEnd) {
+      reporter.emit({
+        type: 'run_end',
+        time: now(),
+        status: r.status,
+        step: r.step,
+        elapsed_s: (Date.now() - started) / 1000,
+        summary: r.summary,
+        outputs: r.outputs,
+      });
+      if (r.status === 'failed') process.exitCode = 1;
+      else if (r.status === 'stopped' && stop.signal.reason) process.exitCode = 130;
+      await close(r.status);
     },
   };
 }

@@ -5,7 +5,6 @@
 import type { FinetuneConfig } from '../config/types.js';
 import { openSession, runDirFor } from '../cli/run-session.js';
 import type { TrainingFlags } from '../cli/common.js';
-import { now } from '../ui/events.js';
 import { finetuneConll } from '../ner/finetune.js';
 import { SQUAD_DEFAULTS, finetuneSquad, type SquadOptions } from './finetune.js';
 
@@ -51,7 +50,6 @@ export async function runSpanTask(
     ui: flags.ui,
     config,
   });
-  let status = 'failed';
   try {
     const common = {
       config,
@@ -75,21 +73,16 @@ export async function runSpanTask(
       task === 'conll2003'
         ? await finetuneConll(common)
         : await finetuneSquad({ ...common, squad });
-    status = result.status;
     const summary: Record<string, number | string> = { best_step: result.best?.step ?? '(none)' };
     for (const [k, v] of Object.entries(result.best?.metrics ?? {})) summary[`dev_${k}`] = v;
-    session.reporter.emit({
-      type: 'run_end',
-      time: now(),
+    await session.end({
       status: result.status,
       step: result.step,
-      elapsed_s: (Date.now() - session.started) / 1000,
       summary,
       outputs: { run: session.runDir, best: result.bestCheckpoint ?? '(none)' },
     });
-    if (result.status === 'failed') process.exitCode = 1;
-    else if (result.status === 'stopped' && session.stopReason()) process.exitCode = 130;
-  } finally {
-    await session.close(status);
+  } catch (err) {
+    await session.close('failed');
+    throw err;
   }
 }

@@ -9,7 +9,6 @@ import type { FinetuneConfig } from '../../config/types.js';
 import { openSession, runDirFor } from '../run-session.js';
 import { finetune } from '../../finetune/finetune.js';
 import { findGlueTask, type GlueTask } from '../../data/glue/tasks.js';
-import { now } from '../../ui/events.js';
 import { UserError } from '../../errors.js';
 import { runSpanTask, spanTaskName } from '../../squad/cli.js';
 
@@ -106,7 +105,6 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
       ui: flags.ui,
       config,
     });
-    let status = 'failed';
     try {
       const result = await finetune({
         config,
@@ -118,24 +116,19 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
         stopRequested: session.stopRequested,
         backend: session.backend,
       });
-      status = result.status;
       const summary: Record<string, number | string> = { best_step: result.best?.step ?? '(none)' };
       for (const [split, metrics] of Object.entries(result.best?.metrics ?? {})) {
         for (const [k, v] of Object.entries(metrics)) summary[`${split}_${k}`] = v as number;
       }
-      session.reporter.emit({
-        type: 'run_end',
-        time: now(),
+      await session.end({
         status: result.status,
         step: result.step,
-        elapsed_s: (Date.now() - session.started) / 1000,
         summary,
         outputs: { run: session.runDir, best: result.bestCheckpoint ?? '(none)' },
       });
-      if (result.status === 'failed') process.exitCode = 1;
-      else if (result.status === 'stopped' && session.stopReason()) process.exitCode = 130;
-    } finally {
-      await session.close(status);
+    } catch (err) {
+      await session.close('failed');
+      throw err;
     }
   },
 };

@@ -9,7 +9,6 @@ import type { PretrainConfig } from '../../config/types.js';
 import { openSession, runDirFor, resolvedConfigPath } from '../run-session.js';
 import { pretrain } from '../../train/pretrain.js';
 import { latestCheckpoint } from '../../train/checkpoint.js';
-import { now } from '../../ui/events.js';
 import { UserError } from '../../errors.js';
 
 type PretrainFlags = TrainingFlags & { 'init-from'?: string };
@@ -65,7 +64,6 @@ export const pretrainCommand: CommandModule<object, PretrainFlags> = {
       ui: flags.ui,
       config,
     });
-    let status = 'failed';
     try {
       const result = await pretrain({
         config,
@@ -78,20 +76,15 @@ export const pretrainCommand: CommandModule<object, PretrainFlags> = {
         stopRequested: session.stopRequested,
         backend: session.backend,
       });
-      status = result.status;
-      session.reporter.emit({
-        type: 'run_end',
-        time: now(),
+      await session.end({
         status: result.status,
         step: result.step,
-        elapsed_s: (Date.now() - session.started) / 1000,
         summary: result.finalMetrics,
         outputs: { run: session.runDir, checkpoint: result.lastCheckpoint ?? '(none)' },
       });
-      if (result.status === 'failed') process.exitCode = 1;
-      else if (result.status === 'stopped' && session.stopReason()) process.exitCode = 130;
-    } finally {
-      await session.close(status);
+    } catch (err) {
+      await session.close('failed');
+      throw err;
     }
   },
 };
