@@ -194,5 +194,9 @@ export class InkReporter implements UiReporter {
  * `renderMs` take at most `budget` of the time (2 ms at 1% → every 200 ms).
  */
 export function renderInterval(minIntervalMs: number, renderMs: number, budget: number): number {
-  return Math.max(minIntervalMs, renderMs / budget);
+  // However slow renders get, the screen still updates every few seconds.
+  return Math.min(MAX_RENDER_INTERVAL_MS, Math.max(minIntervalMs, renderMs / budget));
 }
+
+/** The longest the dashboard goes without a redraw while events arrive. */
+export const MAX_RENDER_INTERVAL_MS = 5000;

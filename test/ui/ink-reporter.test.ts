@@ -58,6 +58,7 @@ test('renders at most fps times per second of clock time', async () => {
 test('slow renders stretch the interval to stay within the render budget', async () => {
   assert.equal(renderInterval(100, 0.5, 0.015), 100);
   assert.ok(Math.abs(renderInterval(100, 3, 0.015) - 200) < 1e-9);
+  assert.equal(renderInterval(100, 1e9, 0.015), 5000, 'capped: the screen still updates');
   // A budget no real render can meet: after the first frames the steps wait.
   const out = new FakeStream();
   const clock = { t: T0 };
