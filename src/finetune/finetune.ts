@@ -22,8 +22,7 @@ import { toHfTensors } from '../model/hf.js';
 import { countParameters, disposeParams } from '../model/params.js';
 import { ClassificationStep } from '../model/step.js';
 import type { BertModel } from '../model/bert.js';
-import { createOptimizer } from '../train/optimizer.js';
-import { learningRate } from '../train/schedule.js';
+import { microBatches, optimizerFor, scheduleFor } from '../train/recipe.js';
 import { saveCheckpoint, type TrainerState } from '../train/checkpoint.js';
 import type { BackendChoice } from '../train/backend.js';
 import { now, type Reporter } from '../ui/events.js';
@@ -139,25 +138,12 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     });
   }
   const encoded = encodeExamples(tokenizer, trainExamples, config.max_seq_length);
-  const micro = config.train.micro_batch_size ?? config.train.batch_size;
-  if (config.train.batch_size % micro !== 0) {
-    throw new UserError(
-      `train.micro_batch_size (${micro}) must divide train.batch_size (${config.train.batch_size})`,
-    );
-  }
-  const accum = config.train.batch_size / micro;
+  const { micro, accum } = microBatches(config.train);
   const stepsPerEpoch = Math.ceil(encoded.length / config.train.batch_size);
   const totalSteps =
     config.train.max_steps ?? Math.max(1, Math.ceil((config.train.epochs ?? 3) * stepsPerEpoch));
-  const warmup = config.train.warmup_steps ?? Math.round(config.train.warmup_ratio * totalSteps);
   const endStep = Math.min(opts.stopAtStep ?? totalSteps, totalSteps);
-  const lrAt = (s: number): number =>
-    learningRate(s, {
-      peakLr: config.train.lr,
-      warmupSteps: warmup,
-      totalSteps,
-      decay: config.train.lr_schedule,
-    });
+  const lrAt = scheduleFor(config.train, totalSteps);
   const mainSplit = devSplits(task)[0].name;
   const padId = tokenizer.padId;
   const evalBatch = config.train.eval_batch_size;
@@ -186,14 +172,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     config: config as unknown as Record<string, unknown>,
   });
 
-  const optimizer = createOptimizer({
-    type: config.train.optimizer,
-    beta1: config.train.adam_beta1,
-    beta2: config.train.adam_beta2,
-    epsilon: config.train.adam_epsilon,
-    weightDecay: config.train.weight_decay,
-    biasCorrection: config.train.optimizer === 'lamb' ? true : config.train.bias_correction,
-  });
+  const optimizer = optimizerFor(config.train);
   const stepper = new ClassificationStep(model, optimizer, {
     maxGradNorm: config.train.max_grad_norm ?? 0,
     seed,

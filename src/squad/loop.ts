@@ -15,8 +15,8 @@ import { countParameters, disposeParams, initialValue } from '../model/params.js
 import type { ClassificationMetrics } from '../model/step.js';
 import type { BertModel } from '../model/bert.js';
 import type { BertHeads } from '../model/params.js';
-import { createOptimizer, type Optimizer } from '../train/optimizer.js';
-import { learningRate } from '../train/schedule.js';
+import type { Optimizer } from '../train/optimizer.js';
+import { microBatches, optimizerFor, scheduleFor } from '../train/recipe.js';
 import { saveCheckpoint, type TrainerState } from '../train/checkpoint.js';
 import type { BackendChoice } from '../train/backend.js';
 import { now, type Reporter } from '../ui/events.js';
@@ -166,25 +166,12 @@ export async function runTaskLoop<TBatch>(o: TaskLoopOptions<TBatch>): Promise<T
   const started = performance.now();
   const seed = config.train.seed;
   if (o.trainCount === 0) throw new UserError('no training examples');
-  const micro = config.train.micro_batch_size ?? config.train.batch_size;
-  if (config.train.batch_size % micro !== 0) {
-    throw new UserError(
-      `train.micro_batch_size (${micro}) must divide train.batch_size (${config.train.batch_size})`,
-    );
-  }
-  const accum = config.train.batch_size / micro;
+  const { micro, accum } = microBatches(config.train);
   const stepsPerEpoch = Math.ceil(o.trainCount / config.train.batch_size);
   const totalSteps =
     config.train.max_steps ?? Math.max(1, Math.ceil((config.train.epochs ?? 3) * stepsPerEpoch));
-  const warmup = config.train.warmup_steps ?? Math.round(config.train.warmup_ratio * totalSteps);
   const endStep = Math.min(o.stopAtStep ?? totalSteps, totalSteps);
-  const lrAt = (s: number): number =>
-    learningRate(s, {
-      peakLr: config.train.lr,
-      warmupSteps: warmup,
-      totalSteps,
-      decay: config.train.lr_schedule,
-    });
+  const lrAt = scheduleFor(config.train, totalSteps);
   reporter.emit({
     type: 'run_start',
     time: now(),
@@ -202,14 +189,7 @@ export async function runTaskLoop<TBatch>(o: TaskLoopOptions<TBatch>): Promise<T
     totalSteps: endStep,
     config: config as unknown as Record<string, unknown>,
   });
-  const optimizer = createOptimizer({
-    type: config.train.optimizer,
-    beta1: config.train.adam_beta1,
-    beta2: config.train.adam_beta2,
-    epsilon: config.train.adam_epsilon,
-    weightDecay: config.train.weight_decay,
-    biasCorrection: config.train.optimizer === 'lamb' ? true : config.train.bias_correction,
-  });
+  const optimizer = optimizerFor(config.train);
   const stepper = o.makeStepper(model, optimizer, seed);
   let step = 0;
   let status: TaskLoopResult['status'] = 'completed';

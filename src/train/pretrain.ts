@@ -29,8 +29,8 @@ import { countParameters, disposeParams } from '../model/params.js';
 import { pretrainingTensors, disposeTensors } from '../model/batch.js';
 import { pretrainingLosses } from '../model/losses.js';
 import { PretrainingStep, type PretrainingMetrics } from '../model/step.js';
-import { createOptimizer, type Optimizer } from './optimizer.js';
-import { learningRate } from './schedule.js';
+import type { Optimizer } from './optimizer.js';
+import { microBatches, optimizerFor, scheduleFor } from './recipe.js';
 import {
   saveCheckpoint,
   loadCheckpoint,
@@ -112,16 +112,6 @@ function totalStepsFor(config: PretrainConfig, instancesPerEpoch: number): numbe
   );
 }
 
-function accumulationSteps(config: PretrainConfig): { micro: number; accum: number } {
-  const micro = config.train.micro_batch_size ?? config.train.batch_size;
-  if (config.train.batch_size % micro !== 0) {
-    throw new UserError(
-      `train.micro_batch_size (${micro}) must divide train.batch_size (${config.train.batch_size})`,
-    );
-  }
-  return { micro, accum: config.train.batch_size / micro };
-}
-
 /** Held-out MLM/NSP loss and accuracy over fixed batches (no dropout). */
 export function evaluatePretraining(
   model: BertModel,
@@ -194,7 +184,7 @@ async function restore(
     source: join(dir, 'model.safetensors'),
   });
   const model = bertModelFromParams(saved, loaded.params, 'pretraining');
-  const optimizer = makeOptimizer(config);
+  const optimizer = optimizerFor(config.train);
   optimizer.importState(
     ckpt.optimizer,
     ckpt.trainerState.step,
@@ -202,22 +192,6 @@ async function restore(
     join(dir, 'optimizer.safetensors'),
   );
   return { model, optimizer, state: ckpt.trainerState };
-}
-
-function makeOptimizer(config: PretrainConfig): Optimizer {
-  const t = config.train;
-  return createOptimizer({
-    type: t.optimizer,
-    beta1: t.adam_beta1,
-    beta2: t.adam_beta2,
-    epsilon: t.adam_epsilon,
-    weightDecay: t.weight_decay,
-    biasCorrection: t.optimizer === 'lamb' ? true : t.bias_correction,
-  });
-}
-
-function warmupSteps(config: PretrainConfig, total: number): number {
-  return config.train.warmup_steps ?? Math.round(config.train.warmup_ratio * total);
 }
 
 export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
@@ -241,7 +215,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     initial?.config ?? initRecord?.config ?? modelConfigFor(config, vocabTokens.length);
   const shardsDir = await ensureShards(config.data, reporter);
   const source = openShards(shardsDir);
-  const { micro, accum } = accumulationSteps(config);
+  const { micro, accum } = microBatches(config.train);
   const pipelineConfig = { ...config.data };
   const train = createPipeline(source, maskingVocab, pipelineConfig, config.train.seed, 'train');
   const totalSteps = totalStepsFor(config, train.stream.epochPlan(0).count);
@@ -282,7 +256,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     });
   } else if (initial) {
     model = initial.model;
-    optimizer = makeOptimizer(config);
+    optimizer = optimizerFor(config.train);
     reporter.emit({
       type: 'log',
       time: now(),
@@ -290,17 +264,10 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     });
   } else {
     model = createBertModel(modelConfig, { heads: 'pretraining', seed: config.train.seed });
-    optimizer = makeOptimizer(config);
+    optimizer = optimizerFor(config.train);
   }
   const endStep = opts.stopAtStep ?? totalSteps;
-  const warmup = warmupSteps(config, totalSteps);
-  const lrAt = (s: number): number =>
-    learningRate(s, {
-      peakLr: config.train.lr,
-      warmupSteps: warmup,
-      totalSteps,
-      decay: config.train.lr_schedule,
-    });
+  const lrAt = scheduleFor(config.train, totalSteps);
 
   reporter.emit({
     type: 'run_start',
