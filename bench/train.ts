@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- train [--size tiny|mini] [--json] [--steps N] [--naive] [--ab] [--profile] [--no-torch]`
+ * `npm run bench -- train [--size tiny,mini] [--json] [--steps N] [--naive] [--ab] [--profile]
+ *   [--no-torch] [--python PYTHON]…`
  *
  * ms/step and tokens/s of the standard BERT pretraining step — batch 16 ×
  * 128 tokens, 20 masked positions per sequence, tied decoder, NSP, AdamW,
@@ -10,7 +11,11 @@
  *
  * Variants: wasm/tuned (the model's default ops on WASM), wasm/naive (plain
  * tfjs autodiff; with --naive, slow), tensorflow with 1 and 2 threads (when
- * `bert setup tensorflow` has built it), pytorch with 1 and 2 threads.
+ * `bert setup tensorflow` has built it), pytorch with 1 and 2 threads for
+ * every Python given (/usr/bin/python3 — Debian's PyTorch — plus each
+ * `--python` and the colon-separated BERT_BENCH_PYTHON, e.g. a venv with
+ * PyTorch 2). Ratios compare tokens/s with the newest PyTorch at the same
+ * thread count (WASM runs one thread).
  * --profile prints where a tuned step's time goes (tf.profile kernel shares).
  */
 import { spawnSync } from 'node:child_process';
@@ -35,7 +40,7 @@ const BATCH = 16;
 const SEQ = 128;
 const MASKED = 20;
 const PEER = fileURLToPath(new URL('../../../shared/peers/torch_bert_step.py', import.meta.url));
-const PYTHON = '/usr/bin/python3';
+const DEBIAN_PYTHON = '/usr/bin/python3';
 
 interface Result {
   size: string;
@@ -58,19 +63,21 @@ interface Args {
   ab: boolean;
   profile: boolean;
   torch: boolean;
+  pythons: string[];
   child: string | null;
   threads: number;
 }
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
-    size: 'tiny',
+    size: 'tiny,mini',
     json: false,
     steps: 5,
     naive: false,
     ab: false,
     profile: false,
     torch: true,
+    pythons: [DEBIAN_PYTHON, ...(process.env.BERT_BENCH_PYTHON ?? '').split(':').filter(Boolean)],
     child: null,
     threads: 1,
   };
@@ -83,12 +90,14 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--ab') a.ab = true;
     else if (k === '--profile') a.profile = true;
     else if (k === '--no-torch') a.torch = false;
+    else if (k === '--python') a.pythons.push(argv[++i]);
     else if (k === '--child') a.child = argv[++i];
     else if (k === '--threads') a.threads = Number(argv[++i]);
     else throw new Error(`bench train: unknown flag ${k}`);
   }
-  if (!isSizeName(a.size))
-    throw new Error(`bench train: --size must be a named size, got ${a.size}`);
+  for (const size of a.size.split(','))
+    if (!isSizeName(size))
+      throw new Error(`bench train: --size must be named sizes (tiny,mini,…), got ${size}`);
   return a;
 }
 
@@ -215,14 +224,14 @@ function lastJson(stdout: string): Result | null {
   return line ? (JSON.parse(line) as Result) : null;
 }
 
-function runTfjsVariant(args: Args, child: string, threads: number): Result | string {
+function runTfjsVariant(args: Args, size: string, child: string, threads: number): Result | string {
   const argv = [
     process.argv[1],
     'train',
     '--child',
     child,
     '--size',
-    args.size,
+    size,
     '--steps',
     String(args.steps),
     '--threads',
@@ -236,14 +245,14 @@ function runTfjsVariant(args: Args, child: string, threads: number): Result | st
   return res ?? r.stderr.split('\n').find((l) => /^\w*Error: /.test(l)) ?? `exit ${r.status}`;
 }
 
-function runTorch(args: Args, threads: number): Result | string {
+function runTorch(size: string, python: string, threads: number): Result | string {
   if (!existsSync(PEER)) return `${PEER} not found`;
   const r = spawnSync(
-    PYTHON,
+    python,
     [
       PEER,
       '--size',
-      args.size,
+      size,
       '--threads',
       String(threads),
       '--batch',
@@ -262,7 +271,7 @@ function runTorch(args: Args, threads: number): Result | string {
   const p = lastJson(r.stdout) as (Result & { peer: string }) | null;
   if (!p) return 'no output';
   return {
-    size: args.size,
+    size,
     variant: p.peer,
     backend: 'pytorch',
     threads,
@@ -274,28 +283,42 @@ function runTorch(args: Args, threads: number): Result | string {
   };
 }
 
+/** PyTorch's version from a peer line ("pytorch 2.13.0+cpu") as a comparable number. */
+function torchVersion(variant: string): number {
+  const m = /(\d+)\.(\d+)/.exec(variant);
+  return m ? Number(m[1]) * 1000 + Number(m[2]) : 0;
+}
+
 export async function run(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
   if (args.child) return runChild(args);
+  for (const size of args.size.split(',')) runSize(args, size);
+}
+
+function runSize(args: Args, size: string): void {
   const plan: { name: string; go: () => Result | string }[] = [
-    { name: 'wasm/tuned', go: () => runTfjsVariant(args, 'wasm/tuned', 1) },
+    { name: 'wasm/tuned', go: () => runTfjsVariant(args, size, 'wasm/tuned', 1) },
   ];
   if (args.ab) {
     plan.push({
       name: 'wasm/packed-attention',
-      go: () => runTfjsVariant(args, 'wasm/packed-attention', 1),
+      go: () => runTfjsVariant(args, size, 'wasm/packed-attention', 1),
     });
   }
   if (args.naive)
-    plan.push({ name: 'wasm/naive', go: () => runTfjsVariant(args, 'wasm/naive', 1) });
+    plan.push({ name: 'wasm/naive', go: () => runTfjsVariant(args, size, 'wasm/naive', 1) });
   for (const t of [1, 2])
     plan.push({
       name: `tensorflow/${t} threads`,
-      go: () => runTfjsVariant(args, 'tensorflow/tuned', t),
+      go: () => runTfjsVariant(args, size, 'tensorflow/tuned', t),
     });
   if (args.torch)
-    for (const t of [1, 2])
-      plan.push({ name: `pytorch/${t} threads`, go: () => runTorch(args, t) });
+    for (const python of [...new Set(args.pythons)])
+      for (const t of [1, 2])
+        plan.push({
+          name: `pytorch (${python})/${t} threads`,
+          go: () => runTorch(size, python, t),
+        });
   const results: Result[] = [];
   for (const p of plan) {
     const r = p.go();
@@ -308,21 +331,23 @@ export async function run(argv: string[]): Promise<void> {
     if (args.json) console.log(JSON.stringify(r));
   }
   if (args.json) return;
+  const label = (r: Result): string => `${r.backend} ${r.variant}, ${r.threads} thr`.padEnd(48);
   console.log(
-    `\nBERT-${args.size} pretraining step, batch ${BATCH} × ${SEQ}, ${MASKED} masked/seq, AdamW`,
+    `\nBERT-${size} pretraining step, batch ${BATCH} × ${SEQ}, ${MASKED} masked/seq, AdamW`,
   );
   for (const r of results) {
     console.log(
-      `  ${`${r.backend} ${r.variant}, ${r.threads} thr`.padEnd(44)} ${r.ms_per_step.toFixed(0).padStart(7)} ms/step ${String(r.tokens_per_s).padStart(7)} tokens/s`,
+      `  ${label(r)} ${r.ms_per_step.toFixed(0).padStart(7)} ms/step ${String(r.tokens_per_s).padStart(7)} tokens/s`,
     );
   }
-  const torch1 = results.find((r) => r.backend === 'pytorch' && r.threads === 1);
-  if (torch1) {
-    console.log(`ratios (tokens/s vs ${torch1.variant}, 1 thread):`);
-    for (const r of results)
-      if (r !== torch1)
-        console.log(
-          `  ${`${r.backend} ${r.variant}, ${r.threads} thr`.padEnd(44)} ${(r.tokens_per_s / torch1.tokens_per_s).toFixed(2)}×`,
-        );
+  const torch = results.filter((r) => r.backend === 'pytorch');
+  if (!torch.length) return;
+  const newest = Math.max(...torch.map((r) => torchVersion(r.variant)));
+  const reference = torch.filter((r) => torchVersion(r.variant) === newest);
+  console.log(`ratios (tokens/s vs ${reference[0].variant} at the same thread count):`);
+  for (const r of results) {
+    if (reference.includes(r)) continue;
+    const ref = reference.find((t) => t.threads === r.threads);
+    if (ref) console.log(`  ${label(r)} ${(r.tokens_per_s / ref.tokens_per_s).toFixed(2)}×`);
   }
 }

@@ -20,6 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js';
+import { sparseSoftmaxCrossEntropy } from './tensorflow-kernels.js';
 
 export interface AttentionShape {
   batch: number;
@@ -347,7 +348,42 @@ export const naiveWasmOps: ModelOps = {
   gatherRows: wasmOps.gatherRows,
 };
 
+const tensorflowSoftmaxCrossEntropy = tf.customGrad((...args) => {
+  const [logits, labels, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  const [loss, dLogits] = sparseSoftmaxCrossEntropy(logits, labels);
+  save([dLogits]);
+  const labelShape = labels.shape;
+  return {
+    value: loss,
+    gradFunc: (dy, saved) => {
+      const [d] = saved as [tf.Tensor2D];
+      return [tf.mul(d, tf.reshape(dy, [-1, 1])), tf.zeros(labelShape, 'int32')];
+    },
+  };
+});
+
+/**
+ * autodiffOps with TensorFlow's fused kernels where tfjs composes many small
+ * ones: the softmax cross-entropy is one SparseSoftmaxCrossEntropyWithLogits
+ * (loss and gradient in one pass), and LayerNorm differentiates through the
+ * hand-written gradient (a third of autodiff's kernel launches).
+ */
+export const tensorflowOps: ModelOps = {
+  ...autodiffOps,
+  name: 'tensorflow',
+  layerNorm: (x, gamma, beta, eps) => wasmLayerNorm(x, gamma, beta, tf.scalar(eps)) as tf.Tensor2D,
+  softmaxCrossEntropy: (logits, labels) =>
+    tensorflowSoftmaxCrossEntropy(logits, labels) as tf.Tensor1D,
+};
+
+/** Every formulation that runs on a tfjs backend, the tuned one (opsForBackend) last. */
+export function formulationsFor(backend: string): ModelOps[] {
+  return backend === 'tensorflow' ? [autodiffOps, wasmOps, tensorflowOps] : [autodiffOps, wasmOps];
+}
+
 /** The ops for a tfjs backend name (tf.getBackend()). */
 export function opsForBackend(backend: string): ModelOps {
-  return backend === 'wasm' ? wasmOps : autodiffOps;
+  if (backend === 'wasm') return wasmOps;
+  if (backend === 'tensorflow') return tensorflowOps;
+  return autodiffOps;
 }

@@ -13,7 +13,12 @@ import {
   type PretrainingBatch,
 } from '../../src/model/batch.js';
 import { pretrainingLosses } from '../../src/model/losses.js';
-import { naiveWasmOps, wasmOps, type ModelOps } from '../../src/model/ops.js';
+import {
+  formulationsFor,
+  naiveWasmOps,
+  opsForBackend,
+  type ModelOps,
+} from '../../src/model/ops.js';
 import { disposeParams } from '../../src/model/params.js';
 import { randomBatch, randomModel, smallConfig } from './helpers.js';
 
@@ -75,32 +80,39 @@ const decoderOnlyToken = (() => {
   return -1;
 })();
 
-test('custom (WASM-tuned) gradients equal tfjs autodiff gradients on every parameter', async () => {
-  await useTestBackend();
-  const fast = randomModel(config, { seed: 9, ops: wasmOps });
+test('custom (backend-tuned) gradients equal tfjs autodiff gradients on every parameter', async () => {
+  const backend = await useTestBackend();
   const plain = randomModel(config, { seed: 9, ops: naiveWasmOps as ModelOps });
-  const gFast = gradients(fast, batch);
   const gPlain = gradients(plain, batch);
-  assert.equal(gFast.size, fast.params.size);
-  for (const [name, a] of gFast) {
-    const b = gPlain.get(name) as Float32Array;
-    let scale = 0;
-    let diff = 0;
-    for (let i = 0; i < a.length; i++) {
-      scale = Math.max(scale, Math.abs(b[i]));
-      diff = Math.max(diff, Math.abs(a[i] - b[i]));
+  const tuned = formulationsFor(backend).filter((ops) => ops.name !== 'autodiff');
+  assert.ok(tuned.length >= 1);
+  for (const ops of tuned) {
+    const fast = randomModel(config, { seed: 9, ops });
+    const gFast = gradients(fast, batch);
+    assert.equal(gFast.size, fast.params.size);
+    for (const [name, a] of gFast) {
+      const b = gPlain.get(name) as Float32Array;
+      let scale = 0;
+      let diff = 0;
+      for (let i = 0; i < a.length; i++) {
+        scale = Math.max(scale, Math.abs(b[i]));
+        diff = Math.max(diff, Math.abs(a[i] - b[i]));
+      }
+      // Same maths in float32, different summation order: agree to ~1e-5 of the gradient's scale.
+      assert.ok(
+        diff <= 1e-5 * Math.max(scale, 1e-2),
+        `${ops.name} ${name}: max diff ${diff} vs scale ${scale}`,
+      );
     }
-    // Same maths in float32, different summation order: agree to ~1e-5 of the gradient's scale.
-    assert.ok(diff <= 1e-5 * Math.max(scale, 1e-2), `${name}: max diff ${diff} vs scale ${scale}`);
+    disposeParams(fast.params);
   }
-  disposeParams(fast.params);
   disposeParams(plain.params);
 });
 
 test('gradients match central finite differences (embeddings, attention, LayerNorm, tied decoder, heads)', async () => {
-  await useTestBackend();
+  const backend = await useTestBackend();
   assert.ok(decoderOnlyToken >= 0, 'test batch should have a label token that is not an input');
-  const model = randomModel(config, { seed: 21, ops: wasmOps, scale: 0.5 });
+  const model = randomModel(config, { seed: 21, ops: opsForBackend(backend), scale: 0.5 });
   const grads = gradients(model, batch);
   const H = config.hidden_size;
   const checks: { name: string; index: number }[] = [

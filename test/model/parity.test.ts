@@ -21,7 +21,7 @@ import {
 } from '../../src/model/batch.js';
 import { toHfConfigJson } from '../../src/model/config.js';
 import { toHfTensors } from '../../src/model/hf.js';
-import { autodiffOps, wasmOps } from '../../src/model/ops.js';
+import { formulationsFor } from '../../src/model/ops.js';
 import { disposeParams } from '../../src/model/params.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { randomBatch, randomModel, smallConfig } from './helpers.js';
@@ -76,7 +76,7 @@ test('forward matches the PyTorch reference to 1e-4 (MLM/NSP logits, hidden stat
     t.skip(skipReason);
     return;
   }
-  await useTestBackend();
+  const backend = await useTestBackend();
   const config = smallConfig({
     vocab_size: 50,
     hidden_size: 32,
@@ -90,7 +90,7 @@ test('forward matches the PyTorch reference to 1e-4 (MLM/NSP logits, hidden stat
   );
   const dir = await mkdtemp(join(tmpdir(), 'bert-parity-'));
   try {
-    for (const ops of [wasmOps, autodiffOps]) {
+    for (const ops of formulationsFor(backend)) {
       const model = randomModel(config, { seed: 5, ops });
       await writeSafetensors(join(dir, 'model.safetensors'), toHfTensors(model.params), {
         format: 'pt',

@@ -1,0 +1,60 @@
+/**
+ * TensorFlow ops the tfjs-node backend does not expose, registered as tfjs
+ * kernels of the 'tensorflow' backend. Each kernel calls one TensorFlow eager
+ * op through the backend's own executor, so nothing here imports
+ * @tensorflow/tfjs-node: without it the kernels are simply never run.
+ *
+ * - `BertSparseSoftmaxCrossEntropy`: TensorFlow's
+ *   SparseSoftmaxCrossEntropyWithLogits — per-row loss and its gradient
+ *   (softmax − one-hot) from one pass over the logits. The tfjs composition
+ *   (logSumExp, one-hot, their autodiff) makes ~12 passes over the
+ *   [masked, vocab] logits, the largest tensors of a pretraining step.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export const SPARSE_SOFTMAX_CROSS_ENTROPY = 'BertSparseSoftmaxCrossEntropy';
+
+/** What these kernels use of tfjs-node's NodeJSKernelBackend. */
+interface TensorflowBackend {
+  binding: { TF_ATTR_TYPE: number; TF_FLOAT: number; TF_INT32: number };
+  executeMultipleOutputs(
+    name: string,
+    attrs: { name: string; type: number; value: number }[],
+    inputs: tf.TensorInfo[],
+    numOutputs: number,
+  ): tf.TensorInfo[];
+}
+
+function registerOnce(config: tf.KernelConfig): void {
+  if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
+}
+
+registerOnce({
+  kernelName: SPARSE_SOFTMAX_CROSS_ENTROPY,
+  backendName: 'tensorflow',
+  kernelFunc: ({ inputs, backend }) => {
+    const tfBackend = backend as unknown as TensorflowBackend;
+    const { binding } = tfBackend;
+    const { logits, labels } = inputs as { logits: tf.TensorInfo; labels: tf.TensorInfo };
+    return tfBackend.executeMultipleOutputs(
+      'SparseSoftmaxCrossEntropyWithLogits',
+      [
+        { name: 'T', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
+        { name: 'Tlabels', type: binding.TF_ATTR_TYPE, value: binding.TF_INT32 },
+      ],
+      [logits, labels],
+      2,
+    );
+  },
+});
+
+/** logits [N, C], int32 labels [N] → [per-row loss [N], d loss / d logits [N, C]] (tensorflow backend only). */
+export function sparseSoftmaxCrossEntropy(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+): [tf.Tensor1D, tf.Tensor2D] {
+  return tf.engine().runKernel(SPARSE_SOFTMAX_CROSS_ENTROPY, {
+    logits,
+    labels,
+  }) as unknown as [tf.Tensor1D, tf.Tensor2D];
+}
