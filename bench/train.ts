@@ -35,6 +35,7 @@ import {
 import type { PretrainingBatch } from '../src/model/batch.js';
 import { PretrainingStep } from '../src/model/step.js';
 import { createOptimizer } from '../src/train/optimizer.js';
+import { loadNativeKernels } from '../src/native/kernels.js';
 
 const BATCH = 16;
 const SEQ = 128;
@@ -205,7 +206,7 @@ async function runChild(args: Args): Promise<void> {
     size: args.size,
     variant: `${variant} (${ops.name} ops)`,
     backend,
-    threads: backend === 'tensorflow' ? args.threads : 1,
+    threads: backend === 'tensorflow' || ops.name === 'wasm-native' ? args.threads : 1,
     batch: BATCH,
     seq: SEQ,
     masked: MASKED,
@@ -224,7 +225,13 @@ function lastJson(stdout: string): Result | null {
   return line ? (JSON.parse(line) as Result) : null;
 }
 
-function runTfjsVariant(args: Args, size: string, child: string, threads: number): Result | string {
+function runTfjsVariant(
+  args: Args,
+  size: string,
+  child: string,
+  threads: number,
+  env: NodeJS.ProcessEnv = {},
+): Result | string {
   const argv = [
     process.argv[1],
     'train',
@@ -238,7 +245,11 @@ function runTfjsVariant(args: Args, size: string, child: string, threads: number
     String(threads),
   ];
   if (args.profile) argv.push('--profile');
-  const r = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(process.execPath, argv, {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    env: { ...process.env, ...env },
+  });
   const profile = r.stdout.split('\n').filter((l) => !l.startsWith('{') && l.trim());
   if (profile.length && !args.json) console.log(profile.join('\n'));
   const res = r.status === 0 ? lastJson(r.stdout) : null;
@@ -296,17 +307,27 @@ export async function run(argv: string[]): Promise<void> {
 }
 
 function runSize(args: Args, size: string): void {
+  const builtin = { BERT_NATIVE_KERNELS: '0' };
   const plan: { name: string; go: () => Result | string }[] = [
-    { name: 'wasm/tuned', go: () => runTfjsVariant(args, size, 'wasm/tuned', 1) },
+    { name: 'wasm/tuned', go: () => runTfjsVariant(args, size, 'wasm/tuned', 1, builtin) },
   ];
+  const native = loadNativeKernels();
+  for (const t of [1, 2])
+    plan.push({
+      name: `wasm + native matMul/${t} threads`,
+      go: () => ('addon' in native ? runTfjsVariant(args, size, 'wasm/tuned', t) : native.reason),
+    });
   if (args.ab) {
     plan.push({
       name: 'wasm/packed-attention',
-      go: () => runTfjsVariant(args, size, 'wasm/packed-attention', 1),
+      go: () => runTfjsVariant(args, size, 'wasm/packed-attention', 1, builtin),
     });
   }
   if (args.naive)
-    plan.push({ name: 'wasm/naive', go: () => runTfjsVariant(args, size, 'wasm/naive', 1) });
+    plan.push({
+      name: 'wasm/naive',
+      go: () => runTfjsVariant(args, size, 'wasm/naive', 1, builtin),
+    });
   for (const t of [1, 2])
     plan.push({
       name: `tensorflow/${t} threads`,

@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js';
 import { sparseSoftmaxCrossEntropy } from './tensorflow-kernels.js';
+import { nativeWasmMatMulActive } from '../native/wasm-matmul.js';
 
 export interface AttentionShape {
   batch: number;
@@ -376,14 +377,57 @@ export const tensorflowOps: ModelOps = {
     tensorflowSoftmaxCrossEntropy(logits, labels) as tf.Tensor1D,
 };
 
+/**
+ * wasmOps for the wasm backend with the native BatchMatMul (`bert setup
+ * native`): transposes move into the matMul flags (native SGEMM takes any
+ * layout at full speed, so the explicit Transpose kernels of wasmOps are pure
+ * cost); the gather, LayerNorm, cross-entropy and ones·dy bias gradients stay.
+ */
+const nativeDense = tf.customGrad((...args) => {
+  const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  save([x, w]);
+  return {
+    value: tf.add(tf.matMul(x, w), b),
+    gradFunc: (dy, saved) => {
+      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const d = dy as tf.Tensor2D;
+      return [tf.matMul(d, ws, false, true), tf.matMul(xs, d, true, false), columnSum(d)];
+    },
+  };
+});
+
+const nativeTiedDecoder = tf.customGrad((...args) => {
+  const [h, e, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  save([h, e]);
+  return {
+    value: tf.add(tf.matMul(h, e, false, true), bias),
+    gradFunc: (dy, saved) => {
+      const [hs, es] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const d = dy as tf.Tensor2D;
+      return [tf.matMul(d, es), tf.matMul(d, hs, true, false), columnSum(d)];
+    },
+  };
+});
+
+export const wasmNativeOps: ModelOps = {
+  ...wasmOps,
+  name: 'wasm-native',
+  dense: (x, w, b) => nativeDense(x, w, b) as tf.Tensor2D,
+  tiedDecoder: (h, e, bias) => nativeTiedDecoder(h, e, bias) as tf.Tensor2D,
+  attention: (q, k, v, bias, shape, probsMask) =>
+    headsAttention(q, k, v, bias, shape, probsMask, (a, b, tb) => tf.matMul(a, b, false, tb)),
+};
+
 /** Every formulation that runs on a tfjs backend, the tuned one (opsForBackend) last. */
 export function formulationsFor(backend: string): ModelOps[] {
-  return backend === 'tensorflow' ? [autodiffOps, wasmOps, tensorflowOps] : [autodiffOps, wasmOps];
+  if (backend === 'tensorflow') return [autodiffOps, wasmOps, tensorflowOps];
+  if (backend === 'wasm' && nativeWasmMatMulActive()) return [autodiffOps, wasmOps, wasmNativeOps];
+  return [autodiffOps, wasmOps];
 }
 
 /** The ops for a tfjs backend name (tf.getBackend()). */
 export function opsForBackend(backend: string): ModelOps {
-  if (backend === 'wasm') return wasmOps;
+  if (backend === 'wasm') return nativeWasmMatMulActive() ? wasmNativeOps : wasmOps;
   if (backend === 'tensorflow') return tensorflowOps;
   return autodiffOps;
 }

@@ -9,8 +9,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
+import { loadNativeKernels } from '../native/kernels.js';
+import { useBuiltinWasmMatMul, useNativeWasmMatMul } from '../native/wasm-matmul.js';
 
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -32,7 +35,10 @@ export interface BackendChoice {
 }
 
 export interface BackendOptions {
-  /** Intra-op threads for tensorflow (TF_NUM_INTRAOP_THREADS); null = library default. */
+  /**
+   * Threads: tensorflow's intra-op pool (TF_NUM_INTRAOP_THREADS), or the native
+   * SGEMM's under wasm (`bert setup native`); null = all cores.
+   */
   threads?: number | null;
   /** Only probe: load nothing that changes the active backend. Used by `bert env`. */
   quiet?: boolean;
@@ -124,10 +130,18 @@ interface GpuLike {
   requestAdapter(): Promise<unknown | null>;
 }
 
-async function tryWasm(): Promise<string> {
+async function tryWasm(threads: number | null): Promise<string> {
   await import('@tensorflow/tfjs-backend-wasm');
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
-  return '@tensorflow/tfjs-backend-wasm';
+  const native = loadNativeKernels();
+  if (!('addon' in native)) {
+    useBuiltinWasmMatMul();
+    return `@tensorflow/tfjs-backend-wasm (native matMul: ${native.reason})`;
+  }
+  const n = threads ?? availableParallelism();
+  const threaded = native.addon.setThreads(n);
+  useNativeWasmMatMul(native.addon);
+  return `@tensorflow/tfjs-backend-wasm + native matMul (${native.library}, ${threaded ? `${n} thread${n === 1 ? '' : 's'}` : 'threads: library default'})`;
 }
 
 async function tryCpu(): Promise<string> {

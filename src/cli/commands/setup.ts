@@ -1,8 +1,9 @@
 import type { CommandModule } from 'yargs';
 import { removeTensorflow, setupTensorflow } from '../../setup/tensorflow.js';
+import { buildNativeKernels, removeNativeKernels } from '../../native/kernels.js';
 
 interface SetupFlags {
-  what: 'tensorflow';
+  what: 'tensorflow' | 'native';
   wheel?: string;
   gpu: boolean;
   'cache-dir'?: string;
@@ -11,13 +12,17 @@ interface SetupFlags {
   json: boolean;
 }
 
-/** `bert setup tensorflow`: build the native backend from a TensorFlow wheel (src/setup/tensorflow.ts). */
+/**
+ * `bert setup tensorflow`: build the native backend from a TensorFlow wheel (src/setup/tensorflow.ts).
+ * `bert setup native`: compile the WASM backend's native matMul kernels (src/native/kernels.ts).
+ */
 export const setupCommand: CommandModule<object, SetupFlags> = {
   command: 'setup <what>',
-  describe: 'Build the native TensorFlow backend from a TensorFlow pip wheel',
+  describe:
+    'Build the native TensorFlow backend from a TensorFlow pip wheel, or native matMul kernels for WASM',
   builder: (y) =>
     y
-      .positional('what', { choices: ['tensorflow'] as const, demandOption: true })
+      .positional('what', { choices: ['tensorflow', 'native'] as const, demandOption: true })
       .option('wheel', {
         type: 'string',
         describe: 'Build from this TensorFlow .whl instead of `python3 -m pip download`',
@@ -35,7 +40,8 @@ export const setupCommand: CommandModule<object, SetupFlags> = {
       .option('remove', {
         type: 'boolean',
         default: false,
-        describe: 'Take tfjs-node out of node_modules again (keeps the cache)',
+        describe:
+          'tensorflow: take tfjs-node out of node_modules again (keeps the cache); native: delete the built kernels',
       })
       .option('json', {
         type: 'boolean',
@@ -47,12 +53,33 @@ export const setupCommand: CommandModule<object, SetupFlags> = {
         '$0 setup tensorflow --wheel tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl',
         '',
       )
-      .example('$0 setup tensorflow --gpu', 'tfjs-node-gpu against the CUDA wheel') as never,
+      .example('$0 setup tensorflow --gpu', 'tfjs-node-gpu against the CUDA wheel')
+      .example(
+        '$0 setup native',
+        'WASM matMuls on oneDNN/OpenBLAS (needs a C compiler and libdnnl2 or libopenblas0)',
+      ) as never,
   handler: async (flags) => {
     // Progress goes to stderr under --json so stdout stays one parseable line.
     const log = (line: string): void => {
       (flags.json ? process.stderr : process.stdout).write(line + '\n');
     };
+    if (flags.what === 'native') {
+      if (flags.remove) {
+        const removed = await removeNativeKernels(flags['cache-dir']);
+        log(`removed ${removed}`);
+        if (flags.json) process.stdout.write(JSON.stringify({ removed }) + '\n');
+        return;
+      }
+      const built = await buildNativeKernels({
+        cacheDir: flags['cache-dir'],
+        force: flags.force,
+        log,
+      });
+      log('the wasm backend now runs its matMuls natively (BERT_NATIVE_KERNELS=0 turns that off)');
+      if (flags.json)
+        process.stdout.write(JSON.stringify({ path: built.path, library: built.library }) + '\n');
+      return;
+    }
     if (flags.remove) {
       const removed = await removeTensorflow({ log });
       if (flags.json) process.stdout.write(JSON.stringify({ removed }) + '\n');

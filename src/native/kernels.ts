@@ -1,0 +1,138 @@
+/**
+ * The optional native kernels for the WASM backend (native/bert_kernels.c):
+ * where the compiled addon lives, how `bert setup native` builds it, and how
+ * the wasm backend loads it.
+ *
+ *   <cache>/native/bert_kernels-<source hash>.node
+ *
+ * (<cache> as for `bert setup tensorflow`: $BERT_CACHE_DIR, $XDG_CACHE_HOME/bert
+ * or ~/.cache/bert). The file name carries a hash of the C source, so a
+ * changed source is rebuilt and an old addon is never loaded against new
+ * JavaScript. N-API is ABI-stable, so one build serves every Node version.
+ * BERT_NATIVE_KERNELS=0 turns them off without removing them.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../errors.js';
+import { cacheRoot } from '../setup/cache.js';
+import { runCommand, type CommandRunner } from '../setup/commands.js';
+import type { NativeKernels } from './wasm-matmul.js';
+
+/** native/bert_kernels.c in the installed package (dist/src/native/ → package root). */
+export const KERNELS_SOURCE = fileURLToPath(
+  new URL('../../../native/bert_kernels.c', import.meta.url),
+);
+
+export function addonPath(cacheDir?: string, source = KERNELS_SOURCE): string {
+  const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12);
+  return join(cacheRoot(cacheDir), 'native', `bert_kernels-${hash}.node`);
+}
+
+/** Directories that may hold node_api.h, most specific first. */
+export function nodeHeaderCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  const prefix = dirname(dirname(process.execPath));
+  return [
+    ...(env.npm_config_nodedir ? [join(env.npm_config_nodedir, 'include', 'node')] : []),
+    join(prefix, 'include', 'node'),
+    '/usr/include/node',
+    '/usr/local/include/node',
+  ];
+}
+
+export interface LoadedKernels {
+  addon: NativeKernels;
+  /** The SGEMM library found, e.g. "oneDNN 2.6.3". */
+  library: string;
+  path: string;
+}
+
+/** Load the cached addon; null (with the reason) when it is not built or not usable. */
+export function loadNativeKernels(cacheDir?: string): LoadedKernels | { reason: string } {
+  if (process.env.BERT_NATIVE_KERNELS === '0') return { reason: 'BERT_NATIVE_KERNELS=0' };
+  let path: string;
+  try {
+    path = addonPath(cacheDir);
+  } catch {
+    return { reason: `${KERNELS_SOURCE} not found` };
+  }
+  if (!existsSync(path)) return { reason: 'not built (run `bert setup native`)' };
+  try {
+    const addon = createRequire(import.meta.url)(path) as NativeKernels;
+    return { addon, library: addon.load(), path };
+  } catch (err) {
+    return { reason: (err as Error).message.split('\n')[0] };
+  }
+}
+
+export interface BuildOptions {
+  cacheDir?: string;
+  force?: boolean;
+  log?: (line: string) => void;
+  run?: CommandRunner;
+}
+
+/** `bert setup native`: compile native/bert_kernels.c into the cache and check that it loads. */
+export async function buildNativeKernels(options: BuildOptions = {}): Promise<LoadedKernels> {
+  const log = options.log ?? (() => {});
+  const run = options.run ?? runCommand;
+  if (!existsSync(KERNELS_SOURCE)) throw new UserError(`${KERNELS_SOURCE}: source not found`);
+  const out = addonPath(options.cacheDir);
+  if (existsSync(out) && !options.force) {
+    const loaded = loadNativeKernels(options.cacheDir);
+    if ('addon' in loaded) {
+      log(`native kernels already built: ${out} (${loaded.library})`);
+      return loaded;
+    }
+  }
+  const include = nodeHeaderCandidates().find((d) => existsSync(join(d, 'node_api.h')));
+  if (!include) {
+    throw new UserError(
+      `node_api.h not found in ${nodeHeaderCandidates().join(', ')}: install Node's headers (they ship with the nodejs.org tarballs; Debian: libnode-dev) or set npm_config_nodedir`,
+    );
+  }
+  const compiler = process.env.CC ?? 'cc';
+  await mkdir(dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  log(`compiling ${KERNELS_SOURCE} with ${compiler} (headers: ${include})`);
+  const args = [
+    '-O2',
+    '-std=c11',
+    '-Wall',
+    '-shared',
+    '-fPIC',
+    '-DNODE_GYP_MODULE_NAME=bert_kernels',
+    `-I${include}`,
+    KERNELS_SOURCE,
+    '-o',
+    tmp,
+    '-ldl',
+  ];
+  const result = await run(compiler, args, {});
+  if (result.code !== 0) {
+    await rm(tmp, { force: true });
+    const detail = result.notFound
+      ? `${compiler} not found: install a C compiler (Debian: build-essential) or set CC`
+      : (result.stderr.split('\n').find((l) => /error/i.test(l)) ?? result.stderr.trim());
+    throw new UserError(`compiling the native kernels failed: ${detail}`);
+  }
+  await rename(tmp, out);
+  const loaded = loadNativeKernels(options.cacheDir);
+  if (!('addon' in loaded)) {
+    throw new UserError(
+      `native kernels built (${out}) but unusable: ${loaded.reason}; install oneDNN (Debian: apt-get install libdnnl2) or OpenBLAS`,
+    );
+  }
+  log(`native kernels ready: ${out} (${loaded.library})`);
+  return loaded;
+}
+
+/** `bert setup native --remove`: delete every cached build. */
+export async function removeNativeKernels(cacheDir?: string): Promise<string> {
+  const dir = join(cacheRoot(cacheDir), 'native');
+  await rm(dir, { recursive: true, force: true });
+  return dir;
+}

@@ -1,0 +1,110 @@
+/**
+ * The WASM backend's BatchMatMul on a native SGEMM (native/bert_kernels.c):
+ * operands are read and the product written in place on the WASM heap, any
+ * transpose or batch layout at native speed. Registered over tfjs's own
+ * kernel by `useNativeWasmMatMul`; the maths is the same product, only the
+ * summation order differs (float32 round-off).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The addon's API (see native/bert_kernels.c). */
+export interface NativeKernels {
+  load(): string;
+  setThreads(n: number): boolean;
+  batchMatMul(
+    heap: ArrayBuffer,
+    aOffset: number,
+    bOffset: number,
+    cOffset: number,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    strideA: number,
+    strideB: number,
+  ): void;
+}
+
+/** What the kernel uses of tfjs-backend-wasm's BackendWasm. */
+interface WasmBackend {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+}
+
+function nativeBatchMatMul(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+    if (a.dtype !== 'float32' || b.dtype !== 'float32')
+      throw new Error('BatchMatMul: only float32 tensors are supported');
+    const wasm = backend as unknown as WasmBackend;
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+    const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+    const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    if (k !== kb) {
+      throw new Error(
+        `matMul: inner shapes ${k} and ${kb} of [${a.shape}] and [${b.shape}] (transposeA=${transposeA}, transposeB=${transposeB}) must match`,
+      );
+    }
+    const outer = tf.backend_util.assertAndGetBroadcastShape(
+      a.shape.slice(0, -2),
+      b.shape.slice(0, -2),
+    );
+    const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+    const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+    const batch = tf.util.sizeFromShape(outer);
+    // Batch broadcasting as tfjs does it for rank-3 products: an operand with batch 1 is reused.
+    if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1))
+      throw new Error(`BatchMatMul: cannot broadcast [${a.shape}] with [${b.shape}]`);
+    const out = wasm.makeOutput([...outer, m, n], 'float32');
+    // After makeOutput: allocating may grow (and so replace) the heap's ArrayBuffer.
+    const heap = wasm.wasm.HEAPU8.buffer as ArrayBuffer;
+    addon.batchMatMul(
+      heap,
+      wasm.dataIdMap.get(a.dataId).memoryOffset,
+      wasm.dataIdMap.get(b.dataId).memoryOffset,
+      wasm.dataIdMap.get(out.dataId).memoryOffset,
+      batch,
+      m,
+      n,
+      k,
+      transposeA,
+      transposeB,
+      batchA === 1 ? 0 : m * k,
+      batchB === 1 ? 0 : k * n,
+    );
+    return out;
+  };
+}
+
+let original: tf.KernelConfig | null = null;
+let active = false;
+
+/** Whether the wasm backend's BatchMatMul currently runs natively. */
+export function nativeWasmMatMulActive(): boolean {
+  return active;
+}
+
+/** Route the wasm backend's BatchMatMul to `addon` (idempotent). */
+export function useNativeWasmMatMul(addon: NativeKernels): void {
+  const current = tf.getKernel('BatchMatMul', 'wasm');
+  if (!current) throw new Error('the wasm backend has registered no BatchMatMul kernel');
+  original ??= current;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({ ...original, kernelFunc: nativeBatchMatMul(addon) });
+  active = true;
+}
+
+/** Put tfjs's own BatchMatMul back (tests compare the two). */
+export function useBuiltinWasmMatMul(): void {
+  if (!original || !active) return;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel(original);
+  active = false;
+}

@@ -1,0 +1,193 @@
+/**
+ * The optional native matMul for the WASM backend (`bert setup native`):
+ * built for real into a temporary cache, then compared with tfjs's own WASM
+ * BatchMatMul on every layout the model uses. CI installs a C compiler and
+ * oneDNN (.ci/run); elsewhere the build-dependent tests skip with the reason.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../../src/train/backend.js';
+import {
+  addonPath,
+  buildNativeKernels,
+  loadNativeKernels,
+  type LoadedKernels,
+} from '../../src/native/kernels.js';
+import {
+  nativeWasmMatMulActive,
+  useBuiltinWasmMatMul,
+  useNativeWasmMatMul,
+} from '../../src/native/wasm-matmul.js';
+import { UserError } from '../../src/errors.js';
+import type { CommandRunner } from '../../src/setup/commands.js';
+
+let built: LoadedKernels | null = null;
+let whyNot = '';
+let cacheDir = '';
+
+test.before(async () => {
+  cacheDir = await mkdtemp(join(tmpdir(), 'bert-native-'));
+  try {
+    built = await buildNativeKernels({ cacheDir });
+  } catch (err) {
+    whyNot = (err as Error).message;
+    // CI provides the compiler and the library: there, not building is a failure.
+    if (process.env.CI) throw err;
+  }
+});
+
+test.after(async () => {
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+function needsBuild(t: { skip(reason: string): void }): boolean {
+  if (built) return true;
+  console.log(`skipping: native kernels could not be built here: ${whyNot}`);
+  t.skip(whyNot);
+  return false;
+}
+
+test('bert setup native compiles into <cache>/native, named by the source hash, and reuses it', async (t) => {
+  if (!needsBuild(t)) return;
+  const loaded = built as LoadedKernels;
+  assert.equal(loaded.path, addonPath(cacheDir));
+  assert.match(loaded.path, /native\/bert_kernels-[0-9a-f]{12}\.node$/);
+  assert.ok(existsSync(loaded.path));
+  assert.match(loaded.library, /oneDNN|CBLAS/);
+  let ran = 0;
+  const counting: CommandRunner = async () => {
+    ran++;
+    return { code: 0, notFound: false, stdout: '', stderr: '' };
+  };
+  const again = await buildNativeKernels({ cacheDir, run: counting });
+  assert.equal(again.path, loaded.path);
+  assert.equal(ran, 0, 'a cached build is not recompiled');
+});
+
+test('build failures are one clear line: no compiler, a compile error', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'bert-native-fail-'));
+  try {
+    const missing: CommandRunner = async () => ({
+      code: null,
+      notFound: true,
+      stdout: '',
+      stderr: 'spawn cc ENOENT',
+    });
+    await assert.rejects(
+      buildNativeKernels({ cacheDir: dir, run: missing }),
+      (err: Error) =>
+        err instanceof UserError && /not found: install a C compiler/.test(err.message),
+    );
+    const broken: CommandRunner = async () => ({
+      code: 1,
+      notFound: false,
+      stdout: '',
+      stderr:
+        'In file included from x.c:1:\nbert_kernels.c:12:10: fatal error: node_api.h: No such file\n',
+    });
+    await assert.rejects(
+      buildNativeKernels({ cacheDir: dir, run: broken }),
+      (err: Error) =>
+        err instanceof UserError &&
+        /compiling the native kernels failed: bert_kernels.c:12:10: fatal error/.test(err.message),
+    );
+    assert.ok(!existsSync(addonPath(dir)), 'nothing half-built is left in the cache');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('BERT_NATIVE_KERNELS=0 turns the kernels off; an absent build says how to make one', () => {
+  const saved = process.env.BERT_NATIVE_KERNELS;
+  process.env.BERT_NATIVE_KERNELS = '0';
+  try {
+    assert.deepEqual(loadNativeKernels(cacheDir), { reason: 'BERT_NATIVE_KERNELS=0' });
+  } finally {
+    if (saved === undefined) delete process.env.BERT_NATIVE_KERNELS;
+    else process.env.BERT_NATIVE_KERNELS = saved;
+  }
+  const empty = loadNativeKernels(join(cacheDir, 'nowhere'));
+  assert.ok('reason' in empty && /bert setup native/.test(empty.reason));
+});
+
+test('native BatchMatMul equals tfjs WASM BatchMatMul on every layout: transposes, batches, broadcast', async (t) => {
+  if (!needsBuild(t)) return;
+  await selectBackend('wasm');
+  const wasActive = nativeWasmMatMulActive();
+  const { addon } = built as LoadedKernels;
+  assert.equal(addon.setThreads(2), true);
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[7, 5], [5, 3], false, false],
+    [[7, 5], [3, 5], false, true],
+    [[5, 7], [5, 3], true, false],
+    [[5, 7], [3, 5], true, true],
+    [[320, 128], [1000, 128], false, true], // tied decoder
+    [[320, 1000], [320, 128], true, false], // its embedding gradient
+    [[6, 16, 8], [6, 8, 16], false, false], // attention heads
+    [[6, 16, 8], [6, 16, 8], false, true],
+    [[6, 16, 8], [6, 16, 4], true, false],
+    [[1, 4, 3], [5, 3, 2], false, false], // batch broadcast
+    [[5, 4, 3], [3, 2], false, false],
+    [[2, 3, 4, 5], [2, 3, 5, 6], false, false], // two batch dims
+    [[3, 0], [0, 4], false, false], // empty inner dimension: zeros
+  ];
+  try {
+    for (const [sa, sb, ta, tb] of cases) {
+      const a = tf.randomNormal(sa, 0, 1, 'float32', 1);
+      const b = tf.randomNormal(sb, 0, 1, 'float32', 2);
+      useBuiltinWasmMatMul();
+      const want = tf.matMul(a, b, ta, tb);
+      useNativeWasmMatMul(addon);
+      const got = tf.matMul(a, b, ta, tb);
+      assert.deepEqual(got.shape, want.shape, `${sa}·${sb}`);
+      const w = want.dataSync();
+      const g = got.dataSync();
+      const k = ta ? sa[sa.length - 2] : sa[sa.length - 1];
+      for (let i = 0; i < w.length; i++) {
+        // Sums of k products of N(0,1) values: float32 round-off grows like √k.
+        assert.ok(
+          Math.abs(g[i] - w[i]) <= 1e-5 * Math.sqrt(k + 1) * (1 + Math.abs(w[i])),
+          `${JSON.stringify([sa, sb, ta, tb])}[${i}]: ${g[i]} vs ${w[i]}`,
+        );
+      }
+      tf.dispose([a, b, want, got]);
+    }
+    // Operands that do not fit the heap never reach native code.
+    assert.throws(
+      () => addon.batchMatMul(new ArrayBuffer(64), 0, 0, 0, 1, 8, 8, 8, false, false, 0, 0),
+      /outside the heap/,
+    );
+  } finally {
+    if (wasActive) useNativeWasmMatMul(addon);
+    else useBuiltinWasmMatMul();
+  }
+});
+
+test('the kernels leak no tensors and keep the heap consistent over repeated products', async (t) => {
+  if (!needsBuild(t)) return;
+  await selectBackend('wasm');
+  const wasActive = nativeWasmMatMulActive();
+  useNativeWasmMatMul((built as LoadedKernels).addon);
+  try {
+    const a = tf.randomNormal([64, 32], 0, 1, 'float32', 3);
+    const before = tf.memory().numTensors;
+    let last = 0;
+    for (let i = 0; i < 50; i++) {
+      // Growing allocations in between move tfjs's heap; results must not change.
+      const pad = tf.zeros([1 << (10 + (i % 8))]);
+      last = tf.tidy(() => tf.sum(tf.matMul(a, a, false, true)).dataSync()[0]);
+      pad.dispose();
+    }
+    const once = tf.tidy(() => tf.sum(tf.matMul(a, a, false, true)).dataSync()[0]);
+    assert.equal(last, once);
+    assert.equal(tf.memory().numTensors, before);
+    a.dispose();
+  } finally {
+    if (!wasActive) useBuiltinWasmMatMul();
+  }
+});
