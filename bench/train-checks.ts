@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- train-checks [--steps 100] [--soak 500] [--tol 1e-4] [--no-dropout] [--json]`
  *
- * The two training checks asked for in the README's "Training speed" notes,
- * which used to be done by hand:
+ * The two training checks behind the README's "Training speed" notes (the
+ * backends agree on the loss curve; memory stays flat), which used to be
+ * done by hand:
  *
  * 1. Loss curves: BERT-tiny (bertConfig('tiny'), unchanged) trained for
  *    --steps steps from the same seed on the same deterministic batches
@@ -19,8 +20,11 @@
  *    before the optimizer's moments exist) and the final RSS is within
  *    max(10%, 64 MiB) of the RSS at step 100.
  *
- * Each backend runs in its own child process (a fresh backend and heap).
- * The tensorflow backend is skipped, with the reason, when it is not set up
+ * Each backend runs in its own child process (a fresh backend and heap);
+ * each row names the formulation and what the backend loaded. wasm uses the
+ * native matMul when `bert setup native` has built it; BERT_NATIVE_KERNELS=0
+ * (inherited by the children) checks the stock WASM kernels instead. The
+ * tensorflow backend is skipped, with the reason, when it is not set up
  * (`bert setup tensorflow`). Exit code 1 when a check fails.
  */
 import { spawnSync } from 'node:child_process';
@@ -106,14 +110,25 @@ interface Sample {
 
 type ChildResult =
   | { check: Check; backend: string; skipped: string }
-  | { check: 'curve'; backend: string; losses: number[]; ms_per_step: number }
-  | { check: 'soak'; backend: string; samples: Sample[]; ms_per_step: number };
+  | ({ check: 'curve'; losses: number[] } & Ran)
+  | ({ check: 'soak'; samples: Sample[] } & Ran);
+
+/** What every child that trained reports: the backend as loaded and the model's formulation. */
+interface Ran {
+  backend: string;
+  /** selectBackend's detail, e.g. whether wasm's native matMul is active. */
+  detail: string;
+  ops: string;
+  ms_per_step: number;
+}
 
 /** Train in this process and print one JSON line. */
 async function runChild(args: Args): Promise<void> {
   const [check, backend] = (args.child as string).split('/') as [Check, BackendName];
+  let detail: string;
   try {
-    await selectBackend(backend);
+    const choice = await selectBackend(backend);
+    detail = choice.attempts.find((a) => a.ok)?.detail ?? '';
   } catch (err) {
     const skipped = String((err as Error).message ?? err);
     console.log(JSON.stringify({ check, backend, skipped } satisfies ChildResult));
@@ -145,8 +160,8 @@ async function runChild(args: Args): Promise<void> {
   const ms_per_step = Math.round((performance.now() - t0) / Math.max(1, steps));
   const r: ChildResult =
     check === 'curve'
-      ? { check, backend, losses, ms_per_step }
-      : { check, backend, samples, ms_per_step };
+      ? { check, backend, detail, ops: model.ops.name, ms_per_step, losses }
+      : { check, backend, detail, ops: model.ops.name, ms_per_step, samples };
   console.log(JSON.stringify(r));
 }
 
@@ -165,27 +180,33 @@ function spawnCheck(args: Args, check: Check, backend: BackendName): ChildResult
   return r.stderr.split('\n').find((l) => /^\w*Error: /.test(l)) ?? `exit ${r.status}`;
 }
 
-/** Run both backends; print skips (stderr in --json mode) and return those that ran. */
+type RanCheck<C extends Check> = Extract<ChildResult, { check: C; ms_per_step: number }>;
+
+/** Run each backend in turn, handing each result to `show` as it comes (skips are printed, to stderr with --json). */
 function runBackends<C extends Check>(
   args: Args,
   check: C,
-): Extract<ChildResult, { check: C; ms_per_step: number }>[] {
-  const ran: Extract<ChildResult, { check: C; ms_per_step: number }>[] = [];
+  show: (r: RanCheck<C>) => void,
+): RanCheck<C>[] {
+  const ran: RanCheck<C>[] = [];
   for (const backend of BACKENDS) {
     const r = spawnCheck(args, check, backend);
     const why = typeof r === 'string' ? r : 'skipped' in r ? r.skipped : null;
     if (why !== null) {
-      (args.json ? console.error : console.log)(`${backend}: skipped (${why})`);
+      const reason = why.replace(/^--backend \w+: no usable backend \(\w+: (.*)\)$/, '$1');
+      (args.json ? console.error : console.log)(`${backend}: skipped (${reason})`);
       // wasm is always built in: its absence is a failure, not a skip.
       if (backend === 'wasm') process.exitCode = 1;
       continue;
     }
-    ran.push(r as Extract<ChildResult, { check: C; ms_per_step: number }>);
+    ran.push(r as RanCheck<C>);
+    show(r as RanCheck<C>);
   }
   return ran;
 }
 
 const fmt = (x: number): string => x.toExponential(2);
+const label = (r: Ran): string => `${r.ops} ops; ${r.detail}`;
 
 function lossCurves(args: Args): void {
   const { batch, seq } = SHAPES.curve;
@@ -194,17 +215,15 @@ function lossCurves(args: Args): void {
       `loss curves: BERT-tiny, ${args.steps} steps, batch ${batch} × ${seq}, ${MASKED} masked/seq, ` +
         `AdamW lr ${LR}, seed 1, dropout ${args.dropout ? 'on (masks seeded in JS)' : 'off (--no-dropout)'}`,
     );
-  const runs = runBackends(args, 'curve');
-  for (const r of runs) {
-    if (args.json) console.log(JSON.stringify(r));
-    else {
-      const l = r.losses;
+  const runs = runBackends(args, 'curve', (r) => {
+    const l = r.losses;
+    if (args.json) console.log(JSON.stringify({ ...r, batch, seq, masked: MASKED }));
+    else
       console.log(
         `  ${r.backend.padEnd(10)} ${String(r.ms_per_step).padStart(5)} ms/step  ` +
-          `loss ${l[0]?.toFixed(4)} → ${l[l.length - 1]?.toFixed(4)}`,
+          `loss ${l[0]?.toFixed(4)} → ${l[l.length - 1]?.toFixed(4)}  [${label(r)}]`,
       );
-    }
-  }
+  });
   const [ref, other] = runs;
   if (!ref || !other || ref.backend !== 'wasm') return;
   const rel = ref.losses.map((a, i) => Math.abs(other.losses[i] - a) / Math.abs(a));
@@ -249,20 +268,22 @@ function soak(args: Args): void {
       `\nsoak: BERT-tiny, ${args.soak} steps, batch ${batch} × ${seq}, ${MASKED} masked/seq, ` +
         `AdamW lr ${LR}, sampled every ${SAMPLE_EVERY} steps`,
     );
-  for (const r of runBackends(args, 'soak')) {
+  runBackends(args, 'soak', (r) => {
     const { pass, why } = judgeSoak(r.samples);
     if (!pass) process.exitCode = 1;
     if (args.json) {
-      console.log(JSON.stringify({ ...r, pass }));
-      continue;
+      console.log(JSON.stringify({ ...r, batch, seq, masked: MASKED, pass }));
+      return;
     }
-    console.log(`  ${r.backend} (${r.ms_per_step} ms/step)\n      step  tensors  RSS MiB`);
+    console.log(
+      `  ${r.backend} (${r.ms_per_step} ms/step) [${label(r)}]\n      step  tensors  RSS MiB`,
+    );
     for (const s of r.samples)
       console.log(
         `    ${String(s.step).padStart(6)} ${String(s.num_tensors).padStart(8)} ${String(s.rss_mib).padStart(8)}`,
       );
     console.log(`    ${pass ? 'PASS' : 'FAIL'}: ${why}`);
-  }
+  });
 }
 
 export async function run(argv: string[]): Promise<void> {

@@ -34,7 +34,8 @@ export function withBackendFlags<T>(y: Argv<T>) {
     })
     .option('threads', {
       type: 'number',
-      describe: 'CPU threads for the tensorflow backend (intra-op)',
+      describe:
+        "CPU threads: tensorflow's intra-op pool, or wasm's native matMul (bert setup native); default all cores",
     });
 }
 
