@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { EncoderTensors, PretrainingTensors } from './batch.js';
 import type { BertConfig } from './config.js';
+import { keepMask } from './dropout-mask.js';
 import { opsForBackend, type ModelOps } from './ops.js';
 import { initBertParams, type BertHeads, type BertParams } from './params.js';
 
@@ -70,9 +71,7 @@ export class Dropout {
   mask(shape: number[], rate: number): tf.Tensor | null {
     if (!this.options.training || rate === 0) return null;
     const seed = `${this.options.seed ?? 0}/${this.counter++}`;
-    const keep = 1 - rate;
-    // tf.dropout's own formula: floor(u + keep) is 1 with probability keep.
-    return tf.div(tf.floor(tf.add(tf.randomUniform(shape, 0, 1, 'float32', seed), keep)), keep);
+    return tf.tensor(keepMask(seed, tf.util.sizeFromShape(shape), 1 - rate), shape, 'float32');
   }
 
   apply<T extends tf.Tensor>(x: T, rate: number): T {

@@ -5,7 +5,7 @@
  * back as plain numbers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { clipByGlobalNorm, type Optimizer } from '../train/optimizer.js';
+import { globalNormScale, type Optimizer } from '../train/optimizer.js';
 import {
   classificationTensors,
   disposeTensors,
@@ -151,24 +151,21 @@ abstract class Accumulator<TBatch, TMetrics> {
       throw new Error('apply() called before accumulate()');
     const n = this.micro;
     const maxNorm = this.options.maxGradNorm ?? 1.0;
-    const averaged = new Map<string, tf.Tensor>();
-    for (const [name, g] of this.grads)
-      averaged.set(name, n === 1 ? g : tf.tidy(() => tf.div(g, n)));
-    if (n > 1) for (const g of this.grads.values()) g.dispose();
-    const clipped = clipByGlobalNorm(
-      averaged,
+    // Averaging over micro-batches and clipping are one scalar factor on the summed
+    // gradients, applied inside the optimizer's moment updates (no extra pass).
+    const { norm, scale } = globalNormScale(
+      this.grads,
       maxNorm > 0 && Number.isFinite(maxNorm) ? maxNorm : FLOAT32_MAX,
+      n,
     );
-    for (const g of averaged.values()) g.dispose();
-    this.optimizer.applyGradients(this.model.params, clipped.grads, lr);
-    for (const g of clipped.grads.values()) g.dispose();
+    this.optimizer.applyGradients(this.model.params, this.grads, lr, scale);
+    for (const g of this.grads.values()) g.dispose();
+    scale.dispose();
     // One read for every number of the step.
-    const packed = tf.tidy(() =>
-      tf.stack([clipped.norm, ...this.sums.map((s) => tf.reshape(s, []))]),
-    );
+    const packed = tf.tidy(() => tf.stack([norm, ...this.sums.map((s) => tf.reshape(s, []))]));
     const values = packed.dataSync() as Float32Array;
     packed.dispose();
-    clipped.norm.dispose();
+    norm.dispose();
     for (const s of this.sums) s.dispose();
     this.grads = null;
     this.sums = [];

@@ -25,6 +25,16 @@ export interface NativeKernels {
     strideA: number,
     strideB: number,
   ): void;
+  /** dropout-mask.ts's sfc32 mask, natively (same values). */
+  keepMask(
+    out: Float32Array,
+    a: number,
+    b: number,
+    c: number,
+    d: number,
+    threshold: number,
+    scale: number,
+  ): void;
 }
 
 /** What the kernel uses of tfjs-backend-wasm's BackendWasm. */

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { loadNativeKernels } from '../native/kernels.js';
 import { useBuiltinWasmMatMul, useNativeWasmMatMul } from '../native/wasm-matmul.js';
+import { useNativeMaskGenerator } from '../model/dropout-mask.js';
 
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -178,7 +179,11 @@ export async function selectBackend(
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
     try {
-      const detail = await backendLoaders[name](threads);
+      let detail = await backendLoaders[name](threads);
+      // Dropout masks come from the native kernels on every backend when they are built.
+      const native = loadNativeKernels();
+      useNativeMaskGenerator('addon' in native ? native.addon.keepMask : null);
+      if (name !== 'wasm' && 'addon' in native) detail += ' (+ native dropout masks)';
       attempts.push({ backend: name, ok: true, detail });
       await tf.ready();
       current = { backend: name, tfBackend: tf.getBackend(), attempts, threads };

@@ -38,11 +38,17 @@ export interface Optimizer {
   readonly config: Required<OptimizerConfig>;
   /** Number of updates applied so far. */
   readonly step: number;
-  /** One update of every variable in `params` that has a gradient, at learning rate `lr`. */
+  /**
+   * One update of every variable in `params` that has a gradient, at learning
+   * rate `lr`. `gradScale` (a scalar tensor, e.g. globalNormScale's) multiplies
+   * every gradient first; folding it into the moment updates saves a pass over
+   * every gradient.
+   */
   applyGradients(
     params: ReadonlyMap<string, tf.Variable>,
     grads: ReadonlyMap<string, tf.Tensor>,
     lr: number,
+    gradScale?: tf.Scalar,
   ): void;
   /** Moments as HF-style named tensors, plus the step count. */
   exportState(): { tensors: Map<string, TensorData>; step: number };
@@ -110,26 +116,37 @@ class AdamFamily implements Optimizer {
     params: ReadonlyMap<string, tf.Variable>,
     grads: ReadonlyMap<string, tf.Tensor>,
     lr: number,
+    gradScale?: tf.Scalar,
   ): void {
     this.t += 1;
     const { beta1, beta2, epsilon, weightDecay, biasCorrection, type } = this.config;
     const c1 = biasCorrection ? 1 - beta1 ** this.t : 1;
     const c2 = biasCorrection ? 1 - beta2 ** this.t : 1;
+    // (1 − β)·s and (1 − β₂)·s²: the gradient scale rides on the moments' coefficients.
+    const [gm, gv] = gradScale
+      ? tf.tidy(() => [tf.mul(gradScale, 1 - beta1), tf.mul(tf.square(gradScale), 1 - beta2)])
+      : [tf.scalar(1 - beta1), tf.scalar(1 - beta2)];
     for (const [name, p] of params) {
       const g = grads.get(name);
       if (!g) continue;
       const mo = this.momentsFor(name, p);
       tf.tidy(() => {
-        const m = tf.add(tf.mul(mo.m, beta1), tf.mul(g, 1 - beta1));
-        const v = tf.add(tf.mul(mo.v, beta2), tf.mul(tf.square(g), 1 - beta2));
+        const m = tf.add(tf.mul(mo.m, beta1), tf.mul(g, gm));
+        const v = tf.add(tf.mul(mo.v, beta2), tf.mul(tf.square(g), gv));
         mo.m.assign(m);
         mo.v.assign(v);
         const mHat = c1 === 1 ? m : tf.div(m, c1);
         const vHat = c2 === 1 ? v : tf.div(v, c2);
         let update = tf.div(mHat, tf.add(tf.sqrt(vHat), epsilon));
         const excluded = excludedFromWeightDecay(name);
-        if (!excluded && weightDecay > 0) update = tf.add(update, tf.mul(p, weightDecay));
-        if (type === 'lamb' && !excluded) {
+        const decays = !excluded && weightDecay > 0;
+        if (type === 'adamw') {
+          // p − lr·(update + wd·p) = p·(1 − lr·wd) − lr·update: one pass fewer.
+          p.assign(tf.sub(decays ? tf.mul(p, 1 - lr * weightDecay) : p, tf.mul(update, lr)));
+          return;
+        }
+        if (decays) update = tf.add(update, tf.mul(p, weightDecay));
+        if (!excluded) {
           // Trust ratio ‖p‖ / ‖update‖, 1 where either norm is zero (as NVIDIA's and google's LAMB).
           const pn = tf.norm(p);
           const un = tf.norm(update);
@@ -143,6 +160,8 @@ class AdamFamily implements Optimizer {
         p.assign(tf.sub(p, tf.mul(update, lr)));
       });
     }
+    gm.dispose();
+    gv.dispose();
   }
 
   exportState(): { tensors: Map<string, TensorData>; step: number } {
@@ -214,6 +233,25 @@ export function createOptimizer(config: OptimizerConfig): Optimizer {
 }
 
 /**
+ * tf.clip_by_global_norm's factor for the gradients `grads` / `divisor` (the
+ * mean over `divisor` accumulated micro-batches): their global norm ‖g‖ and
+ * scale = (1 / divisor) · maxNorm / max(‖g‖, maxNorm), so that
+ * scale · grads is the averaged, clipped gradient.
+ */
+export function globalNormScale(
+  grads: ReadonlyMap<string, tf.Tensor>,
+  maxNorm: number,
+  divisor = 1,
+): { norm: tf.Scalar; scale: tf.Scalar } {
+  return tf.tidy(() => {
+    const sum = tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))));
+    const norm = (divisor === 1 ? sum : tf.div(sum, divisor)) as tf.Scalar;
+    const clip = tf.div(maxNorm, tf.maximum(norm, maxNorm));
+    return { norm, scale: (divisor === 1 ? clip : tf.div(clip, divisor)) as tf.Scalar };
+  });
+}
+
+/**
  * tf.clip_by_global_norm: scale every gradient by maxNorm / max(‖g‖, maxNorm).
  * Returns new tensors (the caller disposes the inputs) and the pre-clip norm.
  */
@@ -221,10 +259,7 @@ export function clipByGlobalNorm(
   grads: ReadonlyMap<string, tf.Tensor>,
   maxNorm: number,
 ): { grads: Map<string, tf.Tensor>; norm: tf.Scalar } {
-  const norm = tf.tidy(
-    () => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))) as tf.Scalar,
-  );
-  const scale = tf.tidy(() => tf.div(maxNorm, tf.maximum(norm, maxNorm)));
+  const { norm, scale } = globalNormScale(grads, maxNorm);
   const out = new Map<string, tf.Tensor>();
   for (const [name, g] of grads) out.set(name, tf.mul(g, scale));
   scale.dispose();

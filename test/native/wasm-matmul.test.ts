@@ -24,6 +24,7 @@ import {
   useNativeWasmMatMul,
 } from '../../src/native/wasm-matmul.js';
 import { UserError } from '../../src/errors.js';
+import { keepMask } from '../../src/model/dropout-mask.js';
 import type { CommandRunner } from '../../src/setup/commands.js';
 
 let built: LoadedKernels | null = null;
@@ -166,6 +167,22 @@ test('native BatchMatMul equals tfjs WASM BatchMatMul on every layout: transpose
     if (wasActive) useNativeWasmMatMul(addon);
     else useBuiltinWasmMatMul();
   }
+});
+
+test('native dropout masks equal the JavaScript generator value for value', (t) => {
+  if (!needsBuild(t)) return;
+  const { addon } = built as LoadedKernels;
+  for (const [seed, size, keep] of [
+    ['0/0', 262_144, 0.9],
+    ['step 12/5', 1_001, 0.5],
+    ['x', 3, 0.999],
+  ] as const) {
+    assert.deepEqual(keepMask(seed, size, keep, addon.keepMask), keepMask(seed, size, keep, null));
+  }
+  assert.throws(
+    () => addon.keepMask(new Float64Array(4) as never, 1, 2, 3, 4, 0, 1),
+    /Float32Array/,
+  );
 });
 
 test('the kernels leak no tensors and keep the heap consistent over repeated products', async (t) => {
