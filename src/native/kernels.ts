@@ -50,9 +50,16 @@ export interface LoadedKernels {
   path: string;
 }
 
-/** Load the cached addon; null (with the reason) when it is not built or not usable. */
-export function loadNativeKernels(cacheDir?: string): LoadedKernels | { reason: string } {
-  if (process.env.BERT_NATIVE_KERNELS === '0') return { reason: 'BERT_NATIVE_KERNELS=0' };
+/**
+ * Load the cached addon; the reason instead when it is not built, not usable,
+ * or switched off (BERT_NATIVE_KERNELS=0, unless `ignoreSwitch`).
+ */
+export function loadNativeKernels(
+  cacheDir?: string,
+  { ignoreSwitch = false } = {},
+): LoadedKernels | { reason: string } {
+  if (process.env.BERT_NATIVE_KERNELS === '0' && !ignoreSwitch)
+    return { reason: 'BERT_NATIVE_KERNELS=0' };
   let path: string;
   try {
     path = addonPath(cacheDir);
@@ -82,7 +89,7 @@ export async function buildNativeKernels(options: BuildOptions = {}): Promise<Lo
   if (!existsSync(KERNELS_SOURCE)) throw new UserError(`${KERNELS_SOURCE}: source not found`);
   const out = addonPath(options.cacheDir);
   if (existsSync(out) && !options.force) {
-    const loaded = loadNativeKernels(options.cacheDir);
+    const loaded = loadNativeKernels(options.cacheDir, { ignoreSwitch: true });
     if ('addon' in loaded) {
       log(`native kernels already built: ${out} (${loaded.library})`);
       return loaded;
@@ -120,7 +127,7 @@ export async function buildNativeKernels(options: BuildOptions = {}): Promise<Lo
     throw new UserError(`compiling the native kernels failed: ${detail}`);
   }
   await rename(tmp, out);
-  const loaded = loadNativeKernels(options.cacheDir);
+  const loaded = loadNativeKernels(options.cacheDir, { ignoreSwitch: true });
   if (!('addon' in loaded)) {
     throw new UserError(
       `native kernels built (${out}) but unusable: ${loaded.reason}; install oneDNN (Debian: apt-get install libdnnl2) or OpenBLAS`,

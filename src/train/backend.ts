@@ -15,6 +15,7 @@ import { UserError } from '../errors.js';
 import { loadNativeKernels } from '../native/kernels.js';
 import { useBuiltinWasmMatMul, useNativeWasmMatMul } from '../native/wasm-matmul.js';
 import { useNativeMaskGenerator } from '../model/dropout-mask.js';
+import { restoreWasmBatchMatMul, useSplitWasmBatchMatMul } from '../model/wasm-batch-matmul.js';
 
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -137,10 +138,12 @@ async function tryWasm(threads: number | null): Promise<string> {
   const native = loadNativeKernels();
   if (!('addon' in native)) {
     useBuiltinWasmMatMul();
-    return `@tensorflow/tfjs-backend-wasm (native matMul: ${native.reason})`;
+    useSplitWasmBatchMatMul();
+    return `@tensorflow/tfjs-backend-wasm, batched matMuls as XNNPACK products (native matMul: ${native.reason})`;
   }
   const n = threads ?? availableParallelism();
   const threaded = native.addon.setThreads(n);
+  restoreWasmBatchMatMul();
   useNativeWasmMatMul(native.addon);
   return `@tensorflow/tfjs-backend-wasm + native matMul (${native.library}, ${threaded ? `${n} thread${n === 1 ? '' : 's'}` : 'threads: library default'})`;
 }
