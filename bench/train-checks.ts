@@ -33,7 +33,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendName } from '../src/train/backend.js';
 import { bertConfig, type BertConfig } from '../src/model/config.js';
 import { createBertModel } from '../src/model/bert.js';
-import type { PretrainingBatch } from '../src/model/batch.js';
+import { standardBatch } from './train.js';
 import { PretrainingStep } from '../src/model/step.js';
 import { createOptimizer } from '../src/train/optimizer.js';
 
@@ -75,28 +75,9 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-/** standardBatch's recipe at another shape: random tokens, two segments, no padding, MASKED positions per row. */
+/** standardBatch's recipe at another shape. */
 function checkBatch(config: BertConfig, shape: { batch: number; seq: number }, seed: number) {
-  const { batch, seq } = shape;
-  let s = seed;
-  const int = (n: number): number => {
-    s = (s * 16807) % 2147483647;
-    return s % n;
-  };
-  return {
-    batch_size: batch,
-    seq_length: seq,
-    num_predictions: MASKED,
-    input_ids: Int32Array.from({ length: batch * seq }, () => int(config.vocab_size)),
-    token_type_ids: Int32Array.from({ length: batch * seq }, (_, i) =>
-      i % seq >= seq / 2 ? 1 : 0,
-    ),
-    attention_mask: new Int32Array(batch * seq).fill(1),
-    masked_lm_positions: Int32Array.from({ length: batch * MASKED }, () => 1 + int(seq - 1)),
-    masked_lm_ids: Int32Array.from({ length: batch * MASKED }, () => int(config.vocab_size)),
-    masked_lm_weights: new Float32Array(batch * MASKED).fill(1),
-    next_sentence_labels: Int32Array.from({ length: batch }, () => int(2)),
-  } satisfies PretrainingBatch;
+  return standardBatch(config, seed, { ...shape, masked: MASKED });
 }
 
 /** Seed of step i's batch (distinct, away from the LCG's small-seed start). */

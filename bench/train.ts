@@ -103,25 +103,29 @@ function parseArgs(argv: string[]): Args {
 }
 
 /** The standard step's batch: random tokens, two segments, no padding, 20 masked positions per row. */
-export function standardBatch(config: BertConfig, seed = 1): PretrainingBatch {
+export function standardBatch(
+  config: BertConfig,
+  seed = 1,
+  { batch = BATCH, seq = SEQ, masked = MASKED } = {},
+): PretrainingBatch {
   let s = seed;
   const int = (n: number): number => {
     s = (s * 16807) % 2147483647;
     return s % n;
   };
   return {
-    batch_size: BATCH,
-    seq_length: SEQ,
-    num_predictions: MASKED,
-    input_ids: Int32Array.from({ length: BATCH * SEQ }, () => int(config.vocab_size)),
-    token_type_ids: Int32Array.from({ length: BATCH * SEQ }, (_, i) =>
-      i % SEQ >= SEQ / 2 ? 1 : 0,
+    batch_size: batch,
+    seq_length: seq,
+    num_predictions: masked,
+    input_ids: Int32Array.from({ length: batch * seq }, () => int(config.vocab_size)),
+    token_type_ids: Int32Array.from({ length: batch * seq }, (_, i) =>
+      i % seq >= seq / 2 ? 1 : 0,
     ),
-    attention_mask: new Int32Array(BATCH * SEQ).fill(1),
-    masked_lm_positions: Int32Array.from({ length: BATCH * MASKED }, () => 1 + int(SEQ - 1)),
-    masked_lm_ids: Int32Array.from({ length: BATCH * MASKED }, () => int(config.vocab_size)),
-    masked_lm_weights: new Float32Array(BATCH * MASKED).fill(1),
-    next_sentence_labels: Int32Array.from({ length: BATCH }, () => int(2)),
+    attention_mask: new Int32Array(batch * seq).fill(1),
+    masked_lm_positions: Int32Array.from({ length: batch * masked }, () => 1 + int(seq - 1)),
+    masked_lm_ids: Int32Array.from({ length: batch * masked }, () => int(config.vocab_size)),
+    masked_lm_weights: new Float32Array(batch * masked).fill(1),
+    next_sentence_labels: Int32Array.from({ length: batch }, () => int(2)),
   };
 }
 

@@ -77,23 +77,15 @@ export function keepMask(
     generator(out, a, b, c, d, threshold, scale);
     return out;
   }
-  for (let i = 0; i < 12; i++) {
-    // Warm-up: decorrelate nearby seeds' first outputs.
+  // 12 warm-up rounds (i < 0) decorrelate nearby seeds' first outputs.
+  for (let i = -12; i < size; i++) {
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);
     b = (c + (c << 3)) | 0;
     c = (c << 21) | (c >>> 11);
     c = (c + t) | 0;
-  }
-  for (let i = 0; i < size; i++) {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    if ((t ^ -2147483648) < threshold) out[i] = scale;
+    if (i >= 0 && (t ^ -2147483648) < threshold) out[i] = scale;
   }
   return out;
 }

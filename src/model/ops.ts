@@ -112,23 +112,34 @@ function columnSum(m: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, m.shape[0]]), m), [m.shape[1]]));
 }
 
-const wasmDense = tf.customGrad((...args) => {
-  const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-  save([x, w]);
-  return {
-    value: tf.add(tf.matMul(x, w), b),
-    gradFunc: (dy, saved) => {
-      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const d = dy as tf.Tensor2D;
-      // dW = xᵀ·dy, or (dyᵀ·x)ᵀ when dy is the smaller operand: fewer elements to transpose.
-      const dW =
-        xs.size > d.size
-          ? tf.transpose(tf.matMul(tf.transpose(d), xs))
-          : tf.matMul(tf.transpose(xs), d);
-      return [tf.matMul(d, tf.transpose(ws)), dW, columnSum(d)];
-    },
-  };
-});
+/**
+ * x·w + b with a custom gradient: `inputGrads(x, w, dy)` gives [dx, dw]; the
+ * bias gradient is a ones·dy matMul (a Sum over axis 0 transposes first on WASM).
+ */
+function customDense(
+  inputGrads: (x: tf.Tensor2D, w: tf.Tensor2D, dy: tf.Tensor2D) => [tf.Tensor, tf.Tensor],
+): (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D {
+  const op = tf.customGrad((...args) => {
+    const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    save([x, w]);
+    return {
+      value: tf.add(tf.matMul(x, w), b),
+      gradFunc: (dy, saved) => {
+        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const d = dy as tf.Tensor2D;
+        return [...inputGrads(xs, ws, d), columnSum(d)];
+      },
+    };
+  });
+  return (x, w, b) => op(x, w, b) as tf.Tensor2D;
+}
+
+// Untransposed matMuls only: dx = dy·wᵀ; dW = xᵀ·dy, or (dyᵀ·x)ᵀ when dy is the smaller operand
+// (fewer elements to transpose).
+const wasmDense = customDense((x, w, d) => [
+  tf.matMul(d, tf.transpose(w)),
+  x.size > d.size ? tf.transpose(tf.matMul(tf.transpose(d), x)) : tf.matMul(tf.transpose(x), d),
+]);
 
 const wasmTiedDecoder = tf.customGrad((...args) => {
   const [h, e, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
@@ -310,7 +321,7 @@ const wasmSoftmaxCrossEntropy = tf.customGrad((...args) => {
 
 export const wasmOps: ModelOps = {
   name: 'wasm',
-  dense: (x, w, b) => wasmDense(x, w, b) as tf.Tensor2D,
+  dense: wasmDense,
   tiedDecoder: (h, e, bias) => wasmTiedDecoder(h, e, bias) as tf.Tensor2D,
   attention: (q, k, v, bias, shape, probsMask) =>
     headsAttention(
@@ -385,18 +396,10 @@ export const tensorflowOps: ModelOps = {
  * layout at full speed, so the explicit Transpose kernels of wasmOps are pure
  * cost); the gather, LayerNorm, cross-entropy and ones·dy bias gradients stay.
  */
-const nativeDense = tf.customGrad((...args) => {
-  const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-  save([x, w]);
-  return {
-    value: tf.add(tf.matMul(x, w), b),
-    gradFunc: (dy, saved) => {
-      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const d = dy as tf.Tensor2D;
-      return [tf.matMul(d, ws, false, true), tf.matMul(xs, d, true, false), columnSum(d)];
-    },
-  };
-});
+const nativeDense = customDense((x, w, d) => [
+  tf.matMul(d, w, false, true),
+  tf.matMul(x, d, true, false),
+]);
 
 const nativeTiedDecoder = tf.customGrad((...args) => {
   const [h, e, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
@@ -414,7 +417,7 @@ const nativeTiedDecoder = tf.customGrad((...args) => {
 export const wasmNativeOps: ModelOps = {
   ...wasmOps,
   name: 'wasm-native',
-  dense: (x, w, b) => nativeDense(x, w, b) as tf.Tensor2D,
+  dense: nativeDense,
   tiedDecoder: (h, e, bias) => nativeTiedDecoder(h, e, bias) as tf.Tensor2D,
   attention: (q, k, v, bias, shape, probsMask) =>
     headsAttention(q, k, v, bias, shape, probsMask, (a, b, tb) => tf.matMul(a, b, false, tb)),

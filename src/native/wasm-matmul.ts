@@ -6,6 +6,7 @@
  * summation order differs (float32 round-off).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { MaskGenerator } from '../model/dropout-mask.js';
 
 /** The addon's API (see native/bert_kernels.c). */
 export interface NativeKernels {
@@ -26,15 +27,7 @@ export interface NativeKernels {
     strideB: number,
   ): void;
   /** dropout-mask.ts's sfc32 mask, natively (same values). */
-  keepMask(
-    out: Float32Array,
-    a: number,
-    b: number,
-    c: number,
-    d: number,
-    threshold: number,
-    scale: number,
-  ): void;
+  keepMask: MaskGenerator;
 }
 
 /** What the kernel uses of tfjs-backend-wasm's BackendWasm. */
