@@ -78,3 +78,26 @@ test('env reports the chosen backend and why the others were skipped', () => {
     assert.ok(tf.detail.length > 0);
   }
 });
+
+test('bert env --json reports the chosen backend and the native kernels; BERT_NATIVE_KERNELS=0 turns them off', () => {
+  const r = spawnSync(process.execPath, [bin, 'env', '--backend', 'wasm', '--json'], {
+    encoding: 'utf8',
+    cwd: packageRoot,
+    env: { ...process.env, BERT_NATIVE_KERNELS: '0' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as {
+    chosen: string;
+    backends: { backend: string; available: boolean | null; detail: string }[];
+    native_kernels: { available: boolean; detail: string };
+  };
+  assert.equal(report.chosen, 'wasm');
+  assert.deepEqual(report.native_kernels, { available: false, detail: 'BERT_NATIVE_KERNELS=0' });
+  const wasm = report.backends.find((b) => b.backend === 'wasm');
+  assert.equal(wasm?.available, true);
+  assert.match(
+    wasm?.detail ?? '',
+    /batched matMuls as XNNPACK products \(native matMul: BERT_NATIVE_KERNELS=0\)/,
+  );
+  assert.match(report.backends.find((b) => b.backend === 'cpu')?.detail ?? '', /--backend wasm/);
+});

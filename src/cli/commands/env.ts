@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { selectBackend, BACKEND_NAMES, type BackendRequest } from '../../train/backend.js';
 import { versions, availableCores } from '../../train/run-dir.js';
 import { withBackendFlags } from '../common.js';
+import { loadNativeKernels } from '../../native/kernels.js';
 
 interface EnvFlags {
   backend: BackendRequest;
@@ -22,6 +23,7 @@ export const envCommand: CommandModule<object, EnvFlags> = {
     const choice = await selectBackend(flags.backend, { threads: flags.threads ?? null });
     // Probe the backends after the chosen one too, so the user sees everything that would work.
     const probed = new Map(choice.attempts.map((a) => [a.backend, a]));
+    const native = loadNativeKernels();
     const report = {
       versions: versions(),
       cpus: availableCores(),
@@ -34,9 +36,16 @@ export const envCommand: CommandModule<object, EnvFlags> = {
           : {
               backend: name,
               available: null,
-              detail: 'not probed (a backend earlier in the order was chosen)',
+              detail:
+                flags.backend === 'auto'
+                  ? 'not probed (a backend earlier in the order was chosen)'
+                  : `not probed (--backend ${flags.backend})`,
             };
       }),
+      native_kernels:
+        'addon' in native
+          ? { available: true, detail: `${native.library} (${native.path})` }
+          : { available: false, detail: native.reason },
     };
     if (flags.json) {
       process.stdout.write(JSON.stringify(report) + '\n');
@@ -52,6 +61,7 @@ export const envCommand: CommandModule<object, EnvFlags> = {
         return `  ${mark} ${b.backend.padEnd(10)} ${state.padEnd(9)} ${b.detail}`;
       }),
       `chosen: ${choice.backend}`,
+      `native kernels (wasm matMul, dropout masks): ${report.native_kernels.detail}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
   },
