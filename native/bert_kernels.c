@@ -14,11 +14,17 @@
  *   setThreads(n)           -> threads the library will use
  *   batchMatMul(heap, aOff, bOff, cOff, batch, m, n, k, transA, transB, strideA, strideB)
  *       C[i] = op(A[i]) · op(B[i]) for i < batch, row-major; stride 0 broadcasts an operand.
+ *   adamW(heap, pOff, gOff, mOff, vOff, gmOff, gvOff, outPOff, outMOff, outVOff, n,
+ *         beta1, beta2, c1, c2, epsilon, keep, lr)
+ *       one AdamW update in one pass, in float32 and in the same order as
+ *       src/train/optimizer.ts's tfjs ops (so the same numbers): gm, gv are
+ *       the scalar gradient coefficients; keep = 1 − lr·decay (1: no decay).
  *   keepMask(out: Float32Array, a, b, c, d, threshold, scale)
  *       dropout's scaled keep-mask from sfc32 state (a, b, c, d): exactly what
  *       src/model/dropout-mask.ts computes in JavaScript, ~10× faster.
  */
 #include <dlfcn.h>
+#include <math.h>
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -156,6 +162,49 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value adam_w(napi_env env, napi_callback_info info) {
+  size_t argc = 18;
+  napi_value argv[18];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 18) {
+    napi_throw_type_error(env, NULL, "bert_kernels.adamW: expected 18 arguments");
+    return NULL;
+  }
+  void *heap = NULL;
+  size_t heap_bytes = 0;
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &heap, &heap_bytes));
+  int64_t off[10];
+  for (int i = 0; i < 10; i++) CHECK(napi_get_value_int64(env, argv[i + 1], &off[i]));
+  double h[7];
+  for (int i = 0; i < 7; i++) CHECK(napi_get_value_double(env, argv[i + 11], &h[i]));
+  const int64_t n = off[9];
+  for (int i = 0; i < 9; i++) {
+    const int64_t count = (i == 4 || i == 5) ? 1 : n;
+    if (off[i] < 0 || n < 0 || (uint64_t)(off[i] + 4 * count) > heap_bytes) {
+      napi_throw_range_error(env, NULL, "bert_kernels.adamW: operand outside the heap");
+      return NULL;
+    }
+  }
+  char *base = (char *)heap;
+  const float *p = (const float *)(base + off[0]), *g = (const float *)(base + off[1]);
+  const float *m = (const float *)(base + off[2]), *v = (const float *)(base + off[3]);
+  const float gm = *(const float *)(base + off[4]), gv = *(const float *)(base + off[5]);
+  float *p2 = (float *)(base + off[6]), *m2 = (float *)(base + off[7]), *v2 = (float *)(base + off[8]);
+  const float beta1 = (float)h[0], beta2 = (float)h[1], c1 = (float)h[2], c2 = (float)h[3],
+              eps = (float)h[4], keep = (float)h[5], lr = (float)h[6];
+  const int correct1 = h[2] != 1.0, correct2 = h[3] != 1.0, decay = h[5] != 1.0;
+  for (int64_t i = 0; i < n; i++) {
+    const float mi = m[i] * beta1 + g[i] * gm;
+    const float vi = v[i] * beta2 + (g[i] * g[i]) * gv;
+    m2[i] = mi;
+    v2[i] = vi;
+    const float mh = correct1 ? mi / c1 : mi, vh = correct2 ? vi / c2 : vi;
+    const float update = mh / (sqrtf(vh) + eps);
+    p2[i] = (decay ? p[i] * keep : p[i]) - update * lr;
+  }
+  return NULL;
+}
+
 static inline int32_t sfc32_next(uint32_t *s) {
   const uint32_t t = s[0] + s[1] + s[3];
   s[3] += 1;
@@ -201,6 +250,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setThreads", NULL, set_thread_count, NULL, NULL, NULL, napi_default, NULL},
       {"batchMatMul", NULL, batch_mat_mul, NULL, NULL, NULL, napi_default, NULL},
       {"keepMask", NULL, keep_mask, NULL, NULL, NULL, napi_default, NULL},
+      {"adamW", NULL, adam_w, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

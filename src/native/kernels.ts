@@ -117,6 +117,7 @@ export async function buildNativeKernels(options: BuildOptions = {}): Promise<Lo
     '-o',
     tmp,
     '-ldl',
+    '-lm',
   ];
   const result = await run(compiler, args, {});
   if (result.code !== 0) {

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MaskGenerator } from '../model/dropout-mask.js';
+import { FUSED_ADAMW } from '../train/optimizer.js';
 
 /** The addon's API (see native/bert_kernels.c). */
 export interface NativeKernels {
@@ -26,6 +27,8 @@ export interface NativeKernels {
     strideA: number,
     strideB: number,
   ): void;
+  /** One AdamW update of n values in one pass (see native/bert_kernels.c). */
+  adamW(heap: ArrayBuffer, ...offsetsAndHyper: number[]): void;
   /** dropout-mask.ts's sfc32 mask, natively (same values). */
   keepMask: MaskGenerator;
 }
@@ -86,6 +89,33 @@ function nativeBatchMatMul(addon: NativeKernels): tf.KernelFunc {
   };
 }
 
+/**
+ * The fused AdamW kernel (FUSED_ADAMW in src/train/optimizer.ts) on the wasm
+ * backend: inputs p, g, m, v and the scalar coefficients gm, gv → [p', m', v'].
+ */
+function nativeAdamW(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { p, g, m, v, gm, gv } = inputs as Record<string, tf.TensorInfo>;
+    const { beta1, beta2, c1, c2, epsilon, keep, lr } = attrs as Record<string, number>;
+    const outs = [p, m, v].map((t) => wasm.makeOutput([...t.shape], 'float32'));
+    const offset = (t: tf.TensorInfo): number => wasm.dataIdMap.get(t.dataId).memoryOffset;
+    addon.adamW(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      ...[p, g, m, v, gm, gv, ...outs].map(offset),
+      tf.util.sizeFromShape(p.shape),
+      beta1,
+      beta2,
+      c1,
+      c2,
+      epsilon,
+      keep,
+      lr,
+    );
+    return outs;
+  };
+}
+
 let original: tf.KernelConfig | null = null;
 let active = false;
 
@@ -101,6 +131,12 @@ export function useNativeWasmMatMul(addon: NativeKernels): void {
   original ??= current;
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel({ ...original, kernelFunc: nativeBatchMatMul(addon) });
+  if (tf.getKernel(FUSED_ADAMW, 'wasm')) tf.unregisterKernel(FUSED_ADAMW, 'wasm');
+  tf.registerKernel({
+    kernelName: FUSED_ADAMW,
+    backendName: 'wasm',
+    kernelFunc: nativeAdamW(addon),
+  });
   active = true;
 }
 
@@ -109,5 +145,6 @@ export function useBuiltinWasmMatMul(): void {
   if (!original || !active) return;
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel(original);
+  if (tf.getKernel(FUSED_ADAMW, 'wasm')) tf.unregisterKernel(FUSED_ADAMW, 'wasm');
   active = false;
 }

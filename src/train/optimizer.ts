@@ -17,6 +17,14 @@ import type { TensorData } from '../io/safetensors.js';
 
 export type OptimizerType = 'adamw' | 'lamb';
 
+/**
+ * A backend may register this kernel to run one AdamW update in one pass
+ * (the native WASM kernels do): inputs {p, g, m, v, gm, gv} (gm, gv: the
+ * scalar gradient coefficients below), attrs {beta1, beta2, c1, c2, epsilon,
+ * keep, lr} → [p', m', v'], the same float32 maths as the ops below.
+ */
+export const FUSED_ADAMW = 'BertFusedAdamW';
+
 export interface OptimizerConfig {
   type: OptimizerType;
   beta1?: number;
@@ -126,10 +134,25 @@ class AdamFamily implements Optimizer {
     const [gm, gv] = gradScale
       ? tf.tidy(() => [tf.mul(gradScale, 1 - beta1), tf.mul(tf.square(gradScale), 1 - beta2)])
       : [tf.scalar(1 - beta1), tf.scalar(1 - beta2)];
+    const fused = type === 'adamw' && tf.getKernel(FUSED_ADAMW, tf.getBackend()) !== undefined;
     for (const [name, p] of params) {
       const g = grads.get(name);
       if (!g) continue;
       const mo = this.momentsFor(name, p);
+      const excludedHere = excludedFromWeightDecay(name);
+      if (fused) {
+        tf.tidy(() => {
+          const keep = !excludedHere && weightDecay > 0 ? 1 - lr * weightDecay : 1;
+          const attrs = { beta1, beta2, c1, c2, epsilon, keep, lr };
+          const [p2, m2, v2] = tf
+            .engine()
+            .runKernel(FUSED_ADAMW, { p, g, m: mo.m, v: mo.v, gm, gv }, attrs) as tf.Tensor[];
+          mo.m.assign(m2);
+          mo.v.assign(v2);
+          p.assign(p2);
+        });
+        continue;
+      }
       tf.tidy(() => {
         const m = tf.add(tf.mul(mo.m, beta1), tf.mul(g, gm));
         const v = tf.add(tf.mul(mo.v, beta2), tf.mul(tf.square(g), gv));

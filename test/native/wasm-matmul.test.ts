@@ -25,6 +25,7 @@ import {
 } from '../../src/native/wasm-matmul.js';
 import { UserError } from '../../src/errors.js';
 import { keepMask } from '../../src/model/dropout-mask.js';
+import { createOptimizer, FUSED_ADAMW } from '../../src/train/optimizer.js';
 import type { CommandRunner } from '../../src/setup/commands.js';
 
 let built: LoadedKernels | null = null;
@@ -187,6 +188,56 @@ test('native dropout masks equal the JavaScript generator value for value', (t) 
     () => addon.keepMask(new Float64Array(4) as never, 1, 2, 3, 4, 0, 1),
     /Float32Array/,
   );
+});
+
+test('fused native AdamW equals the tfjs-op AdamW bit for bit, with and without decay and bias correction', async (t) => {
+  if (!needsBuild(t)) return;
+  await selectBackend('wasm');
+  const wasActive = nativeWasmMatMulActive();
+  const { addon } = built as LoadedKernels;
+  const run = (fused: boolean, biasCorrection: boolean): Float32Array[] => {
+    if (fused) useNativeWasmMatMul(addon);
+    else useBuiltinWasmMatMul();
+    assert.equal(tf.getKernel(FUSED_ADAMW, 'wasm') !== undefined, fused);
+    const variable = (shape: number[], seed: number): tf.Variable => {
+      const init = tf.randomNormal(shape, 0, 1, 'float32', seed);
+      const v = tf.variable(init);
+      init.dispose();
+      return v;
+    };
+    const params = new Map<string, tf.Variable>([
+      ['a.weight', variable([37, 5], 7)],
+      ['a.bias', variable([5], 8)],
+    ]);
+    const opt = createOptimizer({ type: 'adamw', biasCorrection });
+    for (let step = 0; step < 3; step++) {
+      const grads = new Map<string, tf.Tensor>(
+        [...params].map(([n, p]) => [n, tf.randomNormal(p.shape, 0, 1, 'float32', 10 + step)]),
+      );
+      const scale = tf.scalar(0.37);
+      opt.applyGradients(params, grads, 1e-2, scale);
+      tf.dispose([...grads.values(), scale]);
+    }
+    const state = opt.exportState().tensors;
+    const out = [
+      ...[...params.values()].map((p) => p.dataSync() as Float32Array),
+      ...[...state.values()].map((s) => s.data as Float32Array),
+    ];
+    opt.dispose();
+    params.forEach((p) => p.dispose());
+    return out;
+  };
+  try {
+    for (const correction of [false, true]) {
+      const before = tf.memory().numTensors;
+      const fused = run(true, correction);
+      assert.equal(tf.memory().numTensors, before, 'the fused path leaks nothing');
+      assert.deepEqual(fused, run(false, correction));
+    }
+  } finally {
+    if (wasActive) useNativeWasmMatMul(addon);
+    else useBuiltinWasmMatMul();
+  }
 });
 
 test('the kernels leak no tensors and keep the heap consistent over repeated products', async (t) => {
