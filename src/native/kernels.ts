@@ -20,15 +20,21 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 import { cacheRoot } from '../setup/cache.js';
 import { runCommand, type CommandRunner } from '../setup/commands.js';
-import type { NativeKernels } from './wasm-matmul.js';
+import type { NativeKernels } from './wasm-kernels.js';
 
 /** native/bert_kernels.c in the installed package (dist/src/native/ → package root). */
 export const KERNELS_SOURCE = fileURLToPath(
   new URL('../../../native/bert_kernels.c', import.meta.url),
 );
 
+const sourceHashes = new Map<string, string>();
+
 export function addonPath(cacheDir?: string, source = KERNELS_SOURCE): string {
-  const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12);
+  let hash = sourceHashes.get(source);
+  if (!hash) {
+    hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12);
+    sourceHashes.set(source, hash);
+  }
   return join(cacheRoot(cacheDir), 'native', `bert_kernels-${hash}.node`);
 }
 

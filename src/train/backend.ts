@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { loadNativeKernels } from '../native/kernels.js';
-import { useBuiltinWasmMatMul, useNativeWasmMatMul } from '../native/wasm-matmul.js';
+import { useBuiltinWasmKernels, useNativeWasmKernels } from '../native/wasm-kernels.js';
 import { useNativeMaskGenerator } from '../model/dropout-mask.js';
 import { restoreWasmBatchMatMul, useSplitWasmBatchMatMul } from '../model/wasm-batch-matmul.js';
 
@@ -137,14 +137,14 @@ async function tryWasm(threads: number | null): Promise<string> {
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
   const native = loadNativeKernels();
   if (!('addon' in native)) {
-    useBuiltinWasmMatMul();
+    useBuiltinWasmKernels();
     useSplitWasmBatchMatMul();
     return `@tensorflow/tfjs-backend-wasm, batched matMuls as XNNPACK products (native matMul: ${native.reason})`;
   }
   const n = threads ?? availableParallelism();
   const threaded = native.addon.setThreads(n);
   restoreWasmBatchMatMul();
-  useNativeWasmMatMul(native.addon);
+  useNativeWasmKernels(native.addon);
   return `@tensorflow/tfjs-backend-wasm + native matMul (${native.library}, ${threaded ? `${n} thread${n === 1 ? '' : 's'}` : 'threads: library default'})`;
 }
 

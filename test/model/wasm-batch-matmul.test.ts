@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/train/backend.js';
-import { useBuiltinWasmMatMul } from '../../src/native/wasm-matmul.js';
+import { useBuiltinWasmKernels } from '../../src/native/wasm-kernels.js';
 import {
   restoreWasmBatchMatMul,
   useSplitWasmBatchMatMul,
@@ -20,7 +20,7 @@ test('wasm: batched matMul split into single XNNPACK products equals tfjs’s ke
   ];
   try {
     restoreWasmBatchMatMul();
-    useBuiltinWasmMatMul();
+    useBuiltinWasmKernels();
     for (const [sa, sb, ta, tb] of cases) {
       const a = tf.randomNormal(sa, 0, 1, 'float32', 4);
       const b = tf.randomNormal(sb, 0, 1, 'float32', 5);

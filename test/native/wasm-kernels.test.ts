@@ -19,10 +19,10 @@ import {
   type LoadedKernels,
 } from '../../src/native/kernels.js';
 import {
-  nativeWasmMatMulActive,
-  useBuiltinWasmMatMul,
-  useNativeWasmMatMul,
-} from '../../src/native/wasm-matmul.js';
+  nativeWasmKernelsActive,
+  useBuiltinWasmKernels,
+  useNativeWasmKernels,
+} from '../../src/native/wasm-kernels.js';
 import { UserError } from '../../src/errors.js';
 import { keepMask } from '../../src/model/dropout-mask.js';
 import { createOptimizer, FUSED_ADAMW } from '../../src/train/optimizer.js';
@@ -120,7 +120,7 @@ test('BERT_NATIVE_KERNELS=0 turns the kernels off; an absent build says how to m
 test('native BatchMatMul equals tfjs WASM BatchMatMul on every layout: transposes, batches, broadcast', async (t) => {
   if (!needsBuild(t)) return;
   await selectBackend('wasm');
-  const wasActive = nativeWasmMatMulActive();
+  const wasActive = nativeWasmKernelsActive();
   const { addon } = built as LoadedKernels;
   assert.equal(addon.setThreads(2), true);
   const cases: [number[], number[], boolean, boolean][] = [
@@ -141,9 +141,9 @@ test('native BatchMatMul equals tfjs WASM BatchMatMul on every layout: transpose
     for (const [sa, sb, ta, tb] of cases) {
       const a = tf.randomNormal(sa, 0, 1, 'float32', 1);
       const b = tf.randomNormal(sb, 0, 1, 'float32', 2);
-      useBuiltinWasmMatMul();
+      useBuiltinWasmKernels();
       const want = tf.matMul(a, b, ta, tb);
-      useNativeWasmMatMul(addon);
+      useNativeWasmKernels(addon);
       const got = tf.matMul(a, b, ta, tb);
       assert.deepEqual(got.shape, want.shape, `${sa}·${sb}`);
       const w = want.dataSync();
@@ -169,8 +169,8 @@ test('native BatchMatMul equals tfjs WASM BatchMatMul on every layout: transpose
       /outside the heap/,
     );
   } finally {
-    if (wasActive) useNativeWasmMatMul(addon);
-    else useBuiltinWasmMatMul();
+    if (wasActive) useNativeWasmKernels(addon);
+    else useBuiltinWasmKernels();
   }
 });
 
@@ -193,11 +193,11 @@ test('native dropout masks equal the JavaScript generator value for value', (t) 
 test('fused native AdamW equals the tfjs-op AdamW bit for bit, with and without decay and bias correction', async (t) => {
   if (!needsBuild(t)) return;
   await selectBackend('wasm');
-  const wasActive = nativeWasmMatMulActive();
+  const wasActive = nativeWasmKernelsActive();
   const { addon } = built as LoadedKernels;
   const run = (fused: boolean, biasCorrection: boolean): Float32Array[] => {
-    if (fused) useNativeWasmMatMul(addon);
-    else useBuiltinWasmMatMul();
+    if (fused) useNativeWasmKernels(addon);
+    else useBuiltinWasmKernels();
     assert.equal(tf.getKernel(FUSED_ADAMW, 'wasm') !== undefined, fused);
     const variable = (shape: number[], seed: number): tf.Variable => {
       const init = tf.randomNormal(shape, 0, 1, 'float32', seed);
@@ -235,16 +235,16 @@ test('fused native AdamW equals the tfjs-op AdamW bit for bit, with and without 
       assert.deepEqual(fused, run(false, correction));
     }
   } finally {
-    if (wasActive) useNativeWasmMatMul(addon);
-    else useBuiltinWasmMatMul();
+    if (wasActive) useNativeWasmKernels(addon);
+    else useBuiltinWasmKernels();
   }
 });
 
 test('the kernels leak no tensors and keep the heap consistent over repeated products', async (t) => {
   if (!needsBuild(t)) return;
   await selectBackend('wasm');
-  const wasActive = nativeWasmMatMulActive();
-  useNativeWasmMatMul((built as LoadedKernels).addon);
+  const wasActive = nativeWasmKernelsActive();
+  useNativeWasmKernels((built as LoadedKernels).addon);
   try {
     const a = tf.randomNormal([64, 32], 0, 1, 'float32', 3);
     const before = tf.memory().numTensors;
@@ -260,6 +260,6 @@ test('the kernels leak no tensors and keep the heap consistent over repeated pro
     assert.equal(tf.memory().numTensors, before);
     a.dispose();
   } finally {
-    if (!wasActive) useBuiltinWasmMatMul();
+    if (!wasActive) useBuiltinWasmKernels();
   }
 });

@@ -1,9 +1,10 @@
 /**
- * The WASM backend's BatchMatMul on a native SGEMM (native/bert_kernels.c):
- * operands are read and the product written in place on the WASM heap, any
- * transpose or batch layout at native speed. Registered over tfjs's own
- * kernel by `useNativeWasmMatMul`; the maths is the same product, only the
- * summation order differs (float32 round-off).
+ * The native kernels (native/bert_kernels.c) as wasm-backend kernels, all
+ * working in place on the WASM heap: BatchMatMul on a native SGEMM (any
+ * transpose or batch layout at native speed; registered over tfjs's own
+ * kernel, the same product up to float32 summation order) and the fused
+ * AdamW update (FUSED_ADAMW, bit-identical to the op-by-op update).
+ * `useNativeWasmKernels` switches them in, `useBuiltinWasmKernels` out.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MaskGenerator } from '../model/dropout-mask.js';
@@ -119,13 +120,13 @@ function nativeAdamW(addon: NativeKernels): tf.KernelFunc {
 let original: tf.KernelConfig | null = null;
 let active = false;
 
-/** Whether the wasm backend's BatchMatMul currently runs natively. */
-export function nativeWasmMatMulActive(): boolean {
+/** Whether the wasm backend currently runs the native kernels. */
+export function nativeWasmKernelsActive(): boolean {
   return active;
 }
 
-/** Route the wasm backend's BatchMatMul to `addon` (idempotent). */
-export function useNativeWasmMatMul(addon: NativeKernels): void {
+/** Route the wasm backend's BatchMatMul and fused AdamW to `addon` (idempotent). */
+export function useNativeWasmKernels(addon: NativeKernels): void {
   const current = tf.getKernel('BatchMatMul', 'wasm');
   if (!current) throw new Error('the wasm backend has registered no BatchMatMul kernel');
   original ??= current;
@@ -140,8 +141,8 @@ export function useNativeWasmMatMul(addon: NativeKernels): void {
   active = true;
 }
 
-/** Put tfjs's own BatchMatMul back (tests compare the two). */
-export function useBuiltinWasmMatMul(): void {
+/** Put tfjs's own BatchMatMul back and drop the fused AdamW (tests compare the two). */
+export function useBuiltinWasmKernels(): void {
   if (!original || !active) return;
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel(original);
