@@ -75,7 +75,9 @@ export const setupCommand: CommandModule<object, SetupFlags> = {
         force: flags.force,
         log,
       });
-      log('the wasm backend now runs its matMuls natively (BERT_NATIVE_KERNELS=0 turns that off)');
+      log(
+        'the wasm backend now runs its matMuls and AdamW natively, and every backend its dropout masks (BERT_NATIVE_KERNELS=0 turns that off)',
+      );
       if (flags.json)
         process.stdout.write(JSON.stringify({ path: built.path, library: built.library }) + '\n');
       return;
