@@ -108,17 +108,31 @@ static napi_value set_thread_count(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 12) {
-    napi_throw_type_error(env, NULL, "bert_kernels.batchMatMul: expected 12 arguments");
-    return NULL;
+/* Exactly `want` arguments, the first an ArrayBuffer (the WASM heap); 0 with a JS error thrown otherwise. */
+static int heap_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv,
+                     const char *name, void **heap, size_t *heap_bytes) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != want ||
+      napi_get_arraybuffer_info(env, argv[0], heap, heap_bytes) != napi_ok) {
+    char message[96];
+    snprintf(message, sizeof message, "bert_kernels.%s: expected %zu arguments, the first the heap",
+             name, want);
+    napi_throw_type_error(env, NULL, message);
+    return 0;
   }
+  return 1;
+}
+
+/* Whether `count` floats at byte offset `off` lie inside a heap of `heap_bytes`. */
+static int in_heap(int64_t off, int64_t count, size_t heap_bytes) {
+  return off >= 0 && count >= 0 && (uint64_t)(off + 4 * count) <= heap_bytes;
+}
+
+static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
+  napi_value argv[12];
   void *heap = NULL;
   size_t heap_bytes = 0;
-  CHECK(napi_get_arraybuffer_info(env, argv[0], &heap, &heap_bytes));
+  if (!heap_args(env, info, 12, argv, "batchMatMul", &heap, &heap_bytes)) return NULL;
   int64_t v[11];
   for (int i = 0; i < 11; i++) {
     if (i == 7 || i == 8) continue;
@@ -132,9 +146,8 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
   /* Bounds: every operand must lie inside the heap. */
   const int64_t a_elems = (batch - 1) * stride_a + m * k, b_elems = (batch - 1) * stride_b + k * n,
                 c_elems = batch * m * n;
-  if (a_off < 0 || b_off < 0 || c_off < 0 || batch < 1 || m < 0 || n < 0 || k < 0 ||
-      (uint64_t)(a_off + 4 * a_elems) > heap_bytes || (uint64_t)(b_off + 4 * b_elems) > heap_bytes ||
-      (uint64_t)(c_off + 4 * c_elems) > heap_bytes) {
+  if (batch < 1 || m < 0 || n < 0 || k < 0 || !in_heap(a_off, a_elems, heap_bytes) ||
+      !in_heap(b_off, b_elems, heap_bytes) || !in_heap(c_off, c_elems, heap_bytes)) {
     napi_throw_range_error(env, NULL, "bert_kernels.batchMatMul: operand outside the heap");
     return NULL;
   }
@@ -163,24 +176,17 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
 }
 
 static napi_value adam_w(napi_env env, napi_callback_info info) {
-  size_t argc = 18;
   napi_value argv[18];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 18) {
-    napi_throw_type_error(env, NULL, "bert_kernels.adamW: expected 18 arguments");
-    return NULL;
-  }
   void *heap = NULL;
   size_t heap_bytes = 0;
-  CHECK(napi_get_arraybuffer_info(env, argv[0], &heap, &heap_bytes));
+  if (!heap_args(env, info, 18, argv, "adamW", &heap, &heap_bytes)) return NULL;
   int64_t off[10];
   for (int i = 0; i < 10; i++) CHECK(napi_get_value_int64(env, argv[i + 1], &off[i]));
   double h[7];
   for (int i = 0; i < 7; i++) CHECK(napi_get_value_double(env, argv[i + 11], &h[i]));
   const int64_t n = off[9];
   for (int i = 0; i < 9; i++) {
-    const int64_t count = (i == 4 || i == 5) ? 1 : n;
-    if (off[i] < 0 || n < 0 || (uint64_t)(off[i] + 4 * count) > heap_bytes) {
+    if (!in_heap(off[i], (i == 4 || i == 5) ? 1 : n, heap_bytes)) {
       napi_throw_range_error(env, NULL, "bert_kernels.adamW: operand outside the heap");
       return NULL;
     }
