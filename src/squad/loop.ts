@@ -251,13 +251,15 @@ export async function runTaskLoop<TBatch>(o: TaskLoopOptions<TBatch>): Promise<T
       const t0 = performance.now();
       const epochBefore = epoch;
       for (let i = 0; i < accum; i++) {
+        const idx = Array.from(order.subarray(pos, pos + micro));
+        pos += idx.length;
+        // Start the next epoch as soon as this one is used up, so the step that ends an
+        // epoch is the one that counts it (and evaluates once, not again on the next step).
         if (pos >= order.length) {
           epoch += 1;
           order = shuffled(o.trainCount, seed, epoch);
           pos = 0;
         }
-        const idx = Array.from(order.subarray(pos, pos + micro));
-        pos += idx.length;
         const { batch, tokens } = o.collate(idx);
         stepper.accumulate(batch);
         windowExamples += idx.length;
@@ -299,7 +301,7 @@ export async function runTaskLoop<TBatch>(o: TaskLoopOptions<TBatch>): Promise<T
       const evalNow =
         config.train.eval_every !== null
           ? step % config.train.eval_every === 0
-          : step % stepsPerEpoch === 0 || epoch !== epochBefore;
+          : epoch !== epochBefore;
       if (evalNow || step === endStep) {
         await evaluate();
         evaluatedAt = step;

@@ -106,7 +106,8 @@ test('finetune squad on held-out articles; eval reproduces EM/F1 and writes {id:
   const events: BertEvent[] = [];
   const runDir = join(root, 'run-squad');
   const result = await finetuneSquad({
-    config: config(dataDir),
+    // Batch 2: several steps per epoch, so epoch-end evaluation is visible.
+    config: config(dataDir, ['train.batch_size=2', 'train.max_steps=8']),
     squad: { ...SQUAD_DEFAULTS, docStride: 16, maxQueryLength: 12, heldOutEvery: 2 },
     runDir,
     stopAtStep: null,
@@ -117,7 +118,17 @@ test('finetune squad on held-out articles; eval reproduces EM/F1 and writes {id:
   });
   assert.equal(result.status, 'completed');
   assert.ok(result.bestCheckpoint);
-  assert.ok(events.some((e) => e.type === 'eval'));
+  // Once per epoch (eval_every unset) and at the end, never again on the step after an epoch ends.
+  const evalSteps = events.flatMap((e) => (e.type === 'eval' ? [e.step] : []));
+  const start = events.find((e) => e.type === 'run_start');
+  const train = events.filter((e) => e.type === 'step');
+  assert.ok(evalSteps.length > 0 && start && train.length > 0);
+  const stepsPerEpoch = Math.round(1 / (train[0].type === 'step' ? train[0].epoch : 1));
+  assert.deepEqual(
+    evalSteps,
+    [...new Set(evalSteps)].filter((s) => s % stepsPerEpoch === 0 || s === result.step),
+    `evaluated at steps ${evalSteps} with ${stepsPerEpoch} steps per epoch`,
+  );
   const r = await evaluateTaskCheckpoint({
     checkpoint: result.bestCheckpoint,
     split: 'dev',
