@@ -1,13 +1,13 @@
 /**
- * The pretraining loop (MLM + NSP), visible top to bottom:
+ * Pretraining (MLM + NSP) as a client of the training engine (train/loop.ts):
  *
- *   vocab → shards (tokenized on first use) → model (fresh, or the checkpoint
- *   being resumed) → loader worker → for each step: micro-batches → one
- *   optimizer step → events; every eval_every: held-out MLM/NSP metrics;
- *   every save_every and at the end: an atomic checkpoint.
+ *   vocab → shards (tokenized on first use) → model (fresh, --init-from, or
+ *   the checkpoint being resumed) → loader worker → train(): micro-batches,
+ *   schedule, held-out MLM/NSP evaluation every eval_every (`best` = lowest
+ *   held-out loss), checkpoints every save_every and at the end.
  *
- * Knows nothing about terminals: it emits events to a Reporter and polls a
- * StopSignal between steps (Ctrl-C / `q` → finish the step, save, stop).
+ * Knows nothing about terminals: the engine emits events to a Reporter and
+ * polls a StopSignal between steps (Ctrl-C / `q` → finish the step, save, stop).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
@@ -24,23 +24,21 @@ import { PretrainingLoader, type LoaderCursor } from '../data/loader.js';
 import { START_CURSOR } from '../data/stream.js';
 import { bertConfig, toHfConfigJson, fromHfConfigJson, type BertConfig } from '../model/config.js';
 import { createBertModel, bertModelFromParams, type BertModel } from '../model/bert.js';
-import { toHfTensors, fromHfTensors } from '../model/hf.js';
-import { countParameters, disposeParams } from '../model/params.js';
+import { fromHfTensors } from '../model/hf.js';
+import { countParameters } from '../model/params.js';
 import { pretrainingTensors, disposeTensors } from '../model/batch.js';
 import { pretrainingLosses } from '../model/losses.js';
-import { PretrainingStep, type PretrainingMetrics } from '../model/step.js';
+import { PretrainingStep } from '../model/step.js';
 import type { Optimizer } from './optimizer.js';
-import { microBatches, optimizerFor, scheduleFor } from './recipe.js';
-import {
-  saveCheckpoint,
-  loadCheckpoint,
-  NonFiniteWeightsError,
-  type CheckpointDir,
-  type TrainerState,
-} from './checkpoint.js';
+import { microBatches, optimizerFor } from './recipe.js';
+import { loadCheckpoint, type CheckpointDir, type TrainerState } from './checkpoint.js';
 import { now, type Reporter } from '../ui/events.js';
-import { shouldStop, memoryFields } from './loop-control.js';
-import { loadPretrainingInit, initFromRecordOf } from '../export/init-from.js';
+import { train as trainLoop, type Evaluator, type MicroBatch, type TrainingData } from './loop.js';
+import {
+  loadPretrainingInit,
+  initFromRecordOf,
+  type InitialPretrainingModel,
+} from '../export/init-from.js';
 import type { BackendChoice } from './backend.js';
 
 export interface PretrainOptions {
@@ -148,17 +146,18 @@ export function evaluatePretraining(
   };
 }
 
-interface ResumeState {
+interface StartingPoint {
   model: BertModel;
   optimizer: Optimizer;
-  state: TrainerState;
+  /** Set when resuming: the trainer state the checkpoint holds. */
+  state: TrainerState | null;
 }
 
 async function restore(
   dir: CheckpointDir,
   config: PretrainConfig,
   modelConfig: BertConfig,
-): Promise<ResumeState> {
+): Promise<StartingPoint> {
   const ckpt = await loadCheckpoint(dir);
   if (!ckpt.trainerState || !ckpt.optimizer) {
     throw new UserError(
@@ -194,11 +193,112 @@ async function restore(
   return { model, optimizer, state: ckpt.trainerState };
 }
 
+/** The model training starts from: the checkpoint resumed, the --init-from weights, or a fresh init. */
+async function startingPoint(
+  opts: PretrainOptions,
+  modelConfig: BertConfig,
+  initial: InitialPretrainingModel | null,
+): Promise<StartingPoint> {
+  const { config, reporter } = opts;
+  const log = (message: string): void => reporter.emit({ type: 'log', time: now(), message });
+  if (opts.resumeFrom) {
+    const r = await restore(opts.resumeFrom, config, modelConfig);
+    log(`resuming from ${opts.resumeFrom} at step ${r.state!.step}`);
+    return r;
+  }
+  const optimizer = optimizerFor(config.train);
+  if (initial) {
+    const fresh = initial.initialized.length ? `; fresh: ${initial.initialized.join(', ')}` : '';
+    log(`initialised from ${initial.source}${fresh}`);
+    return { model: initial.model, optimizer, state: null };
+  }
+  const model = createBertModel(modelConfig, { heads: 'pretraining', seed: config.train.seed });
+  return { model, optimizer, state: null };
+}
+
+/** The loader worker's batches as the engine's training data; the cursor travels with each. */
+class LoaderData implements TrainingData<DataBatch> {
+  private waitMs = 0;
+
+  constructor(
+    private readonly loader: PretrainingLoader,
+    private position: LoaderCursor,
+  ) {}
+
+  async next(): Promise<MicroBatch<DataBatch>> {
+    const waitStart = performance.now();
+    const item = await this.loader.next();
+    this.waitMs += performance.now() - waitStart;
+    if (!item) throw new Error('the training data stream ended unexpectedly');
+    if (item.cursor) this.position = item.cursor;
+    return { batch: item.batch, examples: item.batch.batch_size, tokens: item.batch.num_tokens };
+  }
+
+  get passes(): number {
+    return this.position.epoch;
+  }
+
+  epochAt(): number {
+    return this.position.epoch;
+  }
+
+  cursor(): LoaderCursor {
+    return this.position;
+  }
+
+  stats(): Record<string, number> {
+    const s = { queue_depth: this.loader.queueDepth, data_wait_ms: this.waitMs };
+    this.waitMs = 0;
+    return s;
+  }
+
+  stop(): Promise<void> {
+    return this.loader.stop();
+  }
+}
+
+/** Fixed held-out batches, built once: the same text and masks at every evaluation. */
+function heldoutBatchesFor(
+  config: PretrainConfig,
+  source: ReturnType<typeof openShards>,
+  maskingVocab: ReturnType<typeof buildMaskingVocab>,
+  micro: number,
+): DataBatch[] {
+  const batches: DataBatch[] = [];
+  if (config.data.heldout_fraction <= 0 || config.train.eval_every === null) return batches;
+  const heldout = createPipeline(
+    source,
+    maskingVocab,
+    { ...config.data },
+    config.train.seed,
+    'heldout',
+  );
+  for (const { batch } of buildBatches(heldout.stream, START_CURSOR, micro, heldout.shape)) {
+    batches.push(batch);
+    if (batches.length >= config.train.eval_batches) break;
+  }
+  return batches;
+}
+
+/** Held-out MLM/NSP metrics as the engine's evaluation (lower loss is better). */
+function heldoutEvaluator(model: BertModel, batches: readonly DataBatch[]): Evaluator | null {
+  if (batches.length === 0) return null;
+  return {
+    evaluate: () => {
+      const m = evaluatePretraining(model, batches);
+      return { splits: [['heldout', m]], score: m.loss, record: m };
+    },
+    better: 'lower',
+    perEpoch: false,
+    saveEach: false,
+    onStop: false,
+  };
+}
+
 export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const { config, runDir, reporter } = opts;
-  const started = performance.now();
-  const vocab = loadVocab(config.data.vocab);
-  const vocabTokens = vocab.tokens;
+  const startedMs = performance.now();
+  const vocabTokens = loadVocab(config.data.vocab).tokens;
   const maskingVocab = buildMaskingVocab(vocabTokens, config.data.vocab);
   // --init-from: the checkpoint decides the model's shape; a resumed --init-from run reads it back.
   const initial =
@@ -215,239 +315,81 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     initial?.config ?? initRecord?.config ?? modelConfigFor(config, vocabTokens.length);
   const shardsDir = await ensureShards(config.data, reporter);
   const source = openShards(shardsDir);
-  const { micro, accum } = microBatches(config.train);
-  const pipelineConfig = { ...config.data };
-  const train = createPipeline(source, maskingVocab, pipelineConfig, config.train.seed, 'train');
+  const { micro } = microBatches(config.train);
+  const train = createPipeline(
+    source,
+    maskingVocab,
+    { ...config.data },
+    config.train.seed,
+    'train',
+  );
   const totalSteps = totalStepsFor(config, train.stream.epochPlan(0).count);
-
-  // Fixed held-out batches, built once: the same text and masks at every evaluation.
-  const heldoutBatches: DataBatch[] = [];
-  if (config.data.heldout_fraction > 0 && config.train.eval_every !== null) {
-    const heldout = createPipeline(
-      source,
-      maskingVocab,
-      pipelineConfig,
-      config.train.seed,
-      'heldout',
-    );
-    for (const { batch } of buildBatches(heldout.stream, START_CURSOR, micro, heldout.shape)) {
-      heldoutBatches.push(batch);
-      if (heldoutBatches.length >= config.train.eval_batches) break;
-    }
-  }
-
-  let model: BertModel;
-  let optimizer: Optimizer;
-  let cursor: LoaderCursor = START_CURSOR;
-  let step = 0;
-  let bestMetric = Number.POSITIVE_INFINITY;
-  if (opts.resumeFrom) {
-    const r = await restore(opts.resumeFrom, config, modelConfig);
-    model = r.model;
-    optimizer = r.optimizer;
-    step = r.state.step;
-    cursor = r.state.data_cursor as LoaderCursor;
-    bestMetric =
-      typeof r.state.best_heldout_loss === 'number' ? r.state.best_heldout_loss : bestMetric;
-    reporter.emit({
-      type: 'log',
-      time: now(),
-      message: `resuming from ${opts.resumeFrom} at step ${step}`,
-    });
-  } else if (initial) {
-    model = initial.model;
-    optimizer = optimizerFor(config.train);
-    reporter.emit({
-      type: 'log',
-      time: now(),
-      message: `initialised from ${initial.source}${initial.initialized.length ? `; fresh: ${initial.initialized.join(', ')}` : ''}`,
-    });
-  } else {
-    model = createBertModel(modelConfig, { heads: 'pretraining', seed: config.train.seed });
-    optimizer = optimizerFor(config.train);
-  }
-  const endStep = opts.stopAtStep ?? totalSteps;
-  const lrAt = scheduleFor(config.train, totalSteps);
-
-  reporter.emit({
-    type: 'run_start',
-    time: now(),
-    command: 'pretrain',
-    run: runDir,
-    backend: opts.backend.backend,
-    model: {
-      size: config.model.size,
-      layers: modelConfig.num_hidden_layers,
-      hidden: modelConfig.hidden_size,
-      heads: modelConfig.num_attention_heads,
-      parameters: countParameters(model.params),
-    },
-    data: `${shardsDir} (${source.numDocuments} documents)`,
-    totalSteps: endStep,
-    config: config as unknown as Record<string, unknown>,
-  });
-
-  const stepper = new PretrainingStep(model, optimizer, {
-    maxGradNorm: config.train.max_grad_norm ?? 0,
-    seed: config.train.seed,
-  });
+  const heldoutBatches = heldoutBatchesFor(config, source, maskingVocab, micro);
+  const { model, optimizer, state } = await startingPoint(opts, modelConfig, initial);
+  const cursor = (state?.data_cursor as LoaderCursor | undefined) ?? START_CURSOR;
   const loader = PretrainingLoader.start({
     source: { kind: 'shards', dir: shardsDir },
     vocabTokens,
-    config: pipelineConfig,
+    config: { ...config.data },
     seed: config.train.seed,
     batchSize: micro,
     split: 'train',
     cursor,
   });
-
-  let lastCheckpoint = null as string | null;
-  let lastMetrics: PretrainingMetrics | null = null;
-  let lastEval: Record<string, number> = {};
-  let status: PretrainResult['status'] = 'completed';
-  let epoch = cursor.epoch;
-
-  const save = async (best = false): Promise<void> => {
-    const opt = optimizer.exportState();
-    const state: TrainerState = {
-      step,
-      epoch,
-      total_steps: totalSteps,
-      data_cursor: cursor,
+  const result = await trainLoop({
+    command: 'pretrain',
+    runDir,
+    train: config.train,
+    totalSteps,
+    endStep: opts.stopAtStep ?? totalSteps,
+    model,
+    optimizer,
+    stepper: new PretrainingStep(model, optimizer, {
+      maxGradNorm: config.train.max_grad_norm ?? 0,
       seed: config.train.seed,
-      best_heldout_loss: Number.isFinite(bestMetric) ? bestMetric : null,
-      lr: lrAt(step),
-      time: now(),
-    };
-    lastCheckpoint = await saveCheckpoint(
-      runDir,
-      {
-        model: toHfTensors(model.params),
-        optimizer: opt.tensors,
-        trainerState: state,
-        config: toHfConfigJson(modelConfig, 'BertForPreTraining', {
-          bert: {
-            lowercase: config.data.lowercase,
-            run: config.name,
-            ...(initFrom ? { init_from: initFrom } : {}),
-          },
-        }),
-        vocabPath: config.data.vocab,
+    }),
+    data: new LoaderData(loader, cursor),
+    evaluator: heldoutEvaluator(model, heldoutBatches),
+    checkpoint: {
+      config: toHfConfigJson(modelConfig, 'BertForPreTraining', {
+        bert: {
+          lowercase: config.data.lowercase,
+          run: config.name,
+          ...(initFrom ? { init_from: initFrom } : {}),
+        },
+      }),
+      vocabPath: config.data.vocab,
+      stateFields: ({ lr, best }) => ({ best_heldout_loss: best, lr }),
+      atEnd: true,
+    },
+    describe: {
+      backend: opts.backend.backend,
+      model: {
+        size: config.model.size,
+        layers: modelConfig.num_hidden_layers,
+        hidden: modelConfig.hidden_size,
+        heads: modelConfig.num_attention_heads,
+        parameters: countParameters(model.params),
       },
-      { keepLast: config.train.keep_last, best },
-    );
-    reporter.emit({ type: 'checkpoint', time: now(), step, path: lastCheckpoint, best });
+      data: `${shardsDir} (${source.numDocuments} documents)`,
+      config: config as unknown as Record<string, unknown>,
+    },
+    resume: state
+      ? {
+          step: state.step,
+          best: typeof state.best_heldout_loss === 'number' ? state.best_heldout_loss : null,
+        }
+      : undefined,
+    control: { stopRequested: opts.stopRequested, maxMinutes: opts.maxMinutes, startedMs },
+    reporter,
+  });
+  const finalMetrics: Record<string, number> = { ...result.lastMetrics };
+  for (const [k, v] of Object.entries(result.lastEval?.splits[0][1] ?? {}))
+    finalMetrics[`heldout_${k}`] = v;
+  return {
+    status: result.status,
+    step: result.step,
+    lastCheckpoint: result.lastCheckpoint,
+    finalMetrics,
   };
-
-  const evaluate = async (): Promise<boolean> => {
-    if (heldoutBatches.length === 0) return false;
-    lastEval = evaluatePretraining(model, heldoutBatches);
-    reporter.emit({ type: 'eval', time: now(), step, split: 'heldout', metrics: lastEval });
-    if (lastEval.loss < bestMetric) {
-      bestMetric = lastEval.loss;
-      return true;
-    }
-    return false;
-  };
-
-  try {
-    try {
-      let windowTokens = 0;
-      let windowExamples = 0;
-      let windowStart = performance.now();
-      let dataWaitMs = 0;
-      while (step < endStep) {
-        if (await shouldStop(opts, started, reporter)) {
-          status = 'stopped';
-          break;
-        }
-        const stepStart = performance.now();
-        for (let i = 0; i < accum; i++) {
-          const waitStart = performance.now();
-          const item = await loader.next();
-          dataWaitMs += performance.now() - waitStart;
-          if (!item) throw new Error('the training data stream ended unexpectedly');
-          stepper.accumulate(item.batch);
-          windowTokens += item.batch.num_tokens;
-          windowExamples += item.batch.batch_size;
-          if (item.cursor) cursor = item.cursor;
-        }
-        epoch = cursor.epoch;
-        const lr = lrAt(step);
-        const m = stepper.apply(lr);
-        step += 1;
-        if (!Number.isFinite(m.loss)) {
-          status = 'failed';
-          reporter.emit({
-            type: 'warning',
-            time: now(),
-            message: `loss is ${m.loss} at step ${step}: stopping; last good checkpoint: ${lastCheckpoint ?? 'none'}`,
-          });
-          break;
-        }
-        lastMetrics = m;
-        const stepMs = performance.now() - stepStart;
-        if (step % config.train.log_every === 0 || step === 1 || step === endStep) {
-          const elapsed = (performance.now() - windowStart) / 1000;
-          reporter.emit({
-            type: 'step',
-            time: now(),
-            step,
-            totalSteps: endStep,
-            epoch,
-            loss: m.loss,
-            mlm_loss: m.mlm_loss,
-            nsp_loss: m.nsp_loss,
-            mlm_accuracy: m.mlm_accuracy,
-            nsp_accuracy: m.nsp_accuracy,
-            lr,
-            grad_norm: m.grad_norm,
-            tokens_per_s: windowTokens / elapsed,
-            examples_per_s: windowExamples / elapsed,
-            step_ms: stepMs,
-            queue_depth: loader.queueDepth,
-            data_wait_ms: dataWaitMs,
-            ...memoryFields(),
-          });
-          windowTokens = 0;
-          windowExamples = 0;
-          dataWaitMs = 0;
-          windowStart = performance.now();
-        }
-        const evalNow = config.train.eval_every !== null && step % config.train.eval_every === 0;
-        const isBest = evalNow ? await evaluate() : false;
-        if ((config.train.save_every !== null && step % config.train.save_every === 0) || isBest) {
-          await save(isBest);
-        }
-      }
-      if (status !== 'failed') {
-        if (
-          status === 'completed' &&
-          config.train.eval_every !== null &&
-          step % config.train.eval_every !== 0
-        ) {
-          const isBest = await evaluate();
-          if (isBest) await save(true);
-        }
-        if (!lastCheckpoint || !lastCheckpoint.endsWith(`step-${step}`)) await save(false);
-      }
-    } catch (err) {
-      if (!(err instanceof NonFiniteWeightsError)) throw err;
-      status = 'failed';
-      reporter.emit({
-        type: 'warning',
-        time: now(),
-        message: `${err.message} at step ${step}: stopping without saving; last good checkpoint: ${lastCheckpoint ?? 'none'}`,
-      });
-    }
-  } finally {
-    await loader.stop();
-    stepper.dispose();
-    optimizer.dispose();
-    disposeParams(model.params);
-  }
-  const finalMetrics: Record<string, number> = {};
-  if (lastMetrics) Object.assign(finalMetrics, lastMetrics);
-  for (const [k, v] of Object.entries(lastEval)) finalMetrics[`heldout_${k}`] = v;
-  return { status, step, lastCheckpoint, finalMetrics };
 }

@@ -91,6 +91,8 @@ export type BertEvent =
 /** Anything that consumes events. `close` flushes (files, final tables). */
 export interface Reporter {
   emit(event: BertEvent): void;
+  /** Write buffered events now (metrics.jsonl before a checkpoint is published). */
+  flush?(): void;
   close(): Promise<void>;
 }
 

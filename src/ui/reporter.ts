@@ -78,6 +78,7 @@ export function withMetricsFile(ui: UiReporter, metrics: Reporter): UiReporter {
   return {
     kind: ui.kind,
     emit: (event: BertEvent) => tee.emit(event),
+    flush: () => tee.flush(),
     close: () => tee.close(),
     onStop: (cb) => ui.onStop(cb),
   };

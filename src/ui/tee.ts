@@ -8,6 +8,10 @@ export class TeeReporter implements Reporter {
     for (const r of this.reporters) r.emit(event);
   }
 
+  flush(): void {
+    for (const r of this.reporters) r.flush?.();
+  }
+
   /** Closes every reporter even if one fails; the first failure is rethrown. */
   async close(): Promise<void> {
     const results = await Promise.allSettled(this.reporters.map((r) => r.close()));

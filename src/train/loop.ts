@@ -1,0 +1,357 @@
+/**
+ * The training engine: the one loop every training command runs (pretraining,
+ * GLUE, SQuAD, CoNLL-2003), like HF's `Trainer` or nanoGPT's `train.py` loop.
+ *
+ *   run_start → while step < endStep:
+ *     between steps: yield, stop request, time budget
+ *     accumulate micro-batches → one optimizer step at the scheduled LR
+ *     → non-finite loss? stop (failed) → step event every log_every
+ *     → evaluate every eval_every (and per epoch, and at the end, when the
+ *       client asks) → checkpoint (save_every, each evaluation or a new best)
+ *   → stopped: evaluate / save the last step as the client asks → result.
+ *
+ * A client hands over what differs: the model, optimizer and stepper (its
+ * loss), the data (micro-batches and where the stream stands), the evaluation
+ * and the checkpoint's config.json. Weights that turn non-finite end the run
+ * as `failed` with one warning; nothing poisoned is ever written.
+ */
+import { performance } from 'node:perf_hooks';
+import type { TrainSection } from '../config/types.js';
+import type { BertModel } from '../model/bert.js';
+import { disposeParams } from '../model/params.js';
+import { toHfTensors } from '../model/hf.js';
+import { now, type Reporter, type RunStartEvent } from '../ui/events.js';
+import type { Optimizer } from './optimizer.js';
+import { microBatches, scheduleFor } from './recipe.js';
+import { shouldStop, memoryFields, type StopControl } from './loop-control.js';
+import { NonFiniteWeightsError, saveCheckpoint, type TrainerState } from './checkpoint.js';
+
+/** What one optimizer step reports: the loss, the gradient norm, and the task's own numbers (all numbers). */
+export interface StepMetrics {
+  loss: number;
+  grad_norm: number;
+}
+
+/** Forward + backward per micro-batch, then one update (model/step-side classes in train/step.ts). */
+export interface Stepper<TBatch, M extends StepMetrics> {
+  accumulate(batch: TBatch): void;
+  apply(lr: number): M;
+  dispose(): void;
+}
+
+/** One micro-batch and how much it holds (for the throughput fields). */
+export interface MicroBatch<TBatch> {
+  batch: TBatch;
+  examples: number;
+  tokens: number;
+}
+
+/** The training stream as the engine sees it. */
+export interface TrainingData<TBatch> {
+  next(): Promise<MicroBatch<TBatch>>;
+  /** Completed passes over the data (an epoch ends in the step that uses it up). */
+  readonly passes: number;
+  /** The `epoch` of step events and trainer_state.json after `step` steps. */
+  epochAt(step: number): number;
+  /** trainer_state.json's data_cursor: where a resumed run picks up. */
+  cursor(step: number): unknown;
+  /** Extra step-event fields since the last logged step (loader queue depth, data wait). */
+  stats?(): Record<string, number>;
+  stop?(): Promise<void>;
+}
+
+/** One evaluation: an eval event per split, the score `best` is judged by, what checkpoints record. */
+export interface Evaluation {
+  splits: Array<[split: string, metrics: Record<string, number>]>;
+  score: number;
+  record: unknown;
+}
+
+export interface Evaluator {
+  evaluate(): Evaluation;
+  /** Which way the score improves: accuracy/F1 'higher', held-out loss 'lower'. */
+  better: 'higher' | 'lower';
+  /** Also evaluate whenever an epoch ends (fine-tuning without eval_every); every run evaluates its last step. */
+  perEpoch: boolean;
+  /** Every evaluation writes a checkpoint (fine-tuning); otherwise only a new best does. */
+  saveEach: boolean;
+  /** A stopped run evaluates its last step (fine-tuning reports the model it leaves). */
+  onStop: boolean;
+}
+
+export interface CheckpointPlan {
+  /** config.json of every checkpoint. */
+  config: Record<string, unknown>;
+  vocabPath: string;
+  /** The client's trainer_state.json fields (best metric, LR, evaluation). */
+  stateFields(s: { step: number; lr: number; best: number | null; record: unknown }): object;
+  /** Leave a checkpoint of the last step even when no evaluation wrote one (pretraining). */
+  atEnd: boolean;
+}
+
+export interface TrainingRun<TBatch, M extends StepMetrics> {
+  command: string;
+  runDir: string;
+  train: TrainSection;
+  /** Steps the LR schedule spans; endStep (--max-steps) may stop earlier. */
+  totalSteps: number;
+  endStep: number;
+  model: BertModel;
+  optimizer: Optimizer;
+  stepper: Stepper<TBatch, M>;
+  data: TrainingData<TBatch>;
+  evaluator: Evaluator | null;
+  checkpoint: CheckpointPlan;
+  /** run_start's description of the model and data. */
+  describe: Pick<RunStartEvent, 'backend' | 'model' | 'data' | 'config'>;
+  /** A resumed run: the step it continues after and its best score so far. */
+  resume?: { step: number; best: number | null };
+  control: StopControl & { startedMs: number };
+  reporter: Reporter;
+}
+
+export interface TrainingResult<M> {
+  status: 'completed' | 'stopped' | 'failed';
+  step: number;
+  lastMetrics: M | null;
+  lastEval: Evaluation | null;
+  best: { step: number; record: unknown } | null;
+  bestCheckpoint: string | null;
+  lastCheckpoint: string | null;
+}
+
+/** Train `run` to its end step, a stop request, the time budget or a non-finite loss; frees the model. */
+export async function train<TBatch, M extends StepMetrics>(
+  run: TrainingRun<TBatch, M>,
+): Promise<TrainingResult<M>> {
+  const engine = new Engine(run);
+  try {
+    await engine.loop();
+    await engine.finish();
+  } catch (err) {
+    if (!(err instanceof NonFiniteWeightsError)) throw err;
+    engine.fail(`${err.message} at step ${engine.step}: stopping without saving`);
+  } finally {
+    await run.data.stop?.();
+    run.stepper.dispose();
+    run.optimizer.dispose();
+    disposeParams(run.model.params);
+  }
+  return engine.result();
+}
+
+/** Throughput since the last logged step. */
+class Window {
+  tokens = 0;
+  examples = 0;
+  started = performance.now();
+
+  add(b: { tokens: number; examples: number }): void {
+    this.tokens += b.tokens;
+    this.examples += b.examples;
+  }
+
+  /** tokens/s and examples/s, then start a new window. */
+  take(): { tokens_per_s: number; examples_per_s: number } {
+    const secs = (performance.now() - this.started) / 1000;
+    const rates = { tokens_per_s: this.tokens / secs, examples_per_s: this.examples / secs };
+    this.tokens = 0;
+    this.examples = 0;
+    this.started = performance.now();
+    return rates;
+  }
+}
+
+class Engine<TBatch, M extends StepMetrics> {
+  step: number;
+  private status: TrainingResult<M>['status'] = 'completed';
+  private readonly lrAt: (step: number) => number;
+  private readonly accum: number;
+  private readonly window = new Window();
+  private lastMetrics: M | null = null;
+  private lastEval: Evaluation | null = null;
+  private evaluatedAt = -1;
+  private best: { step: number; score: number | null; record: unknown } | null = null;
+  private savedAt = -1;
+  private bestCheckpoint: string | null = null;
+  private lastCheckpoint: string | null = null;
+
+  constructor(private readonly run: TrainingRun<TBatch, M>) {
+    this.step = run.resume?.step ?? 0;
+    if (run.resume && run.resume.best !== null)
+      this.best = { step: run.resume.step, score: run.resume.best, record: null };
+    this.lrAt = scheduleFor(run.train, run.totalSteps);
+    this.accum = microBatches(run.train).accum;
+  }
+
+  async loop(): Promise<void> {
+    const { run } = this;
+    const { describe } = run;
+    run.reporter.emit({
+      type: 'run_start',
+      time: now(),
+      command: run.command,
+      run: run.runDir,
+      backend: describe.backend,
+      model: describe.model,
+      data: describe.data,
+      totalSteps: run.endStep,
+      config: describe.config,
+    });
+    while (this.step < run.endStep) {
+      if (await shouldStop(run.control, run.control.startedMs, run.reporter)) {
+        this.status = 'stopped';
+        return;
+      }
+      const passesBefore = run.data.passes;
+      const m = await this.optimizerStep();
+      if (!Number.isFinite(m.loss)) {
+        this.fail(`loss is ${m.loss} at step ${this.step}: stopping`);
+        return;
+      }
+      this.lastMetrics = m;
+      const evaluator = run.evaluator;
+      const evalNow =
+        evaluator !== null &&
+        (everyN(this.step, run.train.eval_every) ||
+          (evaluator.perEpoch && run.data.passes !== passesBefore) ||
+          this.step === run.endStep);
+      const isBest = evalNow ? this.evaluate() : false;
+      if ((evalNow && evaluator.saveEach) || isBest || everyN(this.step, run.train.save_every)) {
+        await this.save(isBest);
+      }
+    }
+  }
+
+  /** One optimizer step over `accum` micro-batches, and its step event. */
+  private async optimizerStep(): Promise<M> {
+    const { run } = this;
+    const started = performance.now();
+    for (let i = 0; i < this.accum; i++) {
+      const micro = await run.data.next();
+      run.stepper.accumulate(micro.batch);
+      this.window.add(micro);
+    }
+    const lr = this.lrAt(this.step);
+    const m = run.stepper.apply(lr);
+    this.step += 1;
+    const { step } = this;
+    if (!Number.isFinite(m.loss)) return m;
+    if (step % run.train.log_every === 0 || step === 1 || step === run.endStep) {
+      const { grad_norm, loss, ...own } = m;
+      run.reporter.emit({
+        type: 'step',
+        time: now(),
+        step,
+        totalSteps: run.endStep,
+        epoch: run.data.epochAt(step),
+        loss,
+        ...finiteOnly(own as Record<string, number>),
+        lr,
+        grad_norm,
+        ...this.window.take(),
+        step_ms: performance.now() - started,
+        ...run.data.stats?.(),
+        ...memoryFields(),
+      });
+    }
+    return m;
+  }
+
+  /** After the loop: a stopped run evaluates / saves its last step as the client asks. */
+  async finish(): Promise<void> {
+    if (this.status === 'failed') return;
+    const { evaluator, checkpoint } = this.run;
+    const stopped = this.status === 'stopped';
+    if (stopped && evaluator?.onStop && this.step > 0 && this.evaluatedAt !== this.step) {
+      const isBest = this.evaluate();
+      if (evaluator.saveEach || isBest) await this.save(isBest);
+    }
+    if (checkpoint.atEnd && this.savedAt !== this.step) await this.save(false);
+  }
+
+  /** Evaluate, emit one eval event per split; true when the score is the best so far. */
+  private evaluate(): boolean {
+    const { evaluator, reporter } = this.run;
+    const e = evaluator!.evaluate();
+    for (const [split, metrics] of e.splits)
+      reporter.emit({ type: 'eval', time: now(), step: this.step, split, metrics });
+    this.lastEval = e;
+    this.evaluatedAt = this.step;
+    const finite = Number.isFinite(e.score);
+    const prev = this.best?.score ?? null;
+    const improves =
+      prev === null || (evaluator!.better === 'higher' ? e.score > prev : e.score < prev);
+    const isBest = this.best === null || (finite && improves);
+    if (isBest) this.best = { step: this.step, score: finite ? e.score : prev, record: e.record };
+    return isBest;
+  }
+
+  /** Write step-<N> (and `best`); metrics.jsonl is flushed first, so no checkpoint outlives its events. */
+  private async save(isBest: boolean): Promise<void> {
+    const { run, step } = this;
+    const record = this.evaluatedAt === step ? (this.lastEval?.record ?? null) : null;
+    const state: TrainerState = {
+      step,
+      epoch: run.data.epochAt(step),
+      total_steps: run.totalSteps,
+      data_cursor: run.data.cursor(step),
+      seed: run.train.seed,
+      ...run.checkpoint.stateFields({
+        step,
+        lr: this.lrAt(step),
+        best: this.best?.score ?? null,
+        record,
+      }),
+      time: now(),
+    };
+    run.reporter.flush?.();
+    const path = await saveCheckpoint(
+      run.runDir,
+      {
+        model: toHfTensors(run.model.params),
+        optimizer: run.optimizer.exportState().tensors,
+        trainerState: state,
+        config: run.checkpoint.config,
+        vocabPath: run.checkpoint.vocabPath,
+      },
+      { keepLast: run.train.keep_last, best: isBest },
+    );
+    run.reporter.emit({ type: 'checkpoint', time: now(), step, path, best: isBest });
+    this.savedAt = step;
+    this.lastCheckpoint = path;
+    if (isBest) this.bestCheckpoint = path;
+  }
+
+  /** End the run as failed with one warning naming the last good checkpoint. */
+  fail(message: string): void {
+    this.status = 'failed';
+    this.run.reporter.emit({
+      type: 'warning',
+      time: now(),
+      message: `${message}; last good checkpoint: ${this.lastCheckpoint ?? 'none'}`,
+    });
+  }
+
+  result(): TrainingResult<M> {
+    const { best } = this;
+    return {
+      status: this.status,
+      step: this.step,
+      lastMetrics: this.lastMetrics,
+      lastEval: this.lastEval,
+      best: best && this.evaluatedAt >= 0 ? { step: best.step, record: best.record } : null,
+      bestCheckpoint: this.bestCheckpoint,
+      lastCheckpoint: this.lastCheckpoint,
+    };
+  }
+}
+
+function everyN(step: number, n: number | null): boolean {
+  return n !== null && step % n === 0;
+}
+
+/** Step-event fields of a task's metrics; NaN ones (accuracy of a regression) are left out. */
+function finiteOnly(m: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(m).filter(([, v]) => !Number.isNaN(v)));
+}
