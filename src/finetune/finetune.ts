@@ -6,49 +6,37 @@
  *   → epochs of shuffled batches → evaluate on dev at the end of each epoch
  *   (or every eval_every steps) → keep `best` by the task's main metric.
  *
- * Emits events; knows nothing about terminals.
+ * A client of the training engine through finetune/run.ts; emits events,
+ * knows nothing about terminals.
  */
 import { performance } from 'node:perf_hooks';
 import { UserError } from '../errors.js';
-import type { FinetuneConfig } from '../config/types.js';
 import { devSplits, numLabels, type GlueTask } from '../data/glue/tasks.js';
 import { readGlueSplit, type GlueExample } from '../data/glue/reader.js';
 import { computeGlueMetrics, argmaxRows, type GlueMetrics } from '../metrics/glue.js';
-import { Rng } from '../data/rng.js';
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
 import { loadVocab } from '../tokenizer/vocab.js';
-import { toHfConfigJson } from '../model/config.js';
-import { toHfTensors } from '../model/hf.js';
-import { countParameters, disposeParams } from '../model/params.js';
+import { toHfConfigJson, type BertConfig } from '../model/config.js';
 import { ClassificationStep } from '../model/step.js';
+import type { ClassificationBatch } from '../model/batch.js';
 import type { BertModel } from '../model/bert.js';
-import { microBatches, optimizerFor, scheduleFor } from '../train/recipe.js';
-import { saveCheckpoint, type TrainerState } from '../train/checkpoint.js';
-import type { BackendChoice } from '../train/backend.js';
-import { now, type Reporter } from '../ui/events.js';
-import { shouldStop, memoryFields } from '../train/loop-control.js';
+import type { Evaluation } from '../train/loop.js';
+import { SHUFFLE_STREAM } from '../train/epochs.js';
+import { now } from '../ui/events.js';
 import { encodeExamples, collateClassification, type EncodedExample } from './encode.js';
 import { initialClassifier } from './init.js';
 import { predictLogits } from './predict.js';
+import {
+  runFinetuning,
+  type FinetuneSession,
+  type FinetuneResult as FineTuningResult,
+} from './run.js';
 
-export interface FinetuneOptions {
-  config: FinetuneConfig;
+export interface FinetuneOptions extends FinetuneSession {
   task: GlueTask;
-  runDir: string;
-  stopAtStep: number | null;
-  maxMinutes: number | null;
-  reporter: Reporter;
-  stopRequested: () => boolean;
-  backend: BackendChoice;
 }
 
-export interface FinetuneResult {
-  status: 'completed' | 'stopped' | 'failed';
-  step: number;
-  best: { step: number; metrics: Record<string, GlueMetrics> } | null;
-  bestCheckpoint: string | null;
-  lastCheckpoint: string | null;
-}
+export type FinetuneResult = FineTuningResult<Record<string, GlueMetrics>>;
 
 /** Everything `bert eval` needs to know about a fine-tuned checkpoint, stored in its config.json. */
 export interface TaskMetadata {
@@ -84,21 +72,37 @@ export function evaluateDev(
   return out;
 }
 
-function shuffled(n: number, seed: number, epoch: number): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  const rng = Rng.derive(seed, 7, epoch);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.below(i + 1);
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
-  return order;
+/** GLUE dev metrics as the engine's evaluation: one eval event per dev split, scored on the first. */
+function glueEvaluation(metrics: Record<string, GlueMetrics>, task: GlueTask): Evaluation {
+  const mainSplit = devSplits(task)[0].name;
+  return {
+    splits: Object.entries(metrics).map(([split, m]) => [split, m as Record<string, number>]),
+    score: metrics[mainSplit]?.[task.mainMetric] ?? Number.NaN,
+    record: metrics,
+  };
+}
+
+/** config.json of a GLUE checkpoint: HF's BertForSequenceClassification plus our task metadata. */
+function classifierConfigJson(
+  config: BertConfig,
+  task: GlueTask,
+  metadata: TaskMetadata,
+): Record<string, unknown> {
+  const labels = numLabels(task);
+  const names = labels === 1 ? ['score'] : task.labels;
+  return toHfConfigJson(config, 'BertForSequenceClassification', {
+    num_labels: labels,
+    id2label: Object.fromEntries(names.map((l, i) => [String(i), l])),
+    label2id: Object.fromEntries(names.map((l, i) => [l, i])),
+    finetuning_task: task.name,
+    problem_type: labels === 1 ? 'regression' : 'single_label_classification',
+    bert: { ...metadata },
+  });
 }
 
 export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const { config, task, reporter } = opts;
-  const started = performance.now();
+  const startedMs = performance.now();
   const seed = config.train.seed;
   const labels = numLabels(task);
 
@@ -111,7 +115,6 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   if (trainExamples.length === 0) throw new UserError(`${train.file}: no training examples`);
   const devData = new Map<string, { examples: GlueExample[]; encoded: EncodedExample[] }>();
   const init = await initialClassifier(config.from, labels, config, seed);
-  const { model } = init;
   const tokenizer = new BertTokenizer(loadVocab(init.vocabPath), { lowercase: init.lowercase });
   if (config.max_seq_length > init.config.max_position_embeddings) {
     throw new UserError(
@@ -138,197 +141,38 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     });
   }
   const encoded = encodeExamples(tokenizer, trainExamples, config.max_seq_length);
-  const { micro, accum } = microBatches(config.train);
-  const stepsPerEpoch = Math.ceil(encoded.length / config.train.batch_size);
-  const totalSteps =
-    config.train.max_steps ?? Math.max(1, Math.ceil((config.train.epochs ?? 3) * stepsPerEpoch));
-  const endStep = Math.min(opts.stopAtStep ?? totalSteps, totalSteps);
-  const lrAt = scheduleFor(config.train, totalSteps);
-  const mainSplit = devSplits(task)[0].name;
   const padId = tokenizer.padId;
-  const evalBatch = config.train.eval_batch_size;
   const metadata: TaskMetadata = {
     task: task.name,
     data_dir: config.data_dir,
     max_seq_length: config.max_seq_length,
     lowercase: init.lowercase,
   };
-
-  reporter.emit({
-    type: 'run_start',
-    time: now(),
-    command: 'finetune',
-    run: opts.runDir,
-    backend: opts.backend.backend,
-    model: {
-      size: `${init.config.num_hidden_layers}L/${init.config.hidden_size}H from ${init.source}`,
-      layers: init.config.num_hidden_layers,
-      hidden: init.config.hidden_size,
-      heads: init.config.num_attention_heads,
-      parameters: countParameters(model.params),
+  const devSizes = [...devData.values()].map((d) => d.examples.length).join('+');
+  return runFinetuning<ClassificationBatch, Record<string, GlueMetrics>>({
+    ...opts,
+    init,
+    startedMs,
+    trainCount: encoded.length,
+    shuffleStream: SHUFFLE_STREAM.glue,
+    collate: (indices) => {
+      const examples = indices.map((i) => encoded[i]);
+      return {
+        batch: collateClassification(examples, padId, labels === 1),
+        tokens: examples.reduce((n, e) => n + e.ids.length, 0),
+      };
     },
-    data: `glue/${task.name}: ${encoded.length} train, ${[...devData.values()].map((d) => d.examples.length).join('+')} dev`,
-    totalSteps: endStep,
-    config: config as unknown as Record<string, unknown>,
+    makeStepper: (model, optimizer) =>
+      new ClassificationStep(model, optimizer, {
+        maxGradNorm: config.train.max_grad_norm ?? 0,
+        seed,
+      }),
+    evaluate: () =>
+      glueEvaluation(
+        evaluateDev(init.model, task, devData, padId, config.train.eval_batch_size),
+        task,
+      ),
+    checkpointConfig: classifierConfigJson(init.config, task, metadata),
+    dataLabel: `glue/${task.name}: ${encoded.length} train, ${devSizes} dev`,
   });
-
-  const optimizer = optimizerFor(config.train);
-  const stepper = new ClassificationStep(model, optimizer, {
-    maxGradNorm: config.train.max_grad_norm ?? 0,
-    seed,
-  });
-
-  let step = 0;
-  let status: FinetuneResult['status'] = 'completed';
-  let best: FinetuneResult['best'] = null;
-  let bestCheckpoint: string | null = null;
-  let lastCheckpoint: string | null = null;
-  let bestScore = Number.NEGATIVE_INFINITY;
-
-  const save = async (
-    isBest: boolean,
-    evalMetrics: Record<string, GlueMetrics> | null,
-  ): Promise<string> => {
-    const state: TrainerState = {
-      step,
-      epoch: step / stepsPerEpoch,
-      total_steps: totalSteps,
-      data_cursor: { step },
-      seed,
-      metrics: evalMetrics,
-      time: now(),
-    };
-    const path = await saveCheckpoint(
-      opts.runDir,
-      {
-        model: toHfTensors(model.params),
-        optimizer: optimizer.exportState().tensors,
-        trainerState: state,
-        config: toHfConfigJson(init.config, 'BertForSequenceClassification', {
-          num_labels: labels,
-          id2label: Object.fromEntries(
-            (labels === 1 ? ['score'] : task.labels).map((l, i) => [String(i), l]),
-          ),
-          label2id: Object.fromEntries(
-            (labels === 1 ? ['score'] : task.labels).map((l, i) => [l, i]),
-          ),
-          finetuning_task: task.name,
-          ...(labels === 1
-            ? { problem_type: 'regression' }
-            : { problem_type: 'single_label_classification' }),
-          bert: { ...metadata },
-        }),
-        vocabPath: init.vocabPath,
-      },
-      { keepLast: config.train.keep_last, best: isBest },
-    );
-    reporter.emit({ type: 'checkpoint', time: now(), step, path, best: isBest });
-    lastCheckpoint = path;
-    if (isBest) bestCheckpoint = path;
-    return path;
-  };
-
-  const evaluate = async (): Promise<void> => {
-    const metrics = evaluateDev(model, task, devData, padId, evalBatch);
-    for (const [split, m] of Object.entries(metrics)) {
-      reporter.emit({
-        type: 'eval',
-        time: now(),
-        step,
-        split,
-        metrics: m as Record<string, number>,
-      });
-    }
-    const score = metrics[mainSplit]?.[task.mainMetric] ?? Number.NaN;
-    const isBest = best === null || (Number.isFinite(score) && score > bestScore);
-    if (isBest) {
-      bestScore = Number.isFinite(score) ? score : bestScore;
-      best = { step, metrics };
-    }
-    await save(isBest, metrics);
-  };
-
-  try {
-    let windowTokens = 0;
-    let windowExamples = 0;
-    let windowStart = performance.now();
-    let order = shuffled(encoded.length, seed, 0);
-    let pos = 0;
-    let epoch = 0;
-    const nextMicro = (): EncodedExample[] => {
-      if (pos >= order.length) {
-        epoch += 1;
-        order = shuffled(encoded.length, seed, epoch);
-        pos = 0;
-      }
-      const idx = order.subarray(pos, pos + micro);
-      pos += idx.length;
-      return Array.from(idx, (i) => encoded[i]);
-    };
-    while (step < endStep) {
-      if (await shouldStop(opts, started, reporter)) {
-        status = 'stopped';
-        break;
-      }
-      const t0 = performance.now();
-      for (let i = 0; i < accum; i++) {
-        const examples = nextMicro();
-        const batch = collateClassification(examples, padId, labels === 1);
-        stepper.accumulate(batch);
-        windowExamples += examples.length;
-        for (const e of examples) windowTokens += e.ids.length;
-      }
-      const lr = lrAt(step);
-      const m = stepper.apply(lr);
-      step += 1;
-      if (!Number.isFinite(m.loss)) {
-        status = 'failed';
-        reporter.emit({
-          type: 'warning',
-          time: now(),
-          message: `loss is ${m.loss} at step ${step}: stopping`,
-        });
-        break;
-      }
-      if (step % config.train.log_every === 0 || step === 1 || step === endStep) {
-        const secs = (performance.now() - windowStart) / 1000;
-        reporter.emit({
-          type: 'step',
-          time: now(),
-          step,
-          totalSteps: endStep,
-          epoch: step / stepsPerEpoch,
-          loss: m.loss,
-          ...(labels === 1 ? {} : { accuracy: m.accuracy }),
-          lr,
-          grad_norm: m.grad_norm,
-          tokens_per_s: windowTokens / secs,
-          examples_per_s: windowExamples / secs,
-          step_ms: performance.now() - t0,
-          ...memoryFields(),
-        });
-        windowTokens = 0;
-        windowExamples = 0;
-        windowStart = performance.now();
-      }
-      const epochEnded = step % stepsPerEpoch === 0;
-      const evalNow =
-        config.train.eval_every !== null ? step % config.train.eval_every === 0 : epochEnded;
-      if (evalNow || step === endStep) await evaluate();
-      else if (config.train.save_every !== null && step % config.train.save_every === 0)
-        await save(false, null);
-    }
-    if (
-      status === 'stopped' &&
-      (lastCheckpoint === null || !String(lastCheckpoint).endsWith(`step-${step}`)) &&
-      step > 0
-    ) {
-      await evaluate();
-    }
-  } finally {
-    stepper.dispose();
-    optimizer.dispose();
-    disposeParams(model.params);
-  }
-  return { status, step, best, bestCheckpoint, lastCheckpoint };
 }

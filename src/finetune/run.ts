@@ -1,0 +1,119 @@
+/**
+ * Every fine-tuning task (GLUE, SQuAD, CoNLL-2003) as a client of the training
+ * engine (train/loop.ts): BERT's recipe (AdamW, warm-up + linear decay,
+ * gradient accumulation) over the task's features in seeded epochs,
+ * evaluation per epoch or every eval_every steps and at the end, a checkpoint
+ * at each evaluation, `best` by the task's main metric (higher is better).
+ */
+import { UserError } from '../errors.js';
+import type { FinetuneConfig } from '../config/types.js';
+import type { BertModel } from '../model/bert.js';
+import { countParameters } from '../model/params.js';
+import type { Optimizer } from '../train/optimizer.js';
+import { microBatches, optimizerFor } from '../train/recipe.js';
+import type { BackendChoice } from '../train/backend.js';
+import type { Reporter } from '../ui/events.js';
+import { train, type Evaluation, type StepMetrics, type Stepper } from '../train/loop.js';
+import { ShuffledEpochs, fineTuningSteps } from '../train/epochs.js';
+import type { InitialModel } from './init.js';
+
+/** What every fine-tuning command is given (the CLI's session). */
+export interface FinetuneSession {
+  config: FinetuneConfig;
+  runDir: string;
+  stopAtStep: number | null;
+  maxMinutes: number | null;
+  reporter: Reporter;
+  stopRequested: () => boolean;
+  backend: BackendChoice;
+}
+
+/** What a task adds: its features, batches, loss and evaluation. */
+export interface FinetuneRun<TBatch> extends FinetuneSession {
+  init: InitialModel;
+  /** performance.now() when the command started (--max-minutes counts from here). */
+  startedMs: number;
+  /** Number of training features (sentences, windows, chunks). */
+  trainCount: number;
+  /** Rng stream of the epoch shuffles (train/epochs.ts SHUFFLE_STREAM). */
+  shuffleStream: number;
+  /** One micro-batch from feature indices, and how many real tokens it holds. */
+  collate: (indices: readonly number[]) => { batch: TBatch; tokens: number };
+  makeStepper: (model: BertModel, optimizer: Optimizer) => Stepper<TBatch, StepMetrics>;
+  /** The current model on the evaluation split(s); `record` is what checkpoints and `best` keep. */
+  evaluate: () => Evaluation;
+  /** config.json of a checkpoint. */
+  checkpointConfig: Record<string, unknown>;
+  dataLabel: string;
+}
+
+export interface FinetuneResult<TRecord = Record<string, number>> {
+  status: 'completed' | 'stopped' | 'failed';
+  step: number;
+  best: { step: number; metrics: TRecord } | null;
+  bestCheckpoint: string | null;
+  lastCheckpoint: string | null;
+}
+
+export async function runFinetuning<TBatch, TRecord>(
+  o: FinetuneRun<TBatch>,
+): Promise<FinetuneResult<TRecord>> {
+  const { config, init } = o;
+  if (o.trainCount === 0) throw new UserError('no training examples');
+  const { micro } = microBatches(config.train);
+  const steps = fineTuningSteps(config.train, o.trainCount, o.stopAtStep);
+  const optimizer = optimizerFor(config.train);
+  const result = await train({
+    command: 'finetune',
+    runDir: o.runDir,
+    train: config.train,
+    totalSteps: steps.totalSteps,
+    endStep: steps.endStep,
+    model: init.model,
+    optimizer,
+    stepper: o.makeStepper(init.model, optimizer),
+    data: new ShuffledEpochs({
+      count: o.trainCount,
+      micro,
+      seed: config.train.seed,
+      stream: o.shuffleStream,
+      stepsPerEpoch: steps.stepsPerEpoch,
+      collate: (indices) => ({ ...o.collate(indices), examples: indices.length }),
+    }),
+    evaluator: {
+      evaluate: o.evaluate,
+      better: 'higher',
+      perEpoch: config.train.eval_every === null,
+      saveEach: true,
+      onStop: true,
+    },
+    checkpoint: {
+      config: o.checkpointConfig,
+      vocabPath: init.vocabPath,
+      stateFields: ({ record }) => ({ metrics: record }),
+      atEnd: false,
+    },
+    describe: {
+      backend: o.backend.backend,
+      model: {
+        size: `${init.config.num_hidden_layers}L/${init.config.hidden_size}H from ${init.source}`,
+        layers: init.config.num_hidden_layers,
+        hidden: init.config.hidden_size,
+        heads: init.config.num_attention_heads,
+        parameters: countParameters(init.model.params),
+      },
+      data: o.dataLabel,
+      config: config as unknown as Record<string, unknown>,
+    },
+    control: { stopRequested: o.stopRequested, maxMinutes: o.maxMinutes, startedMs: o.startedMs },
+    reporter: o.reporter,
+  });
+  const { best } = result;
+  return {
+    status: result.status,
+    step: result.step,
+    best: best ? { step: best.step, metrics: best.record as TRecord } : null,
+    bestCheckpoint: result.bestCheckpoint,
+    lastCheckpoint: result.lastCheckpoint,
+  };
+}
