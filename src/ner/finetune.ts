@@ -4,9 +4,9 @@
  * learnt as IOB2 (IOB1 files are converted); predictions are scored against
  * the file's own tags with conlleval's entity rules, which read both.
  */
+import { performance } from 'node:perf_hooks';
 import { existsSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import type { FinetuneConfig } from '../config/types.js';
 import type { BertModel } from '../model/bert.js';
 import { toHfConfigJson } from '../model/config.js';
 import {
@@ -17,9 +17,14 @@ import {
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
 import { loadVocab } from '../tokenizer/vocab.js';
 import { seqevalScores } from '../metrics/seqeval.js';
-import type { BackendChoice } from '../train/backend.js';
-import type { Reporter } from '../ui/events.js';
-import { initialTaskModel, runTaskLoop, type TaskLoopResult } from '../squad/loop.js';
+import { initialTaskModel } from '../squad/loop.js';
+import {
+  devEvaluation,
+  runFinetuning,
+  type FinetuneResult,
+  type FinetuneSession,
+} from '../finetune/run.js';
+import { SHUFFLE_STREAM } from '../train/epochs.js';
 import { CONLL2003_LABELS, conllFiles, readConll, toIob2, type ConllSentence } from './conll.js';
 import { collateNer, nerFeatures, type NerFeature } from './features.js';
 
@@ -89,18 +94,11 @@ export function evaluateNer(
   return { metrics, predicted };
 }
 
-export interface NerFinetuneOptions {
-  config: FinetuneConfig;
-  runDir: string;
-  stopAtStep: number | null;
-  maxMinutes: number | null;
-  reporter: Reporter;
-  stopRequested: () => boolean;
-  backend: BackendChoice;
-}
+export type NerFinetuneOptions = FinetuneSession;
 
-export async function finetuneConll(o: NerFinetuneOptions): Promise<TaskLoopResult> {
+export async function finetuneConll(o: NerFinetuneOptions): Promise<FinetuneResult> {
   const { config } = o;
+  const startedMs = performance.now();
   const files = conllFiles(config.data_dir, existsSync);
   const allTrain = readConll(files.train);
   const train = config.max_train_examples ? allTrain.slice(0, config.max_train_examples) : allTrain;
@@ -126,9 +124,11 @@ export async function finetuneConll(o: NerFinetuneOptions): Promise<TaskLoopResu
     max_seq_length: config.max_seq_length,
     lowercase: init.lowercase,
   };
-  return runTaskLoop<TokenLabelBatch>({
+  return runFinetuning<TokenLabelBatch, Record<string, number>>({
     ...o,
     init,
+    startedMs,
+    shuffleStream: SHUFFLE_STREAM.spans,
     trainCount: features.length,
     collate: (idx) => {
       const fs = idx.map((i) => features[i]);
@@ -137,25 +137,24 @@ export async function finetuneConll(o: NerFinetuneOptions): Promise<TaskLoopResu
         tokens: fs.reduce((n, f) => n + f.ids.length, 0),
       };
     },
-    makeStepper: (model, optimizer, seed) =>
+    makeStepper: (model, optimizer) =>
       new TokenClassificationStep(model, optimizer, {
         maxGradNorm: config.train.max_grad_norm ?? 0,
-        seed,
+        seed: config.train.seed,
       }),
     evaluate: () =>
-      evaluateNer(init.model, tokenizer, dev, config.max_seq_length, config.train.eval_batch_size)
-        .metrics,
-    evalSplit: 'dev',
-    mainMetric: 'f1',
-    checkpointConfig: () =>
-      toHfConfigJson(init.config, 'BertForPreTraining', {
-        architectures: ['BertForTokenClassification'],
-        finetuning_task: 'ner',
-        num_labels: CONLL2003_LABELS.length,
-        id2label: Object.fromEntries(CONLL2003_LABELS.map((l, i) => [String(i), l])),
-        label2id: Object.fromEntries(CONLL2003_LABELS.map((l, i) => [l, i])),
-        bert: { ...metadata },
-      }),
+      devEvaluation(
+        evaluateNer(init.model, tokenizer, dev, config.max_seq_length, config.train.eval_batch_size)
+          .metrics,
+      ),
+    checkpointConfig: toHfConfigJson(init.config, 'BertForPreTraining', {
+      architectures: ['BertForTokenClassification'],
+      finetuning_task: 'ner',
+      num_labels: CONLL2003_LABELS.length,
+      id2label: Object.fromEntries(CONLL2003_LABELS.map((l, i) => [String(i), l])),
+      label2id: Object.fromEntries(CONLL2003_LABELS.map((l, i) => [l, i])),
+      bert: { ...metadata },
+    }),
     dataLabel: `conll2003: ${train.length} train sentences (${features.length} chunks), ${dev.length} dev (${files.dev})`,
   });
 }

@@ -4,10 +4,10 @@
  * dev-v1.1.json (as ../shared/data has) it fine-tunes on the dev articles
  * not held out and evaluates on the held-out ones (splitByArticle).
  */
+import { performance } from 'node:perf_hooks';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import type { FinetuneConfig } from '../config/types.js';
 import type { EncoderBatch } from '../model/batch.js';
 import type { BertModel } from '../model/bert.js';
 import { toHfConfigJson } from '../model/config.js';
@@ -15,12 +15,17 @@ import { QuestionAnsweringStep, predictSpans, type SpanBatch } from '../model/st
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
 import { loadVocab } from '../tokenizer/vocab.js';
 import { squadScores, squadV2Scores } from '../metrics/squad.js';
-import type { BackendChoice } from '../train/backend.js';
-import type { Reporter } from '../ui/events.js';
 import { readSquad, splitByArticle, type SquadExample } from './data.js';
 import { ContextCache, squadFeatures, type SquadFeature } from './features.js';
 import { nBestAnswers, nullScores, predictionsJson, type FeatureLogits } from './postprocess.js';
-import { initialTaskModel, runTaskLoop, type TaskLoopResult } from './loop.js';
+import { initialTaskModel } from './loop.js';
+import {
+  devEvaluation,
+  runFinetuning,
+  type FinetuneResult,
+  type FinetuneSession,
+} from '../finetune/run.js';
+import { SHUFFLE_STREAM } from '../train/epochs.js';
 
 export interface SquadOptions {
   /** '2.0' adds unanswerable questions: [CLS] targets, the no-answer threshold, v2 metrics. */
@@ -180,19 +185,13 @@ export function evaluateSquad(
   return { metrics: { exact_match: s.exact_match, f1: s.f1 }, predictions };
 }
 
-export interface SquadFinetuneOptions {
-  config: FinetuneConfig;
+export interface SquadFinetuneOptions extends FinetuneSession {
   squad: SquadOptions;
-  runDir: string;
-  stopAtStep: number | null;
-  maxMinutes: number | null;
-  reporter: Reporter;
-  stopRequested: () => boolean;
-  backend: BackendChoice;
 }
 
-export async function finetuneSquad(o: SquadFinetuneOptions): Promise<TaskLoopResult> {
+export async function finetuneSquad(o: SquadFinetuneOptions): Promise<FinetuneResult> {
   const { config } = o;
+  const startedMs = performance.now();
   const splits = squadSplits(config.data_dir, o.squad.heldOutEvery, o.squad.version);
   const train = config.max_train_examples
     ? splits.train.slice(0, config.max_train_examples)
@@ -224,9 +223,11 @@ export async function finetuneSquad(o: SquadFinetuneOptions): Promise<TaskLoopRe
     n_best_size: o.squad.nBestSize,
     held_out_every: splits.heldOutEvery,
   };
-  return runTaskLoop<SpanBatch>({
+  return runFinetuning<SpanBatch, Record<string, number>>({
     ...o,
     init,
+    startedMs,
+    shuffleStream: SHUFFLE_STREAM.spans,
     trainCount: features.length,
     collate: (idx) => {
       const fs = idx.map((i) => features[i]);
@@ -235,28 +236,27 @@ export async function finetuneSquad(o: SquadFinetuneOptions): Promise<TaskLoopRe
         tokens: fs.reduce((n, f) => n + f.ids.length, 0),
       };
     },
-    makeStepper: (model, optimizer, seed) =>
+    makeStepper: (model, optimizer) =>
       new QuestionAnsweringStep(model, optimizer, {
         maxGradNorm: config.train.max_grad_norm ?? 0,
-        seed,
+        seed: config.train.seed,
       }),
     evaluate: () =>
-      evaluateSquad(
-        init.model,
-        tokenizer,
-        evalExamples,
-        config.max_seq_length,
-        o.squad,
-        config.train.eval_batch_size,
-      ).metrics,
-    evalSplit: 'dev',
-    mainMetric: 'f1',
-    checkpointConfig: () =>
-      toHfConfigJson(init.config, 'BertForPreTraining', {
-        architectures: ['BertForQuestionAnswering'],
-        finetuning_task: o.squad.version === '2.0' ? 'squad_v2' : 'squad',
-        bert: { ...metadata },
-      }),
+      devEvaluation(
+        evaluateSquad(
+          init.model,
+          tokenizer,
+          evalExamples,
+          config.max_seq_length,
+          o.squad,
+          config.train.eval_batch_size,
+        ).metrics,
+      ),
+    checkpointConfig: toHfConfigJson(init.config, 'BertForPreTraining', {
+      architectures: ['BertForQuestionAnswering'],
+      finetuning_task: o.squad.version === '2.0' ? 'squad_v2' : 'squad',
+      bert: { ...metadata },
+    }),
     dataLabel: `squad: ${train.length} questions (${features.length} windows) train, ${evalExamples.length} eval; ${splits.describe}`,
   });
 }
