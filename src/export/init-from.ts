@@ -9,9 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { BertModel } from '../model/bert.js';
-import { bertModelFromParams } from '../model/bert.js';
 import { fromHfConfigJson, type BertConfig } from '../model/config.js';
-import { fromHfTensors } from '../model/hf.js';
+import { modelFromTensors } from '../model/load.js';
 import { loadVocab } from '../tokenizer/vocab.js';
 import type { CheckpointDir } from '../train/checkpoint.js';
 import { readBertDirectory } from './load.js';
@@ -58,13 +57,14 @@ export async function loadPretrainingInit(
       `${flag} ${pathArg}: data.max_seq_length ${options.maxSeqLength} exceeds the checkpoint's max_position_embeddings ${config.max_position_embeddings}`,
     );
   }
-  const loaded = fromHfTensors(tensors, config, {
-    heads: 'pretraining',
-    newHeads: { seed: options.seed },
-    source: join(dir, 'model.safetensors'),
-  });
+  const loaded = modelFromTensors(
+    tensors,
+    config,
+    { heads: 'pretraining' },
+    { newHeads: { seed: options.seed }, source: join(dir, 'model.safetensors') },
+  );
   return {
-    model: bertModelFromParams(config, loaded.params, 'pretraining'),
+    model: loaded.model,
     config,
     source: dir,
     initialized: loaded.initialized,

@@ -2,15 +2,17 @@
  * Load a whole BERT directory — one of our checkpoints (or a run directory,
  * meaning its latest) or a HuggingFace model directory (config.json +
  * model.safetensors + vocab.txt) — as a model, its config, vocabulary and
- * lower-casing. Shared by `bert export`, `bert embed` and `pretrain --init-from`.
+ * lower-casing. Shared by `bert export`, `bert embed`, `pretrain --init-from`
+ * and the fine-tuning tasks' starting model (finetune/init.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.js';
 import { fromHfConfigJson, type BertConfig } from '../model/config.js';
-import { bertModelFromParams, type BertModel } from '../model/bert.js';
-import { fromHfTensors, canonicalName } from '../model/hf.js';
+import type { BertModel } from '../model/bert.js';
+import { canonicalName } from '../model/hf.js';
+import { modelFromTensors, withoutOtherHeads, type HeadSpec } from '../model/load.js';
 import type { BertHeads } from '../model/params.js';
 import type { TensorData } from '../io/safetensors.js';
 import { readSafetensors } from '../io/safetensors.js';
@@ -42,6 +44,8 @@ export interface LoadBertOptions {
    */
   require: 'exact' | 'encoder';
   seed?: number;
+  /** The heads the task needs; without it, the heads the file carries (detectHeads). */
+  head?: HeadSpec;
 }
 
 /**
@@ -227,27 +231,34 @@ export async function readBertDirectory(pathArg: string, flag: string): Promise<
   };
 }
 
+/**
+ * Read a directory (readBertDirectory) and build its model (model/load.ts):
+ * with the heads the caller's task describes, or the heads the file carries.
+ */
 export async function loadBertDirectory(
   pathArg: string,
   options: LoadBertOptions,
 ): Promise<LoadedBert> {
   const d = await readBertDirectory(pathArg, options.flag);
-  const { heads, numLabels } = detectHeads(d.tensors, d.configJson);
-  const loaded = fromHfTensors(d.tensors, d.config, {
-    heads,
-    numLabels,
-    source: join(d.dir, 'model.safetensors'),
-    ...(options.require === 'encoder' ? { newHeads: { seed: options.seed ?? 0 } } : {}),
-  });
+  const head = options.head ?? detectHeads(d.tensors, d.configJson);
+  const loaded = modelFromTensors(
+    options.head ? withoutOtherHeads(d.tensors, head) : d.tensors,
+    d.config,
+    head,
+    {
+      source: join(d.dir, 'model.safetensors'),
+      ...(options.require === 'encoder' ? { newHeads: { seed: options.seed ?? 0 } } : {}),
+    },
+  );
   return {
     dir: d.dir,
-    model: bertModelFromParams(d.config, loaded.params, heads, numLabels),
+    model: loaded.model,
     config: d.config,
     configJson: d.configJson,
     vocab: d.vocab,
     vocabPath: d.vocabPath,
     lowercase: d.lowercase,
-    heads,
+    heads: head.heads,
     initialized: loaded.initialized,
   };
 }

@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { loadCheckpoint, type CheckpointDir } from '../train/checkpoint.js';
 import { fromHfConfigJson } from '../model/config.js';
-import { fromHfTensors } from '../model/hf.js';
-import { bertModelFromParams } from '../model/bert.js';
+import { modelFromTensors } from '../model/load.js';
 import { disposeParams } from '../model/params.js';
 import { findGlueTask, numLabels, resolveSplits, type GlueTask } from '../data/glue/tasks.js';
 import { readGlueSplit } from '../data/glue/reader.js';
@@ -49,12 +48,12 @@ export async function evaluateCheckpoint(o: EvaluateOptions): Promise<SplitEvalu
   }
   const cfg = fromHfConfigJson(ckpt.config, join(o.checkpoint, 'config.json'));
   const labels = numLabels(task);
-  const { params } = fromHfTensors(ckpt.model, cfg, {
-    heads: 'classification',
-    numLabels: labels,
-    source: join(o.checkpoint, 'model.safetensors'),
-  });
-  const model = bertModelFromParams(cfg, params, 'classification', labels);
+  const { model } = modelFromTensors(
+    ckpt.model,
+    cfg,
+    { heads: 'classification', numLabels: labels },
+    { source: join(o.checkpoint, 'model.safetensors') },
+  );
   const tokenizer = new BertTokenizer(loadVocab(ckpt.vocabPath), {
     lowercase: meta?.lowercase ?? true,
   });

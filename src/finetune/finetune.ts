@@ -24,7 +24,7 @@ import type { Evaluation } from '../train/loop.js';
 import { SHUFFLE_STREAM } from '../train/epochs.js';
 import { now } from '../ui/events.js';
 import { encodeExamples, collateClassification, type EncodedExample } from './encode.js';
-import { initialClassifier } from './init.js';
+import { initialModel } from './init.js';
 import { predictLogits } from './predict.js';
 import {
   runFinetuning,
@@ -114,7 +114,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     : train.examples;
   if (trainExamples.length === 0) throw new UserError(`${train.file}: no training examples`);
   const devData = new Map<string, { examples: GlueExample[]; encoded: EncodedExample[] }>();
-  const init = await initialClassifier(config.from, labels, config, seed);
+  const init = await initialModel(config, { heads: 'classification', numLabels: labels }, seed);
   const tokenizer = new BertTokenizer(loadVocab(init.vocabPath), { lowercase: init.lowercase });
   if (config.max_seq_length > init.config.max_position_embeddings) {
     throw new UserError(

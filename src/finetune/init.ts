@@ -2,7 +2,8 @@
  * Where a fine-tuned model starts: a pretrained checkpoint of ours, a
  * HuggingFace BERT directory (config.json + model.safetensors + vocab.txt),
  * or `none` (random init, the baseline that shows what pretraining buys).
- * The encoder and pooler come from the checkpoint; the classifier is fresh.
+ * The encoder comes from the checkpoint; the task's head is built from its
+ * description (model/load.ts).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,9 +12,9 @@ import { UserError } from '../errors.js';
 import type { FinetuneConfig } from '../config/types.js';
 import { loadVocab } from '../tokenizer/vocab.js';
 import { bertConfig, type BertConfig } from '../model/config.js';
-import { createBertModel, bertModelFromParams, type BertModel } from '../model/bert.js';
-import { fromHfTensors } from '../model/hf.js';
-import { readBertDirectory } from '../export/load.js';
+import type { BertModel } from '../model/bert.js';
+import { freshModel, type HeadSpec } from '../model/load.js';
+import { loadBertDirectory } from '../export/load.js';
 import { packageRoot } from '../paths.js';
 
 export const DEFAULT_VOCAB = join(packageRoot, 'data/vocab/bert-base-uncased/vocab.txt');
@@ -29,12 +30,36 @@ export interface InitialModel {
   initialized: string[];
 }
 
-export async function initialClassifier(
-  from: string | null,
-  numLabels: number,
+/** Model config of `--from none`: the config's model section over the vocabulary's size. */
+function randomInitConfig(config: FinetuneConfig, vocabSize: number): BertConfig {
+  const m = config.model;
+  return bertConfig(m.size, {
+    vocab_size: vocabSize,
+    hidden_act: m.hidden_act,
+    hidden_dropout_prob: m.hidden_dropout_prob,
+    attention_probs_dropout_prob: m.attention_probs_dropout_prob,
+    ...(m.hidden_size
+      ? {
+          hidden_size: m.hidden_size,
+          intermediate_size: m.intermediate_size ?? 4 * m.hidden_size,
+        }
+      : {}),
+    ...(m.num_hidden_layers ? { num_hidden_layers: m.num_hidden_layers } : {}),
+    ...(m.num_attention_heads ? { num_attention_heads: m.num_attention_heads } : {}),
+  });
+}
+
+/**
+ * The model a task fine-tunes: config.from's encoder (a pooler only where
+ * the head uses one) with the task's head (`head`), taken from the file when
+ * it is there and the same shape, fresh otherwise; or a random init (`none`).
+ */
+export async function initialModel(
   config: FinetuneConfig,
+  head: HeadSpec,
   seed: number,
 ): Promise<InitialModel> {
+  const from = config.from;
   if (from === null) {
     throw new UserError(
       "--from: expected a pretrained checkpoint, a HuggingFace BERT directory, or 'none'",
@@ -42,25 +67,9 @@ export async function initialClassifier(
   }
   if (from === 'none') {
     const vocabPath = config.vocab ?? DEFAULT_VOCAB;
-    const vocabSize = loadVocab(vocabPath).size;
-    const m = config.model;
-    const cfg = bertConfig(m.size, {
-      vocab_size: vocabSize,
-      hidden_act: m.hidden_act,
-      hidden_dropout_prob: m.hidden_dropout_prob,
-      attention_probs_dropout_prob: m.attention_probs_dropout_prob,
-      ...(m.hidden_size
-        ? {
-            hidden_size: m.hidden_size,
-            intermediate_size: m.intermediate_size ?? 4 * m.hidden_size,
-          }
-        : {}),
-      ...(m.num_hidden_layers ? { num_hidden_layers: m.num_hidden_layers } : {}),
-      ...(m.num_attention_heads ? { num_attention_heads: m.num_attention_heads } : {}),
-    });
-    const model = createBertModel(cfg, { heads: 'classification', numLabels, seed });
+    const cfg = randomInitConfig(config, loadVocab(vocabPath).size);
     return {
-      model,
+      model: freshModel(cfg, head, seed),
       config: cfg,
       vocabPath,
       lowercase: config.lowercase,
@@ -68,27 +77,19 @@ export async function initialClassifier(
       initialized: [],
     };
   }
-  const bert = await readBertDirectory(from, '--from');
-  const cfg = bert.config;
-  const loaded = fromHfTensors(bert.tensors, cfg, {
-    heads: 'classification',
-    numLabels,
-    newHeads: { seed },
-    source: join(bert.dir, 'model.safetensors'),
-  });
+  const bert = await loadBertDirectory(from, { flag: '--from', require: 'encoder', seed, head });
   // transformers >= 5 saves tokenizer.json only: keep a vocab.txt for our checkpoints.
   let vocabPath = bert.vocabPath;
   if (vocabPath === null) {
     vocabPath = join(mkdtempSync(join(tmpdir(), 'bert-vocab-')), 'vocab.txt');
     writeFileSync(vocabPath, bert.vocab.toText());
   }
-  const dir = bert.dir;
   return {
-    model: bertModelFromParams(cfg, loaded.params, 'classification', numLabels),
-    config: cfg,
+    model: bert.model,
+    config: bert.config,
     vocabPath,
     lowercase: bert.lowercase,
-    source: dir,
-    initialized: loaded.initialized,
+    source: bert.dir,
+    initialized: bert.initialized,
   };
 }

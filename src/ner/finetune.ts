@@ -17,7 +17,7 @@ import {
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
 import { loadVocab } from '../tokenizer/vocab.js';
 import { seqevalScores } from '../metrics/seqeval.js';
-import { initialTaskModel } from '../squad/loop.js';
+import { initialModel } from '../finetune/init.js';
 import {
   devEvaluation,
   runFinetuning,
@@ -104,10 +104,9 @@ export async function finetuneConll(o: NerFinetuneOptions): Promise<FinetuneResu
   const train = config.max_train_examples ? allTrain.slice(0, config.max_train_examples) : allTrain;
   const allDev = readConll(files.dev);
   const dev = config.max_eval_examples ? allDev.slice(0, config.max_eval_examples) : allDev;
-  const init = await initialTaskModel(
+  const init = await initialModel(
     config,
-    'token_classification',
-    CONLL2003_LABELS.length,
+    { heads: 'token_classification', numLabels: CONLL2003_LABELS.length },
     config.train.seed,
   );
   const tokenizer = new BertTokenizer(loadVocab(init.vocabPath), { lowercase: init.lowercase });

@@ -11,8 +11,8 @@ import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { loadCheckpoint, type CheckpointDir } from '../train/checkpoint.js';
 import { fromHfConfigJson, type BertConfig } from '../model/config.js';
-import { fromHfTensors } from '../model/hf.js';
-import { bertModelFromParams, type BertModel } from '../model/bert.js';
+import type { BertModel } from '../model/bert.js';
+import { modelFromTensors } from '../model/load.js';
 import { disposeParams } from '../model/params.js';
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
 import { loadVocab } from '../tokenizer/vocab.js';
@@ -55,14 +55,15 @@ export async function loadTaskModel(dir: CheckpointDir): Promise<{
   const cfg = fromHfConfigJson(ckpt.config, join(dir, 'config.json'));
   const heads = meta.task === 'squad' ? 'question_answering' : 'token_classification';
   const numLabels = meta.task === 'squad' ? 2 : CONLL2003_LABELS.length;
-  const { params } = fromHfTensors(ckpt.model, cfg, {
-    heads,
-    numLabels,
-    source: join(dir, 'model.safetensors'),
-  });
+  const { model } = modelFromTensors(
+    ckpt.model,
+    cfg,
+    { heads, numLabels },
+    { source: join(dir, 'model.safetensors') },
+  );
   return {
     task: meta.task,
-    model: bertModelFromParams(cfg, params, heads, numLabels),
+    model,
     config: cfg,
     tokenizer: new BertTokenizer(loadVocab(ckpt.vocabPath), { lowercase: meta.lowercase }),
     meta,

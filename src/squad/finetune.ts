@@ -18,7 +18,7 @@ import { squadScores, squadV2Scores } from '../metrics/squad.js';
 import { readSquad, splitByArticle, type SquadExample } from './data.js';
 import { ContextCache, squadFeatures, type SquadFeature } from './features.js';
 import { nBestAnswers, nullScores, predictionsJson, type FeatureLogits } from './postprocess.js';
-import { initialTaskModel } from './loop.js';
+import { initialModel } from '../finetune/init.js';
 import {
   devEvaluation,
   runFinetuning,
@@ -199,7 +199,7 @@ export async function finetuneSquad(o: SquadFinetuneOptions): Promise<FinetuneRe
   const evalExamples = config.max_eval_examples
     ? splits.eval.slice(0, config.max_eval_examples)
     : splits.eval;
-  const init = await initialTaskModel(config, 'question_answering', 2, config.train.seed);
+  const init = await initialModel(config, { heads: 'question_answering' }, config.train.seed);
   const tokenizer = new BertTokenizer(loadVocab(init.vocabPath), { lowercase: init.lowercase });
   if (config.max_seq_length > init.config.max_position_embeddings)
     throw new UserError(

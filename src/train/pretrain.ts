@@ -23,8 +23,8 @@ import { buildBatches, type PretrainingBatch as DataBatch } from '../data/batch.
 import { PretrainingLoader, type LoaderCursor } from '../data/loader.js';
 import { START_CURSOR } from '../data/stream.js';
 import { bertConfig, toHfConfigJson, fromHfConfigJson, type BertConfig } from '../model/config.js';
-import { createBertModel, bertModelFromParams, type BertModel } from '../model/bert.js';
-import { fromHfTensors } from '../model/hf.js';
+import type { BertModel } from '../model/bert.js';
+import { freshModel, modelFromTensors } from '../model/load.js';
 import { countParameters } from '../model/params.js';
 import { pretrainingTensors, disposeTensors } from '../model/batch.js';
 import { pretrainingLosses } from '../model/losses.js';
@@ -178,11 +178,12 @@ async function restore(
       );
     }
   }
-  const loaded = fromHfTensors(ckpt.model, saved, {
-    heads: 'pretraining',
-    source: join(dir, 'model.safetensors'),
-  });
-  const model = bertModelFromParams(saved, loaded.params, 'pretraining');
+  const { model } = modelFromTensors(
+    ckpt.model,
+    saved,
+    { heads: 'pretraining' },
+    { source: join(dir, 'model.safetensors') },
+  );
   const optimizer = optimizerFor(config.train);
   optimizer.importState(
     ckpt.optimizer,
@@ -212,7 +213,7 @@ async function startingPoint(
     log(`initialised from ${initial.source}${fresh}`);
     return { model: initial.model, optimizer, state: null };
   }
-  const model = createBertModel(modelConfig, { heads: 'pretraining', seed: config.train.seed });
+  const model = freshModel(modelConfig, { heads: 'pretraining' }, config.train.seed);
   return { model, optimizer, state: null };
 }
 
