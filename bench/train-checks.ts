@@ -34,7 +34,7 @@ import { selectBackend, type BackendName } from '../src/train/backend.js';
 import { bertConfig, type BertConfig } from '../src/model/config.js';
 import { createBertModel } from '../src/model/bert.js';
 import { standardBatch } from './train.js';
-import { PretrainingStep } from '../src/model/step.js';
+import { PretrainingStep } from '../src/train/step.js';
 import { createOptimizer } from '../src/train/optimizer.js';
 
 const BACKENDS: BackendName[] = ['wasm', 'tensorflow'];

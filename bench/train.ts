@@ -33,7 +33,7 @@ import {
   type ModelOps,
 } from '../src/model/ops.js';
 import type { PretrainingBatch } from '../src/model/batch.js';
-import { PretrainingStep } from '../src/model/step.js';
+import { PretrainingStep } from '../src/train/step.js';
 import { createOptimizer } from '../src/train/optimizer.js';
 import { loadNativeKernels } from '../src/native/kernels.js';
 

@@ -17,7 +17,7 @@ import { computeGlueMetrics, argmaxRows, type GlueMetrics } from '../metrics/glu
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
 import { loadVocab } from '../tokenizer/vocab.js';
 import { toHfConfigJson, type BertConfig } from '../model/config.js';
-import { ClassificationStep } from '../model/step.js';
+import { ClassificationStep } from '../train/step.js';
 import type { ClassificationBatch } from '../model/batch.js';
 import type { BertModel } from '../model/bert.js';
 import type { Evaluation } from '../train/loop.js';

@@ -3,10 +3,8 @@
  * batches, dropout off. Examples are sorted by length inside the call so
  * batches pad little, and the outputs come back in the original order.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { BertModel } from '../model/bert.js';
-import { bertForSequenceClassification } from '../model/bert.js';
-import { classificationTensors, disposeTensors } from '../model/batch.js';
+import { predictClassification } from '../model/predict.js';
 import { collateClassification, type EncodedExample } from './encode.js';
 
 /** Row-major [N, numLabels] logits (regression: [N, 1] scores). */
@@ -29,13 +27,7 @@ export function predictLogits(
       padId,
       C === 1,
     );
-    const inputs = classificationTensors(batch);
-    const logits = tf.tidy(
-      () => bertForSequenceClassification(model, inputs, { training: false }).logits,
-    );
-    disposeTensors(inputs);
-    const values = logits.dataSync();
-    logits.dispose();
+    const values = predictClassification(model, batch);
     idx.forEach((row, j) => out.set(values.subarray(j * C, (j + 1) * C), row * C));
     onProgress?.(Math.min(start + batchSize, order.length));
   }

@@ -33,6 +33,18 @@ export interface ClassificationBatch extends EncoderBatch {
   labels: Int32Array | Float32Array;
 }
 
+/** A SQuAD training batch: [batch_size] answer start/end positions (0 = [CLS] when the window misses the answer). */
+export interface SpanBatch extends EncoderBatch {
+  start_positions: Int32Array;
+  end_positions: Int32Array;
+}
+
+/** A token-classification batch: [batch_size, seq_length] tag ids and weights (0 = ignored in the loss). */
+export interface TokenLabelBatch extends EncoderBatch {
+  labels: Int32Array;
+  label_weights: Float32Array;
+}
+
 export interface EncoderTensors {
   batchSize: number;
   seqLength: number;

@@ -6,7 +6,7 @@
  * labelled and predicted.
  */
 import type { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
-import type { TokenLabelBatch } from '../model/step.js';
+import type { TokenLabelBatch } from '../model/batch.js';
 import type { ConllSentence } from './conll.js';
 
 export interface NerFeature {

@@ -9,11 +9,9 @@ import { existsSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import type { BertModel } from '../model/bert.js';
 import { toHfConfigJson } from '../model/config.js';
-import {
-  TokenClassificationStep,
-  predictTokenLogits,
-  type TokenLabelBatch,
-} from '../model/step.js';
+import { TokenClassificationStep } from '../train/step.js';
+import { predictTokenLogits } from '../model/predict.js';
+import type { TokenLabelBatch } from '../model/batch.js';
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
 import { loadVocab } from '../tokenizer/vocab.js';
 import { seqevalScores } from '../metrics/seqeval.js';

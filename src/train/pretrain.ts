@@ -28,7 +28,7 @@ import { freshModel, modelFromTensors } from '../model/load.js';
 import { countParameters } from '../model/params.js';
 import { pretrainingTensors, disposeTensors } from '../model/batch.js';
 import { pretrainingLosses } from '../model/losses.js';
-import { PretrainingStep } from '../model/step.js';
+import { PretrainingStep } from '../train/step.js';
 import type { Optimizer } from './optimizer.js';
 import { microBatches, optimizerFor } from './recipe.js';
 import { loadCheckpoint, type CheckpointDir, type TrainerState } from './checkpoint.js';

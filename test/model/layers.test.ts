@@ -5,7 +5,7 @@ import { useTestBackend } from '../helpers/tf.js';
 import { gelu } from '../../src/model/bert.js';
 import { formulationsFor } from '../../src/model/ops.js';
 import { disposeParams } from '../../src/model/params.js';
-import { ClassificationStep } from '../../src/model/step.js';
+import { ClassificationStep } from '../../src/train/step.js';
 import { createOptimizer } from '../../src/train/optimizer.js';
 import { randomBatch, randomModel, smallConfig } from './helpers.js';
 

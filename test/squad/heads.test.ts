@@ -6,7 +6,7 @@ import { createBertModel } from '../../src/model/bert.js';
 import { bertConfig } from '../../src/model/config.js';
 import { disposeParams, parameterSpecs } from '../../src/model/params.js';
 import { toHfTensors, fromHfTensors } from '../../src/model/hf.js';
-import { QuestionAnsweringStep, TokenClassificationStep } from '../../src/model/step.js';
+import { QuestionAnsweringStep, TokenClassificationStep } from '../../src/train/step.js';
 import { createOptimizer } from '../../src/train/optimizer.js';
 
 before(async () => {

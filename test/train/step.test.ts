@@ -4,17 +4,12 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/tf.js';
 import { disposeParams } from '../../src/model/params.js';
-import {
-  ClassificationStep,
-  evalPretrainingBatch,
-  predictClassification,
-  pretrainingEvalMetrics,
-  PretrainingStep,
-  trainStep,
-} from '../../src/model/step.js';
+import { ClassificationStep, PretrainingStep } from '../../src/train/step.js';
+import { predictClassification } from '../../src/model/predict.js';
+import { evalPretrainingBatch, pretrainingEvalMetrics, trainStep } from './step-helpers.js';
 import { createOptimizer } from '../../src/train/optimizer.js';
 import { naiveWasmOps, wasmPackedAttentionOps, wasmOps } from '../../src/model/ops.js';
-import { randomBatch, randomModel, smallConfig } from './helpers.js';
+import { randomBatch, randomModel, smallConfig } from '../model/helpers.js';
 
 const config = smallConfig();
 

@@ -2,10 +2,10 @@
  * One optimisation step: forward + backward on one or more micro-batches
  * (gradient accumulation), global-norm clipping, the optimizer update.
  * Every tensor made here is released before returning; the metrics come
- * back as plain numbers.
+ * back as plain numbers. The engine (train/loop.ts) drives these per task.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { globalNormScale, type Optimizer } from '../train/optimizer.js';
+import { globalNormScale, type Optimizer } from './optimizer.js';
 import {
   classificationTensors,
   disposeTensors,
@@ -13,17 +13,11 @@ import {
   pretrainingTensors,
   validateBatch,
   type ClassificationBatch,
-  type EncoderBatch,
   type PretrainingBatch,
-} from './batch.js';
-import {
-  bertForPreTraining,
-  bertForQuestionAnswering,
-  bertForSequenceClassification,
-  bertForTokenClassification,
-  type BertModel,
-  type ForwardOptions,
-} from './bert.js';
+  type SpanBatch,
+  type TokenLabelBatch,
+} from '../model/batch.js';
+import type { BertModel, ForwardOptions } from '../model/bert.js';
 import {
   classificationLosses,
   pretrainingLosses,
@@ -31,7 +25,7 @@ import {
   tokenClassificationLosses,
   type SpanTensors,
   type TokenLabelTensors,
-} from './losses.js';
+} from '../model/losses.js';
 
 /**
  * "No clipping" as a finite clip norm: Number.MAX_VALUE becomes Infinity in
@@ -235,136 +229,6 @@ export class ClassificationStep extends Accumulator<ClassificationBatch, Classif
   }
 }
 
-/** One pretraining step on one batch (no accumulation). */
-export function trainStep(
-  model: BertModel,
-  optimizer: Optimizer,
-  batch: PretrainingBatch,
-  lr: number,
-  options: StepOptions = {},
-): PretrainingMetrics {
-  const step = new PretrainingStep(model, optimizer, options);
-  step.accumulate(batch);
-  return step.apply(lr);
-}
-
-/** Sums over an evaluation batch, so several batches combine exactly (weighted by predictions). */
-export interface PretrainingEvalSums {
-  /** Σ over masked slots of weight·cross-entropy. */
-  mlm_loss_sum: number;
-  /** Σ of weights (number of real predictions). */
-  mlm_count: number;
-  mlm_correct: number;
-  nsp_loss_sum: number;
-  nsp_correct: number;
-  nsp_count: number;
-}
-
-/** Forward only (no dropout, no gradients): the held-out sums of one pretraining batch. */
-export function evalPretrainingBatch(
-  model: BertModel,
-  batch: PretrainingBatch,
-): PretrainingEvalSums {
-  validateBatch(batch, model.config);
-  const inputs = pretrainingTensors(batch);
-  try {
-    const values = tf.tidy(() => {
-      const out = bertForPreTraining(model, inputs, { training: false });
-      const w = inputs.maskedLmWeights;
-      const mlmCe = model.ops.softmaxCrossEntropy(out.mlmLogits, inputs.maskedLmIds);
-      const nspCe = model.ops.softmaxCrossEntropy(out.nspLogits, inputs.nextSentenceLabels);
-      const mlmHit = tf.cast(tf.equal(tf.argMax(out.mlmLogits, -1), inputs.maskedLmIds), 'float32');
-      const nspHit = tf.cast(
-        tf.equal(tf.argMax(out.nspLogits, -1), inputs.nextSentenceLabels),
-        'float32',
-      );
-      return tf.stack([
-        tf.sum(tf.mul(mlmCe, w)),
-        tf.sum(w),
-        tf.sum(tf.mul(mlmHit, w)),
-        tf.sum(nspCe),
-        tf.sum(nspHit),
-      ]);
-    });
-    const [mlmLoss, mlmCount, mlmCorrect, nspLoss, nspCorrect] = values.dataSync();
-    values.dispose();
-    return {
-      mlm_loss_sum: mlmLoss,
-      mlm_count: mlmCount,
-      mlm_correct: mlmCorrect,
-      nsp_loss_sum: nspLoss,
-      nsp_correct: nspCorrect,
-      nsp_count: batch.batch_size,
-    };
-  } finally {
-    disposeTensors(inputs);
-  }
-}
-
-/** Combine evaluation sums into the reported metrics (same names as training steps). */
-export function pretrainingEvalMetrics(
-  sums: PretrainingEvalSums[],
-): Omit<PretrainingMetrics, 'grad_norm'> {
-  const t = sums.reduce(
-    (a, s) => ({
-      mlm_loss_sum: a.mlm_loss_sum + s.mlm_loss_sum,
-      mlm_count: a.mlm_count + s.mlm_count,
-      mlm_correct: a.mlm_correct + s.mlm_correct,
-      nsp_loss_sum: a.nsp_loss_sum + s.nsp_loss_sum,
-      nsp_correct: a.nsp_correct + s.nsp_correct,
-      nsp_count: a.nsp_count + s.nsp_count,
-    }),
-    {
-      mlm_loss_sum: 0,
-      mlm_count: 0,
-      mlm_correct: 0,
-      nsp_loss_sum: 0,
-      nsp_correct: 0,
-      nsp_count: 0,
-    },
-  );
-  const mlm = t.mlm_count > 0 ? t.mlm_loss_sum / t.mlm_count : 0;
-  const nsp = t.nsp_count > 0 ? t.nsp_loss_sum / t.nsp_count : 0;
-  return {
-    loss: mlm + nsp,
-    mlm_loss: mlm,
-    nsp_loss: nsp,
-    mlm_accuracy: t.mlm_count > 0 ? t.mlm_correct / t.mlm_count : 0,
-    nsp_accuracy: t.nsp_count > 0 ? t.nsp_correct / t.nsp_count : 0,
-  };
-}
-
-/**
- * Forward only: classification logits [B, num_labels] (regression: [B, 1])
- * as a row-major Float32Array, for evaluation and predictions.
- */
-export function predictClassification(model: BertModel, batch: EncoderBatch): Float32Array {
-  validateBatch(batch, model.config);
-  const inputs = encoderTensors(batch);
-  try {
-    const logits = tf.tidy(
-      () => bertForSequenceClassification(model, inputs, { training: false }).logits,
-    );
-    const data = Float32Array.from(logits.dataSync() as Float32Array);
-    logits.dispose();
-    return data;
-  } finally {
-    disposeTensors(inputs);
-  }
-}
-
-/** A SQuAD training batch: [batch_size] answer start/end positions (0 = [CLS] when the window misses the answer). */
-export interface SpanBatch extends EncoderBatch {
-  start_positions: Int32Array;
-  end_positions: Int32Array;
-}
-
-/** A token-classification batch: [batch_size, seq_length] tag ids and weights (0 = ignored in the loss). */
-export interface TokenLabelBatch extends EncoderBatch {
-  labels: Int32Array;
-  label_weights: Float32Array;
-}
-
 function spanTensors(batch: SpanBatch): SpanTensors {
   return {
     ...encoderTensors(batch),
@@ -416,40 +280,5 @@ export class TokenClassificationStep extends Accumulator<TokenLabelBatch, Classi
   protected metrics(v: Float32Array, n: number, gradNorm: number): ClassificationMetrics {
     const [loss, correct, count] = v;
     return { loss: loss / n, accuracy: count > 0 ? correct / count : 0, grad_norm: gradNorm };
-  }
-}
-
-/** Forward only: start and end logits, each row-major [B, T]. */
-export function predictSpans(
-  model: BertModel,
-  batch: EncoderBatch,
-): { start: Float32Array; end: Float32Array } {
-  validateBatch(batch, model.config);
-  const inputs = encoderTensors(batch);
-  try {
-    const out = tf.tidy(() => {
-      const r = bertForQuestionAnswering(model, inputs, { training: false });
-      return [r.startLogits, r.endLogits];
-    });
-    const start = Float32Array.from(out[0].dataSync() as Float32Array);
-    const end = Float32Array.from(out[1].dataSync() as Float32Array);
-    for (const t of out) t.dispose();
-    return { start, end };
-  } finally {
-    disposeTensors(inputs);
-  }
-}
-
-/** Forward only: token-classification logits, row-major [B·T, num_labels]. */
-export function predictTokenLogits(model: BertModel, batch: EncoderBatch): Float32Array {
-  validateBatch(batch, model.config);
-  const inputs = encoderTensors(batch);
-  try {
-    const logits = tf.tidy(() => bertForTokenClassification(model, inputs, { training: false }));
-    const data = Float32Array.from(logits.dataSync() as Float32Array);
-    logits.dispose();
-    return data;
-  } finally {
-    disposeTensors(inputs);
   }
 }

@@ -1,0 +1,67 @@
+/**
+ * Inference: forward passes with dropout off and no gradients, one batch at
+ * a time, outputs as row-major Float32Arrays (classification logits, span
+ * start/end logits, per-token tag logits).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { disposeTensors, encoderTensors, validateBatch, type EncoderBatch } from './batch.js';
+import {
+  bertForQuestionAnswering,
+  bertForSequenceClassification,
+  bertForTokenClassification,
+  type BertModel,
+} from './bert.js';
+
+/**
+ * Forward only: classification logits [B, num_labels] (regression: [B, 1])
+ * as a row-major Float32Array, for evaluation and predictions.
+ */
+export function predictClassification(model: BertModel, batch: EncoderBatch): Float32Array {
+  validateBatch(batch, model.config);
+  const inputs = encoderTensors(batch);
+  try {
+    const logits = tf.tidy(
+      () => bertForSequenceClassification(model, inputs, { training: false }).logits,
+    );
+    const data = Float32Array.from(logits.dataSync() as Float32Array);
+    logits.dispose();
+    return data;
+  } finally {
+    disposeTensors(inputs);
+  }
+}
+
+/** Forward only: start and end logits, each row-major [B, T]. */
+export function predictSpans(
+  model: BertModel,
+  batch: EncoderBatch,
+): { start: Float32Array; end: Float32Array } {
+  validateBatch(batch, model.config);
+  const inputs = encoderTensors(batch);
+  try {
+    const out = tf.tidy(() => {
+      const r = bertForQuestionAnswering(model, inputs, { training: false });
+      return [r.startLogits, r.endLogits];
+    });
+    const start = Float32Array.from(out[0].dataSync() as Float32Array);
+    const end = Float32Array.from(out[1].dataSync() as Float32Array);
+    for (const t of out) t.dispose();
+    return { start, end };
+  } finally {
+    disposeTensors(inputs);
+  }
+}
+
+/** Forward only: token-classification logits, row-major [B·T, num_labels]. */
+export function predictTokenLogits(model: BertModel, batch: EncoderBatch): Float32Array {
+  validateBatch(batch, model.config);
+  const inputs = encoderTensors(batch);
+  try {
+    const logits = tf.tidy(() => bertForTokenClassification(model, inputs, { training: false }));
+    const data = Float32Array.from(logits.dataSync() as Float32Array);
+    logits.dispose();
+    return data;
+  } finally {
+    disposeTensors(inputs);
+  }
+}
