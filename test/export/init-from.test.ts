@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import type { PretrainConfig } from '../../src/config/types.js';
-import { pretrain } from '../../src/train/pretrain.js';
+import { pretrain } from '../../src/tasks/pretrain/pretrain.js';
 import { latestCheckpoint, loadCheckpoint } from '../../src/train/checkpoint.js';
 import { selectBackend, type BackendChoice } from '../../src/train/backend.js';
 import { toHfTensors } from '../../src/model/hf.js';

@@ -8,7 +8,7 @@ import {
 } from '../common.js';
 import type { FinetuneConfig } from '../../config/types.js';
 import { openSession, runDirFor } from '../run-session.js';
-import { evalGlue } from '../../finetune/eval-glue.js';
+import { evalGlue } from '../../tasks/glue/eval-glue.js';
 import { parseGlueTaskList } from '../../data/glue/tasks.js';
 import { renderGlueTableMarkdown, glueTableToJson } from '../../eval/glue-table.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic.js';

@@ -3,8 +3,8 @@ import { basename, dirname, join } from 'node:path';
 import { withBackendFlags } from '../common.js';
 import { selectBackend, type BackendRequest } from '../../train/backend.js';
 import { resolveCheckpoint } from '../../train/checkpoint.js';
-import { evaluateCheckpoint } from '../../finetune/evaluate.js';
-import { checkpointTask, evaluateTaskCheckpoint } from '../../squad/evaluate.js';
+import { evaluateCheckpoint } from '../../tasks/glue/evaluate.js';
+import { checkpointTask, evaluateTaskCheckpoint } from '../../tasks/squad/evaluate.js';
 
 interface EvalFlags {
   checkpoint: string;

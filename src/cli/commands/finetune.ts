@@ -7,10 +7,10 @@ import {
 } from '../common.js';
 import type { FinetuneConfig } from '../../config/types.js';
 import { openSession, runDirFor } from '../run-session.js';
-import { finetune } from '../../finetune/finetune.js';
+import { finetune } from '../../tasks/glue/finetune.js';
 import { findGlueTask, type GlueTask } from '../../data/glue/tasks.js';
 import { UserError } from '../../errors.js';
-import { runSpanTask, spanTaskName } from '../../squad/cli.js';
+import { runSpanTask, spanTaskName } from '../../tasks/squad/cli.js';
 
 type FinetuneFlags = TrainingFlags & {
   task?: string;

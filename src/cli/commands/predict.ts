@@ -4,9 +4,9 @@ import { UserError } from '../../errors.js';
 import { selectBackend, type BackendRequest } from '../../train/backend.js';
 import { resolveCheckpoint } from '../../train/checkpoint.js';
 import { disposeParams } from '../../model/params.js';
-import { loadTaskModel } from '../../squad/evaluate.js';
-import { answerQuestion, tagEntities } from '../../squad/predict.js';
-import type { SquadMetadata } from '../../squad/finetune.js';
+import { loadTaskModel } from '../../tasks/squad/evaluate.js';
+import { answerQuestion, tagEntities } from '../../tasks/squad/predict.js';
+import type { SquadMetadata } from '../../tasks/squad/finetune.js';
 
 interface PredictFlags {
   checkpoint: string;

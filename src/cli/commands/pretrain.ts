@@ -7,7 +7,7 @@ import {
 } from '../common.js';
 import type { PretrainConfig } from '../../config/types.js';
 import { openSession, runDirFor, resolvedConfigPath } from '../run-session.js';
-import { pretrain } from '../../train/pretrain.js';
+import { pretrain } from '../../tasks/pretrain/pretrain.js';
 import { latestCheckpoint } from '../../train/checkpoint.js';
 import { UserError } from '../../errors.js';
 

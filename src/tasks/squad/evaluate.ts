@@ -7,17 +7,17 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
-import { writeJsonAtomic } from '../io/atomic.js';
-import { loadCheckpoint, type CheckpointDir } from '../train/checkpoint.js';
-import { fromHfConfigJson, type BertConfig } from '../model/config.js';
-import type { BertModel } from '../model/bert.js';
-import { modelFromTensors } from '../model/load.js';
-import { disposeParams } from '../model/params.js';
-import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
-import { loadVocab } from '../tokenizer/vocab.js';
-import { CONLL2003_LABELS, conllFiles, readConll } from '../ner/conll.js';
-import { evaluateNer, type NerMetadata } from '../ner/finetune.js';
+import { UserError } from '../../errors.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
+import { loadCheckpoint, type CheckpointDir } from '../../train/checkpoint.js';
+import { fromHfConfigJson, type BertConfig } from '../../model/config.js';
+import type { BertModel } from '../../model/bert.js';
+import { modelFromTensors } from '../../model/load.js';
+import { disposeParams } from '../../model/params.js';
+import { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
+import { loadVocab } from '../../tokenizer/vocab.js';
+import { CONLL2003_LABELS, conllFiles, readConll } from '../conll2003/conll.js';
+import { evaluateNer, type NerMetadata } from '../conll2003/finetune.js';
 import { SQUAD_DEFAULTS, evaluateSquad, squadSplits, type SquadMetadata } from './finetune.js';
 
 export interface TaskEvaluation {

@@ -9,18 +9,18 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { loadConfig } from '../../src/config/load.js';
-import type { FinetuneConfig } from '../../src/config/types.js';
-import { finetuneSquad, SQUAD_DEFAULTS } from '../../src/squad/finetune.js';
-import { finetuneConll } from '../../src/ner/finetune.js';
-import { evaluateTaskCheckpoint, loadTaskModel } from '../../src/squad/evaluate.js';
-import { tagEntities } from '../../src/squad/predict.js';
-import { disposeParams } from '../../src/model/params.js';
-import { selectBackend, type BackendChoice } from '../../src/train/backend.js';
-import type { BertEvent } from '../../src/ui/events.js';
-import { packageRoot } from '../../src/paths.js';
-import { exportHf } from '../../src/export/hf.js';
-import { readSafetensors } from '../../src/io/safetensors.js';
+import { loadConfig } from '../../../src/config/load.js';
+import type { FinetuneConfig } from '../../../src/config/types.js';
+import { finetuneSquad, SQUAD_DEFAULTS } from '../../../src/tasks/squad/finetune.js';
+import { finetuneConll } from '../../../src/tasks/conll2003/finetune.js';
+import { evaluateTaskCheckpoint, loadTaskModel } from '../../../src/tasks/squad/evaluate.js';
+import { tagEntities } from '../../../src/tasks/squad/predict.js';
+import { disposeParams } from '../../../src/model/params.js';
+import { selectBackend, type BackendChoice } from '../../../src/train/backend.js';
+import type { BertEvent } from '../../../src/ui/events.js';
+import { packageRoot } from '../../../src/paths.js';
+import { exportHf } from '../../../src/export/hf.js';
+import { readSafetensors } from '../../../src/io/safetensors.js';
 
 /** Export a checkpoint for transformers and return its config.json and tensor shapes. */
 async function exported(

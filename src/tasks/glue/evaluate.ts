@@ -4,17 +4,17 @@
  * which task it was trained on (`bert.task`) and how its inputs were made.
  */
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
-import { loadCheckpoint, type CheckpointDir } from '../train/checkpoint.js';
-import { fromHfConfigJson } from '../model/config.js';
-import { modelFromTensors } from '../model/load.js';
-import { disposeParams } from '../model/params.js';
-import { findGlueTask, numLabels, resolveSplits, type GlueTask } from '../data/glue/tasks.js';
-import { readGlueSplit } from '../data/glue/reader.js';
-import { writeSubmission } from '../data/glue/submission.js';
-import { computeGlueMetrics, type GlueMetrics } from '../metrics/glue.js';
-import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
-import { loadVocab } from '../tokenizer/vocab.js';
+import { UserError } from '../../errors.js';
+import { loadCheckpoint, type CheckpointDir } from '../../train/checkpoint.js';
+import { fromHfConfigJson } from '../../model/config.js';
+import { modelFromTensors } from '../../model/load.js';
+import { disposeParams } from '../../model/params.js';
+import { findGlueTask, numLabels, resolveSplits, type GlueTask } from '../../data/glue/tasks.js';
+import { readGlueSplit } from '../../data/glue/reader.js';
+import { writeSubmission } from '../../data/glue/submission.js';
+import { computeGlueMetrics, type GlueMetrics } from '../../metrics/glue.js';
+import { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
+import { loadVocab } from '../../tokenizer/vocab.js';
 import { encodeExamples } from './encode.js';
 import { predictLogits } from './predict.js';
 import { predictionsFrom, type TaskMetadata } from './finetune.js';

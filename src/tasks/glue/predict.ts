@@ -3,8 +3,8 @@
  * batches, dropout off. Examples are sorted by length inside the call so
  * batches pad little, and the outputs come back in the original order.
  */
-import type { BertModel } from '../model/bert.js';
-import { predictClassification } from '../model/predict.js';
+import type { BertModel } from '../../model/bert.js';
+import { predictClassification } from '../../model/predict.js';
 import { collateClassification, type EncodedExample } from './encode.js';
 
 /** Row-major [N, numLabels] logits (regression: [N, 1] scores). */

@@ -4,7 +4,7 @@
  * and the documented article split used to fine-tune on part of the dev set.
  */
 import { readFileSync } from 'node:fs';
-import { UserError } from '../errors.js';
+import { UserError } from '../../errors.js';
 
 export interface SquadAnswer {
   text: string;

@@ -5,7 +5,7 @@
  * IOB1 into IOB2 (an I-X that starts an entity becomes B-X).
  */
 import { readFileSync } from 'node:fs';
-import { UserError } from '../errors.js';
+import { UserError } from '../../errors.js';
 
 export interface ConllSentence {
   tokens: string[];

@@ -5,13 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadConfig } from '../../src/config/load.js';
-import type { PretrainConfig } from '../../src/config/types.js';
-import { pretrain, type PretrainResult } from '../../src/train/pretrain.js';
-import { latestCheckpoint, listCheckpoints, loadCheckpoint } from '../../src/train/checkpoint.js';
-import { selectBackend, type BackendChoice } from '../../src/train/backend.js';
-import type { BertEvent, StepEvent } from '../../src/ui/events.js';
-import { packageRoot } from '../../src/paths.js';
+import { loadConfig } from '../../../src/config/load.js';
+import type { PretrainConfig } from '../../../src/config/types.js';
+import { pretrain, type PretrainResult } from '../../../src/tasks/pretrain/pretrain.js';
+import {
+  latestCheckpoint,
+  listCheckpoints,
+  loadCheckpoint,
+} from '../../../src/train/checkpoint.js';
+import { selectBackend, type BackendChoice } from '../../../src/train/backend.js';
+import type { BertEvent, StepEvent } from '../../../src/ui/events.js';
+import { packageRoot } from '../../../src/paths.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bert-pretrain-'));
 const shards = join(root, 'shards');
@@ -69,7 +73,7 @@ async function run(
 before(async () => {
   backend = await selectBackend((process.env.BERT_TEST_BACKEND as 'wasm') ?? 'wasm');
   // Tokenize the shipped sample corpus once; every test reads these shards.
-  const { ensureShards } = await import('../../src/train/shards.js');
+  const { ensureShards } = await import('../../../src/train/shards.js');
   await ensureShards(smallConfig().data, collect().reporter);
 });
 

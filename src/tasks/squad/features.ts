@@ -6,8 +6,8 @@
  * remembers which context piece every position holds (for mapping spans
  * back to text) and where it is the piece's "max context" window.
  */
-import type { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
-import { tokenizeWithOffsets, type PieceOffsets } from '../tokenizer/offsets.js';
+import type { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
+import { tokenizeWithOffsets, type PieceOffsets } from '../../tokenizer/offsets.js';
 import type { SquadExample } from './data.js';
 
 export interface SquadFeatureOptions {

@@ -3,9 +3,9 @@
  * first to max_seq_length, then grouped into classification batches padded
  * to each batch's longest sequence.
  */
-import type { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
-import type { GlueExample } from '../data/glue/reader.js';
-import type { ClassificationBatch } from '../model/batch.js';
+import type { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
+import type { GlueExample } from '../../data/glue/reader.js';
+import type { ClassificationBatch } from '../../model/batch.js';
 
 export interface EncodedExample {
   ids: Int32Array;

@@ -2,10 +2,10 @@
  * The `bert finetune squad|conll2003` branch: same session, flags and
  * run_end summary as the GLUE path, dispatching to the span/token loops.
  */
-import type { FinetuneConfig } from '../config/types.js';
-import { openSession, runDirFor } from '../cli/run-session.js';
-import type { TrainingFlags } from '../cli/common.js';
-import { finetuneConll } from '../ner/finetune.js';
+import type { FinetuneConfig } from '../../config/types.js';
+import { openSession, runDirFor } from '../../cli/run-session.js';
+import type { TrainingFlags } from '../../cli/common.js';
+import { finetuneConll } from '../conll2003/finetune.js';
 import { SQUAD_DEFAULTS, finetuneSquad, type SquadOptions } from './finetune.js';
 
 export type SpanTask = 'squad' | 'squad2' | 'conll2003';

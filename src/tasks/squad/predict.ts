@@ -3,11 +3,11 @@
  * over a context (windows + n-best, as evaluation does), or the entities of
  * a sentence (words split as BERT's BasicTokenizer splits them).
  */
-import type { BertModel } from '../model/bert.js';
-import type { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
-import { basicWordSpans } from '../tokenizer/offsets.js';
-import { getEntities } from '../metrics/seqeval.js';
-import { predictTags } from '../ner/finetune.js';
+import type { BertModel } from '../../model/bert.js';
+import type { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
+import { basicWordSpans } from '../../tokenizer/offsets.js';
+import { getEntities } from '../../metrics/seqeval.js';
+import { predictTags } from '../conll2003/finetune.js';
 import { ContextCache, squadFeatures } from './features.js';
 import { nBestAnswers, nullScores, type Candidate } from './postprocess.js';
 import { predictWindows, type SquadMetadata } from './finetune.js';

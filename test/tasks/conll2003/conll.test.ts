@@ -6,11 +6,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { parseConll, readConll, toIob2, CONLL2003_LABELS } from '../../src/ner/conll.js';
-import { nerFeatures } from '../../src/ner/features.js';
-import { getEntities } from '../../src/metrics/seqeval.js';
-import { BertTokenizer } from '../../src/tokenizer/bert-tokenizer.js';
-import { loadVocab } from '../../src/tokenizer/vocab.js';
+import {
+  parseConll,
+  readConll,
+  toIob2,
+  CONLL2003_LABELS,
+} from '../../../src/tasks/conll2003/conll.js';
+import { nerFeatures } from '../../../src/tasks/conll2003/features.js';
+import { getEntities } from '../../../src/metrics/seqeval.js';
+import { BertTokenizer } from '../../../src/tokenizer/bert-tokenizer.js';
+import { loadVocab } from '../../../src/tokenizer/vocab.js';
 
 const tokenizer = new BertTokenizer(loadVocab('data/vocab/bert-base-uncased/vocab.txt'), {
   lowercase: true,

@@ -4,14 +4,14 @@
  * Each task/seed is an ordinary fine-tuning run under <run>/<task>/seed-<s>.
  */
 import { join } from 'node:path';
-import type { FinetuneConfig } from '../config/types.js';
-import { GLUE_TASKS, type GlueTaskName } from '../data/glue/tasks.js';
-import { glueTaskMissing } from '../data/glue/reader.js';
-import { buildGlueTable, type GlueTable, type GlueTaskResult } from '../eval/glue-table.js';
-import type { GlueMetrics } from '../metrics/glue.js';
-import { prepareRunDir } from '../train/run-dir.js';
-import type { BackendChoice } from '../train/backend.js';
-import { now, type Reporter } from '../ui/events.js';
+import type { FinetuneConfig } from '../../config/types.js';
+import { GLUE_TASKS, type GlueTaskName } from '../../data/glue/tasks.js';
+import { glueTaskMissing } from '../../data/glue/reader.js';
+import { buildGlueTable, type GlueTable, type GlueTaskResult } from '../../eval/glue-table.js';
+import type { GlueMetrics } from '../../metrics/glue.js';
+import { prepareRunDir } from '../../train/run-dir.js';
+import type { BackendChoice } from '../../train/backend.js';
+import { now, type Reporter } from '../../ui/events.js';
 import { finetune } from './finetune.js';
 
 export interface EvalGlueOptions {

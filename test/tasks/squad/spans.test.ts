@@ -7,18 +7,18 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BertTokenizer } from '../../src/tokenizer/bert-tokenizer.js';
-import { loadVocab } from '../../src/tokenizer/vocab.js';
-import { tokenizeWithOffsets } from '../../src/tokenizer/offsets.js';
-import { readSquad, splitByArticle, type SquadExample } from '../../src/squad/data.js';
+import { BertTokenizer } from '../../../src/tokenizer/bert-tokenizer.js';
+import { loadVocab } from '../../../src/tokenizer/vocab.js';
+import { tokenizeWithOffsets } from '../../../src/tokenizer/offsets.js';
+import { readSquad, splitByArticle, type SquadExample } from '../../../src/tasks/squad/data.js';
 import {
   ContextCache,
   charSpanToPieces,
   piecesToText,
   squadFeatures,
   windowStarts,
-} from '../../src/squad/features.js';
-import { nBestAnswers, nullScores, predictionsJson } from '../../src/squad/postprocess.js';
+} from '../../../src/tasks/squad/features.js';
+import { nBestAnswers, nullScores, predictionsJson } from '../../../src/tasks/squad/postprocess.js';
 
 const VOCAB = 'data/vocab/bert-base-uncased/vocab.txt';
 const DEV = '../shared/data/squad/dev-v1.1.json';

@@ -5,8 +5,8 @@
  * pieces are cut at word boundaries into several chunks, so every word is
  * labelled and predicted.
  */
-import type { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
-import type { TokenLabelBatch } from '../model/batch.js';
+import type { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
+import type { TokenLabelBatch } from '../../model/batch.js';
 import type { ConllSentence } from './conll.js';
 
 export interface NerFeature {

@@ -7,26 +7,26 @@
 import { performance } from 'node:perf_hooks';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
-import type { EncoderBatch, SpanBatch } from '../model/batch.js';
-import { predictSpans } from '../model/predict.js';
-import type { BertModel } from '../model/bert.js';
-import { toHfConfigJson } from '../model/config.js';
-import { QuestionAnsweringStep } from '../train/step.js';
-import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
-import { loadVocab } from '../tokenizer/vocab.js';
-import { squadScores, squadV2Scores } from '../metrics/squad.js';
+import { UserError } from '../../errors.js';
+import type { EncoderBatch, SpanBatch } from '../../model/batch.js';
+import { predictSpans } from '../../model/predict.js';
+import type { BertModel } from '../../model/bert.js';
+import { toHfConfigJson } from '../../model/config.js';
+import { QuestionAnsweringStep } from '../../train/step.js';
+import { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
+import { loadVocab } from '../../tokenizer/vocab.js';
+import { squadScores, squadV2Scores } from '../../metrics/squad.js';
 import { readSquad, splitByArticle, type SquadExample } from './data.js';
 import { ContextCache, squadFeatures, type SquadFeature } from './features.js';
 import { nBestAnswers, nullScores, predictionsJson, type FeatureLogits } from './postprocess.js';
-import { initialModel } from '../finetune/init.js';
+import { initialModel } from '../initial-model.js';
 import {
   devEvaluation,
   runFinetuning,
   type FinetuneResult,
   type FinetuneSession,
-} from '../finetune/run.js';
-import { SHUFFLE_STREAM } from '../train/epochs.js';
+} from '../finetune.js';
+import { SHUFFLE_STREAM } from '../../train/epochs.js';
 
 export interface SquadOptions {
   /** '2.0' adds unanswerable questions: [CLS] targets, the no-answer threshold, v2 metrics. */

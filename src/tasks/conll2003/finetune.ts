@@ -6,23 +6,23 @@
  */
 import { performance } from 'node:perf_hooks';
 import { existsSync } from 'node:fs';
-import { UserError } from '../errors.js';
-import type { BertModel } from '../model/bert.js';
-import { toHfConfigJson } from '../model/config.js';
-import { TokenClassificationStep } from '../train/step.js';
-import { predictTokenLogits } from '../model/predict.js';
-import type { TokenLabelBatch } from '../model/batch.js';
-import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
-import { loadVocab } from '../tokenizer/vocab.js';
-import { seqevalScores } from '../metrics/seqeval.js';
-import { initialModel } from '../finetune/init.js';
+import { UserError } from '../../errors.js';
+import type { BertModel } from '../../model/bert.js';
+import { toHfConfigJson } from '../../model/config.js';
+import { TokenClassificationStep } from '../../train/step.js';
+import { predictTokenLogits } from '../../model/predict.js';
+import type { TokenLabelBatch } from '../../model/batch.js';
+import { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
+import { loadVocab } from '../../tokenizer/vocab.js';
+import { seqevalScores } from '../../metrics/seqeval.js';
+import { initialModel } from '../initial-model.js';
 import {
   devEvaluation,
   runFinetuning,
   type FinetuneResult,
   type FinetuneSession,
-} from '../finetune/run.js';
-import { SHUFFLE_STREAM } from '../train/epochs.js';
+} from '../finetune.js';
+import { SHUFFLE_STREAM } from '../../train/epochs.js';
 import { CONLL2003_LABELS, conllFiles, readConll, toIob2, type ConllSentence } from './conll.js';
 import { collateNer, nerFeatures, type NerFeature } from './features.js';
 

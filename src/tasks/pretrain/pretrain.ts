@@ -12,34 +12,44 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { UserError } from '../errors.js';
-import type { PretrainConfig } from '../config/types.js';
-import { loadVocab } from '../tokenizer/vocab.js';
-import { openShards } from '../data/shards.js';
-import { ensureShards } from './shards.js';
-import { buildMaskingVocab } from '../data/vocab.js';
-import { createPipeline } from '../data/pipeline.js';
-import { buildBatches, type PretrainingBatch as DataBatch } from '../data/batch.js';
-import { PretrainingLoader, type LoaderCursor } from '../data/loader.js';
-import { START_CURSOR } from '../data/stream.js';
-import { bertConfig, toHfConfigJson, fromHfConfigJson, type BertConfig } from '../model/config.js';
-import type { BertModel } from '../model/bert.js';
-import { freshModel, modelFromTensors } from '../model/load.js';
-import { countParameters } from '../model/params.js';
-import { pretrainingTensors, disposeTensors } from '../model/batch.js';
-import { pretrainingLosses } from '../model/losses.js';
-import { PretrainingStep } from '../train/step.js';
-import type { Optimizer } from './optimizer.js';
-import { microBatches, optimizerFor } from './recipe.js';
-import { loadCheckpoint, type CheckpointDir, type TrainerState } from './checkpoint.js';
-import { now, type Reporter } from '../ui/events.js';
-import { train as trainLoop, type Evaluator, type MicroBatch, type TrainingData } from './loop.js';
+import { UserError } from '../../errors.js';
+import type { PretrainConfig } from '../../config/types.js';
+import { loadVocab } from '../../tokenizer/vocab.js';
+import { openShards } from '../../data/shards.js';
+import { ensureShards } from '../../train/shards.js';
+import { buildMaskingVocab } from '../../data/vocab.js';
+import { createPipeline } from '../../data/pipeline.js';
+import { buildBatches, type PretrainingBatch as DataBatch } from '../../data/batch.js';
+import { PretrainingLoader, type LoaderCursor } from '../../data/loader.js';
+import { START_CURSOR } from '../../data/stream.js';
+import {
+  bertConfig,
+  toHfConfigJson,
+  fromHfConfigJson,
+  type BertConfig,
+} from '../../model/config.js';
+import type { BertModel } from '../../model/bert.js';
+import { freshModel, modelFromTensors } from '../../model/load.js';
+import { countParameters } from '../../model/params.js';
+import { pretrainingTensors, disposeTensors } from '../../model/batch.js';
+import { pretrainingLosses } from '../../model/losses.js';
+import { PretrainingStep } from '../../train/step.js';
+import type { Optimizer } from '../../train/optimizer.js';
+import { microBatches, optimizerFor } from '../../train/recipe.js';
+import { loadCheckpoint, type CheckpointDir, type TrainerState } from '../../train/checkpoint.js';
+import { now, type Reporter } from '../../ui/events.js';
+import {
+  train as trainLoop,
+  type Evaluator,
+  type MicroBatch,
+  type TrainingData,
+} from '../../train/loop.js';
 import {
   loadPretrainingInit,
   initFromRecordOf,
   type InitialPretrainingModel,
-} from '../export/init-from.js';
-import type { BackendChoice } from './backend.js';
+} from '../../export/init-from.js';
+import type { BackendChoice } from '../../train/backend.js';
 
 export interface PretrainOptions {
   config: PretrainConfig;

@@ -15,7 +15,7 @@ import type { BackendChoice } from '../train/backend.js';
 import type { Reporter } from '../ui/events.js';
 import { train, type Evaluation, type StepMetrics, type Stepper } from '../train/loop.js';
 import { ShuffledEpochs, fineTuningSteps } from '../train/epochs.js';
-import type { InitialModel } from './init.js';
+import type { InitialModel } from './initial-model.js';
 
 /** What every fine-tuning command is given (the CLI's session). */
 export interface FinetuneSession {

@@ -10,27 +10,27 @@
  * knows nothing about terminals.
  */
 import { performance } from 'node:perf_hooks';
-import { UserError } from '../errors.js';
-import { devSplits, numLabels, type GlueTask } from '../data/glue/tasks.js';
-import { readGlueSplit, type GlueExample } from '../data/glue/reader.js';
-import { computeGlueMetrics, argmaxRows, type GlueMetrics } from '../metrics/glue.js';
-import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
-import { loadVocab } from '../tokenizer/vocab.js';
-import { toHfConfigJson, type BertConfig } from '../model/config.js';
-import { ClassificationStep } from '../train/step.js';
-import type { ClassificationBatch } from '../model/batch.js';
-import type { BertModel } from '../model/bert.js';
-import type { Evaluation } from '../train/loop.js';
-import { SHUFFLE_STREAM } from '../train/epochs.js';
-import { now } from '../ui/events.js';
+import { UserError } from '../../errors.js';
+import { devSplits, numLabels, type GlueTask } from '../../data/glue/tasks.js';
+import { readGlueSplit, type GlueExample } from '../../data/glue/reader.js';
+import { computeGlueMetrics, argmaxRows, type GlueMetrics } from '../../metrics/glue.js';
+import { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
+import { loadVocab } from '../../tokenizer/vocab.js';
+import { toHfConfigJson, type BertConfig } from '../../model/config.js';
+import { ClassificationStep } from '../../train/step.js';
+import type { ClassificationBatch } from '../../model/batch.js';
+import type { BertModel } from '../../model/bert.js';
+import type { Evaluation } from '../../train/loop.js';
+import { SHUFFLE_STREAM } from '../../train/epochs.js';
+import { now } from '../../ui/events.js';
 import { encodeExamples, collateClassification, type EncodedExample } from './encode.js';
-import { initialModel } from './init.js';
+import { initialModel } from '../initial-model.js';
 import { predictLogits } from './predict.js';
 import {
   runFinetuning,
   type FinetuneSession,
   type FinetuneResult as FineTuningResult,
-} from './run.js';
+} from '../finetune.js';
 
 export interface FinetuneOptions extends FinetuneSession {
   task: GlueTask;
