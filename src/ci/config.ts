@@ -9,7 +9,8 @@
 import { dirname, join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { FinetuneConfig, PretrainConfig } from '../config/types.js';
-import { findGlueTask, type GlueTask } from '../data/glue/tasks.js';
+import { lookupTask, TASKS } from '../tasks/registry.js';
+import type { Task } from '../tasks/task.js';
 import { UserError } from '../errors.js';
 import type { Tolerances } from './compare.js';
 
@@ -28,7 +29,7 @@ export interface RegressionConfig {
   ci: CiConfig;
   pretrain: PretrainConfig;
   finetune: FinetuneConfig;
-  task: GlueTask;
+  task: Task;
 }
 
 /** Split `--set` strings by the stage they address; the prefix is removed. */
@@ -49,10 +50,10 @@ export function routeSets(sets: readonly string[]): {
 export function loadRegressionConfig(file: string, sets: readonly string[] = []): RegressionConfig {
   const routed = routeSets(sets);
   const { config: ci } = loadConfig<CiConfig>('ci', file, { sets: routed.ci });
-  const task = findGlueTask(ci.task);
-  if (!task || task.name === 'ax') {
+  const task = lookupTask(ci.task);
+  if (!task) {
     throw new UserError(
-      `${file}: task: unknown task '${ci.task}' (expected glue/<task>, e.g. glue/sst2)`,
+      `${file}: task: unknown task '${ci.task}' (expected one of ${TASKS.map((t) => t.name).join(', ')})`,
     );
   }
   const { config: pretrain } = loadConfig<PretrainConfig>('pretrain', ci.pretrain, {

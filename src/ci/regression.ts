@@ -15,8 +15,6 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pretrain } from '../tasks/pretrain/pretrain.js';
-import { finetune } from '../tasks/glue/finetune.js';
-import { evaluateCheckpoint } from '../tasks/glue/evaluate.js';
 import { writeRunFiles, finishRunFile, runInfo } from '../train/run-dir.js';
 import type { BackendChoice } from '../train/backend.js';
 import { MetricsFileReporter } from '../ui/metrics-file.js';
@@ -154,20 +152,21 @@ export async function runRegression(o: RegressionOptions): Promise<RegressionRep
       if (e.type === 'step') lastStep = e;
       if (e.type === 'eval') evals.set(e.split, { step: e.step, metrics: e.metrics });
     });
-    log(ft, `ci: finetune glue/${config.task.name} (${config.ci.finetune}) → ${finetuneDir}`);
-    const result = await finetune({
-      config: ftConfig,
-      task: config.task,
-      runDir: finetuneDir,
-      stopAtStep: null,
-      maxMinutes: null,
-      reporter: ft,
-      stopRequested: o.stopRequested,
-      backend,
-    }).catch(async (err: unknown) => {
-      await ft.close();
-      throw err;
-    });
+    log(ft, `ci: finetune ${config.task.name} (${config.ci.finetune}) → ${finetuneDir}`);
+    const result = await config.task
+      .finetune({
+        config: ftConfig,
+        runDir: finetuneDir,
+        stopAtStep: null,
+        maxMinutes: null,
+        reporter: ft,
+        stopRequested: o.stopRequested,
+        backend,
+      })
+      .catch(async (err: unknown) => {
+        await ft.close();
+        throw err;
+      });
     await finishRunFile(finetuneDir, result.status);
     timings.finetune_s = seconds(t);
     const final = lastStep as StepEvent | null;
@@ -194,10 +193,10 @@ export async function runRegression(o: RegressionOptions): Promise<RegressionRep
     log(ui, `ci: eval ${finetuned} on dev → ${evalDir}`);
     t = performance.now();
     try {
-      const results = await evaluateCheckpoint({
+      const results = await config.task.evaluate({
         checkpoint: finetuned,
         split: 'dev',
-        dataDir: config.finetune.data_dir,
+        dataDir: config.finetune.data_dir ?? undefined,
         outDir: evalDir,
         batchSize: config.finetune.train.eval_batch_size,
       });

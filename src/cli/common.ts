@@ -101,10 +101,36 @@ export function checkPositive(flags: Record<string, unknown>, names: string[]): 
 }
 
 /** Load the command's config: file, then --set, then dedicated flags (flags win). */
+/**
+ * Every flag that overrides a config key, for every command (the flag wins
+ * over the config file and --set). A command passes the flags it has; keys
+ * its schema lacks are skipped.
+ */
+export const CONFIG_FLAGS: ReadonlyArray<{ flag: string; path: string[]; schemas: SchemaName[] }> =
+  [
+    { flag: 'task', path: ['task'], schemas: ['finetune'] },
+    { flag: 'from', path: ['from'], schemas: ['finetune'] },
+    { flag: 'data', path: ['data_dir'], schemas: ['finetune'] },
+    { flag: 'seed', path: ['train', 'seed'], schemas: ['finetune', 'pretrain'] },
+    { flag: 'threads', path: ['train', 'threads'], schemas: ['finetune', 'pretrain'] },
+    { flag: 'doc-stride', path: ['squad', 'doc_stride'], schemas: ['finetune'] },
+    { flag: 'max-query-length', path: ['squad', 'max_query_length'], schemas: ['finetune'] },
+    { flag: 'held-out-every', path: ['squad', 'held_out_every'], schemas: ['finetune'] },
+    {
+      flag: 'null-score-diff-threshold',
+      path: ['squad', 'null_score_diff_threshold'],
+      schemas: ['finetune'],
+    },
+  ];
+
+/** The config file (or the schema's defaults), then --set, then the flags of CONFIG_FLAGS. */
 export function loadCommandConfig<T>(
   schema: SchemaName,
-  flags: { config?: string; set?: string[] },
-  overrides: Array<{ path: string[]; value: unknown }> = [],
+  flags: { config?: string; set?: string[] } & Record<string, unknown>,
 ): T {
+  const overrides = CONFIG_FLAGS.filter((f) => f.schemas.includes(schema)).map((f) => ({
+    path: f.path,
+    value: flags[f.flag],
+  }));
   return loadConfig<T>(schema, flags.config ?? null, { sets: flags.set ?? [], overrides }).config;
 }

@@ -69,17 +69,29 @@ export interface PretrainConfig {
   train: TrainSection & { eval_batches: number };
 }
 
+/** `squad:` options of a fine-tuning config (squad, squad2). */
+export interface SquadSection {
+  doc_stride: number;
+  max_query_length: number;
+  max_answer_length: number;
+  n_best_size: number;
+  held_out_every: number;
+  null_score_diff_threshold: number;
+}
+
 export interface FinetuneConfig {
   name: string | null;
   task: string | null;
   from: string | null;
-  data_dir: string;
+  /** null: the task's own default directory (data/glue, data/squad, data/conll2003). */
+  data_dir: string | null;
   max_seq_length: number;
   max_train_examples: number | null;
   max_eval_examples: number | null;
   skip_bad_rows: boolean;
   vocab: string | null;
   lowercase: boolean;
+  squad: SquadSection;
   model: ModelSection;
   train: TrainSection & { eval_batch_size: number };
 }

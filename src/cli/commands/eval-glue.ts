@@ -52,12 +52,7 @@ export const evalGlueCommand: CommandModule<object, EvalGlueFlags> = {
     ]);
     if (typeof flags.resume === 'string')
       throw new UserError('eval-glue --resume is not supported');
-    const config = loadCommandConfig<FinetuneConfig>('finetune', flags, [
-      { path: ['from'], value: flags.from },
-      { path: ['data_dir'], value: flags.data },
-      { path: ['train', 'seed'], value: flags.seed },
-      { path: ['train', 'threads'], value: flags.threads },
-    ]);
+    const config = loadCommandConfig<FinetuneConfig>('finetune', flags);
     const tasks = parseGlueTaskList(flags.tasks);
     const { dir } = runDirFor(flags, config.name ?? 'glue');
     const session = await openSession({

@@ -3,8 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { withBackendFlags } from '../common.js';
 import { selectBackend, type BackendRequest } from '../../train/backend.js';
 import { resolveCheckpoint } from '../../train/checkpoint.js';
-import { evaluateCheckpoint } from '../../tasks/glue/evaluate.js';
-import { checkpointTask, evaluateTaskCheckpoint } from '../../tasks/squad/evaluate.js';
+import { taskOfCheckpoint } from '../../tasks/registry.js';
 
 interface EvalFlags {
   checkpoint: string;
@@ -36,7 +35,7 @@ export const evalCommand: CommandModule<object, EvalFlags> = {
       .option('split', { choices: ['dev', 'test'] as const, default: 'dev' as const })
       .option('data', {
         type: 'string',
-        describe: 'GLUE root directory (default: the one used for fine-tuning)',
+        describe: "The task's data directory (default: the one used for fine-tuning)",
       })
       .option('out', {
         type: 'string',
@@ -55,25 +54,8 @@ export const evalCommand: CommandModule<object, EvalFlags> = {
   handler: async (flags) => {
     const checkpoint = resolveCheckpoint(flags.checkpoint);
     const backend = await selectBackend(flags.backend, { threads: flags.threads ?? null });
-    if (await checkpointTask(checkpoint)) {
-      const r = await evaluateTaskCheckpoint({
-        checkpoint,
-        split: flags.split,
-        dataDir: flags.data,
-        outDir: flags.out ?? defaultOutDir(checkpoint),
-      });
-      if (flags.json) process.stdout.write(JSON.stringify(r) + '\n');
-      else {
-        process.stdout.write(
-          `${r.task} ${r.split} (${r.examples} examples, backend ${backend.backend})\n`,
-        );
-        for (const [k, v] of Object.entries(r.metrics))
-          process.stdout.write(`  ${k.padEnd(12)} ${v.toFixed(4)}\n`);
-        process.stdout.write(`  predictions ${r.predictions}\n`);
-      }
-      return;
-    }
-    const results = await evaluateCheckpoint({
+    const task = taskOfCheckpoint(checkpoint);
+    const results = await task.evaluate({
       checkpoint,
       split: flags.split,
       dataDir: flags.data,
@@ -85,11 +67,10 @@ export const evalCommand: CommandModule<object, EvalFlags> = {
     }
     for (const r of results) {
       process.stdout.write(
-        `glue/${r.task} ${r.split} (${r.examples} examples, backend ${backend.backend})\n`,
+        `${task.name} ${r.split} (${r.examples} examples, backend ${backend.backend})\n`,
       );
-      for (const [k, v] of Object.entries(r.metrics)) {
-        process.stdout.write(`  ${k.padEnd(10)} ${(v as number).toFixed(4)}\n`);
-      }
+      for (const [k, v] of Object.entries(r.metrics))
+        process.stdout.write(`  ${k.padEnd(12)} ${v.toFixed(4)}\n`);
       if (Object.keys(r.metrics).length === 0)
         process.stdout.write('  (unlabelled split: no metrics)\n');
       process.stdout.write(`  predictions ${r.predictions}\n`);

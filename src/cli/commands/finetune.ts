@@ -7,10 +7,8 @@ import {
 } from '../common.js';
 import type { FinetuneConfig } from '../../config/types.js';
 import { openSession, runDirFor } from '../run-session.js';
-import { finetune } from '../../tasks/glue/finetune.js';
-import { findGlueTask, type GlueTask } from '../../data/glue/tasks.js';
+import { findTask } from '../../tasks/registry.js';
 import { UserError } from '../../errors.js';
-import { runSpanTask, spanTaskName } from '../../tasks/squad/cli.js';
 
 type FinetuneFlags = TrainingFlags & {
   task?: string;
@@ -21,17 +19,6 @@ type FinetuneFlags = TrainingFlags & {
   'held-out-every'?: number;
   'null-score-diff-threshold'?: number;
 };
-
-export function glueTaskArg(value: string | null | undefined): GlueTask {
-  if (!value) throw new UserError('finetune: name the task, e.g. `bert finetune glue/sst2`');
-  const task = findGlueTask(value);
-  if (!task || task.name === 'ax') {
-    throw new UserError(
-      `${value}: unknown task (expected glue/<task> with task one of cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli)`,
-    );
-  }
-  return task;
-}
 
 export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
   command: 'finetune [task]',
@@ -84,17 +71,9 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
         'finetune --resume is not supported: fine-tuning runs are short; start again with --force',
       );
     }
-    const config = loadCommandConfig<FinetuneConfig>('finetune', flags, [
-      { path: ['task'], value: flags.task },
-      { path: ['from'], value: flags.from },
-      { path: ['data_dir'], value: flags.data },
-      { path: ['train', 'seed'], value: flags.seed },
-      { path: ['train', 'threads'], value: flags.threads },
-    ]);
-    const spanTask = spanTaskName(config.task);
-    if (spanTask) return runSpanTask(spanTask, flags, config);
-    const task = glueTaskArg(config.task);
-    const { dir } = runDirFor(flags, config.name ?? task.name);
+    const config = loadCommandConfig<FinetuneConfig>('finetune', flags);
+    const task = findTask(config.task, 'finetune');
+    const { dir } = runDirFor(flags, config.name ?? task.name.replace(/^glue\//, ''));
     const session = await openSession({
       command: 'finetune',
       argv: process.argv.slice(2),
@@ -106,9 +85,8 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
       config,
     });
     try {
-      const result = await finetune({
+      const result = await task.finetune({
         config,
-        task,
         runDir: session.runDir,
         stopAtStep: flags['max-steps'] ?? null,
         maxMinutes: flags['max-minutes'] ?? null,
@@ -116,14 +94,10 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
         stopRequested: session.stopRequested,
         backend: session.backend,
       });
-      const summary: Record<string, number | string> = { best_step: result.best?.step ?? '(none)' };
-      for (const [split, metrics] of Object.entries(result.best?.metrics ?? {})) {
-        for (const [k, v] of Object.entries(metrics)) summary[`${split}_${k}`] = v as number;
-      }
       await session.end({
         status: result.status,
         step: result.step,
-        summary,
+        summary: result.summary,
         outputs: { run: session.runDir, best: result.bestCheckpoint ?? '(none)' },
       });
     } catch (err) {

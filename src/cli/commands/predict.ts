@@ -4,9 +4,7 @@ import { UserError } from '../../errors.js';
 import { selectBackend, type BackendRequest } from '../../train/backend.js';
 import { resolveCheckpoint } from '../../train/checkpoint.js';
 import { disposeParams } from '../../model/params.js';
-import { loadTaskModel } from '../../tasks/squad/evaluate.js';
-import { answerQuestion, tagEntities } from '../../tasks/squad/predict.js';
-import type { SquadMetadata } from '../../tasks/squad/finetune.js';
+import { loadTaskModel } from '../../tasks/registry.js';
 
 interface PredictFlags {
   checkpoint: string;
@@ -46,34 +44,12 @@ export const predictCommand: CommandModule<object, PredictFlags> = {
     await selectBackend(flags.backend, { threads: flags.threads ?? null });
     const loaded = await loadTaskModel(checkpoint);
     try {
-      if (loaded.task === 'squad') {
-        if (flags.question === undefined || flags.context === undefined)
-          throw new UserError('predict: a squad checkpoint needs --question and --context');
-        const nBest = answerQuestion(
-          loaded.model,
-          loaded.tokenizer,
-          loaded.meta as SquadMetadata,
-          flags.question,
-          flags.context,
+      if (!loaded.task.predict)
+        throw new UserError(
+          `predict: ${loaded.task.name} checkpoints have no single-input prediction (squad, squad2 and conll2003 do)`,
         );
-        const best = nBest[0] ?? { text: '', score: Number.NaN };
-        if (flags.json)
-          process.stdout.write(
-            JSON.stringify({ answer: best.text, score: best.score, n_best: nBest.slice(0, 5) }) +
-              '\n',
-          );
-        else process.stdout.write(`${best.text}\n`);
-        return;
-      }
-      if (flags.text === undefined)
-        throw new UserError('predict: a conll2003 checkpoint needs --text');
-      const r = tagEntities(loaded.model, loaded.tokenizer, loaded.meta.max_seq_length, flags.text);
-      if (flags.json) process.stdout.write(JSON.stringify(r) + '\n');
-      else {
-        for (const e of r.entities)
-          process.stdout.write(`${e.type}\t${e.text}\t${e.start}-${e.end}\n`);
-        if (r.entities.length === 0) process.stdout.write('(no entities)\n');
-      }
+      const out = loaded.task.predict(loaded, flags);
+      process.stdout.write(flags.json ? JSON.stringify(out.json) + '\n' : out.text);
     } finally {
       disposeParams(loaded.model.params);
     }

@@ -46,10 +46,12 @@ export const pretrainCommand: CommandModule<object, PretrainFlags> = {
       );
     // A resumed run continues with the config it was started with (plus any --set).
     const file = resuming ? resolvedConfigPath(flags.resume as string) : flags.config;
-    const config = loadCommandConfig<PretrainConfig>('pretrain', { config: file, set: flags.set }, [
-      { path: ['train', 'seed'], value: resuming ? undefined : flags.seed },
-      { path: ['train', 'threads'], value: flags.threads },
-    ]);
+    const config = loadCommandConfig<PretrainConfig>('pretrain', {
+      config: file,
+      set: flags.set,
+      seed: resuming ? undefined : flags.seed,
+      threads: flags.threads,
+    });
     const { dir, mode } = runDirFor(flags, config.name);
     const resumeFrom = mode === 'resume' ? latestCheckpoint(dir) : null;
     if (mode === 'resume' && !resumeFrom)

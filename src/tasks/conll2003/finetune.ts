@@ -26,6 +26,9 @@ import { SHUFFLE_STREAM } from '../../train/epochs.js';
 import { CONLL2003_LABELS, conllFiles, readConll, toIob2, type ConllSentence } from './conll.js';
 import { collateNer, nerFeatures, type NerFeature } from './features.js';
 
+/** data_dir when the config names none. */
+export const CONLL_DATA_DIR = 'data/conll2003';
+
 export interface NerMetadata {
   task: 'conll2003';
   data_dir: string;
@@ -97,7 +100,8 @@ export type NerFinetuneOptions = FinetuneSession;
 export async function finetuneConll(o: NerFinetuneOptions): Promise<FinetuneResult> {
   const { config } = o;
   const startedMs = performance.now();
-  const files = conllFiles(config.data_dir, existsSync);
+  const dataDir = config.data_dir ?? CONLL_DATA_DIR;
+  const files = conllFiles(dataDir, existsSync);
   const allTrain = readConll(files.train);
   const train = config.max_train_examples ? allTrain.slice(0, config.max_train_examples) : allTrain;
   const allDev = readConll(files.dev);
@@ -117,7 +121,7 @@ export async function finetuneConll(o: NerFinetuneOptions): Promise<FinetuneResu
   );
   const metadata: NerMetadata = {
     task: 'conll2003',
-    data_dir: config.data_dir,
+    data_dir: dataDir,
     max_seq_length: config.max_seq_length,
     lowercase: init.lowercase,
   };

@@ -12,7 +12,7 @@ import type { GlueMetrics } from '../../metrics/glue.js';
 import { prepareRunDir } from '../../train/run-dir.js';
 import type { BackendChoice } from '../../train/backend.js';
 import { now, type Reporter } from '../../ui/events.js';
-import { finetune } from './finetune.js';
+import { GLUE_DATA_DIR, finetune } from './finetune.js';
 
 export interface EvalGlueOptions {
   config: FinetuneConfig;
@@ -37,7 +37,7 @@ export async function evalGlue(o: EvalGlueOptions): Promise<EvalGlueResult> {
   let stopped = false;
   for (const name of o.tasks) {
     const task = GLUE_TASKS[name];
-    const missing = await glueTaskMissing(o.config.data_dir, task);
+    const missing = await glueTaskMissing(o.config.data_dir ?? GLUE_DATA_DIR, task);
     if (missing) {
       missingReasons[name] = missing;
       o.reporter.emit({

@@ -1,64 +1,37 @@
 /**
  * Evaluating a fine-tuned checkpoint: metrics on dev, predictions in the
  * GLUE-server layout for dev and test. The checkpoint's config.json says
- * which task it was trained on (`bert.task`) and how its inputs were made.
+ * how its inputs were made (`bert`: data_dir, max_seq_length, lowercase).
  */
 import { join } from 'node:path';
-import { UserError } from '../../errors.js';
-import { loadCheckpoint, type CheckpointDir } from '../../train/checkpoint.js';
-import { fromHfConfigJson } from '../../model/config.js';
-import { modelFromTensors } from '../../model/load.js';
 import { disposeParams } from '../../model/params.js';
-import { findGlueTask, numLabels, resolveSplits, type GlueTask } from '../../data/glue/tasks.js';
+import { numLabels, resolveSplits, type GlueTask } from '../../data/glue/tasks.js';
 import { readGlueSplit } from '../../data/glue/reader.js';
 import { writeSubmission } from '../../data/glue/submission.js';
-import { computeGlueMetrics, type GlueMetrics } from '../../metrics/glue.js';
-import { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
-import { loadVocab } from '../../tokenizer/vocab.js';
+import { computeGlueMetrics } from '../../metrics/glue.js';
+import { loadTaskCheckpoint } from '../checkpoint.js';
+import type { EvaluateRequest, TaskEvaluation } from '../task.js';
 import { encodeExamples } from './encode.js';
 import { predictLogits } from './predict.js';
 import { predictionsFrom, type TaskMetadata } from './finetune.js';
 
-export interface SplitEvaluation {
-  task: string;
-  split: string;
-  examples: number;
-  /** Empty for unlabelled (test) splits. */
-  metrics: GlueMetrics;
-  predictions: string;
-}
-
-export interface EvaluateOptions {
-  checkpoint: CheckpointDir;
-  split: 'dev' | 'test';
-  dataDir?: string;
-  outDir: string;
-  batchSize?: number;
-  onProgress?: (split: string, done: number, total: number) => void;
-}
-
-export async function evaluateCheckpoint(o: EvaluateOptions): Promise<SplitEvaluation[]> {
-  const ckpt = await loadCheckpoint(o.checkpoint);
-  const meta = ckpt.config.bert as Partial<TaskMetadata> | undefined;
-  const task: GlueTask | undefined = meta?.task ? findGlueTask(meta.task) : undefined;
-  if (!task) {
-    throw new UserError(
-      `${join(o.checkpoint, 'config.json')}: no fine-tuning task recorded (bert.task); evaluate a checkpoint written by \`bert finetune\``,
-    );
-  }
-  const cfg = fromHfConfigJson(ckpt.config, join(o.checkpoint, 'config.json'));
+/** Score a checkpoint of GLUE task `task` on its dev or test split(s); predictions in the GLUE-server layout. */
+export async function evaluateGlueCheckpoint(
+  task: GlueTask,
+  o: EvaluateRequest,
+): Promise<TaskEvaluation[]> {
   const labels = numLabels(task);
-  const { model } = modelFromTensors(
-    ckpt.model,
-    cfg,
-    { heads: 'classification', numLabels: labels },
-    { source: join(o.checkpoint, 'model.safetensors') },
-  );
-  const tokenizer = new BertTokenizer(loadVocab(ckpt.vocabPath), {
-    lowercase: meta?.lowercase ?? true,
+  const {
+    model,
+    tokenizer,
+    meta: bert,
+  } = await loadTaskCheckpoint(o.checkpoint, {
+    heads: 'classification',
+    numLabels: labels,
   });
+  const meta = bert as Partial<TaskMetadata>;
   const dataDir = o.dataDir ?? meta?.data_dir ?? 'data/glue';
-  const results: SplitEvaluation[] = [];
+  const results: TaskEvaluation[] = [];
   try {
     for (const split of resolveSplits(task, o.split)) {
       const data = await readGlueSplit(dataDir, task, split.name);

@@ -32,6 +32,9 @@ import {
   type FinetuneResult as FineTuningResult,
 } from '../finetune.js';
 
+/** data_dir when the config names none. */
+export const GLUE_DATA_DIR = 'data/glue';
+
 export interface FinetuneOptions extends FinetuneSession {
   task: GlueTask;
 }
@@ -105,8 +108,9 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const startedMs = performance.now();
   const seed = config.train.seed;
   const labels = numLabels(task);
+  const dataDir = config.data_dir ?? GLUE_DATA_DIR;
 
-  const train = await readGlueSplit(config.data_dir, task, 'train', {
+  const train = await readGlueSplit(dataDir, task, 'train', {
     skipBadRows: config.skip_bad_rows,
   });
   const trainExamples = config.max_train_examples
@@ -122,7 +126,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     );
   }
   for (const split of devSplits(task)) {
-    const d = await readGlueSplit(config.data_dir, task, split.name, {
+    const d = await readGlueSplit(dataDir, task, split.name, {
       skipBadRows: config.skip_bad_rows,
     });
     const examples = config.max_eval_examples
@@ -144,7 +148,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const padId = tokenizer.padId;
   const metadata: TaskMetadata = {
     task: task.name,
-    data_dir: config.data_dir,
+    data_dir: dataDir,
     max_seq_length: config.max_seq_length,
     lowercase: init.lowercase,
   };

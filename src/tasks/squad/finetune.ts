@@ -41,6 +41,9 @@ export interface SquadOptions {
   heldOutEvery: number;
 }
 
+/** data_dir when the config names none. */
+export const SQUAD_DATA_DIR = 'data/squad';
+
 export const SQUAD_DEFAULTS: SquadOptions = {
   version: '1.1',
   nullScoreDiffThreshold: 0,
@@ -193,7 +196,8 @@ export interface SquadFinetuneOptions extends FinetuneSession {
 export async function finetuneSquad(o: SquadFinetuneOptions): Promise<FinetuneResult> {
   const { config } = o;
   const startedMs = performance.now();
-  const splits = squadSplits(config.data_dir, o.squad.heldOutEvery, o.squad.version);
+  const dataDir = config.data_dir ?? SQUAD_DATA_DIR;
+  const splits = squadSplits(dataDir, o.squad.heldOutEvery, o.squad.version);
   const train = config.max_train_examples
     ? splits.train.slice(0, config.max_train_examples)
     : splits.train;
@@ -215,7 +219,7 @@ export async function finetuneSquad(o: SquadFinetuneOptions): Promise<FinetuneRe
     task: 'squad',
     version: o.squad.version,
     null_score_diff_threshold: o.squad.nullScoreDiffThreshold,
-    data_dir: config.data_dir,
+    data_dir: dataDir,
     max_seq_length: config.max_seq_length,
     lowercase: init.lowercase,
     doc_stride: o.squad.docStride,

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { loadConfig } from '../../../src/config/load.js';
 import type { FinetuneConfig } from '../../../src/config/types.js';
 import { finetune } from '../../../src/tasks/glue/finetune.js';
-import { evaluateCheckpoint } from '../../../src/tasks/glue/evaluate.js';
+import { evaluateCheckpoint } from '../../../src/tasks/registry.js';
 import { findGlueTask } from '../../../src/data/glue/tasks.js';
 import { selectBackend, type BackendChoice } from '../../../src/train/backend.js';
 import type { BertEvent } from '../../../src/ui/events.js';

@@ -13,8 +13,8 @@ import { loadConfig } from '../../../src/config/load.js';
 import type { FinetuneConfig } from '../../../src/config/types.js';
 import { finetuneSquad, SQUAD_DEFAULTS } from '../../../src/tasks/squad/finetune.js';
 import { finetuneConll } from '../../../src/tasks/conll2003/finetune.js';
-import { evaluateTaskCheckpoint, loadTaskModel } from '../../../src/tasks/squad/evaluate.js';
-import { tagEntities } from '../../../src/tasks/squad/predict.js';
+import { evaluateCheckpoint, loadTaskModel } from '../../../src/tasks/registry.js';
+import { tagEntities } from '../../../src/tasks/conll2003/predict.js';
 import { disposeParams } from '../../../src/model/params.js';
 import { selectBackend, type BackendChoice } from '../../../src/train/backend.js';
 import type { BertEvent } from '../../../src/ui/events.js';
@@ -129,7 +129,7 @@ test('finetune squad on held-out articles; eval reproduces EM/F1 and writes {id:
     [...new Set(evalSteps)].filter((s) => s % stepsPerEpoch === 0 || s === result.step),
     `evaluated at steps ${evalSteps} with ${stepsPerEpoch} steps per epoch`,
   );
-  const r = await evaluateTaskCheckpoint({
+  const [r] = await evaluateCheckpoint({
     checkpoint: result.bestCheckpoint,
     split: 'dev',
     outDir: join(root, 'pred'),
@@ -199,14 +199,14 @@ test('finetune conll2003 on made-up sentences; eval reproduces entity F1', async
   assert.equal(result.status, 'completed');
   const logged = events.filter((e) => e.type === 'eval').at(-1);
   assert.ok(logged && logged.type === 'eval' && result.bestCheckpoint);
-  const dev = await evaluateTaskCheckpoint({
+  const [dev] = await evaluateCheckpoint({
     checkpoint: result.bestCheckpoint,
     split: 'dev',
     outDir: join(root, 'pred-ner'),
   });
   assert.equal(dev.examples, 6);
   assert.equal(dev.metrics.f1, result.best?.metrics.f1);
-  const test = await evaluateTaskCheckpoint({
+  const [test] = await evaluateCheckpoint({
     checkpoint: result.bestCheckpoint,
     split: 'test',
     outDir: join(root, 'pred-ner'),
@@ -270,7 +270,7 @@ test('finetune squad2: unanswerable questions, no-answer threshold, v2 metrics r
     'exact_match',
     'f1',
   ]);
-  const r = await evaluateTaskCheckpoint({
+  const [r] = await evaluateCheckpoint({
     checkpoint: result.bestCheckpoint,
     split: 'dev',
     outDir: join(root, 'pred2'),
