@@ -8,12 +8,17 @@
 import { UserError } from '../errors.js';
 import type { FinetuneConfig } from '../config/types.js';
 import type { BertModel } from '../model/bert.js';
-import { countParameters } from '../model/params.js';
 import type { Optimizer } from '../train/optimizer.js';
 import { microBatches, optimizerFor } from '../train/recipe.js';
 import type { BackendChoice } from '../train/backend.js';
 import type { Reporter } from '../ui/events.js';
-import { train, type Evaluation, type StepMetrics, type Stepper } from '../train/loop.js';
+import {
+  modelShape,
+  train,
+  type Evaluation,
+  type StepMetrics,
+  type Stepper,
+} from '../train/loop.js';
 import { ShuffledEpochs, fineTuningSteps } from '../train/epochs.js';
 import type { InitialModel } from './initial-model.js';
 
@@ -97,10 +102,7 @@ export async function runFinetuning<TBatch, TRecord>(
       backend: o.backend.backend,
       model: {
         size: `${init.config.num_hidden_layers}L/${init.config.hidden_size}H from ${init.source}`,
-        layers: init.config.num_hidden_layers,
-        hidden: init.config.hidden_size,
-        heads: init.config.num_attention_heads,
-        parameters: countParameters(init.model.params),
+        ...modelShape(init.model),
       },
       data: o.dataLabel,
       config: config as unknown as Record<string, unknown>,

@@ -18,7 +18,7 @@
 import { performance } from 'node:perf_hooks';
 import type { TrainSection } from '../config/types.js';
 import type { BertModel } from '../model/bert.js';
-import { disposeParams } from '../model/params.js';
+import { countParameters, disposeParams } from '../model/params.js';
 import { toHfTensors } from '../model/hf.js';
 import { now, type Reporter, type RunStartEvent } from '../ui/events.js';
 import type { Optimizer } from './optimizer.js';
@@ -32,7 +32,7 @@ export interface StepMetrics {
   grad_norm: number;
 }
 
-/** Forward + backward per micro-batch, then one update (model/step-side classes in train/step.ts). */
+/** Forward + backward per micro-batch, then one update (the per-head classes of train/step.ts). */
 export interface Stepper<TBatch, M extends StepMetrics> {
   accumulate(batch: TBatch): void;
   apply(lr: number): M;
@@ -345,6 +345,21 @@ class Engine<TBatch, M extends StepMetrics> {
       lastCheckpoint: this.lastCheckpoint,
     };
   }
+}
+
+/** run_start's model fields: layers, hidden size, heads, trainable parameters. */
+export function modelShape(model: BertModel): {
+  layers: number;
+  hidden: number;
+  heads: number;
+  parameters: number;
+} {
+  return {
+    layers: model.config.num_hidden_layers,
+    hidden: model.config.hidden_size,
+    heads: model.config.num_attention_heads,
+    parameters: countParameters(model.params),
+  };
 }
 
 function everyN(step: number, n: number | null): boolean {

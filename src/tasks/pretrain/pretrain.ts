@@ -30,7 +30,6 @@ import {
 } from '../../model/config.js';
 import type { BertModel } from '../../model/bert.js';
 import { freshModel, modelFromTensors } from '../../model/load.js';
-import { countParameters } from '../../model/params.js';
 import { pretrainingTensors, disposeTensors } from '../../model/batch.js';
 import { pretrainingLosses } from '../../model/losses.js';
 import { PretrainingStep } from '../../train/step.js';
@@ -39,6 +38,7 @@ import { microBatches, optimizerFor } from '../../train/recipe.js';
 import { loadCheckpoint, type CheckpointDir, type TrainerState } from '../../train/checkpoint.js';
 import { now, type Reporter } from '../../ui/events.js';
 import {
+  modelShape,
   train as trainLoop,
   type Evaluator,
   type MicroBatch,
@@ -306,9 +306,9 @@ function heldoutEvaluator(model: BertModel, batches: readonly DataBatch[]): Eval
   };
 }
 
-export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
-  const { config, runDir, reporter } = opts;
-  const startedMs = performance.now();
+/** What a pretraining run starts from: vocab, shards, the model's config and where its weights come from. */
+async function prepare(opts: PretrainOptions) {
+  const { config } = opts;
   const vocabTokens = loadVocab(config.data.vocab).tokens;
   const maskingVocab = buildMaskingVocab(vocabTokens, config.data.vocab);
   // --init-from: the checkpoint decides the model's shape; a resumed --init-from run reads it back.
@@ -321,10 +321,9 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
         })
       : null;
   const initRecord = opts.resumeFrom ? initFromRecordOf(opts.resumeFrom) : null;
-  const initFrom = initial?.source ?? initRecord?.initFrom ?? null;
   const modelConfig =
     initial?.config ?? initRecord?.config ?? modelConfigFor(config, vocabTokens.length);
-  const shardsDir = await ensureShards(config.data, reporter);
+  const shardsDir = await ensureShards(config.data, opts.reporter);
   const source = openShards(shardsDir);
   const { micro } = microBatches(config.train);
   const train = createPipeline(
@@ -334,25 +333,59 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     config.train.seed,
     'train',
   );
-  const totalSteps = totalStepsFor(config, train.stream.epochPlan(0).count);
-  const heldoutBatches = heldoutBatchesFor(config, source, maskingVocab, micro);
-  const { model, optimizer, state } = await startingPoint(opts, modelConfig, initial);
+  return {
+    vocabTokens,
+    initial,
+    initFrom: initial?.source ?? initRecord?.initFrom ?? null,
+    modelConfig,
+    shardsDir,
+    source,
+    micro,
+    totalSteps: totalStepsFor(config, train.stream.epochPlan(0).count),
+    heldoutBatches: heldoutBatchesFor(config, source, maskingVocab, micro),
+  };
+}
+
+/** config.json of every pretraining checkpoint. */
+function checkpointConfig(
+  config: PretrainConfig,
+  modelConfig: BertConfig,
+  initFrom: string | null,
+): Record<string, unknown> {
+  return toHfConfigJson(modelConfig, 'BertForPreTraining', {
+    bert: {
+      lowercase: config.data.lowercase,
+      run: config.name,
+      ...(initFrom ? { init_from: initFrom } : {}),
+    },
+  });
+}
+
+function numberOrNull(v: unknown): number | null {
+  return typeof v === 'number' ? v : null;
+}
+
+export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
+  const { config } = opts;
+  const startedMs = performance.now();
+  const p = await prepare(opts);
+  const { model, optimizer, state } = await startingPoint(opts, p.modelConfig, p.initial);
   const cursor = (state?.data_cursor as LoaderCursor | undefined) ?? START_CURSOR;
   const loader = PretrainingLoader.start({
-    source: { kind: 'shards', dir: shardsDir },
-    vocabTokens,
+    source: { kind: 'shards', dir: p.shardsDir },
+    vocabTokens: p.vocabTokens,
     config: { ...config.data },
     seed: config.train.seed,
-    batchSize: micro,
+    batchSize: p.micro,
     split: 'train',
     cursor,
   });
   const result = await trainLoop({
     command: 'pretrain',
-    runDir,
+    runDir: opts.runDir,
     train: config.train,
-    totalSteps,
-    endStep: opts.stopAtStep ?? totalSteps,
+    totalSteps: p.totalSteps,
+    endStep: opts.stopAtStep ?? p.totalSteps,
     model,
     optimizer,
     stepper: new PretrainingStep(model, optimizer, {
@@ -360,47 +393,26 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       seed: config.train.seed,
     }),
     data: new LoaderData(loader, cursor),
-    evaluator: heldoutEvaluator(model, heldoutBatches),
+    evaluator: heldoutEvaluator(model, p.heldoutBatches),
     checkpoint: {
-      config: toHfConfigJson(modelConfig, 'BertForPreTraining', {
-        bert: {
-          lowercase: config.data.lowercase,
-          run: config.name,
-          ...(initFrom ? { init_from: initFrom } : {}),
-        },
-      }),
+      config: checkpointConfig(config, p.modelConfig, p.initFrom),
       vocabPath: config.data.vocab,
       stateFields: ({ lr, best }) => ({ best_heldout_loss: best, lr }),
       atEnd: true,
     },
     describe: {
       backend: opts.backend.backend,
-      model: {
-        size: config.model.size,
-        layers: modelConfig.num_hidden_layers,
-        hidden: modelConfig.hidden_size,
-        heads: modelConfig.num_attention_heads,
-        parameters: countParameters(model.params),
-      },
-      data: `${shardsDir} (${source.numDocuments} documents)`,
+      model: { size: config.model.size, ...modelShape(model) },
+      data: `${p.shardsDir} (${p.source.numDocuments} documents)`,
       config: config as unknown as Record<string, unknown>,
     },
-    resume: state
-      ? {
-          step: state.step,
-          best: typeof state.best_heldout_loss === 'number' ? state.best_heldout_loss : null,
-        }
-      : undefined,
+    resume: state ? { step: state.step, best: numberOrNull(state.best_heldout_loss) } : undefined,
     control: { stopRequested: opts.stopRequested, maxMinutes: opts.maxMinutes, startedMs },
-    reporter,
+    reporter: opts.reporter,
   });
   const finalMetrics: Record<string, number> = { ...result.lastMetrics };
   for (const [k, v] of Object.entries(result.lastEval?.splits[0][1] ?? {}))
     finalMetrics[`heldout_${k}`] = v;
-  return {
-    status: result.status,
-    step: result.step,
-    lastCheckpoint: result.lastCheckpoint,
-    finalMetrics,
-  };
+  const { status, step, lastCheckpoint } = result;
+  return { status, step, lastCheckpoint, finalMetrics };
 }
