@@ -103,6 +103,29 @@ function classifierConfigJson(
   });
 }
 
+/** Every dev split of the task, read and encoded once (first max_eval_examples of each). */
+async function readDevSets(
+  task: GlueTask,
+  dataDir: string,
+  config: FinetuneOptions['config'],
+  tokenizer: BertTokenizer,
+): Promise<Map<string, { examples: GlueExample[]; encoded: EncodedExample[] }>> {
+  const devData = new Map<string, { examples: GlueExample[]; encoded: EncodedExample[] }>();
+  for (const split of devSplits(task)) {
+    const d = await readGlueSplit(dataDir, task, split.name, {
+      skipBadRows: config.skip_bad_rows,
+    });
+    const examples = config.max_eval_examples
+      ? d.examples.slice(0, config.max_eval_examples)
+      : d.examples;
+    devData.set(split.name, {
+      examples,
+      encoded: encodeExamples(tokenizer, examples, config.max_seq_length),
+    });
+  }
+  return devData;
+}
+
 export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const { config, task, reporter } = opts;
   const startedMs = performance.now();
@@ -117,7 +140,6 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     ? train.examples.slice(0, config.max_train_examples)
     : train.examples;
   if (trainExamples.length === 0) throw new UserError(`${train.file}: no training examples`);
-  const devData = new Map<string, { examples: GlueExample[]; encoded: EncodedExample[] }>();
   const init = await initialModel(config, { heads: 'classification', numLabels: labels }, seed);
   const tokenizer = new BertTokenizer(loadVocab(init.vocabPath), { lowercase: init.lowercase });
   if (config.max_seq_length > init.config.max_position_embeddings) {
@@ -125,18 +147,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
       `max_seq_length ${config.max_seq_length} exceeds the model's max_position_embeddings`,
     );
   }
-  for (const split of devSplits(task)) {
-    const d = await readGlueSplit(dataDir, task, split.name, {
-      skipBadRows: config.skip_bad_rows,
-    });
-    const examples = config.max_eval_examples
-      ? d.examples.slice(0, config.max_eval_examples)
-      : d.examples;
-    devData.set(split.name, {
-      examples,
-      encoded: encodeExamples(tokenizer, examples, config.max_seq_length),
-    });
-  }
+  const devData = await readDevSets(task, dataDir, config, tokenizer);
   for (const bad of train.skipped) {
     reporter.emit({
       type: 'warning',
