@@ -1,6 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -140,4 +140,57 @@ test('a missing train split is a clear error', async () => {
     }),
     /glue\/mrpc: train\.tsv not found/,
   );
+});
+
+test('weights that blow up end a GLUE run as failed with one warning, and nothing is saved', async () => {
+  const events: BertEvent[] = [];
+  const runDir = join(root, 'blow-up');
+  // One update at this rate overflows float32: the first checkpoint would hold Inf.
+  const result = await finetune({
+    config: config([
+      'train.lr=3e38',
+      'train.warmup_steps=0',
+      'train.lr_schedule=constant',
+      'train.max_grad_norm=null',
+      'train.eval_every=1',
+    ]),
+    task: findGlueTask('glue/sst2')!,
+    runDir,
+    stopAtStep: null,
+    maxMinutes: null,
+    reporter: { emit: (e) => void events.push(e), close: async () => undefined },
+    stopRequested: () => false,
+    backend,
+  });
+  assert.equal(result.status, 'failed');
+  assert.equal(result.step, 1);
+  const warnings = events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /^weights became non-finite .* at step 1: stopping without saving/);
+  assert.equal(events.filter((e) => e.type === 'checkpoint').length, 0);
+  assert.equal(existsSync(join(runDir, 'checkpoints', 'step-1')), false);
+});
+
+test('metrics are flushed before every checkpoint is published, after the events of its step', async () => {
+  const log: string[] = [];
+  await finetune({
+    config: config(['train.eval_every=2', 'train.log_every=100']),
+    task: findGlueTask('glue/sst2')!,
+    runDir: join(root, 'flush'),
+    stopAtStep: 4,
+    maxMinutes: null,
+    reporter: {
+      emit: (e) => void log.push(e.type === 'checkpoint' ? `checkpoint ${e.step}` : e.type),
+      flush: () => void log.push('flush'),
+      close: async () => undefined,
+    },
+    stopRequested: () => false,
+    backend,
+  });
+  const checkpoints = log.flatMap((l, i) => (l.startsWith('checkpoint') ? [i] : []));
+  assert.equal(checkpoints.length, 2, log.join(', '));
+  for (const i of checkpoints) {
+    assert.equal(log[i - 1], 'flush', `flush right before ${log[i]}`);
+    assert.equal(log[i - 2], 'eval', `the step's eval event is written before ${log[i]}`);
+  }
 });
