@@ -3,7 +3,7 @@
  * meaning its latest) or a HuggingFace model directory (config.json +
  * model.safetensors + vocab.txt) — as a model, its config, vocabulary and
  * lower-casing. Shared by `bert export`, `bert embed`, `pretrain --init-from`
- * and the fine-tuning tasks' starting model (finetune/init.ts).
+ * and the fine-tuning tasks' starting model (tasks/initial-model.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

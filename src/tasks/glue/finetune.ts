@@ -6,7 +6,7 @@
  *   → epochs of shuffled batches → evaluate on dev at the end of each epoch
  *   (or every eval_every steps) → keep `best` by the task's main metric.
  *
- * A client of the training engine through finetune/run.ts; emits events,
+ * A client of the training engine through tasks/finetune.ts; emits events,
  * knows nothing about terminals.
  */
 import { performance } from 'node:perf_hooks';

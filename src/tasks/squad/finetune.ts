@@ -1,7 +1,7 @@
 /**
  * `bert finetune squad`: BertForQuestionAnswering on SQuAD v1.1. With a
  * train file in --data it trains on it and evaluates on dev; with only
- * dev-v1.1.json (as ../shared/data has) it fine-tunes on the dev articles
+ * dev-v1.1.json it fine-tunes on the dev articles
  * not held out and evaluates on the held-out ones (splitByArticle).
  */
 import { performance } from 'node:perf_hooks';
