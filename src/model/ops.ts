@@ -20,8 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js';
-import { sparseSoftmaxCrossEntropy } from './tensorflow-kernels.js';
-import { nativeWasmKernelsActive } from '../native/wasm-kernels.js';
+import { hasTransposingBatchMatMul, sparseSoftmaxCrossEntropy } from './kernels.js';
 
 export interface AttentionShape {
   batch: number;
@@ -426,13 +425,14 @@ export const wasmNativeOps: ModelOps = {
 /** Every formulation that runs on a tfjs backend, the tuned one (opsForBackend) last. */
 export function formulationsFor(backend: string): ModelOps[] {
   if (backend === 'tensorflow') return [autodiffOps, wasmOps, tensorflowOps];
-  if (backend === 'wasm' && nativeWasmKernelsActive()) return [autodiffOps, wasmOps, wasmNativeOps];
+  if (backend === 'wasm' && hasTransposingBatchMatMul('wasm'))
+    return [autodiffOps, wasmOps, wasmNativeOps];
   return [autodiffOps, wasmOps];
 }
 
 /** The ops for a tfjs backend name (tf.getBackend()). */
 export function opsForBackend(backend: string): ModelOps {
-  if (backend === 'wasm') return nativeWasmKernelsActive() ? wasmNativeOps : wasmOps;
+  if (backend === 'wasm') return hasTransposingBatchMatMul('wasm') ? wasmNativeOps : wasmOps;
   if (backend === 'tensorflow') return tensorflowOps;
   return autodiffOps;
 }

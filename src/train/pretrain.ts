@@ -41,7 +41,7 @@ import {
 import { now, type Reporter } from '../ui/events.js';
 import { shouldStop, memoryFields } from './loop-control.js';
 import { loadPretrainingInit, initFromRecordOf } from '../export/init-from.js';
-import type { BackendChoice } from './backend.js';
+import type { BackendChoice } from '../backend/select.js';
 
 export interface PretrainOptions {
   config: PretrainConfig;
