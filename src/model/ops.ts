@@ -6,9 +6,8 @@
  *
  * - `autodiffOps`: plain tfjs-core ops, gradients from tfjs autodiff. Right
  *   for tensorflow (fused kernels, UnsortedSegmentSum) and webgpu.
- * - `wasmOps`: custom gradients that dodge the WASM backend's slow paths
- *   (../shared/notes/tfjs-wasm.md): every matMul in forward and backward is
- *   untransposed (explicit Transpose first), row gathers use GatherNd and
+ * - `wasmOps`: custom gradients that dodge the WASM backend's slow paths:
+ *   every matMul in forward and backward is untransposed (explicit Transpose first), row gathers use GatherNd and
  *   differentiate via ScatterNd (WASM has no UnsortedSegmentSum), bias and LayerNorm-gain
  *   gradients are ones·dy matMuls instead of axis-0 sums, and the softmax
  *   cross-entropy uses WASM's fused Softmax kernel once, with a hand-written
