@@ -18,7 +18,7 @@ import { pretrain } from '../train/pretrain.js';
 import { finetune } from '../finetune/finetune.js';
 import { evaluateCheckpoint } from '../finetune/evaluate.js';
 import { writeRunFiles, finishRunFile, runInfo } from '../train/run-dir.js';
-import type { BackendChoice } from '../train/backend.js';
+import type { BackendChoice } from '../backend/select.js';
 import { MetricsFileReporter } from '../ui/metrics-file.js';
 import { TeeReporter } from '../ui/tee.js';
 import { now, type BertEvent, type Reporter, type StepEvent } from '../ui/events.js';

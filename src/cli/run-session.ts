@@ -10,7 +10,7 @@ import {
   describeChoice,
   type BackendChoice,
   type BackendRequest,
-} from '../train/backend.js';
+} from '../backend/select.js';
 import {
   prepareRunDir,
   writeRunFiles,

@@ -10,7 +10,7 @@ import { glueTaskMissing } from '../data/glue/reader.js';
 import { buildGlueTable, type GlueTable, type GlueTaskResult } from '../eval/glue-table.js';
 import type { GlueMetrics } from '../metrics/glue.js';
 import { prepareRunDir } from '../train/run-dir.js';
-import type { BackendChoice } from '../train/backend.js';
+import type { BackendChoice } from '../backend/select.js';
 import { now, type Reporter } from '../ui/events.js';
 import { finetune } from './finetune.js';
 

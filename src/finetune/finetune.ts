@@ -24,7 +24,7 @@ import { ClassificationStep } from '../model/step.js';
 import type { BertModel } from '../model/bert.js';
 import { microBatches, optimizerFor, scheduleFor } from '../train/recipe.js';
 import { saveCheckpoint, type TrainerState } from '../train/checkpoint.js';
-import type { BackendChoice } from '../train/backend.js';
+import type { BackendChoice } from '../backend/select.js';
 import { now, type Reporter } from '../ui/events.js';
 import { shouldStop, memoryFields } from '../train/loop-control.js';
 import { encodeExamples, collateClassification, type EncodedExample } from './encode.js';

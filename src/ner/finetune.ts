@@ -17,7 +17,7 @@ import {
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
 import { loadVocab } from '../tokenizer/vocab.js';
 import { seqevalScores } from '../metrics/seqeval.js';
-import type { BackendChoice } from '../train/backend.js';
+import type { BackendChoice } from '../backend/select.js';
 import type { Reporter } from '../ui/events.js';
 import { initialTaskModel, runTaskLoop, type TaskLoopResult } from '../squad/loop.js';
 import { CONLL2003_LABELS, conllFiles, readConll, toIob2, type ConllSentence } from './conll.js';

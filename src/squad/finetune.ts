@@ -15,7 +15,7 @@ import { QuestionAnsweringStep, predictSpans, type SpanBatch } from '../model/st
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
 import { loadVocab } from '../tokenizer/vocab.js';
 import { squadScores, squadV2Scores } from '../metrics/squad.js';
-import type { BackendChoice } from '../train/backend.js';
+import type { BackendChoice } from '../backend/select.js';
 import type { Reporter } from '../ui/events.js';
 import { readSquad, splitByArticle, type SquadExample } from './data.js';
 import { ContextCache, squadFeatures, type SquadFeature } from './features.js';

@@ -18,7 +18,7 @@ import type { BertHeads } from '../model/params.js';
 import type { Optimizer } from '../train/optimizer.js';
 import { microBatches, optimizerFor, scheduleFor } from '../train/recipe.js';
 import { saveCheckpoint, type TrainerState } from '../train/checkpoint.js';
-import type { BackendChoice } from '../train/backend.js';
+import type { BackendChoice } from '../backend/select.js';
 import { now, type Reporter } from '../ui/events.js';
 import { shouldStop, memoryFields } from '../train/loop-control.js';
 import { initialClassifier, type InitialModel } from '../finetune/init.js';

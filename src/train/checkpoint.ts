@@ -1,5 +1,5 @@
 /**
- * Checkpoint directories (DESIGN.md, Formats):
+ * Checkpoint directories (docs/architecture.md, "Checkpoints"):
  *
  *   <run>/checkpoints/step-<N>/   model.safetensors      weights, HuggingFace names and shapes
  *                                 optimizer.safetensors  optimizer slots (absent in exports)

@@ -13,7 +13,7 @@ import { stringify as toYaml } from 'yaml';
 import { UserError } from '../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { packageRoot } from '../paths.js';
-import type { BackendChoice } from './backend.js';
+import type { BackendChoice } from '../backend/select.js';
 
 export type RunMode = 'new' | 'force' | 'resume';
 

@@ -9,7 +9,7 @@ import type { FinetuneConfig } from '../../src/config/types.js';
 import { finetune } from '../../src/finetune/finetune.js';
 import { evaluateCheckpoint } from '../../src/finetune/evaluate.js';
 import { findGlueTask } from '../../src/data/glue/tasks.js';
-import { selectBackend, type BackendChoice } from '../../src/train/backend.js';
+import { selectBackend, type BackendChoice } from '../../src/backend/select.js';
 import type { BertEvent } from '../../src/ui/events.js';
 import { packageRoot } from '../../src/paths.js';
 

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { PretrainConfig } from '../../src/config/types.js';
 import { pretrain, type PretrainResult } from '../../src/train/pretrain.js';
 import { latestCheckpoint, listCheckpoints, loadCheckpoint } from '../../src/train/checkpoint.js';
-import { selectBackend, type BackendChoice } from '../../src/train/backend.js';
+import { selectBackend, type BackendChoice } from '../../src/backend/select.js';
 import type { BertEvent, StepEvent } from '../../src/ui/events.js';
 import { packageRoot } from '../../src/paths.js';
 
