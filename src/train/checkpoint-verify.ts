@@ -23,7 +23,8 @@ async function expectedSafetensorsSize(path: string): Promise<number> {
     if (size < 8 || (await fh.read(head, 0, 8, 0)).bytesRead < 8)
       throw new UserError(`${path}: shorter than a safetensors header`);
     const n = Number(head.readBigUInt64LE(0));
-    if (n > size - 8) throw new UserError(`${path}: header length ${n} exceeds the file size ${size}`);
+    if (n > size - 8)
+      throw new UserError(`${path}: header length ${n} exceeds the file size ${size}`);
     const json = Buffer.alloc(n);
     await fh.read(json, 0, n, 8);
     let header: Record<string, { data_offsets?: [number, number] }>;
@@ -60,7 +61,9 @@ async function checkJson(path: string): Promise<Record<string, unknown>> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
   } catch (err) {
-    throw new UserError(`${path}: ${existsSync(path) ? 'not valid JSON' : 'missing'} (${(err as Error).message})`);
+    throw new UserError(
+      `${path}: ${existsSync(path) ? 'not valid JSON' : 'missing'} (${(err as Error).message})`,
+    );
   }
 }
 

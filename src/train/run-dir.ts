@@ -106,7 +106,9 @@ function pidAlive(pid: number): boolean {
 
 /** Hidden siblings of run `path` made by --force: the new run being staged, the old one being removed. */
 const STAGING = (base: string): RegExp =>
-  new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(replacing|replaced)-(\\d+)-[0-9a-f]+$`);
+  new RegExp(
+    `^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(replacing|replaced)-(\\d+)-[0-9a-f]+$`,
+  );
 
 /**
  * Put right what a killed --force left beside run `path`: an old run set
@@ -126,7 +128,9 @@ async function sweepForceLeftovers(path: string): Promise<string[]> {
     const aside = join(parent, name);
     if (!existsSync(path)) {
       renameSync(aside, path);
-      notes.push(`${path}: restored the old run (a --force was interrupted before the new run took its place)`);
+      notes.push(
+        `${path}: restored the old run (a --force was interrupted before the new run took its place)`,
+      );
     } else {
       await rm(aside, { recursive: true, force: true });
     }
@@ -178,7 +182,13 @@ export async function claimRunDir(dir: string, mode: RunMode, command: string): 
     if (lock.note) notes.push(lock.note);
     await sweepRunTemporaries(path);
     for (const line of await sweepCheckpoints(path)) notes.push(`checkpoints: ${line}`);
-    return { path, writeDir: path, notes, replaceOld: () => undefined, release: () => lock.release() };
+    return {
+      path,
+      writeDir: path,
+      notes,
+      replaceOld: () => undefined,
+      release: () => lock.release(),
+    };
   };
   if (mode === 'resume') {
     if (!nonEmpty) throw new UserError(`--resume ${dir}: no such run (nothing to resume)`);
@@ -203,7 +213,10 @@ async function stageReplacement(path: string, command: string, notes: string[]):
   const oldLock: RunLock = await lockRunDir(path, command);
   if (oldLock.note) notes.push(oldLock.note);
   const sibling = (what: string): string =>
-    join(dirname(path), `.${basename(path)}.${what}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    join(
+      dirname(path),
+      `.${basename(path)}.${what}-${process.pid}-${randomBytes(4).toString('hex')}`,
+    );
   const staging = sibling('replacing');
   let newLock: RunLock;
   try {

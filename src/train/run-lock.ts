@@ -9,7 +9,7 @@
  * already exists.
  */
 import { readFileSync, unlinkSync, existsSync } from 'node:fs';
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import os from 'node:os';
 import { UserError } from '../errors.js';
@@ -169,19 +169,4 @@ export async function lockRunDir(dir: string, command: string): Promise<RunLock>
       released = true;
     },
   };
-}
-
-/** The writer named by `dir`'s lock when that process still runs, else null (no lock, or stale). */
-export function liveWriter(dir: string): LockOwner | null {
-  const owner = readOwner(join(dir, LOCK_FILE));
-  return owner && ownerAlive(owner) ? owner : null;
-}
-
-/** Read a lock file's owner (for messages and tests). */
-export async function lockOwner(dir: string): Promise<LockOwner | null> {
-  try {
-    return JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8')) as LockOwner;
-  } catch {
-    return null;
-  }
 }

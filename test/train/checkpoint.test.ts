@@ -7,12 +7,14 @@ import assert from 'node:assert/strict';
 import {
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   readdirSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   saveCheckpoint,
   latestCheckpoint,
@@ -21,7 +23,8 @@ import {
   resolveCheckpoint,
   type CheckpointContents,
 } from '../../src/train/checkpoint.js';
-import type { TensorData } from '../../src/io/safetensors.js';
+import { encodeSafetensors, type TensorData } from '../../src/io/safetensors.js';
+import { checkpointProblem, latestWholeCheckpoint } from '../../src/train/checkpoint-verify.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bert-checkpoint-'));
 const vocab = join(root, 'vocab.txt');
@@ -102,4 +105,34 @@ test('the next save completes a half-done swap and removes what a killed prune l
   await saveCheckpoint(run, contents(4, 3), { keepLast: 2 });
   assert.deepEqual(readdirSync(ck).sort(), ['latest', 'step-3', 'step-4']);
   assert.equal(await weightOf(join(ck, 'step-3')), 2, 'the swap was completed (new step-3)');
+});
+
+test('a checkpoint is whole only with every file, exact safetensors sizes and finite values', async () => {
+  const run = join(root, 'verify');
+  for (let step = 1; step <= 5; step++)
+    await saveCheckpoint(run, contents(step, step), { keepLast: 5 });
+  const ck = (step: number, file: string): string => join(run, 'checkpoints', `step-${step}`, file);
+  assert.equal(await checkpointProblem(join(run, 'checkpoints', 'step-1')), null);
+  // step-5: weights cut short; step-4: header garbage; step-3: a NaN; step-2: no vocab.
+  const weights = readFileSync(ck(5, 'model.safetensors'));
+  writeFileSync(ck(5, 'model.safetensors'), weights.subarray(0, weights.length - 4));
+  writeFileSync(ck(4, 'optimizer.safetensors'), Buffer.from('\x10\0\0\0\0\0\0\0{not json at all'));
+  const nan = new Map<string, TensorData>([
+    ['w', { dtype: 'float32', shape: [2], data: new Float32Array([1, NaN]) }],
+  ]);
+  writeFileSync(ck(3, 'model.safetensors'), encodeSafetensors(nan));
+  rmSync(ck(2, 'vocab.txt'));
+  const skipped: string[] = [];
+  const whole = await latestWholeCheckpoint(run, (dir, problem) =>
+    skipped.push(`${basename(dir)}: ${problem}`),
+  );
+  assert.equal(whole, join(run, 'checkpoints', 'step-1'));
+  assert.equal(skipped.length, 4);
+  assert.match(
+    skipped[0],
+    /^step-5: .*step-5\/model\.safetensors: \d+ bytes where its header describes \d+/,
+  );
+  assert.match(skipped[1], /^step-4: .*step-4\/optimizer\.safetensors: .*header/);
+  assert.match(skipped[2], /^step-3: .*step-3\/model\.safetensors: w holds NaN/);
+  assert.match(skipped[3], /^step-2: .*step-2\/vocab\.txt: missing/);
 });

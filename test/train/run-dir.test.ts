@@ -93,7 +93,10 @@ test('--force replaces only a bert run, and only once replaceOld() is called', a
     'old run removed',
   );
   await (await claimRunDir(dir, 'resume', 'pretrain')).release();
-  await assert.rejects(claimRunDir(join(root, 'missing'), 'resume', 'pretrain'), /nothing to resume/);
+  await assert.rejects(
+    claimRunDir(join(root, 'missing'), 'resume', 'pretrain'),
+    /nothing to resume/,
+  );
 });
 
 test('run paths at or above the working directory or the runs root, or hidden, are refused', () => {
@@ -119,7 +122,12 @@ test('a second writer is refused while the first holds the run; a dead writer’
   const deadPid = Number(gone.stdout);
   writeFileSync(
     join(dir, LOCK_FILE),
-    JSON.stringify({ pid: deadPid, host: hostname(), started: new Date().toISOString(), command: 'pretrain' }),
+    JSON.stringify({
+      pid: deadPid,
+      host: hostname(),
+      started: new Date().toISOString(),
+      command: 'pretrain',
+    }),
   );
   const next = await claimRunDir(dir, 'resume', 'pretrain');
   assert.ok(

@@ -48,7 +48,10 @@ function random(seed: number): () => number {
 /** The step of the newest complete checkpoint; throws when there is none that loads. */
 async function completeStep(dir: string): Promise<number> {
   const latest = latestCheckpoint(dir);
-  assert.ok(latest, `a complete checkpoint exists (left: ${readdirSync(join(dir, 'checkpoints'))})`);
+  assert.ok(
+    latest,
+    `a complete checkpoint exists (left: ${readdirSync(join(dir, 'checkpoints'))})`,
+  );
   const loaded = await loadCheckpoint(latest);
   assert.ok(loaded.trainerState, `${latest}: trainer_state.json`);
   return loaded.trainerState.step;
@@ -62,6 +65,8 @@ test(`${KILLS} kill -9 at random moments during saves, same-step re-saves and pr
   const first = await runBert(args(['-c', tinyConfig, '--run', dir, '--max-steps', '2']), root);
   assert.equal(first.code, 0, first.stderr);
   let killed = 0;
+  /** What the kills interrupted, as the names they left: a save or prune (tmp), a re-save swap. */
+  const caught = new Map<string, number>();
   for (let i = 0; i < KILLS; i++) {
     const step = await completeStep(dir);
     // Every third start re-saves the step it resumes at (--max-steps = that step).
@@ -77,9 +82,16 @@ test(`${KILLS} kill -9 at random moments during saves, same-step re-saves and pr
     const r = await exited(child);
     if (r.signal === 'SIGKILL') killed += 1;
     else assert.equal(r.code, 0, `resume ${i} ended with ${r.code}: ${r.stderr}`);
+    for (const name of readdirSync(join(dir, 'checkpoints'))) {
+      const kind =
+        /\.(incoming|outgoing)$/.exec(name)?.[1] ?? (name.includes('.tmp-') ? 'tmp' : null);
+      if (kind) caught.set(kind, (caught.get(kind) ?? 0) + 1);
+    }
     await completeStep(dir);
   }
-  console.log(`# ${killed} of ${KILLS} starts were killed mid-run`);
+  console.log(
+    `# ${killed} of ${KILLS} starts were killed mid-run; leftovers seen: ${JSON.stringify(Object.fromEntries(caught))}`,
+  );
   assert.ok(killed >= KILLS / 2, `most starts were killed (${killed})`);
   // A clean start resumes, sweeps what the kills left and finishes.
   const from = await completeStep(dir);

@@ -150,7 +150,8 @@ test('a second writer on a run being written is refused with one line; a dead wr
     await exited(first);
   }
   // The killed writer left its lock behind; the next writer takes it over and says so.
-  const after = await runBert(pretrainArgs(['--resume', dir, '--max-steps', '1000']), root);
+  const next = String(stepsOf(dir).slice(-1)[0] + 1);
+  const after = await runBert(pretrainArgs(['--resume', dir, '--max-steps', next]), root);
   assert.equal(after.code, 0, after.stderr);
   assert.match(after.stdout, new RegExp(`lock.*pid ${first.pid}.*no longer running`));
 });
