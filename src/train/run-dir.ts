@@ -240,6 +240,7 @@ async function stageReplacement(path: string, command: string, notes: string[]):
       const aside = sibling('replaced');
       // Two renames; a kill between them is undone by sweepForceLeftovers (the old run comes back).
       renameSync(path, aside);
+      oldLock.moved(aside);
       renameSync(staging, path);
       newLock.moved(path);
       replaced = true;

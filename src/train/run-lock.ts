@@ -78,10 +78,11 @@ function ownerAlive(owner: LockOwner): boolean {
   } catch (err) {
     if ((err as { code?: string }).code === 'ESRCH') return false;
   }
-  // The pid lives; a different process may have been given it since (e.g. after a reboot).
+  // The pid lives; a different process may have been given it since (e.g. after a restart):
+  // then it started well after the lock was written.
   const start = startOfPid(owner.pid);
   const recorded = Date.parse(owner.started);
-  if (start !== null && Number.isFinite(recorded) && Math.abs(start - recorded) > 10_000)
+  if (start !== null && Number.isFinite(recorded) && Math.abs(start - recorded) > 60_000)
     return false;
   return true;
 }
