@@ -137,3 +137,33 @@ test('a second writer is refused while the first holds the run; a dead writer’
   assert.equal(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid, process.pid);
   await next.release();
 });
+
+test('what a killed --force left beside a run is put right at the next start', async () => {
+  const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    encoding: 'utf8',
+  });
+  const dead = Number(gone.stdout);
+  // Killed between its two renames: the old run set aside, the new one still staged.
+  const dir = join(root, 'swapped');
+  mkdirSync(join(root, `.swapped.replaced-${dead}-0a1b`));
+  writeFileSync(join(root, `.swapped.replaced-${dead}-0a1b`, 'run.json'), '{"old":true}');
+  mkdirSync(join(root, `.swapped.replacing-${dead}-2c3d`));
+  writeFileSync(join(root, `.swapped.replacing-${dead}-2c3d`, 'run.json'), '{"new":true}');
+  const claim = await claimRunDir(dir, 'resume', 'pretrain');
+  assert.ok(
+    claim.notes.some((n) => n.includes('restored the old run')),
+    claim.notes.join('\n'),
+  );
+  assert.equal(readFileSync(join(dir, 'run.json'), 'utf8'), '{"old":true}');
+  await claim.release();
+  // Killed while deleting the old run after the new one took its place.
+  mkdirSync(join(root, `.swapped.replaced-${dead}-4e5f`));
+  writeFileSync(join(root, `.swapped.replaced-${dead}-4e5f`, 'run.json'), '{"older":true}');
+  await (await claimRunDir(dir, 'resume', 'pretrain')).release();
+  assert.equal(readFileSync(join(dir, 'run.json'), 'utf8'), '{"old":true}');
+  assert.deepEqual(
+    readdirSync(root).filter((n) => n.startsWith('.swapped.')),
+    [],
+    'nothing left beside the run',
+  );
+});
