@@ -249,6 +249,7 @@ async function stageReplacement(path: string, command: string, notes: string[]):
     async release() {
       if (replaced) {
         await removal;
+        await oldLock.release(); // gone with the old run; this only drops its exit hook
         await newLock.release();
       } else {
         await rm(staging, { recursive: true, force: true });
