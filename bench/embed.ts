@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { selectBackend, type BackendRequest } from '../src/train/backend.js';
+import { selectBackend, type BackendRequest } from '../src/backend/select.js';
 import { bertConfig, isSizeName, toHfConfigJson } from '../src/model/config.js';
 import { createBertModel } from '../src/model/bert.js';
 import { toHfTensors } from '../src/model/hf.js';

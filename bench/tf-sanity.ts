@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { pathToFileURL } from 'node:url';
-import { selectBackend, type BackendName } from '../src/train/backend.js';
+import { selectBackend, type BackendName } from '../src/backend/select.js';
 
 interface Flags {
   tol: number;

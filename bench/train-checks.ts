@@ -30,7 +30,7 @@
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend, type BackendName } from '../src/train/backend.js';
+import { selectBackend, type BackendName } from '../src/backend/select.js';
 import { bertConfig, type BertConfig } from '../src/model/config.js';
 import { createBertModel } from '../src/model/bert.js';
 import { standardBatch } from './train.js';

@@ -23,7 +23,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend, type BackendName } from '../src/train/backend.js';
+import { selectBackend, type BackendName } from '../src/backend/select.js';
 import { bertConfig, isSizeName, type BertConfig } from '../src/model/config.js';
 import { createBertModel } from '../src/model/bert.js';
 import {
@@ -35,7 +35,7 @@ import {
 import type { PretrainingBatch } from '../src/model/batch.js';
 import { PretrainingStep } from '../src/train/step.js';
 import { createOptimizer } from '../src/train/optimizer.js';
-import { loadNativeKernels } from '../src/native/kernels.js';
+import { loadNativeKernels } from '../src/backend/native-addon.js';
 
 const BATCH = 16;
 const SEQ = 128;

@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pretrain } from '../tasks/pretrain/pretrain.js';
 import { writeRunFiles, finishRunFile, runInfo } from '../train/run-dir.js';
-import type { BackendChoice } from '../train/backend.js';
+import type { BackendChoice } from '../backend/select.js';
 import { MetricsFileReporter } from '../ui/metrics-file.js';
 import { TeeReporter } from '../ui/tee.js';
 import { now, type BertEvent, type Reporter, type StepEvent } from '../ui/events.js';

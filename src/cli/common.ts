@@ -3,7 +3,7 @@
  * the glue between flags and the config loader. No training logic here.
  */
 import type { Argv } from 'yargs';
-import { BACKEND_NAMES, type BackendRequest } from '../train/backend.js';
+import { BACKEND_NAMES, type BackendRequest } from '../backend/select.js';
 import { UserError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import type { SchemaName } from '../config/schemas.js';

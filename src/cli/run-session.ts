@@ -1,7 +1,13 @@
 /**
- * What every training command does around its loop: resolve the run
- * directory (no clobbering), pick the backend, save config + run.json, set
- * up reporters and the graceful-stop signal, and close it all at the end.
+ * What every training command does around its loop: claim the run directory
+ * (checked path, one writer, no clobbering; run-dir.ts), pick the backend,
+ * save config + run.json, set up reporters and the graceful-stop signal,
+ * and close it all at the end.
+ *
+ * With --force over an existing run, the old run stays until the loop
+ * announces `run_start` (every input read and checked, the model built) or
+ * the command calls `startWriting()`; a command that fails before that
+ * leaves the old run as it was.
  */
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -10,9 +16,9 @@ import {
   describeChoice,
   type BackendChoice,
   type BackendRequest,
-} from '../train/backend.js';
+} from '../backend/select.js';
 import {
-  prepareRunDir,
+  claimRunDir,
   writeRunFiles,
   runInfo,
   finishRunFile,
@@ -20,7 +26,7 @@ import {
 } from '../train/run-dir.js';
 import { createReporter } from '../ui/reporter.js';
 import { StopSignal } from '../ui/stop-signal.js';
-import { now, type Reporter } from '../ui/events.js';
+import { now, type BertEvent, type Reporter } from '../ui/events.js';
 import type { UiReporter } from '../ui/types.js';
 import type { UiKind } from './common.js';
 import { UserError } from '../errors.js';
@@ -34,6 +40,8 @@ export interface Session {
   /** Why the stop was asked for, or null. */
   stopReason: () => string | null;
   started: number;
+  /** The new run starts writing: with --force, the old run is replaced now (see the top of this file). */
+  startWriting(): void;
 }
 
 export interface SessionOptions {
@@ -62,18 +70,39 @@ export interface OpenSession extends Session {
   end(result: SessionEnd): Promise<void>;
 }
 
+/** Events that mean the loop has checked its inputs and is about to write the run. */
+const WRITING_EVENTS: ReadonlySet<BertEvent['type']> = new Set(['run_start', 'step', 'checkpoint']);
+
 export async function openSession(o: SessionOptions): Promise<OpenSession> {
-  const runDir = await prepareRunDir(o.runDir, o.mode);
-  const backend = await selectBackend(o.backend, { threads: o.threads });
-  await writeRunFiles(runDir, o.config, runInfo(o.command, o.argv, backend), o.mode);
-  const reporter: UiReporter = createReporter(o.ui ?? 'auto', {
-    runDir,
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdin: process.stdin,
-    isTTY: process.stdout.isTTY === true,
-    env: process.env,
-  });
+  const claim = await claimRunDir(o.runDir, o.mode, o.command);
+  const runDir = claim.path;
+  let backend: BackendChoice;
+  let ui: UiReporter;
+  try {
+    backend = await selectBackend(o.backend, { threads: o.threads });
+    await writeRunFiles(claim.writeDir, o.config, runInfo(o.command, o.argv, backend), o.mode);
+    ui = createReporter(o.ui ?? 'auto', {
+      runDir: claim.writeDir,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      stdin: process.stdin,
+      isTTY: process.stdout.isTTY === true,
+      env: process.env,
+    });
+  } catch (err) {
+    await claim.release();
+    throw err;
+  }
+  const startWriting = (): void => claim.replaceOld();
+  const reporter: UiReporter = {
+    kind: ui.kind,
+    emit(event) {
+      if (WRITING_EVENTS.has(event.type)) startWriting();
+      ui.emit(event);
+    },
+    close: () => ui.close(),
+    onStop: (cb) => ui.onStop(cb),
+  };
   const stop = StopSignal.forProcess();
   stop.signal.attach(reporter);
   stop.signal.onStop((reason) =>
@@ -83,12 +112,17 @@ export async function openSession(o: SessionOptions): Promise<OpenSession> {
       message: `${reason}: finishing the step, then saving a checkpoint`,
     }),
   );
+  for (const message of claim.notes) reporter.emit({ type: 'log', time: now(), message });
   reporter.emit({ type: 'log', time: now(), message: describeChoice(backend) });
   const started = Date.now();
   const close = async (status: string): Promise<void> => {
-    await finishRunFile(runDir, status);
-    await reporter.close();
-    stop.dispose();
+    try {
+      await finishRunFile(claim.writeDir, status);
+      await reporter.close();
+      stop.dispose();
+    } finally {
+      await claim.release();
+    }
   };
   return {
     runDir,
@@ -98,6 +132,7 @@ export async function openSession(o: SessionOptions): Promise<OpenSession> {
     stopRequested: () => stop.signal.stopRequested(),
     stopReason: () => stop.signal.reason,
     started,
+    startWriting,
     close,
     async end(r: SessionEnd) {
       reporter.emit({
@@ -129,7 +164,13 @@ export function runDirFor(
   }
   if (flags.resume === true)
     throw new UserError('--resume: expected the run directory to continue');
-  return { dir: flags.run ?? join('runs', name), mode: 'new' };
+  if (flags.run) return { dir: flags.run, mode: 'new' };
+  if (name === '' || name.startsWith('.') || /[\\/]/.test(name)) {
+    throw new UserError(
+      `name ${JSON.stringify(name)}: not usable as a run name (the run directory would be runs/${name}); use letters, digits, -, _ and ., not starting with a dot, or pass --run DIR`,
+    );
+  }
+  return { dir: join('runs', name), mode: 'new' };
 }
 
 /** The saved config of a run being resumed. */

@@ -38,3 +38,20 @@ export function loadSchema(name: SchemaName): JsonSchema {
   }
   return s;
 }
+
+/**
+ * The defaults the schema gives the properties of the object at `path`
+ * (e.g. 'pretrain', ['data']): how code that runs without a config file
+ * (tests, benchmarks, `bert tokenize train`) gets the same defaults as a
+ * loaded config. Properties without a default are left out.
+ */
+export function schemaDefaults(name: SchemaName, path: readonly string[]): Record<string, unknown> {
+  let node: JsonSchema | undefined = loadSchema(name);
+  for (const key of path) node = node?.properties?.[key];
+  if (!node?.properties) throw new Error(`${schemaPath(name)}: no object at ${path.join('.')}`);
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(node.properties)) {
+    if (child.default !== undefined) out[key] = structuredClone(child.default);
+  }
+  return out;
+}

@@ -1,9 +1,11 @@
 /**
- * TypeScript views of the validated configs (schemas/*.schema.json). After
- * `loadConfig` every key with a schema default is present.
+ * TypeScript views of the validated configs. The JSON Schemas in schemas/
+ * are the source (keys, types, defaults); test/config/types.test.ts walks
+ * each schema beside these types and fails on any drift. After `loadConfig`
+ * every key with a schema default is present, so only keys without one are
+ * optional here.
  */
-
-export type SizeName = 'tiny' | 'mini' | 'small' | 'medium' | 'base' | 'large';
+import type { HiddenAct, SizeName } from '../model/config.js';
 
 export interface ModelSection {
   size: SizeName;
@@ -12,7 +14,7 @@ export interface ModelSection {
   num_hidden_layers?: number;
   num_attention_heads?: number;
   intermediate_size?: number;
-  hidden_act: 'gelu' | 'gelu_new';
+  hidden_act: HiddenAct;
   hidden_dropout_prob: number;
   attention_probs_dropout_prob: number;
   max_position_embeddings: number;
@@ -26,15 +28,29 @@ export interface PretrainDataSection {
   input_format: 'lines' | 'paragraphs';
   vocab: string;
   lowercase: boolean;
+  /** Directory of token shards (.bin/.idx) written by `bert tokenize`; null: a cache under runs/.shards/. */
   shards: string | null;
+  /** Longest `[CLS] A [SEP] B [SEP]` sequence, special tokens included. */
   max_seq_length: number;
+  /** P: masked-LM prediction slots per sequence (the cap on masked tokens). */
   max_predictions_per_seq: number;
+  /** Fraction of non-special tokens chosen for masked-LM prediction. */
   masked_lm_prob: number;
+  /** Probability that an instance gets a shorter random target length. */
   short_seq_prob: number;
+  /** Mask `##` WordPiece continuations together with the word they belong to. */
   whole_word_masking: boolean;
+  /** Fraction of documents kept out of training for evaluation. */
   heldout_fraction: number;
+  /** Pad each batch to its longest sequence (`batch`) or always to max_seq_length (`max`). */
   pad_to: 'batch' | 'max';
+  /** Batches the worker keeps ready ahead of the trainer. */
   prefetch: number;
+  /**
+   * How many times each document is cut into instances per epoch, each time
+   * with different random choices. Instances are rebuilt with a new seed every
+   * epoch anyway (dynamic pairs as well as dynamic masks), so 1 is enough.
+   */
   dupe_factor: number;
 }
 

@@ -10,7 +10,7 @@
  *
  * Sizes and SHA-256 digests are those recorded by the HuggingFace `glue`
  * dataset script (datasets/glue/dataset_infos.json, download_checksums);
- * the AX digest equals that of ../shared/data/glue/diagnostic/diagnostic.tsv.
+ * the AX digest is that of the official diagnostic/diagnostic.tsv.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';

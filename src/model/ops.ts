@@ -6,9 +6,8 @@
  *
  * - `autodiffOps`: plain tfjs-core ops, gradients from tfjs autodiff. Right
  *   for tensorflow (fused kernels, UnsortedSegmentSum) and webgpu.
- * - `wasmOps`: custom gradients that dodge the WASM backend's slow paths
- *   (../shared/notes/tfjs-wasm.md): every matMul in forward and backward is
- *   untransposed (explicit Transpose first), row gathers use GatherNd and
+ * - `wasmOps`: custom gradients that dodge the WASM backend's slow paths:
+ *   every matMul in forward and backward is untransposed (explicit Transpose first), row gathers use GatherNd and
  *   differentiate via ScatterNd (WASM has no UnsortedSegmentSum), bias and LayerNorm-gain
  *   gradients are ones·dy matMuls instead of axis-0 sums, and the softmax
  *   cross-entropy uses WASM's fused Softmax kernel once, with a hand-written
@@ -20,8 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js';
-import { sparseSoftmaxCrossEntropy } from './tensorflow-kernels.js';
-import { nativeWasmKernelsActive } from '../native/wasm-kernels.js';
+import { hasTransposingBatchMatMul, sparseSoftmaxCrossEntropy } from './kernels.js';
 
 export interface AttentionShape {
   batch: number;
@@ -426,13 +424,14 @@ export const wasmNativeOps: ModelOps = {
 /** Every formulation that runs on a tfjs backend, the tuned one (opsForBackend) last. */
 export function formulationsFor(backend: string): ModelOps[] {
   if (backend === 'tensorflow') return [autodiffOps, wasmOps, tensorflowOps];
-  if (backend === 'wasm' && nativeWasmKernelsActive()) return [autodiffOps, wasmOps, wasmNativeOps];
+  if (backend === 'wasm' && hasTransposingBatchMatMul('wasm'))
+    return [autodiffOps, wasmOps, wasmNativeOps];
   return [autodiffOps, wasmOps];
 }
 
 /** The ops for a tfjs backend name (tf.getBackend()). */
 export function opsForBackend(backend: string): ModelOps {
-  if (backend === 'wasm') return nativeWasmKernelsActive() ? wasmNativeOps : wasmOps;
+  if (backend === 'wasm') return hasTransposingBatchMatMul('wasm') ? wasmNativeOps : wasmOps;
   if (backend === 'tensorflow') return tensorflowOps;
   return autodiffOps;
 }

@@ -1,7 +1,6 @@
 /**
  * The libtensorflow layout tfjs-node 4.22 expects in its `deps/` folder,
- * planned from a TensorFlow wheel's file listing
- * (../shared/notes/tfjs-node-from-wheel.md):
+ * planned from a TensorFlow wheel's file listing (docs/tensorflow-backend.md):
  *
  *   lib/libtensorflow_cc.so.2, lib/libtensorflow_framework.so.2   (from the wheel)
  *   lib/libtensorflow.so{,.2,.2.9.1} -> libtensorflow_cc.so.2

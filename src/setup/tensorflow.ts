@@ -9,7 +9,7 @@
  *   5. the addon compiled against it (once; cached, then copied back)
  *   6. a child Node loads it on the project's tfjs-core and computes
  *
- * The recipe is ../shared/notes/tfjs-node-from-wheel.md.
+ * docs/tensorflow-backend.md says what each step does and where it puts things.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';

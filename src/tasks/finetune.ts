@@ -10,7 +10,7 @@ import type { FinetuneConfig } from '../config/types.js';
 import type { BertModel } from '../model/bert.js';
 import type { Optimizer } from '../train/optimizer.js';
 import { microBatches, optimizerFor } from '../train/recipe.js';
-import type { BackendChoice } from '../train/backend.js';
+import type { BackendChoice } from '../backend/select.js';
 import type { Reporter } from '../ui/events.js';
 import {
   modelShape,

@@ -2,6 +2,7 @@
  * The `bert tokenize --config configs/tokenizer.yaml` config
  * (schemas/tokenizer.schema.json validates it; defaults there).
  */
+import { schemaDefaults } from '../config/schemas.js';
 import type { InputFormat } from './encode-block.js';
 
 export interface VocabTrainConfig {
@@ -17,16 +18,18 @@ export interface TokenizerConfig {
   /** Where vocab.txt, tokenizer.json, shards.json and the shards go. */
   output_dir: string;
   /** An existing vocab.txt (`path`), else a vocabulary trained with `train`. */
-  vocab: { path?: string; train?: Partial<VocabTrainConfig> };
+  vocab: { path?: string; train: VocabTrainConfig };
   /** Uncased (lower-case + strip accents) or cased. */
   lowercase: boolean;
   /** Encoding threads; auto = one per core. */
   workers: number | 'auto';
 }
 
-/** HF BertWordPieceTokenizer.train defaults, with BERT's vocabulary size. */
-export const DEFAULT_VOCAB_TRAIN: VocabTrainConfig = {
-  vocab_size: 30522,
-  min_frequency: 2,
-  limit_alphabet: 1000,
-};
+/**
+ * The schema's `vocab.train` defaults (HF BertWordPieceTokenizer.train's,
+ * with BERT's vocabulary size), for `bert tokenize train` without a config.
+ */
+export const DEFAULT_VOCAB_TRAIN = schemaDefaults('tokenizer', [
+  'vocab',
+  'train',
+]) as unknown as VocabTrainConfig;

@@ -1,5 +1,5 @@
 /**
- * Checkpoint directories (DESIGN.md, Formats):
+ * Checkpoint directories (docs/architecture.md, "Checkpoints"):
  *
  *   <run>/checkpoints/step-<N>/   model.safetensors      weights, HuggingFace names and shapes
  *                                 optimizer.safetensors  optimizer slots (absent in exports)
@@ -11,13 +11,17 @@
  *
  * A checkpoint is built in a hidden temporary directory and renamed into
  * place, so a crash (even kill -9) mid-write never leaves a directory named
- * step-N that is incomplete; leftovers are cleaned at the next save.
+ * step-N that is incomplete. Saving a step that already exists swaps the two
+ * with renames (see `saveCheckpoint`) so that a complete step N exists at
+ * every instant; pruning renames a checkpoint away before deleting it.
+ * Whatever a kill leaves half done is finished or removed by
+ * `sweepCheckpoints`, which runs when a writer starts and before every save.
  */
 import { existsSync, readdirSync, readlinkSync, lstatSync, realpathSync } from 'node:fs';
-import { copyFile, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { copyFile, open, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { tempSibling, writeDirAtomic } from '../io/atomic.js';
+import { tempSibling, writeDirAtomic, writeFileAtomic } from '../io/atomic.js';
 import { readSafetensors, writeSafetensors, type TensorData } from '../io/safetensors.js';
 
 export type CheckpointDir = string;
@@ -46,20 +50,55 @@ export interface TrainerState {
 }
 
 const STEP_DIR = /^step-(\d+)$/;
+/** A complete new copy of step N waiting to replace step-N (a same-step re-save). */
+const INCOMING = /^\.step-(\d+)\.incoming$/;
+/** The old copy of step N, swapped out, about to be deleted. */
+const OUTGOING = /^\.step-(\d+)\.outgoing$/;
 
 export function checkpointsDir(runDir: string): string {
   return join(runDir, 'checkpoints');
 }
 
-/** Complete checkpoints of a run, oldest first. */
+function isComplete(path: string): boolean {
+  // trainer_state.json is written last: its presence marks a complete checkpoint.
+  return existsSync(join(path, 'trainer_state.json'));
+}
+
+/**
+ * Where step N's complete checkpoint is in `dir`: step-N, or, while a
+ * same-step swap is half done, the copy waiting to come in or going out.
+ */
+function stepPath(dir: string, step: number): CheckpointDir | null {
+  for (const name of [`step-${step}`, `.step-${step}.incoming`, `.step-${step}.outgoing`]) {
+    const p = join(dir, name);
+    if (isComplete(p)) return p;
+  }
+  return null;
+}
+
+/** Complete checkpoints of a run, oldest first (one per step, wherever a swap left it). */
 export function listCheckpoints(runDir: string): Array<{ step: number; path: CheckpointDir }> {
   const dir = checkpointsDir(runDir);
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .map((name) => ({ name, m: STEP_DIR.exec(name) }))
-    .filter((x) => x.m && existsSync(join(dir, x.name, 'trainer_state.json')))
-    .map((x) => ({ step: Number(x.m![1]), path: join(dir, x.name) }))
-    .sort((a, b) => a.step - b.step);
+  const steps = new Set<number>();
+  for (const name of readdirSync(dir)) {
+    const m = STEP_DIR.exec(name) ?? INCOMING.exec(name) ?? OUTGOING.exec(name);
+    if (m) steps.add(Number(m[1]));
+  }
+  return [...steps]
+    .sort((a, b) => a - b)
+    .map((step) => ({ step, path: stepPath(dir, step) }))
+    .filter((c): c is { step: number; path: CheckpointDir } => c.path !== null);
+}
+
+/** fsync a directory, so the renames in it survive a power loss. */
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Point `link` at `target` (a sibling name) atomically: make a temporary link, rename over. */
@@ -69,14 +108,71 @@ async function pointLink(link: string, target: string): Promise<void> {
   await rename(tmp, link);
 }
 
-/** Remove hidden temporaries left by a crashed save. */
-async function cleanTemporaries(dir: string): Promise<void> {
-  if (!existsSync(dir)) return;
+/** Rename `path` to a hidden temporary name (which a sweep removes), then delete it. */
+async function removeByRenaming(path: string): Promise<void> {
+  const away = tempSibling(path);
+  await rename(path, away);
+  await rm(away, { recursive: true, force: true });
+}
+
+/**
+ * Replace step-N by the complete `.step-N.incoming`: step-N → .step-N.outgoing,
+ * incoming → step-N, delete outgoing. A kill between any two of these leaves
+ * a complete step N that `listCheckpoints` finds and `sweepCheckpoints` finishes.
+ */
+async function swapIn(dir: string, step: number): Promise<void> {
+  const published = join(dir, `step-${step}`);
+  const incoming = join(dir, `.step-${step}.incoming`);
+  const outgoing = join(dir, `.step-${step}.outgoing`);
+  if (existsSync(published)) {
+    await rm(outgoing, { recursive: true, force: true });
+    await rename(published, outgoing);
+  }
+  await rename(incoming, published);
+  await syncDir(dir);
+  if (existsSync(outgoing)) await removeByRenaming(outgoing);
+}
+
+/**
+ * Put a checkpoints directory in order after a kill (the caller is the run's
+ * only writer): finish half-done same-step swaps, remove hidden temporaries
+ * (unfinished saves, prunes, link updates) and step directories that are not
+ * complete (a prune killed while deleting). Returns what it did, one line each.
+ */
+export async function sweepCheckpoints(runDir: string): Promise<string[]> {
+  const dir = checkpointsDir(runDir);
+  if (!existsSync(dir)) return [];
+  const done: string[] = [];
   for (const name of readdirSync(dir)) {
-    if (name.startsWith('.') && name.includes('.tmp-')) {
-      await rm(join(dir, name), { recursive: true, force: true });
+    const m = INCOMING.exec(name);
+    if (!m) continue;
+    if (isComplete(join(dir, name))) {
+      await swapIn(dir, Number(m[1]));
+      done.push(`finished replacing step-${m[1]} (a re-save was interrupted)`);
+    } else {
+      await removeByRenaming(join(dir, name));
     }
   }
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const out = OUTGOING.exec(name);
+    if (out) {
+      if (!isComplete(join(dir, `step-${out[1]}`)) && isComplete(path)) {
+        await rm(join(dir, `step-${out[1]}`), { recursive: true, force: true });
+        await rename(path, join(dir, `step-${out[1]}`));
+        done.push(`restored step-${out[1]} (a re-save was interrupted)`);
+      } else {
+        await removeByRenaming(path);
+      }
+    } else if (name.startsWith('.') && name.includes('.tmp-')) {
+      await rm(path, { recursive: true, force: true });
+      done.push(`removed ${name} (an unfinished save or prune)`);
+    } else if (STEP_DIR.test(name) && !isComplete(path) && lstatSync(path).isDirectory()) {
+      await removeByRenaming(path);
+      done.push(`removed ${name} (incomplete: an interrupted prune or copy)`);
+    }
+  }
+  return done;
 }
 
 function linkTarget(link: string): string | null {
@@ -114,6 +210,11 @@ export interface SaveOptions {
 /**
  * Write step-<N> atomically, update `latest` (and `best`), prune old ones.
  * Returns its path. Refuses (NonFiniteWeightsError) weights with NaN/Inf.
+ *
+ * When step-N exists already (a final save repeating a periodic one, or a
+ * resumed finished run), the new copy is written completely as
+ * `.step-N.incoming` first and then swapped in (`swapIn`): the old step-N
+ * stays complete until the new one is.
  */
 export async function saveCheckpoint(
   runDir: string,
@@ -123,16 +224,12 @@ export async function saveCheckpoint(
   const bad = firstNonFinite(contents.model);
   if (bad) throw new NonFiniteWeightsError(bad);
   const dir = checkpointsDir(runDir);
-  await cleanTemporaries(dir);
-  const name = `step-${contents.trainerState.step}`;
+  await sweepCheckpoints(runDir);
+  const step = contents.trainerState.step;
+  const name = `step-${step}`;
   const path = join(dir, name);
-  if (existsSync(path)) {
-    // Same step saved again (e.g. the final save right after a periodic one): replace it atomically.
-    const old = tempSibling(path);
-    await rename(path, old);
-    await rm(old, { recursive: true, force: true });
-  }
-  await writeDirAtomic(path, async (tmp) => {
+  const resave = existsSync(path);
+  await writeDirAtomic(resave ? join(dir, `.step-${step}.incoming`) : path, async (tmp) => {
     await writeSafetensors(join(tmp, 'model.safetensors'), contents.model, { format: 'pt' });
     if (contents.optimizer) {
       await writeSafetensors(join(tmp, 'optimizer.safetensors'), contents.optimizer);
@@ -142,19 +239,24 @@ export async function saveCheckpoint(
     for (const [file, text] of Object.entries(contents.extraFiles ?? {})) {
       await writeFile(join(tmp, file), text);
     }
-    // Written last: its presence marks a complete checkpoint.
-    await writeFile(
+    // Written last (and synced): its presence marks a complete checkpoint.
+    await writeFileAtomic(
       join(tmp, 'trainer_state.json'),
       JSON.stringify(contents.trainerState, null, 2) + '\n',
     );
   });
+  if (resave) await swapIn(dir, step);
   await pointLink(join(dir, 'latest'), name);
   if (options.best) await pointLink(join(dir, 'best'), name);
   await pruneCheckpoints(runDir, options.keepLast);
   return path;
 }
 
-/** Delete all but the newest `keepLast` step directories, never the ones `latest`/`best` point at. */
+/**
+ * Delete all but the newest `keepLast` step directories, never the ones
+ * `latest`/`best` point at. Each is renamed away first, so a kill mid-delete
+ * leaves a hidden temporary (swept later), never a half-empty step-N.
+ */
 export async function pruneCheckpoints(runDir: string, keepLast: number): Promise<void> {
   const dir = checkpointsDir(runDir);
   const keep = new Set(
@@ -164,13 +266,13 @@ export async function pruneCheckpoints(runDir: string, keepLast: number): Promis
   );
   const all = listCheckpoints(runDir);
   for (const c of all.slice(0, Math.max(0, all.length - keepLast))) {
-    if (!keep.has(basename(c.path))) await rm(c.path, { recursive: true, force: true });
+    if (!keep.has(`step-${c.step}`)) await removeByRenaming(c.path);
   }
 }
 
 /**
- * The newest complete checkpoint of a run directory (for --resume), or null.
- * Follows `latest` when it points at a complete checkpoint, else the highest step.
+ * The newest complete checkpoint of a run directory, or null: the highest
+ * step (`latest` may lag it by one if a kill came between the two).
  */
 export function latestCheckpoint(runDir: string): CheckpointDir | null {
   const all = listCheckpoints(runDir);
@@ -184,7 +286,13 @@ export function latestCheckpoint(runDir: string): CheckpointDir | null {
  */
 export function resolveCheckpoint(pathArg: string, flag = '--checkpoint'): CheckpointDir {
   const p = resolve(pathArg);
-  if (!existsSync(p)) throw new UserError(`${flag} ${pathArg}: no such directory`);
+  if (!existsSync(p)) {
+    // A step-N (or a `latest`/`best` link to it) caught between the renames of a re-save.
+    const m = STEP_DIR.exec(linkTarget(p) ?? basename(p));
+    const swapping = m ? stepPath(dirname(p), Number(m[1])) : null;
+    if (swapping) return swapping;
+    throw new UserError(`${flag} ${pathArg}: no such directory`);
+  }
   if (existsSync(join(p, 'trainer_state.json')) || existsSync(join(p, 'model.safetensors'))) {
     return realpathSync(p);
   }

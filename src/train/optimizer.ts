@@ -14,16 +14,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors.js';
 import type { TensorData } from '../io/safetensors.js';
+import { FUSED_ADAMW } from '../model/kernels.js';
 
 export type OptimizerType = 'adamw' | 'lamb';
-
-/**
- * A backend may register this kernel to run one AdamW update in one pass
- * (the native WASM kernels do): inputs {p, g, m, v, gm, gv} (gm, gv: the
- * scalar gradient coefficients below), attrs {beta1, beta2, c1, c2, epsilon,
- * keep, lr} → [p', m', v'], the same float32 maths as the ops below.
- */
-export const FUSED_ADAMW = 'BertFusedAdamW';
 
 export interface OptimizerConfig {
   type: OptimizerType;
@@ -134,6 +127,7 @@ class AdamFamily implements Optimizer {
     const [gm, gv] = gradScale
       ? tf.tidy(() => [tf.mul(gradScale, 1 - beta1), tf.mul(tf.square(gradScale), 1 - beta2)])
       : [tf.scalar(1 - beta1), tf.scalar(1 - beta2)];
+    // One pass per parameter where the backend registered the fused kernel (src/model/kernels.ts).
     const fused = type === 'adamw' && tf.getKernel(FUSED_ADAMW, tf.getBackend()) !== undefined;
     for (const [name, p] of params) {
       const g = grads.get(name);

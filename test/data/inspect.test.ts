@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PRETRAIN_DATA_DEFAULTS } from '../../src/data/config.js';
 import { colorAllowed, inspectInstances, renderInstance } from '../../src/data/inspect.js';
-import { loadVocabTokens, memorySource, SHARED_CORPUS, tokenizeCorpus } from './helpers/corpus.js';
+import { loadVocabTokens, memorySource, SAMPLE_CORPUS, tokenizeCorpus } from './helpers/corpus.js';
 
 const ANSI_CODE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 const vocabTokens = loadVocabTokens();
 const source = memorySource(
-  tokenizeCorpus(`${SHARED_CORPUS}/sample/gutenberg_sample.txt`, vocabTokens),
+  tokenizeCorpus(SAMPLE_CORPUS, vocabTokens),
 );
 const records = [...inspectInstances(source, vocabTokens, PRETRAIN_DATA_DEFAULTS, 3, 5)];
 

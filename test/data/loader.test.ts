@@ -8,11 +8,11 @@ import { PretrainingLoader, type LoaderCursor } from '../../src/data/loader.js';
 import { createPipeline } from '../../src/data/pipeline.js';
 import { buildMaskingVocab } from '../../src/data/vocab.js';
 import { UserError } from '../../src/errors.js';
-import { loadVocabTokens, memorySource, SHARED_CORPUS, tokenizeCorpus } from './helpers/corpus.js';
+import { loadVocabTokens, memorySource, SAMPLE_CORPUS, tokenizeCorpus } from './helpers/corpus.js';
 
 const vocabTokens = loadVocabTokens();
 const vocab = buildMaskingVocab(vocabTokens);
-const docs = tokenizeCorpus(`${SHARED_CORPUS}/sample/gutenberg_sample.txt`, vocabTokens);
+const docs = tokenizeCorpus(SAMPLE_CORPUS, vocabTokens);
 const documents = docs.map((d) => d.map((s) => Array.from(s)));
 const config = { ...PRETRAIN_DATA_DEFAULTS, prefetch: 3, heldout_fraction: 0 };
 const SEED = 5;

@@ -13,12 +13,12 @@ import { buildMaskingVocab } from '../../src/data/vocab.js';
 import { UserError } from '../../src/errors.js';
 import { shardCorpus } from '../../src/tokenizer/shard-corpus.js';
 import { Vocab } from '../../src/tokenizer/vocab.js';
-import { loadVocabTokens, SHARED_CORPUS } from './helpers/corpus.js';
+import { loadVocabTokens, SAMPLE_CORPUS } from './helpers/corpus.js';
 
 const vocabTokens = loadVocabTokens();
 const dir = mkdtempSync(join(tmpdir(), 'bert-data-shards-'));
 await shardCorpus({
-  inputs: [`${SHARED_CORPUS}/sample/gutenberg_sample.txt`],
+  inputs: [SAMPLE_CORPUS],
   format: 'lines',
   vocab: new Vocab(vocabTokens),
   lowercase: true,

@@ -1,6 +1,8 @@
 /**
- * The pretraining stream on real text (gutenberg_00: 29 books, ~3.2M tokens,
- * ~30,000 instances per epoch), checked against google-research/bert's recipe.
+ * The pretraining stream on real text (~30,000 instances an epoch: the
+ * 29-book gutenberg_00 shard where the full corpus is present, else the
+ * shipped 3-book sample with dupe_factor 45), checked against
+ * google-research/bert's recipe.
  * Tolerances are 4.5 standard deviations of the binomial distribution with the
  * test's own n and p, so a correct pipeline fails about once in 150,000 runs.
  */
@@ -14,15 +16,20 @@ import { RNG_STREAM } from '../../src/data/instances.js';
 import { Rng } from '../../src/data/rng.js';
 import type { MaskedInstance } from '../../src/data/stream.js';
 import { buildMaskingVocab } from '../../src/data/vocab.js';
-import { loadVocabTokens, memorySource, SHARED_CORPUS, tokenizeCorpus } from './helpers/corpus.js';
+import {
+  loadVocabTokens,
+  memorySource,
+  STATISTICS_CORPUS,
+  tokenizeCorpus,
+} from './helpers/corpus.js';
 
 const Z = 4.5;
 const SEED = 20261125;
 const vocabTokens = loadVocabTokens();
 const vocab = buildMaskingVocab(vocabTokens);
-const docs = tokenizeCorpus(`${SHARED_CORPUS}/gutenberg_00.txt`, vocabTokens);
+const docs = tokenizeCorpus(STATISTICS_CORPUS.path, vocabTokens);
 const source = memorySource(docs);
-const config = { ...PRETRAIN_DATA_DEFAULTS };
+const config = { ...PRETRAIN_DATA_DEFAULTS, dupe_factor: STATISTICS_CORPUS.dupeFactor };
 const { stream, shape, split } = createPipeline(source, vocab, config, SEED);
 const plan = stream.epochPlan(0);
 const instances: MaskedInstance[] = [];
@@ -38,7 +45,7 @@ function assertBinomial(what: string, hits: number, n: number, p: number): void 
   );
 }
 
-test('an epoch of the real corpus gives at least 20,000 instances', () => {
+test(`an epoch of ${STATISTICS_CORPUS.name} gives at least 20,000 instances`, () => {
   assert.ok(plan.count >= 20000, `only ${plan.count} instances`);
 });
 

@@ -1,31 +1,16 @@
-/** Checkpoint directories, vocabularies and the PyTorch peer for the export tests. */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+/** Checkpoint directories, vocabularies and the PyTorch reference for the export tests. */
+import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { toHfConfigJson, type BertConfig } from '../../src/model/config.js';
 import { toHfTensors } from '../../src/model/hf.js';
 import type { BertModel } from '../../src/model/bert.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { SPECIAL_TOKENS } from '../../src/tokenizer/vocab.js';
+import { PYTHON, TORCH_REFERENCE, torchMissing } from '../helpers/torch-reference.js';
 
-export const PYTHON = '/usr/bin/python3';
-// dist/test/export/ → the repo's sibling shared/ folder.
-export const PEER = fileURLToPath(
-  new URL('../../../../shared/peers/torch_bert_forward.py', import.meta.url),
-);
-
-/** Why the PyTorch checks cannot run here, or null when they can. */
-export function torchMissing(): string | null {
-  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
-  if (!existsSync(PEER)) return `${PEER} not found`;
-  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  return r.status === 0
-    ? null
-    : `${PYTHON} has no torch (apt-get install -y python3-torch): ${r.stderr.trim().split('\n').pop()}`;
-}
+export { PYTHON, torchMissing };
 
 /** A 40-token uncased vocabulary: the five specials, then words and word pieces. */
 export const TINY_VOCAB = [
@@ -49,7 +34,7 @@ export interface PeerOutput {
   mlm_logits_first?: number[][];
 }
 
-/** Run ../shared/peers/torch_bert_forward.py on `dir` for these inputs. */
+/** Run the PyTorch reference forward (test/fixtures/python/) on `dir` for these inputs. */
 export async function runPeer(
   dir: string,
   inputs: PeerInput[],
@@ -57,7 +42,7 @@ export async function runPeer(
 ): Promise<PeerOutput[]> {
   const path = join(scratch, `peer-inputs-${Date.now()}.jsonl`);
   await writeFile(path, inputs.map((i) => JSON.stringify(i)).join('\n') + '\n');
-  const stdout = execFileSync(PYTHON, [PEER, dir, path], {
+  const stdout = execFileSync(PYTHON, [TORCH_REFERENCE, dir, path], {
     encoding: 'utf8',
     maxBuffer: 1 << 28,
   });

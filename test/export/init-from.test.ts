@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { PretrainConfig } from '../../src/config/types.js';
 import { pretrain } from '../../src/tasks/pretrain/pretrain.js';
 import { latestCheckpoint, loadCheckpoint } from '../../src/train/checkpoint.js';
-import { selectBackend, type BackendChoice } from '../../src/train/backend.js';
+import { selectBackend, type BackendChoice } from '../../src/backend/select.js';
 import { toHfTensors } from '../../src/model/hf.js';
 import { toHfConfigJson, type BertConfig } from '../../src/model/config.js';
 import { disposeParams } from '../../src/model/params.js';

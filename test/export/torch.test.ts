@@ -1,11 +1,11 @@
 /**
- * External checks against PyTorch (../shared/peers/torch_bert_forward.py,
- * torch.nn.TransformerEncoderLayer on the HF-named weights):
+ * External checks against PyTorch (test/fixtures/python/bert_forward_torch.py,
+ * torch.nn.MultiheadAttention, Linear and LayerNorm on the HF-named weights):
  *  - an exported directory gives the reference's MLM/NSP/classifier logits,
  *    pooled output and [CLS] state (≤ 1e-4);
  *  - a checkpoint written by PyTorch (random weights, HF names with the
  *    variants real checkpoints use) loads, and our forward equals the reference's.
- * Skips only where /usr/bin/python3 has no torch.
+ * Skips only where no python with torch is found (test/helpers/torch-reference.ts).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

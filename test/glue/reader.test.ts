@@ -17,46 +17,118 @@ import {
   readGlueSplit,
   labelName,
 } from '../../src/data/glue/reader.js';
-import { GLUE_DIR, NO_GLUE_DATA } from './data.js';
+import { GLUE_COPY, GLUE_DIR, HAVE_FULL_GLUE, SAMPLE_GLUE_ROWS } from './data.js';
 
 /**
- * Row counts and label counts from ../shared/data/README.md §1 (which match
- * the published GLUE sizes). Label counts are keyed by the label as written
- * in the file.
+ * Row counts and label counts of the full GLUE files (the published GLUE
+ * sizes), and label counts of the shipped sample (its first
+ * SAMPLE_GLUE_ROWS rows of each file; test/fixtures/glue/README.md). Label
+ * counts are keyed by the label as written in the file.
  */
-const EXPECTED: {
+interface Expected {
   task: keyof typeof GLUE_TASKS;
   split: string;
   rows: number;
   labels?: Record<string, number>;
   meanScore?: number;
-}[] = [
-  { task: 'cola', split: 'train', rows: 8551, labels: { '1': 6023, '0': 2528 } },
-  { task: 'cola', split: 'dev', rows: 1043, labels: { '1': 721, '0': 322 } },
+  sample?: { labels?: Record<string, number>; meanScore?: number };
+}
+const EXPECTED: Expected[] = [
+  {
+    task: 'cola',
+    split: 'train',
+    rows: 8551,
+    labels: { '1': 6023, '0': 2528 },
+    sample: { labels: { '1': 10 } },
+  },
+  {
+    task: 'cola',
+    split: 'dev',
+    rows: 1043,
+    labels: { '1': 721, '0': 322 },
+    sample: { labels: { '1': 7, '0': 3 } },
+  },
   { task: 'cola', split: 'test', rows: 1063 },
-  { task: 'sst2', split: 'train', rows: 67349, labels: { '1': 37569, '0': 29780 } },
-  { task: 'sst2', split: 'dev', rows: 872, labels: { '1': 444, '0': 428 } },
+  {
+    task: 'sst2',
+    split: 'train',
+    rows: 67349,
+    labels: { '1': 37569, '0': 29780 },
+    sample: { labels: { '1': 4, '0': 6 } },
+  },
+  {
+    task: 'sst2',
+    split: 'dev',
+    rows: 872,
+    labels: { '1': 444, '0': 428 },
+    sample: { labels: { '1': 5, '0': 5 } },
+  },
   { task: 'sst2', split: 'test', rows: 1821 },
-  { task: 'mrpc', split: 'train', rows: 3668, labels: { '1': 2474, '0': 1194 } },
-  { task: 'mrpc', split: 'dev', rows: 408, labels: { '1': 279, '0': 129 } },
+  {
+    task: 'mrpc',
+    split: 'train',
+    rows: 3668,
+    labels: { '1': 2474, '0': 1194 },
+    sample: { labels: { '1': 5, '0': 5 } },
+  },
+  {
+    task: 'mrpc',
+    split: 'dev',
+    rows: 408,
+    labels: { '1': 279, '0': 129 },
+    sample: { labels: { '1': 6, '0': 4 } },
+  },
   { task: 'mrpc', split: 'test', rows: 1725 },
-  { task: 'stsb', split: 'train', rows: 5749, meanScore: 2.701 },
-  { task: 'stsb', split: 'dev', rows: 1500, meanScore: 2.364 },
+  { task: 'stsb', split: 'train', rows: 5749, meanScore: 2.701, sample: { meanScore: 3.3 } },
+  { task: 'stsb', split: 'dev', rows: 1500, meanScore: 2.364, sample: { meanScore: 3.8598 } },
   { task: 'stsb', split: 'test', rows: 1379 },
-  { task: 'qnli', split: 'dev', rows: 5463, labels: { entailment: 2702, not_entailment: 2761 } },
+  {
+    task: 'qnli',
+    split: 'dev',
+    rows: 5463,
+    labels: { entailment: 2702, not_entailment: 2761 },
+    sample: { labels: { entailment: 3, not_entailment: 7 } },
+  },
   { task: 'qnli', split: 'test', rows: 5463 },
-  { task: 'rte', split: 'train', rows: 2490 },
-  { task: 'rte', split: 'dev', rows: 277, labels: { entailment: 146, not_entailment: 131 } },
+  {
+    task: 'rte',
+    split: 'train',
+    rows: 2490,
+    sample: { labels: { entailment: 6, not_entailment: 4 } },
+  },
+  {
+    task: 'rte',
+    split: 'dev',
+    rows: 277,
+    labels: { entailment: 146, not_entailment: 131 },
+    sample: { labels: { entailment: 7, not_entailment: 3 } },
+  },
   { task: 'rte', split: 'test', rows: 3000 },
-  { task: 'wnli', split: 'train', rows: 635 },
-  { task: 'wnli', split: 'dev', rows: 71, labels: { '1': 31, '0': 40 } },
+  { task: 'wnli', split: 'train', rows: 635, sample: { labels: { '1': 5, '0': 5 } } },
+  {
+    task: 'wnli',
+    split: 'dev',
+    rows: 71,
+    labels: { '1': 31, '0': 40 },
+    sample: { labels: { '1': 5, '0': 5 } },
+  },
   { task: 'wnli', split: 'test', rows: 146 },
   { task: 'ax', split: 'test', rows: 1104 },
 ];
 
-for (const e of EXPECTED) {
-  test(`glue/${e.task} ${e.split}: real file has ${e.rows} rows and the README's label counts`, async (t) => {
-    if (NO_GLUE_DATA) return t.skip(NO_GLUE_DATA);
+/** What the copy the tests read holds for one file: the full numbers, or the sample's. */
+function expectedFor(e: Expected): Omit<Expected, 'sample'> {
+  if (HAVE_FULL_GLUE) return e;
+  return { task: e.task, split: e.split, rows: SAMPLE_GLUE_ROWS, ...e.sample };
+}
+
+function expectedRows(task: Expected['task'], split: string): number {
+  return expectedFor(EXPECTED.find((x) => x.task === task && x.split === split)!).rows;
+}
+
+for (const full of EXPECTED) {
+  const e = expectedFor(full);
+  test(`glue/${e.task} ${e.split}: ${GLUE_COPY} has ${e.rows} rows and the expected label counts`, async () => {
     const task = GLUE_TASKS[e.task];
     const data = await readGlueSplit(GLUE_DIR, task, e.split);
     assert.equal(data.examples.length, e.rows);
@@ -87,17 +159,15 @@ for (const e of EXPECTED) {
   });
 }
 
-test('CoLA dev without header or final newline: the last line is read, rows start on line 1', async (t) => {
-  if (NO_GLUE_DATA) return t.skip(NO_GLUE_DATA);
+test('CoLA dev without header or final newline: the last line is read, rows start on line 1', async () => {
   const data = await readGlueSplit(GLUE_DIR, GLUE_TASKS.cola, 'dev');
   assert.equal(data.examples[0]!.line, 1);
   assert.equal(data.examples[0]!.textA, 'The sailors rode the breeze clear of the rocks.');
-  assert.equal(data.examples.at(-1)!.line, 1043);
+  assert.equal(data.examples.at(-1)!.line, expectedRows('cola', 'dev'));
   assert.equal(data.examples[0]!.index, '0');
 });
 
-test('MRPC dev: the BOM is dropped, sentences keep their literal quotes', async (t) => {
-  if (NO_GLUE_DATA) return t.skip(NO_GLUE_DATA);
+test('MRPC dev: the BOM is dropped, sentences keep their literal quotes', async () => {
   const data = await readGlueSplit(GLUE_DIR, GLUE_TASKS.mrpc, 'dev');
   const first = data.examples[0]!;
   assert.equal(first.line, 2);
@@ -109,8 +179,7 @@ test('MRPC dev: the BOM is dropped, sentences keep their literal quotes', async 
   assert.ok(first.textA.startsWith('He said the foodservice pie business'));
 });
 
-test('a task whose train split is missing is a clear UserError naming the file and directory', async (t) => {
-  if (NO_GLUE_DATA) return t.skip(NO_GLUE_DATA);
+test('a task whose train split is missing is a clear UserError naming the file and directory', async () => {
   await assert.rejects(readGlueSplit(GLUE_DIR, GLUE_TASKS.qqp, 'train'), (err: Error) => {
     assert.ok(err instanceof UserError);
     assert.match(
@@ -287,8 +356,7 @@ test('every eval split names its GLUE-server submission file', () => {
   );
 });
 
-test('glueTaskMissing: present tasks pass, absent tasks and splits get the reader’s message', async (t) => {
-  if (NO_GLUE_DATA) return t.skip(NO_GLUE_DATA);
+test('glueTaskMissing: present tasks pass, absent tasks and splits get the reader’s message', async () => {
   for (const name of ['cola', 'sst2', 'mrpc', 'stsb', 'rte', 'wnli', 'ax'] as const) {
     assert.equal(await glueTaskMissing(GLUE_DIR, GLUE_TASKS[name]), undefined, name);
   }

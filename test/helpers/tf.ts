@@ -1,5 +1,5 @@
 /** Tests run on the WASM backend (the CPU workhorse) unless BERT_TEST_BACKEND names another. */
-import { selectBackend, type BackendRequest } from '../../src/train/backend.js';
+import { selectBackend, type BackendRequest } from '../../src/backend/select.js';
 
 export async function useTestBackend(): Promise<string> {
   const request = (process.env.BERT_TEST_BACKEND ?? 'wasm') as BackendRequest;

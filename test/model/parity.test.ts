@@ -1,18 +1,17 @@
 /**
- * Forward parity against ../shared/peers/torch_bert_forward.py: PyTorch's own
- * TransformerEncoderLayer run on the weights we save. Skips only where
- * /usr/bin/python3 has no torch.
+ * Forward parity against test/fixtures/python/bert_forward_torch.py: PyTorch's
+ * own attention, Linear and LayerNorm modules run on the weights we save.
+ * Skips only where no python with torch is found (test/helpers/torch-reference.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/tf.js';
+import { PYTHON, TORCH_REFERENCE, torchMissing } from '../helpers/torch-reference.js';
 import { bertForPreTraining } from '../../src/model/bert.js';
 import {
   pretrainingTensors,
@@ -25,20 +24,6 @@ import { formulationsFor } from '../../src/model/ops.js';
 import { disposeParams } from '../../src/model/params.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { randomBatch, randomModel, smallConfig } from './helpers.js';
-
-const PYTHON = '/usr/bin/python3';
-// dist/test/model/ → the repo's sibling shared/ folder.
-const PEER = fileURLToPath(
-  new URL('../../../../shared/peers/torch_bert_forward.py', import.meta.url),
-);
-
-function torchMissing(): string | null {
-  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
-  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  return r.status === 0
-    ? null
-    : `${PYTHON} has no torch (apt-get install -y python3-torch): ${r.stderr.trim().split('\n').pop()}`;
-}
 
 interface PeerOutput {
   last_hidden_state_cls: number[];
@@ -114,7 +99,7 @@ test('forward matches the PyTorch reference to 1e-4 (MLM/NSP logits, hidden stat
         }),
       );
       await writeFile(join(dir, 'inputs.jsonl'), lines.join('\n') + '\n');
-      const stdout = execFileSync(PYTHON, [PEER, dir, join(dir, 'inputs.jsonl')], {
+      const stdout = execFileSync(PYTHON, [TORCH_REFERENCE, dir, join(dir, 'inputs.jsonl')], {
         encoding: 'utf8',
       });
       const peer = stdout

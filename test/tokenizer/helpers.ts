@@ -8,15 +8,16 @@ import type { BertTokenizer } from '../../src/tokenizer/bert-tokenizer.js';
 import { tokenizerJsonText } from '../../src/tokenizer/tokenizer-json.js';
 
 export const UNCASED_VOCAB = join(packageRoot, 'data/vocab/bert-base-uncased/vocab.txt');
-export const SHARED_DATA = join(packageRoot, '../shared/data');
-export const CASED_VOCAB = join(SHARED_DATA, 'vocab/bert-base-cased/vocab.txt');
+/** Google's bert-base-cased vocab.txt (test/fixtures/vocab/README.md). */
+export const CASED_VOCAB = join(packageRoot, 'test/fixtures/vocab/bert-base-cased/vocab.txt');
 export const SAMPLE = join(packageRoot, 'data/corpus/sample.txt');
 export const HARD_CASES = join(packageRoot, 'test/fixtures/tokenizer/hard-cases.txt');
-export const SHARED_CORPUS = [0, 1, 2, 3].map((i) =>
-  join(SHARED_DATA, `corpus/gutenberg_0${i}.txt`),
+/** The full corpus (~57 MB) from the data kit beside the repository: CI has it, a fresh clone does not. */
+const FULL_CORPUS = [0, 1, 2, 3].map((i) =>
+  join(packageRoot, `../shared/data/corpus/gutenberg_0${i}.txt`),
 );
-export const haveSharedData = (): boolean =>
-  existsSync(CASED_VOCAB) && SHARED_CORPUS.every((p) => existsSync(p));
+/** Corpus files to compare slices of: the full corpus where present, else the shipped sample. */
+export const PARITY_CORPUS = FULL_CORPUS.every((p) => existsSync(p)) ? FULL_CORPUS : [SAMPLE];
 
 /** HF's Rust tokenizer loaded from the tokenizer.json our writer produces for `ours`' vocab. */
 export function hfTwin(ours: BertTokenizer): Tokenizer {

@@ -8,6 +8,7 @@ import { UserError } from '../../src/errors.js';
 import { openShards } from '../../src/data/shards.js';
 import type { BertEvent } from '../../src/ui/events.js';
 import { runEncode, runTokenize } from '../../src/tokenizer/run.js';
+import { DEFAULT_VOCAB_TRAIN } from '../../src/tokenizer/config.js';
 import { loadVocab } from '../../src/tokenizer/vocab.js';
 import { SAMPLE, UNCASED_VOCAB, tempDir } from './helpers.js';
 
@@ -73,7 +74,7 @@ test('runTokenize loads an existing vocab path instead of training', async () =>
       input: [input],
       input_format: 'lines',
       output_dir: join(dir, 'out'),
-      vocab: { path: UNCASED_VOCAB },
+      vocab: { path: UNCASED_VOCAB, train: DEFAULT_VOCAB_TRAIN },
       lowercase: true,
       workers: 1,
     },
@@ -94,7 +95,7 @@ test('runTokenize with a missing input fails before writing anything', async () 
           input: [join(dir, 'nope.txt')],
           input_format: 'lines',
           output_dir: join(dir, 'out'),
-          vocab: {},
+          vocab: { train: DEFAULT_VOCAB_TRAIN },
           lowercase: true,
           workers: 1,
         },

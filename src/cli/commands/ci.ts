@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { withBackendFlags, withConfigFlags } from '../common.js';
-import { selectBackend, describeChoice, type BackendRequest } from '../../train/backend.js';
+import { selectBackend, describeChoice, type BackendRequest } from '../../backend/select.js';
 import { createReporter } from '../../ui/reporter.js';
 import { StopSignal } from '../../ui/stop-signal.js';
 import { loadRegressionConfig, baselinePathFor } from '../../ci/config.js';

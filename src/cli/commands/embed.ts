@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { UI_KINDS, withBackendFlags, checkPositive, type UiKind } from '../common.js';
 import { createReporter } from '../../ui/reporter.js';
 import { now } from '../../ui/events.js';
-import { selectBackend, type BackendRequest } from '../../train/backend.js';
+import { selectBackend, type BackendRequest } from '../../backend/select.js';
 import { POOLINGS, outputFormatOf, runEmbed, type Pooling } from '../../export/embed.js';
 import { resolveCheckpoint } from '../../train/checkpoint.js';
 import { UserError } from '../../errors.js';

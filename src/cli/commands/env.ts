@@ -1,8 +1,8 @@
 import type { CommandModule } from 'yargs';
-import { selectBackend, BACKEND_NAMES, type BackendRequest } from '../../train/backend.js';
+import { selectBackend, BACKEND_NAMES, type BackendRequest } from '../../backend/select.js';
 import { versions, availableCores } from '../../train/run-dir.js';
 import { withBackendFlags } from '../common.js';
-import { loadNativeKernels } from '../../native/kernels.js';
+import { loadNativeKernels } from '../../backend/native-addon.js';
 
 interface EnvFlags {
   backend: BackendRequest;

@@ -79,6 +79,8 @@ export const evalGlueCommand: CommandModule<object, EvalGlueFlags> = {
         backend: session.backend,
       });
       status = stopped ? 'stopped' : 'completed';
+      // With --force and every task skipped, no loop announced run_start: the table is the new run.
+      session.startWriting();
       const markdown = renderGlueTableMarkdown(table);
       await writeFileAtomic(join(session.runDir, 'glue.md'), markdown + '\n');
       await writeJsonAtomic(join(session.runDir, 'glue.json'), glueTableToJson(table));

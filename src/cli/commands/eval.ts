@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { basename, dirname, join } from 'node:path';
 import { withBackendFlags } from '../common.js';
-import { selectBackend, type BackendRequest } from '../../train/backend.js';
+import { selectBackend, type BackendRequest } from '../../backend/select.js';
 import { resolveCheckpoint } from '../../train/checkpoint.js';
 import { taskOfCheckpoint } from '../../tasks/registry.js';
 

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { exportHf } from '../../export/hf.js';
 import { withBackendFlags } from '../common.js';
-import { selectBackend, type BackendRequest } from '../../train/backend.js';
+import { selectBackend, type BackendRequest } from '../../backend/select.js';
 
 interface ExportFlags {
   checkpoint: string;

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { withBackendFlags } from '../common.js';
 import { UserError } from '../../errors.js';
-import { selectBackend, type BackendRequest } from '../../train/backend.js';
+import { selectBackend, type BackendRequest } from '../../backend/select.js';
 import { resolveCheckpoint } from '../../train/checkpoint.js';
 import { disposeParams } from '../../model/params.js';
 import { loadTaskModel } from '../../tasks/registry.js';

@@ -6,12 +6,26 @@ import {
   type TrainingFlags,
 } from '../common.js';
 import type { PretrainConfig } from '../../config/types.js';
-import { openSession, runDirFor, resolvedConfigPath } from '../run-session.js';
+import { openSession, runDirFor, resolvedConfigPath, type Session } from '../run-session.js';
 import { pretrain } from '../../tasks/pretrain/pretrain.js';
-import { latestCheckpoint } from '../../train/checkpoint.js';
+import {
+  latestWholeCheckpoint,
+  skippedMessage,
+  type CheckpointDir,
+} from '../../train/checkpoint-verify.js';
+import { now } from '../../ui/events.js';
 import { UserError } from '../../errors.js';
 
 type PretrainFlags = TrainingFlags & { 'init-from'?: string };
+
+/** The newest whole checkpoint of the run being resumed; a warning for each newer one skipped. */
+async function resumePoint(session: Session): Promise<CheckpointDir> {
+  const from = await latestWholeCheckpoint(session.runDir, (dir, problem) =>
+    session.reporter.emit({ type: 'warning', time: now(), message: skippedMessage(dir, problem) }),
+  );
+  if (!from) throw new UserError(`--resume ${session.runDir}: the run has no complete checkpoint`);
+  return from;
+}
 
 export const pretrainCommand: CommandModule<object, PretrainFlags> = {
   command: 'pretrain',
@@ -53,9 +67,6 @@ export const pretrainCommand: CommandModule<object, PretrainFlags> = {
       threads: flags.threads,
     });
     const { dir, mode } = runDirFor(flags, config.name);
-    const resumeFrom = mode === 'resume' ? latestCheckpoint(dir) : null;
-    if (mode === 'resume' && !resumeFrom)
-      throw new UserError(`--resume ${dir}: the run has no complete checkpoint`);
     const session = await openSession({
       command: 'pretrain',
       argv: process.argv.slice(2),
@@ -67,6 +78,8 @@ export const pretrainCommand: CommandModule<object, PretrainFlags> = {
       config,
     });
     try {
+      // Chosen once this process is the run's writer and the leftovers of any kill are swept.
+      const resumeFrom = mode === 'resume' ? await resumePoint(session) : null;
       const result = await pretrain({
         config,
         runDir: session.runDir,

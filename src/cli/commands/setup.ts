@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { removeTensorflow, setupTensorflow } from '../../setup/tensorflow.js';
-import { buildNativeKernels, removeNativeKernels } from '../../native/kernels.js';
+import { buildNativeKernels, removeNativeKernels } from '../../backend/native-addon.js';
 
 interface SetupFlags {
   what: 'tensorflow' | 'native';
@@ -14,7 +14,7 @@ interface SetupFlags {
 
 /**
  * `bert setup tensorflow`: build the native backend from a TensorFlow wheel (src/setup/tensorflow.ts).
- * `bert setup native`: compile the WASM backend's native matMul kernels (src/native/kernels.ts).
+ * `bert setup native`: compile the WASM backend's native matMul kernels (src/backend/native-addon.ts).
  */
 export const setupCommand: CommandModule<object, SetupFlags> = {
   command: 'setup <what>',

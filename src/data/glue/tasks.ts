@@ -4,7 +4,8 @@
  * the label set as written in the files, and how the task is scored.
  *
  * Column positions follow google-research/bert `run_classifier.py` and the
- * HuggingFace `glue` processors, checked against ../shared/data/glue.
+ * HuggingFace `glue` processors, checked against the official GLUE files
+ * (`bert data fetch glue`).
  */
 import { UserError } from '../../errors.js';
 

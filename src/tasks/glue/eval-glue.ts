@@ -9,8 +9,7 @@ import { GLUE_TASKS, type GlueTaskName } from '../../data/glue/tasks.js';
 import { glueTaskMissing } from '../../data/glue/reader.js';
 import { buildGlueTable, type GlueTable, type GlueTaskResult } from '../../eval/glue-table.js';
 import type { GlueMetrics } from '../../metrics/glue.js';
-import { prepareRunDir } from '../../train/run-dir.js';
-import type { BackendChoice } from '../../train/backend.js';
+import type { BackendChoice } from '../../backend/select.js';
 import { now, type Reporter } from '../../ui/events.js';
 import { GLUE_DATA_DIR, finetune } from './finetune.js';
 
@@ -54,7 +53,8 @@ export async function evalGlue(o: EvalGlueOptions): Promise<EvalGlueResult> {
         break;
       }
       const seed = o.config.train.seed + s;
-      const runDir = await prepareRunDir(join(o.runDir, name, `seed-${seed}`), 'force');
+      // Inside the eval-glue run (claimed by the session); the loop creates it when it first saves.
+      const runDir = join(o.runDir, name, `seed-${seed}`);
       const r = await finetune({
         config: { ...o.config, task: name, train: { ...o.config.train, seed } },
         task,

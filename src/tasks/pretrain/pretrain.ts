@@ -22,12 +22,8 @@ import { createPipeline } from '../../data/pipeline.js';
 import { buildBatches, type PretrainingBatch as DataBatch } from '../../data/batch.js';
 import { PretrainingLoader, type LoaderCursor } from '../../data/loader.js';
 import { START_CURSOR } from '../../data/stream.js';
-import {
-  bertConfig,
-  toHfConfigJson,
-  fromHfConfigJson,
-  type BertConfig,
-} from '../../model/config.js';
+import { toHfConfigJson, fromHfConfigJson, type BertConfig } from '../../model/config.js';
+import { bertConfigFromSection } from '../../config/model.js';
 import type { BertModel } from '../../model/bert.js';
 import { freshModel, modelFromTensors } from '../../model/load.js';
 import { pretrainingTensors, disposeTensors } from '../../model/batch.js';
@@ -49,7 +45,7 @@ import {
   initFromRecordOf,
   type InitialPretrainingModel,
 } from '../../export/init-from.js';
-import type { BackendChoice } from '../../train/backend.js';
+import type { BackendChoice } from '../../backend/select.js';
 
 export interface PretrainOptions {
   config: PretrainConfig;
@@ -82,32 +78,12 @@ export function modelConfigFor(config: PretrainConfig, vocabSize: number): BertC
       `model.vocab_size: ${m.vocab_size} does not match the ${vocabSize} tokens of ${config.data.vocab}`,
     );
   }
-  const overrides: Partial<BertConfig> = {
-    vocab_size: vocabSize,
-    hidden_act: m.hidden_act,
-    hidden_dropout_prob: m.hidden_dropout_prob,
-    attention_probs_dropout_prob: m.attention_probs_dropout_prob,
-    max_position_embeddings: m.max_position_embeddings,
-    type_vocab_size: m.type_vocab_size,
-    initializer_range: m.initializer_range,
-    layer_norm_eps: m.layer_norm_eps,
-  };
-  for (const k of [
-    'hidden_size',
-    'num_hidden_layers',
-    'num_attention_heads',
-    'intermediate_size',
-  ] as const) {
-    if (m[k] !== undefined) overrides[k] = m[k];
-  }
-  if (m.hidden_size !== undefined && m.intermediate_size === undefined)
-    overrides.intermediate_size = 4 * m.hidden_size;
-  if (config.data.max_seq_length > (overrides.max_position_embeddings ?? 512)) {
+  if (config.data.max_seq_length > m.max_position_embeddings) {
     throw new UserError(
       `data.max_seq_length (${config.data.max_seq_length}) exceeds model.max_position_embeddings`,
     );
   }
-  return bertConfig(m.size, overrides);
+  return bertConfigFromSection(m, vocabSize);
 }
 
 /** Steps of the LR schedule: train.max_steps, or epochs × batches per epoch. */

@@ -1,10 +1,10 @@
 /**
- * Real text for the data-pipeline tests: the shared corpus tokenized with the
- * project's BertTokenizer (uncased) against bert-base-uncased's vocab.txt,
- * held in memory as a DocumentSource. Documents are separated by blank lines,
- * one sentence per line, as `bert tokenize` reads them.
+ * Real text for the data-pipeline tests: a Gutenberg corpus file tokenized
+ * with the project's BertTokenizer (uncased) against bert-base-uncased's
+ * vocab.txt, held in memory as a DocumentSource. Documents are separated by
+ * blank lines, one sentence per line, as `bert tokenize` reads them.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DocumentSource, Sentence } from '../../../src/data/types.js';
 import { parseVocabText } from '../../../src/data/vocab.js';
@@ -13,8 +13,22 @@ import { Vocab } from '../../../src/tokenizer/vocab.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export const VOCAB_PATH = `${ROOT}data/vocab/bert-base-uncased/vocab.txt`;
-/** The shared test-data kit sits beside the repository (../shared/data). */
-export const SHARED_CORPUS = `${ROOT}../shared/data/corpus`;
+/** The corpus sample the project ships: 3 public-domain books (data/README.md). */
+export const SAMPLE_CORPUS = `${ROOT}data/corpus/sample.txt`;
+/**
+ * A 29-book shard of the full corpus, from the data kit beside the
+ * repository: CI has it, a fresh clone does not.
+ */
+const FULL_CORPUS_SHARD = `${ROOT}../shared/data/corpus/gutenberg_00.txt`;
+
+/**
+ * Text for the statistical tests: the 29-book shard once where it is
+ * present, else the shipped sample read `dupe_factor` times (each pass with
+ * its own pairs and masks), so both give ~30,000 instances an epoch.
+ */
+export const STATISTICS_CORPUS = existsSync(FULL_CORPUS_SHARD)
+  ? { name: 'gutenberg_00 (29 books)', path: FULL_CORPUS_SHARD, dupeFactor: 1 }
+  : { name: 'data/corpus/sample.txt (3 books)', path: SAMPLE_CORPUS, dupeFactor: 45 };
 
 export function loadVocabTokens(): string[] {
   return parseVocabText(readFileSync(VOCAB_PATH, 'utf8'));

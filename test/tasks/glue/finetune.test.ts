@@ -9,7 +9,7 @@ import type { FinetuneConfig } from '../../../src/config/types.js';
 import { finetune } from '../../../src/tasks/glue/finetune.js';
 import { evaluateCheckpoint } from '../../../src/tasks/registry.js';
 import { findGlueTask } from '../../../src/data/glue/tasks.js';
-import { selectBackend, type BackendChoice } from '../../../src/train/backend.js';
+import { selectBackend, type BackendChoice } from '../../../src/backend/select.js';
 import type { BertEvent } from '../../../src/ui/events.js';
 import { packageRoot } from '../../../src/paths.js';
 
@@ -109,8 +109,9 @@ test('bert eval --json prints one object per split with the GLUE-submission path
 test('STS-B trains a regression head and reports Pearson/Spearman', async () => {
   const result = await finetune({
     config: config([
-      `data_dir=${join(packageRoot, '..', 'shared', 'data', 'glue')}`,
-      'max_eval_examples=100',
+      // The shipped GLUE sample (10 STS-B train and dev rows).
+      `data_dir=${join(packageRoot, 'test/fixtures/glue')}`,
+      'train.batch_size=4',
       'train.max_steps=2',
     ]),
     task: findGlueTask('stsb')!,

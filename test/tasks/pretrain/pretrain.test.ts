@@ -13,7 +13,7 @@ import {
   listCheckpoints,
   loadCheckpoint,
 } from '../../../src/train/checkpoint.js';
-import { selectBackend, type BackendChoice } from '../../../src/train/backend.js';
+import { selectBackend, type BackendChoice } from '../../../src/backend/select.js';
 import type { BertEvent, StepEvent } from '../../../src/ui/events.js';
 import { packageRoot } from '../../../src/paths.js';
 

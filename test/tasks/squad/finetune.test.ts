@@ -16,7 +16,7 @@ import { finetuneConll } from '../../../src/tasks/conll2003/finetune.js';
 import { evaluateCheckpoint, loadTaskModel } from '../../../src/tasks/registry.js';
 import { tagEntities } from '../../../src/tasks/conll2003/predict.js';
 import { disposeParams } from '../../../src/model/params.js';
-import { selectBackend, type BackendChoice } from '../../../src/train/backend.js';
+import { selectBackend, type BackendChoice } from '../../../src/backend/select.js';
 import type { BertEvent } from '../../../src/ui/events.js';
 import { packageRoot } from '../../../src/paths.js';
 import { exportHf } from '../../../src/export/hf.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { selectBackend, backendLoaders, describeChoice } from '../../src/train/backend.js';
+import { selectBackend, backendLoaders, describeChoice } from '../../src/backend/select.js';
 import { UserError } from '../../src/errors.js';
 
 test('auto falls through tensorflow and webgpu to wasm when the native packages are absent', async (t) => {

@@ -1,10 +1,12 @@
 /**
- * Compute backend selection (DESIGN.md, "Compute backends").
+ * Compute backend selection (docs/architecture.md, "Backends").
  *
  * `auto` tries tensorflow (tfjs-node-gpu, then tfjs-node), webgpu (Dawn),
  * wasm, cpu — in that order — and records why each skipped one was skipped.
  * The native packages are optional dependencies: absent or broken, they are
- * skipped with the reason, never a crash.
+ * skipped with the reason, never a crash. Choosing a backend also registers
+ * this project's kernels for it (tensorflow-kernels.ts, the wasm kernels of
+ * wasm-native-kernels.ts or wasm-split-batch-matmul.ts, native dropout masks).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -12,10 +14,11 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { loadNativeKernels } from '../native/kernels.js';
-import { useBuiltinWasmKernels, useNativeWasmKernels } from '../native/wasm-kernels.js';
 import { useNativeMaskGenerator } from '../model/dropout-mask.js';
-import { restoreWasmBatchMatMul, useSplitWasmBatchMatMul } from '../model/wasm-batch-matmul.js';
+import { loadNativeKernels } from './native-addon.js';
+import { registerTensorflowKernels } from './tensorflow-kernels.js';
+import { useBuiltinWasmKernels, useNativeWasmKernels } from './wasm-native-kernels.js';
+import { restoreWasmBatchMatMul, useSplitWasmBatchMatMul } from './wasm-split-batch-matmul.js';
 
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -95,6 +98,7 @@ async function tryTensorflow(threads: number | null): Promise<string> {
         errors.push(`${pkg}: backend failed to initialise`);
         continue;
       }
+      registerTensorflowKernels();
       return pkg;
     } catch (err) {
       errors.push(describeError(err));
@@ -170,7 +174,7 @@ export function currentBackend(): BackendChoice | null {
 
 /**
  * Make `request` the active tfjs backend. `auto` walks the order of
- * DESIGN.md and stops at the first that works; a named backend that fails
+ * BACKEND_NAMES and stops at the first that works; a named backend that fails
  * is a UserError carrying the reason.
  */
 export async function selectBackend(

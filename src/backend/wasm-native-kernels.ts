@@ -4,35 +4,17 @@
  * transpose or batch layout at native speed; registered over tfjs's own
  * kernel, the same product up to float32 summation order) and the fused
  * AdamW update (FUSED_ADAMW, bit-identical to the op-by-op update).
- * `useNativeWasmKernels` switches them in, `useBuiltinWasmKernels` out.
+ * `useNativeWasmKernels` switches them in, `useBuiltinWasmKernels` out; both
+ * tell src/model/kernels.ts, so the model picks the formulation that suits
+ * the active BatchMatMul.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { MaskGenerator } from '../model/dropout-mask.js';
-import { FUSED_ADAMW } from '../train/optimizer.js';
-
-/** The addon's API (see native/bert_kernels.c). */
-export interface NativeKernels {
-  load(): string;
-  setThreads(n: number): boolean;
-  batchMatMul(
-    heap: ArrayBuffer,
-    aOffset: number,
-    bOffset: number,
-    cOffset: number,
-    batch: number,
-    m: number,
-    n: number,
-    k: number,
-    transposeA: boolean,
-    transposeB: boolean,
-    strideA: number,
-    strideB: number,
-  ): void;
-  /** One AdamW update of n values in one pass (see native/bert_kernels.c). */
-  adamW(heap: ArrayBuffer, ...offsetsAndHyper: number[]): void;
-  /** dropout-mask.ts's sfc32 mask, natively (same values). */
-  keepMask: MaskGenerator;
-}
+import {
+  FUSED_ADAMW,
+  hasTransposingBatchMatMul,
+  setTransposingBatchMatMul,
+} from '../model/kernels.js';
+import type { NativeKernels } from './native-addon.js';
 
 /** What the kernel uses of tfjs-backend-wasm's BackendWasm. */
 interface WasmBackend {
@@ -91,7 +73,7 @@ function nativeBatchMatMul(addon: NativeKernels): tf.KernelFunc {
 }
 
 /**
- * The fused AdamW kernel (FUSED_ADAMW in src/train/optimizer.ts) on the wasm
+ * The fused AdamW kernel (FUSED_ADAMW in src/model/kernels.ts) on the wasm
  * backend: inputs p, g, m, v and the scalar coefficients gm, gv → [p', m', v'].
  */
 function nativeAdamW(addon: NativeKernels): tf.KernelFunc {
@@ -118,11 +100,10 @@ function nativeAdamW(addon: NativeKernels): tf.KernelFunc {
 }
 
 let original: tf.KernelConfig | null = null;
-let active = false;
 
 /** Whether the wasm backend currently runs the native kernels. */
 export function nativeWasmKernelsActive(): boolean {
-  return active;
+  return hasTransposingBatchMatMul('wasm');
 }
 
 /** Route the wasm backend's BatchMatMul and fused AdamW to `addon` (idempotent). */
@@ -138,14 +119,14 @@ export function useNativeWasmKernels(addon: NativeKernels): void {
     backendName: 'wasm',
     kernelFunc: nativeAdamW(addon),
   });
-  active = true;
+  setTransposingBatchMatMul('wasm', true);
 }
 
 /** Put tfjs's own BatchMatMul back and drop the fused AdamW (tests compare the two). */
 export function useBuiltinWasmKernels(): void {
-  if (!original || !active) return;
+  if (!original || !nativeWasmKernelsActive()) return;
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel(original);
   if (tf.getKernel(FUSED_ADAMW, 'wasm')) tf.unregisterKernel(FUSED_ADAMW, 'wasm');
-  active = false;
+  setTransposingBatchMatMul('wasm', false);
 }

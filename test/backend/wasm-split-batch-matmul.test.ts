@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../../src/train/backend.js';
-import { useBuiltinWasmKernels } from '../../src/native/wasm-kernels.js';
+import { selectBackend } from '../../src/backend/select.js';
+import { useBuiltinWasmKernels } from '../../src/backend/wasm-native-kernels.js';
 import {
   restoreWasmBatchMatMul,
   useSplitWasmBatchMatMul,
-} from '../../src/model/wasm-batch-matmul.js';
+} from '../../src/backend/wasm-split-batch-matmul.js';
 
 test('wasm: batched matMul split into single XNNPACK products equals tfjs’s kernel, leaks nothing', async () => {
   await selectBackend('wasm');

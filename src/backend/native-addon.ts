@@ -20,9 +20,9 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 import { cacheRoot } from '../setup/cache.js';
 import { runCommand, type CommandRunner } from '../setup/commands.js';
-import type { NativeKernels } from './wasm-kernels.js';
+import type { MaskGenerator } from '../model/dropout-mask.js';
 
-/** native/bert_kernels.c in the installed package (dist/src/native/ → package root). */
+/** native/bert_kernels.c in the installed package (dist/src/backend/ → package root). */
 export const KERNELS_SOURCE = fileURLToPath(
   new URL('../../../native/bert_kernels.c', import.meta.url),
 );
@@ -47,6 +47,30 @@ export function nodeHeaderCandidates(env: NodeJS.ProcessEnv = process.env): stri
     '/usr/include/node',
     '/usr/local/include/node',
   ];
+}
+
+/** The addon's API (see native/bert_kernels.c). */
+export interface NativeKernels {
+  load(): string;
+  setThreads(n: number): boolean;
+  batchMatMul(
+    heap: ArrayBuffer,
+    aOffset: number,
+    bOffset: number,
+    cOffset: number,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    strideA: number,
+    strideB: number,
+  ): void;
+  /** One AdamW update of n values in one pass (see native/bert_kernels.c). */
+  adamW(heap: ArrayBuffer, ...offsetsAndHyper: number[]): void;
+  /** dropout-mask.ts's sfc32 mask, natively (same values). */
+  keepMask: MaskGenerator;
 }
 
 export interface LoadedKernels {

@@ -1,32 +1,26 @@
 /**
- * The optional native matMul for the WASM backend (`bert setup native`):
- * built for real into a temporary cache, then compared with tfjs's own WASM
- * BatchMatMul on every layout the model uses. CI installs a C compiler and
- * oneDNN (.ci/run); elsewhere the build-dependent tests skip with the reason.
+ * The native kernels as wasm-backend kernels (`bert setup native`): built
+ * for real into a temporary cache, then compared with tfjs's own WASM
+ * BatchMatMul on every layout the model uses, the JavaScript dropout-mask
+ * generator and the op-by-op AdamW. CI installs a C compiler and oneDNN
+ * (.ci/run); elsewhere these tests skip with the reason.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../../src/train/backend.js';
-import {
-  addonPath,
-  buildNativeKernels,
-  loadNativeKernels,
-  type LoadedKernels,
-} from '../../src/native/kernels.js';
+import { selectBackend } from '../../src/backend/select.js';
+import { buildNativeKernels, type LoadedKernels } from '../../src/backend/native-addon.js';
 import {
   nativeWasmKernelsActive,
   useBuiltinWasmKernels,
   useNativeWasmKernels,
-} from '../../src/native/wasm-kernels.js';
-import { UserError } from '../../src/errors.js';
+} from '../../src/backend/wasm-native-kernels.js';
 import { keepMask } from '../../src/model/dropout-mask.js';
-import { createOptimizer, FUSED_ADAMW } from '../../src/train/optimizer.js';
-import type { CommandRunner } from '../../src/setup/commands.js';
+import { FUSED_ADAMW } from '../../src/model/kernels.js';
+import { createOptimizer } from '../../src/train/optimizer.js';
 
 let built: LoadedKernels | null = null;
 let whyNot = '';
@@ -53,69 +47,6 @@ function needsBuild(t: { skip(reason: string): void }): boolean {
   t.skip(whyNot);
   return false;
 }
-
-test('bert setup native compiles into <cache>/native, named by the source hash, and reuses it', async (t) => {
-  if (!needsBuild(t)) return;
-  const loaded = built as LoadedKernels;
-  assert.equal(loaded.path, addonPath(cacheDir));
-  assert.match(loaded.path, /native\/bert_kernels-[0-9a-f]{12}\.node$/);
-  assert.ok(existsSync(loaded.path));
-  assert.match(loaded.library, /oneDNN|CBLAS/);
-  let ran = 0;
-  const counting: CommandRunner = async () => {
-    ran++;
-    return { code: 0, notFound: false, stdout: '', stderr: '' };
-  };
-  const again = await buildNativeKernels({ cacheDir, run: counting });
-  assert.equal(again.path, loaded.path);
-  assert.equal(ran, 0, 'a cached build is not recompiled');
-});
-
-test('build failures are one clear line: no compiler, a compile error', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'bert-native-fail-'));
-  try {
-    const missing: CommandRunner = async () => ({
-      code: null,
-      notFound: true,
-      stdout: '',
-      stderr: 'spawn cc ENOENT',
-    });
-    await assert.rejects(
-      buildNativeKernels({ cacheDir: dir, run: missing }),
-      (err: Error) =>
-        err instanceof UserError && /not found: install a C compiler/.test(err.message),
-    );
-    const broken: CommandRunner = async () => ({
-      code: 1,
-      notFound: false,
-      stdout: '',
-      stderr:
-        'In file included from x.c:1:\nbert_kernels.c:12:10: fatal error: node_api.h: No such file\n',
-    });
-    await assert.rejects(
-      buildNativeKernels({ cacheDir: dir, run: broken }),
-      (err: Error) =>
-        err instanceof UserError &&
-        /compiling the native kernels failed: bert_kernels.c:12:10: fatal error/.test(err.message),
-    );
-    assert.ok(!existsSync(addonPath(dir)), 'nothing half-built is left in the cache');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
-
-test('BERT_NATIVE_KERNELS=0 turns the kernels off; an absent build says how to make one', () => {
-  const saved = process.env.BERT_NATIVE_KERNELS;
-  process.env.BERT_NATIVE_KERNELS = '0';
-  try {
-    assert.deepEqual(loadNativeKernels(cacheDir), { reason: 'BERT_NATIVE_KERNELS=0' });
-  } finally {
-    if (saved === undefined) delete process.env.BERT_NATIVE_KERNELS;
-    else process.env.BERT_NATIVE_KERNELS = saved;
-  }
-  const empty = loadNativeKernels(join(cacheDir, 'nowhere'), { ignoreSwitch: true });
-  assert.ok('reason' in empty && /bert setup native/.test(empty.reason));
-});
 
 test('native BatchMatMul equals tfjs WASM BatchMatMul on every layout: transposes, batches, broadcast', async (t) => {
   if (!needsBuild(t)) return;
