@@ -30,6 +30,7 @@ import { now, type BertEvent, type Reporter } from '../ui/events.js';
 import type { UiReporter } from '../ui/types.js';
 import type { UiKind } from './common.js';
 import { UserError } from '../errors.js';
+import type { RunControl } from '../train/loop.js';
 
 export interface Session {
   runDir: string;
@@ -181,4 +182,19 @@ export function resolvedConfigPath(runDir: string): string {
       `--resume ${runDir}: config.resolved.yaml missing (not a bert run directory?)`,
     );
   return p;
+}
+
+/** The run control a training command hands its client: the session, and --max-steps / --max-minutes. */
+export function runControl(
+  session: Session,
+  flags: { 'max-steps'?: number; 'max-minutes'?: number },
+): RunControl {
+  return {
+    runDir: session.runDir,
+    stopAtStep: flags['max-steps'] ?? null,
+    maxMinutes: flags['max-minutes'] ?? null,
+    reporter: session.reporter,
+    stopRequested: session.stopRequested,
+    backend: session.backend,
+  };
 }

@@ -10,27 +10,20 @@ import type { FinetuneConfig } from '../config/types.js';
 import type { BertModel } from '../model/bert.js';
 import type { Optimizer } from '../train/optimizer.js';
 import { microBatches, optimizerFor } from '../train/recipe.js';
-import type { BackendChoice } from '../backend/select.js';
-import type { Reporter } from '../ui/events.js';
 import {
   modelShape,
   train,
   type Evaluation,
+  type RunControl,
   type StepMetrics,
   type Stepper,
 } from '../train/loop.js';
 import { ShuffledEpochs, fineTuningSteps } from '../train/epochs.js';
 import type { InitialModel } from './initial-model.js';
 
-/** What every fine-tuning command is given (the CLI's session). */
-export interface FinetuneSession {
+/** What every fine-tuning task is given: its config and the command's run control. */
+export interface FinetuneSession extends RunControl {
   config: FinetuneConfig;
-  runDir: string;
-  stopAtStep: number | null;
-  maxMinutes: number | null;
-  reporter: Reporter;
-  stopRequested: () => boolean;
-  backend: BackendChoice;
 }
 
 /** What a task adds: its features, batches, loss and evaluation. */

@@ -20,11 +20,28 @@ import type { TrainSection } from '../config/types.js';
 import type { BertModel } from '../model/bert.js';
 import { countParameters, disposeParams } from '../model/params.js';
 import { toHfTensors } from '../model/hf.js';
+import type { BackendChoice } from '../backend/select.js';
 import { now, type Reporter, type RunStartEvent } from '../ui/events.js';
 import type { Optimizer } from './optimizer.js';
 import { microBatches, scheduleFor } from './recipe.js';
 import { shouldStop, memoryFields, type StopControl } from './loop-control.js';
 import { NonFiniteWeightsError, saveCheckpoint, type TrainerState } from './checkpoint.js';
+
+/**
+ * What a command hands every training client besides its config: where the
+ * run writes, when to stop (--max-steps, --max-minutes, a stop request),
+ * where events go and the backend in use.
+ */
+export interface RunControl {
+  runDir: string;
+  /** --max-steps: stop after this step (the LR schedule still spans the whole run). */
+  stopAtStep: number | null;
+  /** --max-minutes. */
+  maxMinutes: number | null;
+  reporter: Reporter;
+  stopRequested: () => boolean;
+  backend: BackendChoice;
+}
 
 /** What one optimizer step reports: the loss, the gradient norm, and the task's own numbers (all numbers). */
 export interface StepMetrics {

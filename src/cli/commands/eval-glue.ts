@@ -7,7 +7,7 @@ import {
   type TrainingFlags,
 } from '../common.js';
 import type { FinetuneConfig } from '../../config/types.js';
-import { openSession, runDirFor } from '../run-session.js';
+import { openSession, runControl, runDirFor } from '../run-session.js';
 import { evalGlue } from '../../tasks/glue/eval-glue.js';
 import { parseGlueTaskList } from '../../data/glue/tasks.js';
 import { renderGlueTableMarkdown, glueTableToJson } from '../../eval/glue-table.js';
@@ -71,12 +71,7 @@ export const evalGlueCommand: CommandModule<object, EvalGlueFlags> = {
         config,
         tasks,
         seeds: Math.floor(flags.seeds),
-        runDir: session.runDir,
-        stopAtStep: flags['max-steps'] ?? null,
-        maxMinutes: flags['max-minutes'] ?? null,
-        reporter: session.reporter,
-        stopRequested: session.stopRequested,
-        backend: session.backend,
+        ...runControl(session, flags),
       });
       status = stopped ? 'stopped' : 'completed';
       // With --force and every task skipped, no loop announced run_start: the table is the new run.

@@ -6,7 +6,7 @@ import {
   type TrainingFlags,
 } from '../common.js';
 import type { FinetuneConfig } from '../../config/types.js';
-import { openSession, runDirFor } from '../run-session.js';
+import { openSession, runControl, runDirFor } from '../run-session.js';
 import { findTask } from '../../tasks/registry.js';
 import { UserError } from '../../errors.js';
 
@@ -87,12 +87,7 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
     try {
       const result = await task.finetune({
         config,
-        runDir: session.runDir,
-        stopAtStep: flags['max-steps'] ?? null,
-        maxMinutes: flags['max-minutes'] ?? null,
-        reporter: session.reporter,
-        stopRequested: session.stopRequested,
-        backend: session.backend,
+        ...runControl(session, flags),
       });
       await session.end({
         status: result.status,

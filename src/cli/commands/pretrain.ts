@@ -6,7 +6,13 @@ import {
   type TrainingFlags,
 } from '../common.js';
 import type { PretrainConfig } from '../../config/types.js';
-import { openSession, runDirFor, resolvedConfigPath, type Session } from '../run-session.js';
+import {
+  openSession,
+  runControl,
+  runDirFor,
+  resolvedConfigPath,
+  type Session,
+} from '../run-session.js';
 import { pretrain } from '../../tasks/pretrain/pretrain.js';
 import {
   latestWholeCheckpoint,
@@ -82,14 +88,9 @@ export const pretrainCommand: CommandModule<object, PretrainFlags> = {
       const resumeFrom = mode === 'resume' ? await resumePoint(session) : null;
       const result = await pretrain({
         config,
-        runDir: session.runDir,
         initFrom: flags['init-from'] ?? null,
         resumeFrom,
-        stopAtStep: flags['max-steps'] ?? null,
-        maxMinutes: flags['max-minutes'] ?? null,
-        reporter: session.reporter,
-        stopRequested: session.stopRequested,
-        backend: session.backend,
+        ...runControl(session, flags),
       });
       await session.end({
         status: result.status,

@@ -4,25 +4,17 @@
  * Each task/seed is an ordinary fine-tuning run under <run>/<task>/seed-<s>.
  */
 import { join } from 'node:path';
-import type { FinetuneConfig } from '../../config/types.js';
 import { GLUE_TASKS, type GlueTaskName } from '../../data/glue/tasks.js';
 import { glueTaskMissing } from '../../data/glue/reader.js';
 import { buildGlueTable, type GlueTable, type GlueTaskResult } from '../../eval/glue-table.js';
 import type { GlueMetrics } from '../../metrics/glue.js';
-import type { BackendChoice } from '../../backend/select.js';
-import { now, type Reporter } from '../../ui/events.js';
+import { now } from '../../ui/events.js';
+import type { FinetuneSession } from '../finetune.js';
 import { GLUE_DATA_DIR, finetune } from './finetune.js';
 
-export interface EvalGlueOptions {
-  config: FinetuneConfig;
+export interface EvalGlueOptions extends FinetuneSession {
   tasks: GlueTaskName[];
   seeds: number;
-  runDir: string;
-  stopAtStep: number | null;
-  maxMinutes: number | null;
-  reporter: Reporter;
-  stopRequested: () => boolean;
-  backend: BackendChoice;
 }
 
 export interface EvalGlueResult {

@@ -32,12 +32,13 @@ import { PretrainingStep } from '../../train/step.js';
 import type { Optimizer } from '../../train/optimizer.js';
 import { microBatches, optimizerFor } from '../../train/recipe.js';
 import { loadCheckpoint, type CheckpointDir, type TrainerState } from '../../train/checkpoint.js';
-import { now, type Reporter } from '../../ui/events.js';
+import { now } from '../../ui/events.js';
 import {
   modelShape,
   train as trainLoop,
   type Evaluator,
   type MicroBatch,
+  type RunControl,
   type TrainingData,
 } from '../../train/loop.js';
 import {
@@ -45,20 +46,11 @@ import {
   initFromRecordOf,
   type InitialPretrainingModel,
 } from '../../export/init-from.js';
-import type { BackendChoice } from '../../backend/select.js';
 
-export interface PretrainOptions {
+export interface PretrainOptions extends RunControl {
   config: PretrainConfig;
-  runDir: string;
   /** Checkpoint to continue from (--resume), or null for a fresh run. */
   resumeFrom: CheckpointDir | null;
-  /** --max-steps: stop after this step (the LR schedule still follows train.max_steps). */
-  stopAtStep: number | null;
-  /** --max-minutes. */
-  maxMinutes: number | null;
-  reporter: Reporter;
-  stopRequested: () => boolean;
-  backend: BackendChoice;
   /** --init-from: start from these weights (our checkpoint or a HF directory), not a random init. */
   initFrom?: string | null;
 }
