@@ -16,11 +16,15 @@ import type { BertModel } from '../model/bert.js';
 import { freshModel, type HeadSpec } from '../model/load.js';
 import { loadBertDirectory } from '../export/load.js';
 import { packageRoot } from '../paths.js';
+import { disposeParams } from '../model/params.js';
+import { BertTokenizer } from '../tokenizer/bert-tokenizer.js';
 
 export const DEFAULT_VOCAB = join(packageRoot, 'data/vocab/bert-base-uncased/vocab.txt');
 
 export interface InitialModel {
   model: BertModel;
+  /** The model's tokenizer (its vocab and lower-casing). */
+  tokenizer: BertTokenizer;
   config: BertConfig;
   vocabPath: string;
   lowercase: boolean;
@@ -59,6 +63,22 @@ export async function initialModel(
   head: HeadSpec,
   seed: number,
 ): Promise<InitialModel> {
+  const start = await startingWeights(config, head, seed);
+  if (config.max_seq_length > start.config.max_position_embeddings) {
+    disposeParams(start.model.params);
+    throw new UserError(
+      `max_seq_length ${config.max_seq_length} exceeds the model's max_position_embeddings`,
+    );
+  }
+  const tokenizer = new BertTokenizer(loadVocab(start.vocabPath), { lowercase: start.lowercase });
+  return { ...start, tokenizer };
+}
+
+async function startingWeights(
+  config: FinetuneConfig,
+  head: HeadSpec,
+  seed: number,
+): Promise<Omit<InitialModel, 'tokenizer'>> {
   const from = config.from;
   if (from === null) {
     throw new UserError(

@@ -6,14 +6,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { existsSync } from 'node:fs';
-import { UserError } from '../../errors.js';
 import type { BertModel } from '../../model/bert.js';
 import { toHfConfigJson } from '../../model/config.js';
 import { TokenClassificationStep } from '../../train/step.js';
 import { predictTokenLogits } from '../../model/predict.js';
 import type { TokenLabelBatch } from '../../model/batch.js';
 import { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
-import { loadVocab } from '../../tokenizer/vocab.js';
 import { seqevalScores } from '../../metrics/seqeval.js';
 import { initialModel } from '../initial-model.js';
 import {
@@ -111,11 +109,7 @@ export async function finetuneConll(o: NerFinetuneOptions): Promise<FinetuneResu
     { heads: 'token_classification', numLabels: CONLL2003_LABELS.length },
     config.train.seed,
   );
-  const tokenizer = new BertTokenizer(loadVocab(init.vocabPath), { lowercase: init.lowercase });
-  if (config.max_seq_length > init.config.max_position_embeddings)
-    throw new UserError(
-      `max_seq_length ${config.max_seq_length} exceeds the model's max_position_embeddings`,
-    );
+  const { tokenizer } = init;
   const features = nerFeatures(tokenizer, train, LABEL_IDS, config.max_seq_length, (s) =>
     toIob2(s.tags),
   );

@@ -15,7 +15,6 @@ import { devSplits, numLabels, type GlueTask } from '../../data/glue/tasks.js';
 import { readGlueSplit, type GlueExample } from '../../data/glue/reader.js';
 import { computeGlueMetrics, argmaxRows, type GlueMetrics } from '../../metrics/glue.js';
 import { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
-import { loadVocab } from '../../tokenizer/vocab.js';
 import { toHfConfigJson, type BertConfig } from '../../model/config.js';
 import { ClassificationStep } from '../../train/step.js';
 import type { ClassificationBatch } from '../../model/batch.js';
@@ -141,12 +140,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     : train.examples;
   if (trainExamples.length === 0) throw new UserError(`${train.file}: no training examples`);
   const init = await initialModel(config, { heads: 'classification', numLabels: labels }, seed);
-  const tokenizer = new BertTokenizer(loadVocab(init.vocabPath), { lowercase: init.lowercase });
-  if (config.max_seq_length > init.config.max_position_embeddings) {
-    throw new UserError(
-      `max_seq_length ${config.max_seq_length} exceeds the model's max_position_embeddings`,
-    );
-  }
+  const { tokenizer } = init;
   const devData = await readDevSets(task, dataDir, config, tokenizer);
   for (const bad of train.skipped) {
     reporter.emit({

@@ -14,7 +14,6 @@ import type { BertModel } from '../../model/bert.js';
 import { toHfConfigJson } from '../../model/config.js';
 import { QuestionAnsweringStep } from '../../train/step.js';
 import { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
-import { loadVocab } from '../../tokenizer/vocab.js';
 import { squadScores, squadV2Scores } from '../../metrics/squad.js';
 import { readSquad, splitByArticle, type SquadExample } from './data.js';
 import { ContextCache, squadFeatures, type SquadFeature } from './features.js';
@@ -205,11 +204,7 @@ export async function finetuneSquad(o: SquadFinetuneOptions): Promise<FinetuneRe
     ? splits.eval.slice(0, config.max_eval_examples)
     : splits.eval;
   const init = await initialModel(config, { heads: 'question_answering' }, config.train.seed);
-  const tokenizer = new BertTokenizer(loadVocab(init.vocabPath), { lowercase: init.lowercase });
-  if (config.max_seq_length > init.config.max_position_embeddings)
-    throw new UserError(
-      `max_seq_length ${config.max_seq_length} exceeds the model's max_position_embeddings`,
-    );
+  const { tokenizer } = init;
   const features = squadFeatures(tokenizer, train, {
     maxSeqLength: config.max_seq_length,
     docStride: o.squad.docStride,
