@@ -45,6 +45,27 @@ export interface TokenLabelBatch extends EncoderBatch {
   label_weights: Float32Array;
 }
 
+/** One encoded sequence: its token ids and, for pairs, segment ids (0 when absent). */
+export interface EncodedSequence {
+  ids: Int32Array;
+  typeIds?: Int32Array;
+}
+
+/** The encoder inputs of sequences padded to the longest of them (`padId`, attention 0). */
+export function padSequences(sequences: readonly EncodedSequence[], padId: number): EncoderBatch {
+  const B = sequences.length;
+  const T = sequences.reduce((m, s) => Math.max(m, s.ids.length), 1);
+  const input_ids = new Int32Array(B * T).fill(padId);
+  const token_type_ids = new Int32Array(B * T);
+  const attention_mask = new Int32Array(B * T);
+  sequences.forEach((s, b) => {
+    input_ids.set(s.ids, b * T);
+    if (s.typeIds) token_type_ids.set(s.typeIds, b * T);
+    attention_mask.fill(1, b * T, b * T + s.ids.length);
+  });
+  return { batch_size: B, seq_length: T, input_ids, token_type_ids, attention_mask };
+}
+
 export interface EncoderTensors {
   batchSize: number;
   seqLength: number;

@@ -6,7 +6,7 @@
  * labelled and predicted.
  */
 import type { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
-import type { TokenLabelBatch } from '../../model/batch.js';
+import { padSequences, type TokenLabelBatch } from '../../model/batch.js';
 import type { ConllSentence } from './conll.js';
 
 export interface NerFeature {
@@ -69,26 +69,13 @@ export function nerFeatures(
 }
 
 export function collateNer(features: readonly NerFeature[], padId: number): TokenLabelBatch {
-  const B = features.length;
-  const T = features.reduce((m, f) => Math.max(m, f.ids.length), 1);
-  const input_ids = new Int32Array(B * T).fill(padId);
-  const token_type_ids = new Int32Array(B * T);
-  const attention_mask = new Int32Array(B * T);
-  const labels = new Int32Array(B * T);
-  const label_weights = new Float32Array(B * T);
+  const inputs = padSequences(features, padId);
+  const T = inputs.seq_length;
+  const labels = new Int32Array(inputs.batch_size * T);
+  const label_weights = new Float32Array(inputs.batch_size * T);
   features.forEach((f, b) => {
-    input_ids.set(f.ids, b * T);
-    attention_mask.fill(1, b * T, b * T + f.ids.length);
     labels.set(f.labels, b * T);
     label_weights.set(f.weights, b * T);
   });
-  return {
-    batch_size: B,
-    seq_length: T,
-    input_ids,
-    token_type_ids,
-    attention_mask,
-    labels,
-    label_weights,
-  };
+  return { ...inputs, labels, label_weights };
 }

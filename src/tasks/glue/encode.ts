@@ -5,7 +5,7 @@
  */
 import type { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
 import type { GlueExample } from '../../data/glue/reader.js';
-import type { ClassificationBatch } from '../../model/batch.js';
+import { padSequences, type ClassificationBatch } from '../../model/batch.js';
 
 export interface EncodedExample {
   ids: Int32Array;
@@ -35,17 +35,9 @@ export function collateClassification(
   padId: number,
   regression: boolean,
 ): ClassificationBatch {
-  const B = examples.length;
-  const T = examples.reduce((m, e) => Math.max(m, e.ids.length), 1);
-  const input_ids = new Int32Array(B * T).fill(padId);
-  const token_type_ids = new Int32Array(B * T);
-  const attention_mask = new Int32Array(B * T);
-  const labels = regression ? new Float32Array(B) : new Int32Array(B);
+  const labels = regression ? new Float32Array(examples.length) : new Int32Array(examples.length);
   examples.forEach((e, b) => {
-    input_ids.set(e.ids, b * T);
-    token_type_ids.set(e.typeIds, b * T);
-    attention_mask.fill(1, b * T, b * T + e.ids.length);
     labels[b] = Number.isNaN(e.label) ? 0 : e.label;
   });
-  return { batch_size: B, seq_length: T, input_ids, token_type_ids, attention_mask, labels };
+  return { ...padSequences(examples, padId), labels };
 }

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
-import type { EncoderBatch, SpanBatch } from '../../model/batch.js';
+import { padSequences, type EncoderBatch, type SpanBatch } from '../../model/batch.js';
 import { predictSpans } from '../../model/predict.js';
 import type { BertModel } from '../../model/bert.js';
 import { toHfConfigJson } from '../../model/config.js';
@@ -98,28 +98,10 @@ export function squadSplits(
 
 /** Pad windows to the batch's longest. */
 export function collateWindows(features: readonly SquadFeature[], padId: number): SpanBatch {
-  const B = features.length;
-  const T = features.reduce((m, f) => Math.max(m, f.ids.length), 1);
-  const input_ids = new Int32Array(B * T).fill(padId);
-  const token_type_ids = new Int32Array(B * T);
-  const attention_mask = new Int32Array(B * T);
-  const start_positions = new Int32Array(B);
-  const end_positions = new Int32Array(B);
-  features.forEach((f, b) => {
-    input_ids.set(f.ids, b * T);
-    token_type_ids.set(f.typeIds, b * T);
-    attention_mask.fill(1, b * T, b * T + f.ids.length);
-    start_positions[b] = f.startPosition;
-    end_positions[b] = f.endPosition;
-  });
   return {
-    batch_size: B,
-    seq_length: T,
-    input_ids,
-    token_type_ids,
-    attention_mask,
-    start_positions,
-    end_positions,
+    ...padSequences(features, padId),
+    start_positions: Int32Array.from(features, (f) => f.startPosition),
+    end_positions: Int32Array.from(features, (f) => f.endPosition),
   };
 }
 
