@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { UserError } from '../errors.js';
 import { tempSibling } from '../io/atomic.js';
 import { bertEncoder, type BertModel } from '../model/bert.js';
-import { encoderTensors, disposeTensors, type EncoderBatch } from '../model/batch.js';
+import { padSequences, encoderTensors, disposeTensors, type EncoderBatch } from '../model/batch.js';
 import { BertTokenizer, type Encoding } from '../tokenizer/bert-tokenizer.js';
 import { decodeUtf8Strict } from '../tokenizer/text-file.js';
 import { now, type Reporter } from '../ui/events.js';
@@ -27,17 +27,10 @@ export type Pooling = (typeof POOLINGS)[number];
 
 /** Encodings padded to the longest of them, as one batch. */
 export function paddedBatch(encodings: readonly Encoding[]): EncoderBatch {
-  const B = encodings.length;
-  const T = Math.max(1, ...encodings.map((e) => e.ids.length));
-  const input_ids = new Int32Array(B * T);
-  const token_type_ids = new Int32Array(B * T);
-  const attention_mask = new Int32Array(B * T);
-  encodings.forEach((e, b) => {
-    input_ids.set(e.ids, b * T);
-    token_type_ids.set(e.tokenTypeIds, b * T);
-    attention_mask.fill(1, b * T, b * T + e.ids.length);
-  });
-  return { batch_size: B, seq_length: T, input_ids, token_type_ids, attention_mask };
+  return padSequences(
+    encodings.map((e) => ({ ids: e.ids, typeIds: e.tokenTypeIds })),
+    0,
+  );
 }
 
 /** Embeddings of one batch, [B, H] row-major. Pure given the model (no dropout). */

@@ -47,8 +47,8 @@ export interface TokenLabelBatch extends EncoderBatch {
 
 /** One encoded sequence: its token ids and, for pairs, segment ids (0 when absent). */
 export interface EncodedSequence {
-  ids: Int32Array;
-  typeIds?: Int32Array;
+  ids: ArrayLike<number>;
+  typeIds?: ArrayLike<number>;
 }
 
 /** The encoder inputs of sequences padded to the longest of them (`padId`, attention 0). */

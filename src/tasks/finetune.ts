@@ -20,6 +20,8 @@ import {
 } from '../train/loop.js';
 import { ShuffledEpochs, fineTuningSteps } from '../train/epochs.js';
 import type { InitialModel } from './initial-model.js';
+import type { EncodedSequence } from '../model/batch.js';
+import type { StepOptions } from '../train/step.js';
 
 /** What every fine-tuning task is given: its config and the command's run control. */
 export interface FinetuneSession extends RunControl {
@@ -27,17 +29,22 @@ export interface FinetuneSession extends RunControl {
 }
 
 /** What a task adds: its features, batches, loss and evaluation. */
-export interface FinetuneRun<TBatch> extends FinetuneSession {
+export interface FinetuneRun<TBatch, TFeature extends EncodedSequence> extends FinetuneSession {
   init: InitialModel;
   /** performance.now() when the command started (--max-minutes counts from here). */
   startedMs: number;
-  /** Number of training features (sentences, windows, chunks). */
-  trainCount: number;
+  /** The training features (sentences, windows, chunks), already encoded. */
+  features: readonly TFeature[];
   /** Rng stream of the epoch shuffles (train/epochs.ts SHUFFLE_STREAM). */
   shuffleStream: number;
-  /** One micro-batch from feature indices, and how many real tokens it holds. */
-  collate: (indices: readonly number[]) => { batch: TBatch; tokens: number };
-  makeStepper: (model: BertModel, optimizer: Optimizer) => Stepper<TBatch, StepMetrics>;
+  /** One micro-batch of features, padded (model/batch.ts padSequences) with its labels. */
+  collate: (features: readonly TFeature[]) => TBatch;
+  /** The task's training step: its loss (one of train/step.ts's classes). */
+  Step: new (
+    model: BertModel,
+    optimizer: Optimizer,
+    options: StepOptions,
+  ) => Stepper<TBatch, StepMetrics>;
   /** The current model on the evaluation split(s); `record` is what checkpoints and `best` keep. */
   evaluate: () => Evaluation;
   /** config.json of a checkpoint. */
@@ -53,13 +60,14 @@ export interface FinetuneResult<TRecord = Record<string, number>> {
   lastCheckpoint: string | null;
 }
 
-export async function runFinetuning<TBatch, TRecord>(
-  o: FinetuneRun<TBatch>,
+export async function runFinetuning<TBatch, TFeature extends EncodedSequence, TRecord>(
+  o: FinetuneRun<TBatch, TFeature>,
 ): Promise<FinetuneResult<TRecord>> {
   const { config, init } = o;
-  if (o.trainCount === 0) throw new UserError('no training examples');
+  const count = o.features.length;
+  if (count === 0) throw new UserError('no training examples');
   const { micro } = microBatches(config.train);
-  const steps = fineTuningSteps(config.train, o.trainCount, o.stopAtStep);
+  const steps = fineTuningSteps(config.train, count, o.stopAtStep);
   const optimizer = optimizerFor(config.train);
   const result = await train({
     command: 'finetune',
@@ -69,14 +77,21 @@ export async function runFinetuning<TBatch, TRecord>(
     endStep: steps.endStep,
     model: init.model,
     optimizer,
-    stepper: o.makeStepper(init.model, optimizer),
+    stepper: new o.Step(init.model, optimizer, {
+      maxGradNorm: config.train.max_grad_norm ?? 0,
+      seed: config.train.seed,
+    }),
     data: new ShuffledEpochs({
-      count: o.trainCount,
+      count,
       micro,
       seed: config.train.seed,
       stream: o.shuffleStream,
       stepsPerEpoch: steps.stepsPerEpoch,
-      collate: (indices) => ({ ...o.collate(indices), examples: indices.length }),
+      collate: (indices) => {
+        const features = indices.map((i) => o.features[i]);
+        const tokens = features.reduce((n, f) => n + f.ids.length, 0);
+        return { batch: o.collate(features), examples: features.length, tokens };
+      },
     }),
     evaluator: {
       evaluate: o.evaluate,

@@ -119,24 +119,14 @@ export async function finetuneConll(o: NerFinetuneOptions): Promise<FinetuneResu
     max_seq_length: config.max_seq_length,
     lowercase: init.lowercase,
   };
-  return runFinetuning<TokenLabelBatch, Record<string, number>>({
+  return runFinetuning<TokenLabelBatch, NerFeature, Record<string, number>>({
     ...o,
     init,
     startedMs,
     shuffleStream: SHUFFLE_STREAM.spans,
-    trainCount: features.length,
-    collate: (idx) => {
-      const fs = idx.map((i) => features[i]);
-      return {
-        batch: collateNer(fs, tokenizer.padId),
-        tokens: fs.reduce((n, f) => n + f.ids.length, 0),
-      };
-    },
-    makeStepper: (model, optimizer) =>
-      new TokenClassificationStep(model, optimizer, {
-        maxGradNorm: config.train.max_grad_norm ?? 0,
-        seed: config.train.seed,
-      }),
+    features,
+    collate: (fs) => collateNer(fs, tokenizer.padId),
+    Step: TokenClassificationStep,
     evaluate: () =>
       devEvaluation(
         evaluateNer(init.model, tokenizer, dev, config.max_seq_length, config.train.eval_batch_size)

@@ -158,24 +158,14 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     lowercase: init.lowercase,
   };
   const devSizes = [...devData.values()].map((d) => d.examples.length).join('+');
-  return runFinetuning<ClassificationBatch, Record<string, GlueMetrics>>({
+  return runFinetuning<ClassificationBatch, EncodedExample, Record<string, GlueMetrics>>({
     ...opts,
     init,
     startedMs,
-    trainCount: encoded.length,
+    features: encoded,
     shuffleStream: SHUFFLE_STREAM.glue,
-    collate: (indices) => {
-      const examples = indices.map((i) => encoded[i]);
-      return {
-        batch: collateClassification(examples, padId, labels === 1),
-        tokens: examples.reduce((n, e) => n + e.ids.length, 0),
-      };
-    },
-    makeStepper: (model, optimizer) =>
-      new ClassificationStep(model, optimizer, {
-        maxGradNorm: config.train.max_grad_norm ?? 0,
-        seed,
-      }),
+    collate: (examples) => collateClassification(examples, padId, labels === 1),
+    Step: ClassificationStep,
     evaluate: () =>
       glueEvaluation(
         evaluateDev(init.model, task, devData, padId, config.train.eval_batch_size),

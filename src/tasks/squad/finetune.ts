@@ -205,24 +205,14 @@ export async function finetuneSquad(o: SquadFinetuneOptions): Promise<FinetuneRe
     n_best_size: o.squad.nBestSize,
     held_out_every: splits.heldOutEvery,
   };
-  return runFinetuning<SpanBatch, Record<string, number>>({
+  return runFinetuning<SpanBatch, SquadFeature, Record<string, number>>({
     ...o,
     init,
     startedMs,
     shuffleStream: SHUFFLE_STREAM.spans,
-    trainCount: features.length,
-    collate: (idx) => {
-      const fs = idx.map((i) => features[i]);
-      return {
-        batch: collateWindows(fs, tokenizer.padId),
-        tokens: fs.reduce((n, f) => n + f.ids.length, 0),
-      };
-    },
-    makeStepper: (model, optimizer) =>
-      new QuestionAnsweringStep(model, optimizer, {
-        maxGradNorm: config.train.max_grad_norm ?? 0,
-        seed: config.train.seed,
-      }),
+    features,
+    collate: (fs) => collateWindows(fs, tokenizer.padId),
+    Step: QuestionAnsweringStep,
     evaluate: () =>
       devEvaluation(
         evaluateSquad(
