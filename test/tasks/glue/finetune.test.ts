@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadConfig } from '../../../src/config/load.js';
 import type { FinetuneConfig } from '../../../src/config/types.js';
-import { finetune } from '../../../src/tasks/glue/finetune.js';
+import { finetune, type FinetuneResult } from '../../../src/tasks/glue/finetune.js';
 import { evaluateCheckpoint } from '../../../src/tasks/registry.js';
 import { findGlueTask } from '../../../src/data/glue/tasks.js';
 import { selectBackend, type BackendChoice } from '../../../src/backend/select.js';
-import type { BertEvent } from '../../../src/ui/events.js';
+import type { BertEvent, Reporter } from '../../../src/ui/events.js';
 import { packageRoot } from '../../../src/paths.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bert-finetune-'));
@@ -40,19 +40,30 @@ function config(extra: string[] = []): FinetuneConfig {
   }).config;
 }
 
-test('fine-tuning SST-2 keeps the best dev checkpoint, and eval reproduces its score', async () => {
+/** Fine-tune `task` into <root>/<name> with the small config plus `sets`; events are collected. */
+async function tune(
+  name: string,
+  task: string,
+  sets: string[],
+  o: { reporter?: Reporter; stopAtStep?: number } = {},
+): Promise<{ result: FinetuneResult; events: BertEvent[]; runDir: string }> {
   const events: BertEvent[] = [];
-  const runDir = join(root, 'sst2');
+  const runDir = join(root, name);
   const result = await finetune({
-    config: config(['train.eval_every=3']),
-    task: findGlueTask('glue/sst2')!,
+    config: config(sets),
+    task: findGlueTask(task)!,
     runDir,
-    stopAtStep: null,
+    stopAtStep: o.stopAtStep ?? null,
     maxMinutes: null,
-    reporter: { emit: (e) => void events.push(e), close: async () => undefined },
+    reporter: o.reporter ?? { emit: (e) => void events.push(e), close: async () => undefined },
     stopRequested: () => false,
     backend,
   });
+  return { result, events, runDir };
+}
+
+test('fine-tuning SST-2 keeps the best dev checkpoint, and eval reproduces its score', async () => {
+  const { result, events, runDir } = await tune('sst2', 'glue/sst2', ['train.eval_every=3']);
   assert.equal(result.status, 'completed');
   assert.equal(result.step, 6);
   const evals = events.filter((e) => e.type === 'eval');
@@ -107,21 +118,12 @@ test('bert eval --json prints one object per split with the GLUE-submission path
 });
 
 test('STS-B trains a regression head and reports Pearson/Spearman', async () => {
-  const result = await finetune({
-    config: config([
-      // The shipped GLUE sample (10 STS-B train and dev rows).
-      `data_dir=${join(packageRoot, 'test/fixtures/glue')}`,
-      'train.batch_size=4',
-      'train.max_steps=2',
-    ]),
-    task: findGlueTask('stsb')!,
-    runDir: join(root, 'stsb'),
-    stopAtStep: null,
-    maxMinutes: null,
-    reporter: { emit: () => undefined, close: async () => undefined },
-    stopRequested: () => false,
-    backend,
-  });
+  const { result } = await tune('stsb', 'stsb', [
+    // The shipped GLUE sample (10 STS-B train and dev rows).
+    `data_dir=${join(packageRoot, 'test/fixtures/glue')}`,
+    'train.batch_size=4',
+    'train.max_steps=2',
+  ]);
   const m = result.best!.metrics.dev;
   assert.ok(Number.isFinite(m.pearson) && Number.isFinite(m.spearman), JSON.stringify(m));
   assert.ok(Math.abs(m.pearson!) <= 1 && Math.abs(m.spearman!) <= 1);
@@ -129,40 +131,20 @@ test('STS-B trains a regression head and reports Pearson/Spearman', async () => 
 
 test('a missing train split is a clear error', async () => {
   await assert.rejects(
-    finetune({
-      config: config([`data_dir=${join(packageRoot, 'data/glue')}`]),
-      task: findGlueTask('mrpc')!,
-      runDir: join(root, 'mrpc'),
-      stopAtStep: null,
-      maxMinutes: null,
-      reporter: { emit: () => undefined, close: async () => undefined },
-      stopRequested: () => false,
-      backend,
-    }),
+    tune('mrpc', 'mrpc', [`data_dir=${join(packageRoot, 'data/glue')}`]),
     /glue\/mrpc: train\.tsv not found/,
   );
 });
 
 test('weights that blow up end a GLUE run as failed with one warning, and nothing is saved', async () => {
-  const events: BertEvent[] = [];
-  const runDir = join(root, 'blow-up');
   // One update at this rate overflows float32: the first checkpoint would hold Inf.
-  const result = await finetune({
-    config: config([
-      'train.lr=3e38',
-      'train.warmup_steps=0',
-      'train.lr_schedule=constant',
-      'train.max_grad_norm=null',
-      'train.eval_every=1',
-    ]),
-    task: findGlueTask('glue/sst2')!,
-    runDir,
-    stopAtStep: null,
-    maxMinutes: null,
-    reporter: { emit: (e) => void events.push(e), close: async () => undefined },
-    stopRequested: () => false,
-    backend,
-  });
+  const { result, events, runDir } = await tune('blow-up', 'glue/sst2', [
+    'train.lr=3e38',
+    'train.warmup_steps=0',
+    'train.lr_schedule=constant',
+    'train.max_grad_norm=null',
+    'train.eval_every=1',
+  ]);
   assert.equal(result.status, 'failed');
   assert.equal(result.step, 1);
   const warnings = events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
@@ -174,19 +156,13 @@ test('weights that blow up end a GLUE run as failed with one warning, and nothin
 
 test('metrics are flushed before every checkpoint is published, after the events of its step', async () => {
   const log: string[] = [];
-  await finetune({
-    config: config(['train.eval_every=2', 'train.log_every=100']),
-    task: findGlueTask('glue/sst2')!,
-    runDir: join(root, 'flush'),
+  await tune('flush', 'glue/sst2', ['train.eval_every=2', 'train.log_every=100'], {
     stopAtStep: 4,
-    maxMinutes: null,
     reporter: {
       emit: (e) => void log.push(e.type === 'checkpoint' ? `checkpoint ${e.step}` : e.type),
       flush: () => void log.push('flush'),
       close: async () => undefined,
     },
-    stopRequested: () => false,
-    backend,
   });
   const checkpoints = log.flatMap((l, i) => (l.startsWith('checkpoint') ? [i] : []));
   assert.equal(checkpoints.length, 2, log.join(', '));
