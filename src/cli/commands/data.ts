@@ -5,8 +5,8 @@ import { ensureShards } from '../../train/shards.js';
 import { openShards } from '../../data/shards.js';
 import { loadVocab } from '../../tokenizer/vocab.js';
 import { inspectInstances, renderInstance, colorAllowed } from '../../data/inspect.js';
-import { fetchGlue, type FetchProgress } from '../../data/fetch.js';
-import { parseGlueTaskList } from '../../data/glue/tasks.js';
+import { fetchGlue, type FetchProgress } from '../../tasks/glue/fetch.js';
+import { parseGlueTaskList } from '../../tasks/glue/tasks.js';
 import type { BertEvent } from '../../ui/events.js';
 
 interface InspectFlags {

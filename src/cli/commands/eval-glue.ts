@@ -9,8 +9,8 @@ import {
 import type { FinetuneConfig } from '../../config/types.js';
 import { openSession, runControl, runDirFor } from '../run-session.js';
 import { evalGlue } from '../../tasks/glue/eval-glue.js';
-import { parseGlueTaskList } from '../../data/glue/tasks.js';
-import { renderGlueTableMarkdown, glueTableToJson } from '../../eval/glue-table.js';
+import { parseGlueTaskList } from '../../tasks/glue/tasks.js';
+import { renderGlueTableMarkdown, glueTableToJson } from '../../tasks/glue/table.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic.js';
 import { now } from '../../ui/events.js';
 import { UserError } from '../../errors.js';

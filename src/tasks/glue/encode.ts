@@ -4,7 +4,7 @@
  * to each batch's longest sequence.
  */
 import type { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
-import type { GlueExample } from '../../data/glue/reader.js';
+import type { GlueExample } from './reader.js';
 import { padSequences, type ClassificationBatch } from '../../model/batch.js';
 
 export interface EncodedExample {

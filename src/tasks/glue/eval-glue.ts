@@ -4,10 +4,10 @@
  * Each task/seed is an ordinary fine-tuning run under <run>/<task>/seed-<s>.
  */
 import { join } from 'node:path';
-import { GLUE_TASKS, type GlueTaskName } from '../../data/glue/tasks.js';
-import { glueTaskMissing } from '../../data/glue/reader.js';
-import { buildGlueTable, type GlueTable, type GlueTaskResult } from '../../eval/glue-table.js';
-import type { GlueMetrics } from '../../metrics/glue.js';
+import { GLUE_TASKS, type GlueTaskName } from './tasks.js';
+import { glueTaskMissing } from './reader.js';
+import { buildGlueTable, type GlueTable, type GlueTaskResult } from './table.js';
+import type { GlueMetrics } from './metrics.js';
 import { now } from '../../ui/events.js';
 import type { FinetuneSession } from '../finetune.js';
 import { GLUE_DATA_DIR, finetune } from './finetune.js';

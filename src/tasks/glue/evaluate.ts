@@ -5,10 +5,10 @@
  */
 import { join } from 'node:path';
 import { disposeParams } from '../../model/params.js';
-import { numLabels, resolveSplits, type GlueTask } from '../../data/glue/tasks.js';
-import { readGlueSplit } from '../../data/glue/reader.js';
-import { writeSubmission } from '../../data/glue/submission.js';
-import { computeGlueMetrics } from '../../metrics/glue.js';
+import { numLabels, resolveSplits, type GlueTask } from './tasks.js';
+import { readGlueSplit } from './reader.js';
+import { writeSubmission } from './submission.js';
+import { computeGlueMetrics } from './metrics.js';
 import { loadTaskCheckpoint } from '../checkpoint.js';
 import type { EvaluateRequest, TaskEvaluation } from '../task.js';
 import { encodeExamples } from './encode.js';

@@ -11,9 +11,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { UserError } from '../../errors.js';
-import { devSplits, numLabels, type GlueTask } from '../../data/glue/tasks.js';
-import { readGlueSplit, type GlueExample } from '../../data/glue/reader.js';
-import { computeGlueMetrics, argmaxRows, type GlueMetrics } from '../../metrics/glue.js';
+import { devSplits, numLabels, type GlueTask } from './tasks.js';
+import { readGlueSplit, type GlueExample } from './reader.js';
+import { computeGlueMetrics, argmaxRows, type GlueMetrics } from './metrics.js';
 import { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
 import { toHfConfigJson, type BertConfig } from '../../model/config.js';
 import { ClassificationStep } from '../../train/step.js';

@@ -1,5 +1,5 @@
 /** The GLUE tasks (glue/cola … glue/wnli) as registry entries: sequence classification. */
-import { GLUE_TASK_ORDER, GLUE_TASKS, numLabels, type GlueTask } from '../../data/glue/tasks.js';
+import { GLUE_TASK_ORDER, GLUE_TASKS, numLabels, type GlueTask } from './tasks.js';
 import { bestSummary, type Task } from '../task.js';
 import { finetune } from './finetune.js';
 import { evaluateGlueCheckpoint } from './evaluate.js';

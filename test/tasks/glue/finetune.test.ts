@@ -8,7 +8,7 @@ import { loadConfig } from '../../../src/config/load.js';
 import type { FinetuneConfig } from '../../../src/config/types.js';
 import { finetune, type FinetuneResult } from '../../../src/tasks/glue/finetune.js';
 import { evaluateCheckpoint } from '../../../src/tasks/registry.js';
-import { findGlueTask } from '../../../src/data/glue/tasks.js';
+import { findGlueTask } from '../../../src/tasks/glue/tasks.js';
 import { selectBackend, type BackendChoice } from '../../../src/backend/select.js';
 import type { BertEvent, Reporter } from '../../../src/ui/events.js';
 import { packageRoot } from '../../../src/paths.js';

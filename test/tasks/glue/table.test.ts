@@ -6,8 +6,8 @@ import {
   glueTableToJson,
   referenceAverage,
   renderGlueTableMarkdown,
-} from '../../src/eval/glue-table.js';
-import { GLUE_REFERENCES } from '../../src/eval/references.js';
+} from '../../../src/tasks/glue/table.js';
+import { GLUE_REFERENCES } from '../../../src/tasks/glue/references.js';
 
 const ONE_SEED = buildGlueTable({
   requested: ['cola', 'sst2', 'mrpc', 'stsb', 'qqp', 'mnli', 'rte', 'wnli'],

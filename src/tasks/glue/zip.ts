@@ -64,14 +64,20 @@ export interface ZipMemberInfo {
 }
 
 /** Locate the central directory from the archive's tail (the last EOCD_MIN + MAX_COMMENT bytes). */
-function centralDirectoryBounds(tail: Buffer, tailStart: number, total: number): { offset: number; size: number; count: number } {
+function centralDirectoryBounds(
+  tail: Buffer,
+  tailStart: number,
+  total: number,
+): { offset: number; size: number; count: number } {
   if (total < EOCD_MIN) throw new ZipFormatError('not a zip archive (too short)');
   const eocd = findEndOfCentralDirectory(tail);
   const count = tail.readUInt16LE(eocd + 10);
   const size = tail.readUInt32LE(eocd + 12);
   const offset = tail.readUInt32LE(eocd + 16);
-  if (count === 0xffff || offset === 0xffffffff) throw new ZipFormatError('ZIP64 archives are not supported');
-  if (offset + size > tailStart + eocd) throw new ZipFormatError('central directory lies outside the archive');
+  if (count === 0xffff || offset === 0xffffffff)
+    throw new ZipFormatError('ZIP64 archives are not supported');
+  if (offset + size > tailStart + eocd)
+    throw new ZipFormatError('central directory lies outside the archive');
   return { offset, size, count };
 }
 
@@ -95,33 +101,51 @@ function parseCentralDirectory(cd: Buffer, count: number): ZipMemberInfo[] {
     const rawName = cd.toString(flags & 0x800 ? 'utf8' : 'latin1', p + 46, p + 46 + nameLen);
     p += 46 + nameLen + extraLen + commentLen;
     if (flags & 0x1) throw new ZipFormatError(`${rawName}: encrypted members are not supported`);
-    if (compressedSize === 0xffffffff || uncompressedSize === 0xffffffff || localOffset === 0xffffffff) {
+    if (
+      compressedSize === 0xffffffff ||
+      uncompressedSize === 0xffffffff ||
+      localOffset === 0xffffffff
+    ) {
       throw new ZipFormatError(`${rawName}: ZIP64 members are not supported`);
     }
     if (method !== 0 && method !== 8) {
       throw new ZipFormatError(`${rawName}: compression method ${method} is not supported`);
     }
     const name = safeName(rawName);
-    members.push({ name, isDirectory: name.endsWith('/'), method, crc, compressedSize, uncompressedSize, localOffset });
+    members.push({
+      name,
+      isDirectory: name.endsWith('/'),
+      method,
+      crc,
+      compressedSize,
+      uncompressedSize,
+      localOffset,
+    });
   }
   return members;
 }
 
 /** Offset of a member's data: after its local header, whose name/extra lengths may differ from the central copy. */
 function dataStart(local: Buffer, m: ZipMemberInfo): number {
-  if (local.length < 30 || local.readUInt32LE(0) !== LOCAL_SIG) throw new ZipFormatError(`${m.name}: bad local header`);
+  if (local.length < 30 || local.readUInt32LE(0) !== LOCAL_SIG)
+    throw new ZipFormatError(`${m.name}: bad local header`);
   return m.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
 }
 
 function checkMember(m: ZipMemberInfo, size: number, crc: number): void {
-  if (size !== m.uncompressedSize) throw new ZipFormatError(`${m.name}: size ${size}, expected ${m.uncompressedSize}`);
+  if (size !== m.uncompressedSize)
+    throw new ZipFormatError(`${m.name}: size ${size}, expected ${m.uncompressedSize}`);
   if (crc !== m.crc) throw new ZipFormatError(`${m.name}: CRC-32 mismatch (corrupt archive)`);
 }
 
 /** List the members of a ZIP archive held in memory. */
 export function readZip(buf: Buffer): ZipEntry[] {
   const tailStart = Math.max(0, buf.length - EOCD_MIN - MAX_COMMENT);
-  const { offset, size, count } = centralDirectoryBounds(buf.subarray(tailStart), tailStart, buf.length);
+  const { offset, size, count } = centralDirectoryBounds(
+    buf.subarray(tailStart),
+    tailStart,
+    buf.length,
+  );
   return parseCentralDirectory(buf.subarray(offset, offset + size), count).map((m) => ({
     name: m.name,
     isDirectory: m.isDirectory,

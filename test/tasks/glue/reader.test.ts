@@ -3,20 +3,20 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../../src/errors.js';
 import {
   GLUE_TASKS,
   getSplit,
   resolveSplits,
   findGlueTask,
   parseGlueTaskList,
-} from '../../src/data/glue/tasks.js';
+} from '../../../src/tasks/glue/tasks.js';
 import {
   glueTaskMissing,
   parseGlueTsv,
   readGlueSplit,
   labelName,
-} from '../../src/data/glue/reader.js';
+} from '../../../src/tasks/glue/reader.js';
 import { GLUE_COPY, GLUE_DIR, HAVE_FULL_GLUE, SAMPLE_GLUE_ROWS } from './data.js';
 
 /**

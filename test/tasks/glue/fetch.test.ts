@@ -6,16 +6,16 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../../src/errors.js';
 import {
   fetchGlue,
   formatMrpc,
   GLUE_DOWNLOADS,
   type GlueDownload,
   type GlueFetchManifest,
-} from '../../src/data/fetch.js';
-import { GLUE_TASKS } from '../../src/data/glue/tasks.js';
-import { readGlueSplit } from '../../src/data/glue/reader.js';
+} from '../../../src/tasks/glue/fetch.js';
+import { GLUE_TASKS } from '../../../src/tasks/glue/tasks.js';
+import { readGlueSplit } from '../../../src/tasks/glue/reader.js';
 import { buildZip } from './zip-writer.js';
 import { GLUE_COPY, GLUE_DIR } from './data.js';
 

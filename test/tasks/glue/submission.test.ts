@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GLUE_TASKS } from '../../src/data/glue/tasks.js';
+import { GLUE_TASKS } from '../../../src/tasks/glue/tasks.js';
 import {
   formatSubmission,
   submissionFileName,
   writeSubmission,
-} from '../../src/data/glue/submission.js';
-import { parseGlueTsv, readGlueSplit } from '../../src/data/glue/reader.js';
+} from '../../../src/tasks/glue/submission.js';
+import { parseGlueTsv, readGlueSplit } from '../../../src/tasks/glue/reader.js';
 import { REPO_ROOT } from './data.js';
 
 test('classification submissions write labels as in the task files, with the file index', () => {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { extractZip, readZip, ZipFormatError } from '../../src/data/glue/zip.js';
+import { extractZip, readZip, ZipFormatError } from '../../../src/tasks/glue/zip.js';
 import { buildZip } from './zip-writer.js';
 
 test('readZip lists members and inflates stored and deflated data', () => {

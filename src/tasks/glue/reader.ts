@@ -65,7 +65,8 @@ function parseLabel(task: GlueTask, raw: string): number | string {
     return score;
   }
   const id = task.labels.indexOf(raw);
-  if (id < 0) return `unknown label ${JSON.stringify(raw)} (expected one of ${task.labels.join(', ')})`;
+  if (id < 0)
+    return `unknown label ${JSON.stringify(raw)} (expected one of ${task.labels.join(', ')})`;
   return id;
 }
 
@@ -148,9 +149,15 @@ export function glueSplitPath(dataDir: string, task: GlueTask, split: GlueSplitS
 }
 
 /** The one-line explanation of a missing split file: whole task absent, or just this split. */
-async function missingSplitMessage(dataDir: string, task: GlueTask, split: GlueSplitSpec): Promise<string> {
+async function missingSplitMessage(
+  dataDir: string,
+  task: GlueTask,
+  split: GlueSplitSpec,
+): Promise<string> {
   const taskDir = join(dataDir, task.dir);
-  const present = await Promise.all(task.splits.map((s) => exists(glueSplitPath(dataDir, task, s))));
+  const present = await Promise.all(
+    task.splits.map((s) => exists(glueSplitPath(dataDir, task, s))),
+  );
   const missingNote = join(taskDir, 'MISSING.txt');
   const seeNote = (await exists(missingNote)) ? `; see ${missingNote}` : '';
   const why = present.some(Boolean)
@@ -166,7 +173,10 @@ async function missingSplitMessage(dataDir: string, task: GlueTask, split: GlueS
  * file — what `eval-glue` prints for a task it lists as missing. AX (no
  * train split) needs only its test file.
  */
-export async function glueTaskMissing(dataDir: string, task: GlueTask): Promise<string | undefined> {
+export async function glueTaskMissing(
+  dataDir: string,
+  task: GlueTask,
+): Promise<string | undefined> {
   const needed = task.splits.filter((s) => s.role !== 'test');
   for (const split of needed.length > 0 ? needed : task.splits) {
     if (!(await exists(glueSplitPath(dataDir, task, split)))) {
@@ -190,7 +200,9 @@ export async function readGlueSplit(
   const split = getSplit(task, splitName);
   if (!split) {
     const names = task.splits.map((s) => s.name).join(', ');
-    throw new UserError(`glue/${task.name}: unknown split "${splitName}" (expected one of ${names})`);
+    throw new UserError(
+      `glue/${task.name}: unknown split "${splitName}" (expected one of ${names})`,
+    );
   }
   const file = glueSplitPath(dataDir, task, split);
   let text: string;
@@ -208,7 +220,9 @@ export async function readGlueSplit(
 export function labelName(task: GlueTask, classId: number): string {
   const name = task.labels[classId];
   if (name === undefined) {
-    throw new RangeError(`glue/${task.name}: class id ${classId} out of range 0..${task.labels.length - 1}`);
+    throw new RangeError(
+      `glue/${task.name}: class id ${classId} out of range 0..${task.labels.length - 1}`,
+    );
   }
   return name;
 }

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GLUE_TASKS } from '../../src/data/glue/tasks.js';
-import { argmaxRows, computeGlueMetrics, scoreGlueSplit } from '../../src/metrics/glue.js';
-import { UserError } from '../../src/errors.js';
-import { aggregateSeeds, meanStd } from '../../src/metrics/aggregate.js';
+import { GLUE_TASKS } from '../../../src/tasks/glue/tasks.js';
+import { argmaxRows, computeGlueMetrics, scoreGlueSplit } from '../../../src/tasks/glue/metrics.js';
+import { UserError } from '../../../src/errors.js';
+import { aggregateSeeds, meanStd } from '../../../src/metrics/aggregate.js';
 
 test('computeGlueMetrics reports each task’s own metrics', () => {
   assert.deepEqual(Object.keys(computeGlueMetrics(GLUE_TASKS.mrpc, [1, 0], [1, 1])), [

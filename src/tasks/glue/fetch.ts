@@ -16,10 +16,10 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempSibling } from '../io/atomic.js';
-import { UserError } from '../errors.js';
-import { GLUE_TASKS, type GlueTaskName } from './glue/tasks.js';
-import { extractZip } from './glue/zip.js';
+import { tempSibling } from '../../io/atomic.js';
+import { UserError } from '../../errors.js';
+import { GLUE_TASKS, type GlueTaskName } from './tasks.js';
+import { extractZip } from './zip.js';
 
 export const DEFAULT_GLUE_BASE_URL = 'https://dl.fbaipublicfiles.com';
 
@@ -137,8 +137,19 @@ export const GLUE_DOWNLOADS: GlueFetchManifest = {
 
 export type FetchProgress =
   | { readonly type: 'present'; readonly task: GlueTaskName; readonly dir: string }
-  | { readonly type: 'download'; readonly task: GlueTaskName; readonly url: string; readonly bytes: number }
-  | { readonly type: 'progress'; readonly task: GlueTaskName; readonly url: string; readonly received: number; readonly bytes: number }
+  | {
+      readonly type: 'download';
+      readonly task: GlueTaskName;
+      readonly url: string;
+      readonly bytes: number;
+    }
+  | {
+      readonly type: 'progress';
+      readonly task: GlueTaskName;
+      readonly url: string;
+      readonly received: number;
+      readonly bytes: number;
+    }
   | { readonly type: 'placed'; readonly task: GlueTaskName; readonly dir: string };
 
 export interface FetchGlueOptions {
@@ -190,9 +201,12 @@ async function download(
   try {
     res = await fetch(url, { redirect: 'follow' });
   } catch (err) {
-    throw new UserError(`${url}: download failed (${(err as Error).message}); check the network or --base-url`);
+    throw new UserError(
+      `${url}: download failed (${(err as Error).message}); check the network or --base-url`,
+    );
   }
-  if (!res.ok || !res.body) throw new UserError(`${url}: HTTP ${res.status} ${res.statusText}`.trimEnd());
+  if (!res.ok || !res.body)
+    throw new UserError(`${url}: HTTP ${res.status} ${res.statusText}`.trimEnd());
   const announced = Number(res.headers.get('content-length') ?? NaN);
   if (Number.isFinite(announced) && announced !== expected.bytes) {
     await res.body.cancel();
@@ -212,10 +226,14 @@ async function download(
       onChunk(received);
     }
   } finally {
-    await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      file.end((err?: Error | null) => (err ? reject(err) : resolve())),
+    );
   }
   if (received !== expected.bytes) {
-    throw new UserError(`${url}: received ${received} bytes, expected ${expected.bytes} (truncated download?)`);
+    throw new UserError(
+      `${url}: received ${received} bytes, expected ${expected.bytes} (truncated download?)`,
+    );
   }
   const digest = hash.digest('hex');
   if (digest !== expected.sha256) {
@@ -307,7 +325,8 @@ async function fetchTask(
       await writeFile(join(taskDir, 'test.tsv'), mrpc.test);
     }
     const absent: string[] = [];
-    for (const f of t.splits.map((s) => s.file)) if (!(await exists(join(taskDir, f)))) absent.push(f);
+    for (const f of t.splits.map((s) => s.file))
+      if (!(await exists(join(taskDir, f)))) absent.push(f);
     if (absent.length > 0) {
       throw new UserError(
         `glue/${task}: the downloaded archive has no ${t.dir}/${absent.join(`, ${t.dir}/`)} (unexpected archive layout)`,
@@ -350,7 +369,8 @@ export async function fetchGlue(options: FetchGlueOptions): Promise<FetchGlueRes
       );
     }
     const downloads = manifest[task];
-    if (!downloads || downloads.length === 0) throw new UserError(`glue/${task}: nothing to download for this task`);
+    if (!downloads || downloads.length === 0)
+      throw new UserError(`glue/${task}: nothing to download for this task`);
     await fetchTask(task, downloads, options);
     options.onProgress?.({ type: 'placed', task, dir });
     results.push({ task, status: 'downloaded', dir });

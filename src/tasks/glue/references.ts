@@ -7,7 +7,7 @@
  * mismatched accuracy. A part the source does not report is left out (not
  * guessed): the table prints it as "–".
  */
-import type { GlueTaskName } from '../data/glue/tasks.js';
+import type { GlueTaskName } from './tasks.js';
 
 export type CellPart = 'mcc' | 'accuracy' | 'f1' | 'pearson' | 'spearman' | 'm' | 'mm';
 

@@ -10,16 +10,7 @@
 import { UserError } from '../../errors.js';
 
 export type GlueTaskName =
-  | 'cola'
-  | 'sst2'
-  | 'mrpc'
-  | 'stsb'
-  | 'qqp'
-  | 'mnli'
-  | 'qnli'
-  | 'rte'
-  | 'wnli'
-  | 'ax';
+  'cola' | 'sst2' | 'mrpc' | 'stsb' | 'qqp' | 'mnli' | 'qnli' | 'rte' | 'wnli' | 'ax';
 
 /** Metric names as used in `computeGlueMetrics` results and the GLUE table. */
 export type GlueMetricName = 'accuracy' | 'f1' | 'mcc' | 'pearson' | 'spearman';
@@ -81,7 +72,17 @@ const NLI3 = ['contradiction', 'entailment', 'neutral'] as const;
 /** A labelled pair file with `index, sentence1, sentence2, label` (RTE, WNLI, QNLI). */
 function pairSplits(sub: string): GlueSplitSpec[] {
   return [
-    { name: 'train', role: 'train', file: 'train.tsv', header: true, columns: 4, textA: 1, textB: 2, label: 3, index: 0 },
+    {
+      name: 'train',
+      role: 'train',
+      file: 'train.tsv',
+      header: true,
+      columns: 4,
+      textA: 1,
+      textB: 2,
+      label: 3,
+      index: 0,
+    },
     {
       name: 'dev',
       role: 'dev',
@@ -94,7 +95,17 @@ function pairSplits(sub: string): GlueSplitSpec[] {
       index: 0,
       submissionFile: sub,
     },
-    { name: 'test', role: 'test', file: 'test.tsv', header: true, columns: 3, textA: 1, textB: 2, index: 0, submissionFile: sub },
+    {
+      name: 'test',
+      role: 'test',
+      file: 'test.tsv',
+      header: true,
+      columns: 3,
+      textA: 1,
+      textB: 2,
+      index: 0,
+      submissionFile: sub,
+    },
   ];
 }
 
@@ -109,9 +120,35 @@ export const GLUE_TASKS: Readonly<Record<GlueTaskName, GlueTask>> = {
     mainMetric: 'mcc',
     splits: [
       // source, label, original mark, sentence — no header line.
-      { name: 'train', role: 'train', file: 'train.tsv', header: false, columns: 4, textA: 3, label: 1 },
-      { name: 'dev', role: 'dev', file: 'dev.tsv', header: false, columns: 4, textA: 3, label: 1, submissionFile: 'CoLA.tsv' },
-      { name: 'test', role: 'test', file: 'test.tsv', header: true, columns: 2, textA: 1, index: 0, submissionFile: 'CoLA.tsv' },
+      {
+        name: 'train',
+        role: 'train',
+        file: 'train.tsv',
+        header: false,
+        columns: 4,
+        textA: 3,
+        label: 1,
+      },
+      {
+        name: 'dev',
+        role: 'dev',
+        file: 'dev.tsv',
+        header: false,
+        columns: 4,
+        textA: 3,
+        label: 1,
+        submissionFile: 'CoLA.tsv',
+      },
+      {
+        name: 'test',
+        role: 'test',
+        file: 'test.tsv',
+        header: true,
+        columns: 2,
+        textA: 1,
+        index: 0,
+        submissionFile: 'CoLA.tsv',
+      },
     ],
   },
   sst2: {
@@ -123,9 +160,35 @@ export const GLUE_TASKS: Readonly<Record<GlueTaskName, GlueTask>> = {
     metrics: ['accuracy'],
     mainMetric: 'accuracy',
     splits: [
-      { name: 'train', role: 'train', file: 'train.tsv', header: true, columns: 2, textA: 0, label: 1 },
-      { name: 'dev', role: 'dev', file: 'dev.tsv', header: true, columns: 2, textA: 0, label: 1, submissionFile: 'SST-2.tsv' },
-      { name: 'test', role: 'test', file: 'test.tsv', header: true, columns: 2, textA: 1, index: 0, submissionFile: 'SST-2.tsv' },
+      {
+        name: 'train',
+        role: 'train',
+        file: 'train.tsv',
+        header: true,
+        columns: 2,
+        textA: 0,
+        label: 1,
+      },
+      {
+        name: 'dev',
+        role: 'dev',
+        file: 'dev.tsv',
+        header: true,
+        columns: 2,
+        textA: 0,
+        label: 1,
+        submissionFile: 'SST-2.tsv',
+      },
+      {
+        name: 'test',
+        role: 'test',
+        file: 'test.tsv',
+        header: true,
+        columns: 2,
+        textA: 1,
+        index: 0,
+        submissionFile: 'SST-2.tsv',
+      },
     ],
   },
   mrpc: {
@@ -138,7 +201,16 @@ export const GLUE_TASKS: Readonly<Record<GlueTaskName, GlueTask>> = {
     mainMetric: 'f1',
     splits: [
       // Quality, #1 ID, #2 ID, #1 String, #2 String (train/dev start with a UTF-8 BOM).
-      { name: 'train', role: 'train', file: 'train.tsv', header: true, columns: 5, textA: 3, textB: 4, label: 0 },
+      {
+        name: 'train',
+        role: 'train',
+        file: 'train.tsv',
+        header: true,
+        columns: 5,
+        textA: 3,
+        textB: 4,
+        label: 0,
+      },
       {
         name: 'dev',
         role: 'dev',
@@ -173,7 +245,17 @@ export const GLUE_TASKS: Readonly<Record<GlueTaskName, GlueTask>> = {
     mainMetric: 'pearson',
     splits: [
       // index, genre, filename, year, old_index, source1, source2, sentence1, sentence2, score
-      { name: 'train', role: 'train', file: 'train.tsv', header: true, columns: 10, textA: 7, textB: 8, label: 9, index: 0 },
+      {
+        name: 'train',
+        role: 'train',
+        file: 'train.tsv',
+        header: true,
+        columns: 10,
+        textA: 7,
+        textB: 8,
+        label: 9,
+        index: 0,
+      },
       {
         name: 'dev',
         role: 'dev',
@@ -209,7 +291,17 @@ export const GLUE_TASKS: Readonly<Record<GlueTaskName, GlueTask>> = {
     mainMetric: 'f1',
     splits: [
       // id, qid1, qid2, question1, question2, is_duplicate; test: id, question1, question2
-      { name: 'train', role: 'train', file: 'train.tsv', header: true, columns: 6, textA: 3, textB: 4, label: 5, index: 0 },
+      {
+        name: 'train',
+        role: 'train',
+        file: 'train.tsv',
+        header: true,
+        columns: 6,
+        textA: 3,
+        textB: 4,
+        label: 5,
+        index: 0,
+      },
       {
         name: 'dev',
         role: 'dev',
@@ -222,7 +314,17 @@ export const GLUE_TASKS: Readonly<Record<GlueTaskName, GlueTask>> = {
         index: 0,
         submissionFile: 'QQP.tsv',
       },
-      { name: 'test', role: 'test', file: 'test.tsv', header: true, columns: 3, textA: 1, textB: 2, index: 0, submissionFile: 'QQP.tsv' },
+      {
+        name: 'test',
+        role: 'test',
+        file: 'test.tsv',
+        header: true,
+        columns: 3,
+        textA: 1,
+        textB: 2,
+        index: 0,
+        submissionFile: 'QQP.tsv',
+      },
     ],
   },
   mnli: {
@@ -235,7 +337,17 @@ export const GLUE_TASKS: Readonly<Record<GlueTaskName, GlueTask>> = {
     mainMetric: 'accuracy',
     splits: [
       // index, promptID, pairID, genre, 4 parse columns, sentence1, sentence2, label1[..label5], gold_label
-      { name: 'train', role: 'train', file: 'train.tsv', header: true, columns: 12, textA: 8, textB: 9, label: 11, index: 0 },
+      {
+        name: 'train',
+        role: 'train',
+        file: 'train.tsv',
+        header: true,
+        columns: 12,
+        textA: 8,
+        textB: 9,
+        label: 11,
+        index: 0,
+      },
       {
         name: 'dev_matched',
         role: 'dev',
@@ -367,7 +479,8 @@ export function findGlueTask(name: string): GlueTask | undefined {
   const bare = name.replace(/^glue\//i, '').toLowerCase();
   if (isGlueTaskName(bare)) return GLUE_TASKS[bare];
   return Object.values(GLUE_TASKS).find(
-    (t) => t.displayName.toLowerCase() === bare || t.displayName.toLowerCase().replace('-', '') === bare,
+    (t) =>
+      t.displayName.toLowerCase() === bare || t.displayName.toLowerCase().replace('-', '') === bare,
   );
 }
 
@@ -412,7 +525,8 @@ export function parseGlueTaskList(value: string): GlueTaskName[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  if (items.length === 0) throw new UserError(`--tasks: empty task list (expected all or e.g. sst2,mrpc)`);
+  if (items.length === 0)
+    throw new UserError(`--tasks: empty task list (expected all or e.g. sst2,mrpc)`);
   const chosen = new Set<GlueTaskName>();
   for (const item of items) {
     if (item.toLowerCase() === 'all') {
@@ -421,7 +535,9 @@ export function parseGlueTaskList(value: string): GlueTaskName[] {
     }
     const task = findGlueTask(item);
     if (!task) {
-      throw new UserError(`--tasks: unknown GLUE task "${item}" (expected all or some of ${ALL_GLUE_NAMES.join(', ')})`);
+      throw new UserError(
+        `--tasks: unknown GLUE task "${item}" (expected all or some of ${ALL_GLUE_NAMES.join(', ')})`,
+      );
     }
     chosen.add(task.name);
   }

@@ -11,9 +11,9 @@
  * constant prediction on STS-B) counts as 0 in the average, the same value
  * sklearn gives the MCC of a constant prediction; the cell still shows "n/a".
  */
-import { GLUE_TASKS, GLUE_TASK_ORDER, type GlueTaskName } from '../data/glue/tasks.js';
-import { meanStd, type MeanStd } from '../metrics/aggregate.js';
-import type { GlueMetrics } from '../metrics/glue.js';
+import { GLUE_TASKS, GLUE_TASK_ORDER, type GlueTaskName } from './tasks.js';
+import { meanStd, type MeanStd } from '../../metrics/aggregate.js';
+import type { GlueMetrics } from './metrics.js';
 import { GLUE_REFERENCES, type CellPart, type ReferenceRow } from './references.js';
 
 /** Results of one task: metrics per evaluation split, one object per seed. */

@@ -17,7 +17,9 @@ const SCORE_DIGITS = 3;
 export function submissionFileName(task: GlueTask, split: string): string {
   const spec = getSplit(task, split);
   if (!spec?.submissionFile) {
-    throw new RangeError(`glue/${task.name}: split "${split}" has no submission file (not an evaluation split)`);
+    throw new RangeError(
+      `glue/${task.name}: split "${split}" has no submission file (not an evaluation split)`,
+    );
   }
   return spec.submissionFile;
 }

@@ -2,10 +2,10 @@
  * Per-task GLUE metrics: the scores the GLUE paper and leaderboard report
  * for each task, computed from one evaluation split's predictions.
  */
-import type { GlueMetricName, GlueTask } from '../data/glue/tasks.js';
-import { UserError } from '../errors.js';
-import { accuracy, f1Score, matthewsCorrcoef } from './classification.js';
-import { pearson, spearman } from './correlation.js';
+import type { GlueMetricName, GlueTask } from './tasks.js';
+import { UserError } from '../../errors.js';
+import { accuracy, f1Score, matthewsCorrcoef } from '../../metrics/classification.js';
+import { pearson, spearman } from '../../metrics/correlation.js';
 
 /** Metric name → value in [0, 1] (correlations in [−1, 1]); NaN where undefined. */
 export type GlueMetrics = Partial<Record<GlueMetricName, number>>;
