@@ -13,16 +13,9 @@ import { copyFileSync, cpSync, readdirSync, readFileSync, writeFileSync } from '
 import { mkdtemp, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { packageRoot } from '../../src/paths.js';
 import { useTestBackend } from '../helpers/tf.js';
-import { loadBertDirectory, type LoadedBert } from '../../src/export/load.js';
-import { bertForPreTraining } from '../../src/model/bert.js';
-import {
-  pretrainingTensors,
-  disposeTensors,
-  type PretrainingBatch,
-} from '../../src/model/batch.js';
+import { loadBertDirectory } from '../../src/export/load.js';
 import { disposeParams } from '../../src/model/params.js';
 import { readBundleIndex, readBundleTensors } from '../../src/io/tf-checkpoint/bundle.js';
 import { isOptimizerState } from '../../src/google/names.js';
@@ -31,10 +24,15 @@ import { GOOGLE_FILES } from '../../src/google/checkpoint.js';
 import { randomModel, smallConfig } from '../model/helpers.js';
 import { TINY_VOCAB, writeCheckpoint } from '../export/helpers.js';
 import { buildZip } from '../glue/zip-writer.js';
-
-export const FIXTURE = join(packageRoot, 'test', 'fixtures', 'google', 'tiny-tf');
-const INPUTS = join(packageRoot, 'test', 'fixtures', 'google', 'tiny-tf-inputs.jsonl');
-const REFERENCE = join(packageRoot, 'test', 'fixtures', 'google', 'tiny-tf-reference.jsonl');
+import {
+  compareWithReference,
+  FIXTURE,
+  INPUTS,
+  jsonLines,
+  REFERENCE,
+  type InputRow,
+  type ReferenceRow,
+} from './helpers.js';
 
 const bin = join(packageRoot, 'bin', 'bert.js');
 function bert(env: NodeJS.ProcessEnv, ...args: string[]) {
@@ -63,83 +61,6 @@ after(async () => {
   else process.env.BERT_CACHE_DIR = savedCache;
   await rm(scratch, { recursive: true, force: true });
 });
-
-interface ReferenceRow {
-  sequence_output: number[][];
-  pooled: number[];
-  mlm_logits: number[][];
-  nsp_logits: number[];
-}
-
-interface InputRow {
-  input_ids: number[];
-  token_type_ids: number[];
-  attention_mask: number[];
-}
-
-const jsonLines = <T>(path: string): T[] =>
-  readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as T);
-
-/** A pretraining batch of these rows that predicts at every position. */
-export function batchOf(rows: InputRow[]): PretrainingBatch {
-  const B = rows.length;
-  const T = rows[0].input_ids.length;
-  return {
-    batch_size: B,
-    seq_length: T,
-    input_ids: Int32Array.from(rows.flatMap((r) => r.input_ids)),
-    token_type_ids: Int32Array.from(rows.flatMap((r) => r.token_type_ids)),
-    attention_mask: Int32Array.from(rows.flatMap((r) => r.attention_mask)),
-    num_predictions: T,
-    masked_lm_positions: Int32Array.from(
-      rows.flatMap(() => Array.from({ length: T }, (_, t) => t)),
-    ),
-    masked_lm_ids: new Int32Array(B * T),
-    masked_lm_weights: new Float32Array(B * T).fill(1),
-    next_sentence_labels: new Int32Array(B),
-  };
-}
-
-/** The largest |ours − reference| of each output over all rows. */
-export function compareWithReference(
-  loaded: LoadedBert,
-  rows: InputRow[],
-  reference: ReferenceRow[],
-): Record<'sequence' | 'pooled' | 'mlm' | 'nsp', number> {
-  const inputs = pretrainingTensors(batchOf(rows));
-  const out = bertForPreTraining(loaded.model, inputs, { training: false });
-  const T = rows[0].input_ids.length;
-  const H = loaded.config.hidden_size;
-  const V = loaded.config.vocab_size;
-  const seq = out.sequenceOutput.dataSync();
-  const pooled = out.pooledOutput.dataSync();
-  const mlm = out.mlmLogits.dataSync();
-  const nsp = out.nspLogits.dataSync();
-  const diff = { sequence: 0, pooled: 0, mlm: 0, nsp: 0 };
-  reference.forEach((ref, b) => {
-    for (let t = 0; t < T; t++) {
-      for (let h = 0; h < H; h++) {
-        diff.sequence = Math.max(
-          diff.sequence,
-          Math.abs(seq[(b * T + t) * H + h] - ref.sequence_output[t][h]),
-        );
-      }
-      for (let v = 0; v < V; v++) {
-        diff.mlm = Math.max(diff.mlm, Math.abs(mlm[(b * T + t) * V + v] - ref.mlm_logits[t][v]));
-      }
-    }
-    for (let h = 0; h < H; h++)
-      diff.pooled = Math.max(diff.pooled, Math.abs(pooled[b * H + h] - ref.pooled[h]));
-    for (let k = 0; k < 2; k++)
-      diff.nsp = Math.max(diff.nsp, Math.abs(nsp[b * 2 + k] - ref.nsp_logits[k]));
-  });
-  tf.dispose([out.sequenceOutput, out.pooledOutput, out.mlmLogits, out.nspLogits]);
-  disposeTensors(inputs);
-  return diff;
-}
 
 test('the TensorFlow-written fixture loads with Google’s config and equals the transformers reference to 1e-5', async (t) => {
   const loaded = await loadBertDirectory(FIXTURE, { flag: '--from', require: 'exact' });
