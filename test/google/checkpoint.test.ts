@@ -13,7 +13,10 @@ import { copyFileSync, cpSync, readdirSync, readFileSync, writeFileSync } from '
 import { mkdtemp, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { packageRoot } from '../../src/paths.js';
+import { bertForPreTraining } from '../../src/model/bert.js';
+import { pretrainingTensors, disposeTensors } from '../../src/model/batch.js';
 import { useTestBackend } from '../helpers/tf.js';
 import { loadBertDirectory } from '../../src/export/load.js';
 import { disposeParams } from '../../src/model/params.js';
@@ -25,6 +28,7 @@ import { randomModel, smallConfig } from '../model/helpers.js';
 import { TINY_VOCAB, writeCheckpoint } from '../export/helpers.js';
 import { buildZip } from '../glue/zip-writer.js';
 import {
+  batchOf,
   compareWithReference,
   FIXTURE,
   INPUTS,
@@ -274,4 +278,27 @@ test('bad inputs: truncated .data, corrupted index, zip without a checkpoint, vo
     r.err[0],
     /unknown variable\(s\) bert\/encoder\/layer_0\/attention\/self\/rotary\/kernel/,
   );
+});
+
+test('a Google checkpoint (tanh GELU) trains: every parameter gets a finite gradient', async () => {
+  const loaded = await loadBertDirectory(FIXTURE, { flag: '--from', require: 'exact' });
+  const rows = jsonLines<InputRow>(INPUTS);
+  const inputs = pretrainingTensors(batchOf(rows));
+  const { value, grads } = tf.variableGrads(() => {
+    const out = bertForPreTraining(loaded.model, inputs, { training: false });
+    return tf.add(tf.sum(tf.square(out.mlmLogits)), tf.sum(out.nspLogits)) as tf.Scalar;
+  }, [...loaded.model.params.values()]);
+  assert.equal(Object.keys(grads).length, loaded.model.params.size);
+  for (const [name, g] of Object.entries(grads)) {
+    const d = g.dataSync();
+    assert.ok(d.every(Number.isFinite), name);
+  }
+  const layer0 =
+    grads[
+      loaded.model.params.get('bert.encoder.layer.0.intermediate.dense.weight')!.name
+    ].dataSync();
+  assert.ok(layer0.some((v) => v !== 0));
+  tf.dispose([value, ...Object.values(grads)]);
+  disposeTensors(inputs);
+  disposeParams(loaded.model.params);
 });
