@@ -36,16 +36,24 @@ export interface GoogleCheckpoint {
   prefix: string;
 }
 
-/** The single checkpoint prefix in `dir` (bert_model.ckpt when there are several), or null. */
+/**
+ * The checkpoint prefix in `dir`: the only one; else the one TensorFlow's
+ * `checkpoint` file names (the latest of a run_pretraining.py output_dir);
+ * else bert_model.ckpt; else null.
+ */
 function findPrefix(dir: string): string | null {
   const prefixes = readdirSync(dir)
     .filter((f) => f.endsWith('.index'))
     .map((f) => f.slice(0, -'.index'.length));
   if (prefixes.length === 0) return null;
   if (prefixes.length === 1) return join(dir, prefixes[0]);
-  return prefixes.includes(GOOGLE_PREFIX)
-    ? join(dir, GOOGLE_PREFIX)
-    : join(dir, prefixes.sort()[0]);
+  const state = join(dir, 'checkpoint');
+  if (existsSync(state)) {
+    const m = /^model_checkpoint_path:\s*"([^"]+)"/m.exec(readFileSync(state, 'utf8'));
+    const latest = m ? basename(m[1]) : null;
+    if (latest && prefixes.includes(latest)) return join(dir, latest);
+  }
+  return prefixes.includes(GOOGLE_PREFIX) ? join(dir, GOOGLE_PREFIX) : null;
 }
 
 /** A directory holding bert_config.json and a `*.index` checkpoint. */
@@ -61,7 +69,9 @@ export function isGoogleSource(pathArg: string): boolean {
   const p = resolve(pathArg);
   if (!existsSync(p))
     return existsSync(`${p}.index`) && existsSync(join(dirname(p), GOOGLE_CONFIG));
-  if (statSync(p).isDirectory()) return googleCheckpointIn(p) !== null;
+  if (statSync(p).isDirectory()) {
+    return existsSync(join(p, GOOGLE_CONFIG)) && readdirSync(p).some((f) => f.endsWith('.index'));
+  }
   return p.endsWith('.zip');
 }
 
@@ -116,7 +126,11 @@ export async function locateGoogleCheckpoint(
   if (existsSync(p) && statSync(p).isFile()) return unpackGoogleZip(p, flag);
   if (existsSync(p)) {
     const found = googleCheckpointIn(p);
-    if (!found) throw new UserError(`${flag} ${pathArg}: no ${GOOGLE_CONFIG} + *.index checkpoint`);
+    if (!found) {
+      throw new UserError(
+        `${flag} ${pathArg}: no ${GOOGLE_CONFIG} + *.index checkpoint (with several checkpoints, name one: ${join(pathArg, 'model.ckpt-N')})`,
+      );
+    }
     return found;
   }
   return { dir: dirname(p), prefix: p };

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -301,4 +301,35 @@ test('a Google checkpoint (tanh GELU) trains: every parameter gets a finite grad
   tf.dispose([value, ...Object.values(grads)]);
   disposeTensors(inputs);
   disposeParams(loaded.model.params);
+});
+
+test('a run_pretraining.py output_dir: the checkpoint its `checkpoint` file names; without it, a line asking for one', async () => {
+  const dir = join(scratch, 'run-pretraining-out');
+  cpSync(FIXTURE, dir, { recursive: true });
+  for (const step of [10, 20]) {
+    for (const ext of ['index', 'data-00000-of-00001']) {
+      copyFileSync(join(FIXTURE, `bert_model.ckpt.${ext}`), join(dir, `model.ckpt-${step}.${ext}`));
+    }
+  }
+  rmSync(join(dir, 'bert_model.ckpt.index'));
+  rmSync(join(dir, 'bert_model.ckpt.data-00000-of-00001'));
+  // The older one is damaged: loading works only if the latest is picked.
+  await truncate(join(dir, 'model.ckpt-10.data-00000-of-00001'), 10);
+  writeFileSync(
+    join(dir, 'checkpoint'),
+    'model_checkpoint_path: "model.ckpt-20"\nall_model_checkpoint_paths: "model.ckpt-10"\nall_model_checkpoint_paths: "model.ckpt-20"\n',
+  );
+  const loaded = await loadBertDirectory(dir, { flag: '--from', require: 'exact' });
+  assert.equal(loaded.config.hidden_size, 32);
+  disposeParams(loaded.model.params);
+  const prefix = await loadBertDirectory(join(dir, 'model.ckpt-20'), {
+    flag: '--from',
+    require: 'exact',
+  });
+  disposeParams(prefix.model.params);
+  rmSync(join(dir, 'checkpoint'));
+  await assert.rejects(
+    loadBertDirectory(dir, { flag: '--from', require: 'exact' }),
+    /no bert_config\.json \+ \*\.index checkpoint \(with several checkpoints, name one: .*model\.ckpt-N\)/,
+  );
 });
