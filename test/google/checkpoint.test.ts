@@ -159,6 +159,18 @@ test('one of our models → --format tf → import gives bitwise-identical outpu
     disposeParams(model.params);
     disposeParams(loaded.model.params);
   }
+  // An exact-GELU model has no Google equivalent: exported as "gelu" (tanh) with a note saying so.
+  const erf = smallConfig({ vocab_size: TINY_VOCAB.length, hidden_act: 'gelu' });
+  const model = randomModel(erf, { seed: 9 });
+  const ckpt = await writeCheckpoint(join(scratch, 'ours-erf'), model, erf);
+  disposeParams(model.params);
+  const r = await exportTf({ checkpoint: ckpt, out: join(scratch, 'ours-erf-tf'), force: false });
+  assert.equal(r.notes.length, 1);
+  assert.match(r.notes[0], /exact \(erf\) GELU/);
+  const written = JSON.parse(
+    readFileSync(join(scratch, 'ours-erf-tf', 'bert_config.json'), 'utf8'),
+  ) as Record<string, unknown>;
+  assert.equal(written.hidden_act, 'gelu');
 });
 
 test('the zip as Google publishes it (a folder inside) loads through the cache, unpacked once', async () => {
