@@ -14,6 +14,7 @@ import { UserError } from '../errors.js';
 import { writeDirAtomic } from '../io/atomic.js';
 import type { TensorData } from '../io/safetensors.js';
 import {
+  TF_DTYPES,
   readBundleIndex,
   readBundleTensors,
   writeBundle,
@@ -22,7 +23,7 @@ import {
 import { fromHfConfigJson, type BertConfig } from '../model/config.js';
 import { parameterSpecs, type BertHeads } from '../model/params.js';
 import { cacheRoot } from '../setup/cache.js';
-import { extractZipEntry, readZipEntries } from '../setup/zip.js';
+import { extractZipEntry, readZipEntries, type ZipEntry } from '../setup/zip.js';
 import { loadVocab, type Vocab } from '../tokenizer/vocab.js';
 import { googleToHf, hfToGoogle, isOptimizerState } from './names.js';
 import { cachedModelDir, isModelName } from './models.js';
@@ -76,16 +77,27 @@ export function isGoogleSource(pathArg: string): boolean {
 }
 
 /**
+ * The files of the folder in a zip that holds bert_config.json and a
+ * `*.index` (top level, or one folder as Google's BERT-Base zips have), or
+ * null when there is none. Extract each under its base name.
+ */
+export function checkpointZipEntries(entries: readonly ZipEntry[]): ZipEntry[] | null {
+  const config = entries.find((e) => basename(e.name) === GOOGLE_CONFIG);
+  if (!config) return null;
+  const inner = dirname(config.name);
+  const here = entries.filter((e) => !e.name.endsWith('/') && dirname(e.name) === inner);
+  return here.some((e) => e.name.endsWith('.index')) ? here : null;
+}
+
+/**
  * Unpack a google-research/bert zip into `<cache>/models/unpacked/<name>-<hash>`
  * (once; the hash covers the zip's path, size and time) and return the checkpoint.
  */
 export async function unpackGoogleZip(zipPath: string, flag: string): Promise<GoogleCheckpoint> {
   const abs = resolve(zipPath);
   const entries = await readZipEntries(abs);
-  const config = entries.find((e) => basename(e.name) === GOOGLE_CONFIG);
-  const inner = config ? dirname(config.name) : '';
-  const here = entries.filter((e) => !e.name.endsWith('/') && dirname(e.name) === inner);
-  if (!config || !here.some((e) => e.name.endsWith('.index'))) {
+  const here = checkpointZipEntries(entries);
+  if (!here) {
     throw new UserError(
       `${flag} ${zipPath}: no ${GOOGLE_CONFIG} with a *.ckpt.index beside it in the zip (not a google-research/bert checkpoint)`,
     );
@@ -224,15 +236,31 @@ export async function readGoogleDirectory(pathArg: string, flag: string): Promis
   }
   const mapped = new Map(model.map((e) => [googleToHf(e.name)!.hf, e]));
   const heads = headsOf(new Set(mapped.keys()));
-  const expected = parameterSpecs(config, {
+  const specs = parameterSpecs(config, {
     heads: heads ?? 'pretraining',
     numLabels: mapped.get('classifier.weight')?.shape[0] ?? 2,
-  })
-    .map((s) => s.name)
-    .filter((n) => heads !== null || !n.startsWith('cls.'));
-  const missing = expected.filter((n) => !mapped.has(n)).map((n) => hfToGoogle(n)?.google ?? n);
+  }).filter((spec) => heads !== null || !spec.name.startsWith('cls.'));
+  const missing = specs
+    .filter((spec) => !mapped.has(spec.name))
+    .map((spec) => hfToGoogle(spec.name)?.google ?? spec.name);
   if (missing.length > 0) {
     throw new UserError(`${prefix}.index: missing variable(s) ${list(missing)}`);
+  }
+  // Shapes against bert_config.json, in Google's layout (kernels [in, out], output_weights [out, in]).
+  const wrong: string[] = [];
+  for (const spec of specs) {
+    const e = mapped.get(spec.name)!;
+    const g = hfToGoogle(spec.name)!;
+    const hfShape = spec.kind === 'linear' ? [spec.shape[1], spec.shape[0]] : spec.shape;
+    const want = g.transpose ? [...hfShape].reverse() : hfShape;
+    if (e.dtype !== TF_DTYPES.float32 || e.shape.join() !== want.join()) {
+      wrong.push(`${e.name} is ${e.dtypeName} [${e.shape}], expected float32 [${want}]`);
+    }
+  }
+  if (wrong.length > 0) {
+    throw new UserError(
+      `${prefix}.index: ${list(wrong)} (does ${GOOGLE_CONFIG} belong to this checkpoint?)`,
+    );
   }
   const data = await readBundleTensors(index, model);
   const tensors = new Map<string, TensorData>();

@@ -9,11 +9,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { mkdir, rm, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { writeDirAtomic } from '../io/atomic.js';
 import { extractZipEntry, readZipEntries } from '../setup/zip.js';
-import { GOOGLE_CONFIG, readGoogleDirectory } from './checkpoint.js';
+import { checkpointZipEntries, GOOGLE_CONFIG, readGoogleDirectory } from './checkpoint.js';
 import {
   cachedModelDir,
   GOOGLE_STORAGE,
@@ -154,23 +154,15 @@ export async function fetchModel(options: FetchModelOptions): Promise<FetchModel
       `${url}: the download is not a valid zip (${(err as Error).message}); run the command again`,
     );
   }
-  const config = entries.find((e) => e.name.endsWith(GOOGLE_CONFIG));
-  const inner = config ? config.name.slice(0, -GOOGLE_CONFIG.length) : null;
-  const files = entries.filter(
-    (e) =>
-      inner !== null &&
-      e.name.startsWith(inner) &&
-      !e.name.endsWith('/') &&
-      !e.name.slice(inner.length).includes('/'),
-  );
-  if (!config || !files.some((e) => e.name.endsWith('.index'))) {
+  const files = checkpointZipEntries(entries);
+  if (!files) {
     await rm(zip, { force: true });
     throw new UserError(`${url}: the zip holds no ${GOOGLE_CONFIG} with a *.ckpt.index beside it`);
   }
   const digest = await sha256(zip);
   await rm(dir, { recursive: true, force: true });
   await writeDirAtomic(dir, async (tmp) => {
-    for (const e of files) await extractZipEntry(zip, e, join(tmp, e.name.slice(inner!.length)));
+    for (const e of files) await extractZipEntry(zip, e, join(tmp, basename(e.name)));
     onEvent({ type: 'verify', dir });
     // Every tensor read back (CRC-32C), every name known, vocabulary and config consistent.
     await readGoogleDirectory(tmp, 'models fetch');

@@ -219,7 +219,20 @@ test('bad inputs: truncated .data, corrupted index, zip without a checkpoint, vo
   )!;
   d[pooler.offset + 5] ^= 0x01;
   writeFileSync(join(data, 'bert_model.ckpt.data-00000-of-00001'), d);
+  const shapes = copy('bad-config');
+  const cfg = JSON.parse(readFileSync(join(shapes, 'bert_config.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  writeFileSync(
+    join(shapes, 'bert_config.json'),
+    JSON.stringify({ ...cfg, intermediate_size: 48 }),
+  );
   const expected: Array<[string, RegExp]> = [
+    [
+      shapes,
+      /bert_model\.ckpt\.index: bert\/encoder\/layer_0\/intermediate\/dense\/kernel is float32 \[32,64\], expected float32 \[32,48\], .* \(does bert_config\.json belong to this checkpoint\?\)/,
+    ],
     [
       truncated,
       /bert_model\.ckpt\.data-00000-of-00001: truncated \(1000 bytes, the index needs 273920\)/,
