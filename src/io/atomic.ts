@@ -63,3 +63,28 @@ export async function writeDirAtomic(
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
+
+/**
+ * Like writeDirAtomic, but `path` may exist: the new directory is built
+ * completely first, and the old one is replaced only then.
+ */
+export async function replaceDirAtomic(
+  path: string,
+  fill: (tmpDir: string) => Promise<void>,
+): Promise<void> {
+  const fresh = tempSibling(path);
+  await writeDirAtomic(fresh, fill);
+  const old = tempSibling(path);
+  let moved = false;
+  try {
+    await rename(path, old);
+    moved = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      await rm(fresh, { recursive: true, force: true });
+      throw err;
+    }
+  }
+  await rename(fresh, path);
+  if (moved) await rm(old, { recursive: true, force: true });
+}

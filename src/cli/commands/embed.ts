@@ -6,6 +6,7 @@ import { now } from '../../ui/events.js';
 import { selectBackend, type BackendRequest } from '../../backend/select.js';
 import { POOLINGS, outputFormatOf, runEmbed, type Pooling } from '../../export/embed.js';
 import { resolveCheckpoint } from '../../train/checkpoint.js';
+import { isGoogleSource } from '../../google/checkpoint.js';
 import { UserError } from '../../errors.js';
 import { existsSync } from 'node:fs';
 
@@ -64,7 +65,7 @@ export const embedCommand: CommandModule<object, EmbedFlags> = {
   handler: async (flags) => {
     checkPositive(flags as unknown as Record<string, unknown>, ['batch-size', 'max-length']);
     // Mistakes in the flags are one line on stderr, before any progress display starts.
-    resolveCheckpoint(flags.checkpoint, '--checkpoint');
+    if (!isGoogleSource(flags.checkpoint)) resolveCheckpoint(flags.checkpoint, '--checkpoint');
     outputFormatOf(flags.out);
     if (!existsSync(flags.input)) throw new UserError(`--input ${flags.input}: no such file`);
     const backend = await selectBackend(flags.backend, { threads: flags.threads ?? null });

@@ -9,6 +9,7 @@ interface TokenizeFlags {
   config?: string;
   set?: string[];
   force: boolean;
+  'index-format': 'bert' | 'megatron';
   ui?: UiKind;
 }
 
@@ -158,7 +159,17 @@ export const tokenizeCommand: CommandModule<object, TokenizeFlags> = {
         choices: UI_KINDS,
         describe: 'Progress display (default: ink on a terminal, plain otherwise)',
       })
-      .example('$0 tokenize --config configs/tokenizer.yaml', 'vocab + shards') as never,
+      .option('index-format', {
+        choices: ['bert', 'megatron'] as const,
+        default: 'bert' as const,
+        describe:
+          'Shard index layout: ours, or Megatron-Core’s MMIDIDX (one sequence per sentence; docs/scale-out.md)',
+      })
+      .example('$0 tokenize --config configs/tokenizer.yaml', 'vocab + shards')
+      .example(
+        '$0 tokenize --config configs/tokenizer.yaml --index-format megatron',
+        'shards Megatron-Core’s IndexedDataset opens (and pretrain here still reads)',
+      ) as never,
   handler: async (flags) => {
     const config = loadCommandConfig<TokenizerConfig>('tokenizer', flags);
     const reporter = reporterFor(flags.ui);
@@ -174,7 +185,10 @@ export const tokenizeCommand: CommandModule<object, TokenizeFlags> = {
     });
     let status: 'completed' | 'failed' = 'failed';
     try {
-      const r = await runTokenize(config, reporter, { force: flags.force });
+      const r = await runTokenize(config, reporter, {
+        force: flags.force,
+        indexFormat: flags['index-format'],
+      });
       status = 'completed';
       const s = r.summary;
       reporter.emit({
