@@ -107,6 +107,12 @@ export const evalGlueCommand: CommandModule<object, EvalGlueFlags> = {
       // The table itself goes to stdout after the reporter has finished drawing.
       if (flags.ui !== 'json') process.stdout.write('\n' + markdown + '\n');
       if (stopped) process.exitCode = 130;
+    } catch (err) {
+      if (status) {
+        status = '';
+        throw await session.fail(err);
+      }
+      throw err;
     } finally {
       if (status) await session.close(status);
     }

@@ -127,8 +127,7 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
         outputs: { run: session.runDir, best: result.bestCheckpoint ?? '(none)' },
       });
     } catch (err) {
-      await session.close('failed');
-      throw err;
+      throw await session.fail(err);
     }
   },
 };
