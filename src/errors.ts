@@ -111,8 +111,12 @@ export class FileSystemError extends UserError {
 export function fileSystemError(err: unknown, fallbackPath?: string): FileSystemError | null {
   if (err instanceof FileSystemError) return err;
   if (!isErrnoError(err)) return null;
-  const path = err.path ?? fallbackPath ?? null;
-  return new FileSystemError(err.code, path, FS_ACTIONS[err.syscall ?? ''] ?? err.syscall ?? null);
+  return new FileSystemError(err.code, err.path ?? fallbackPath ?? null, fsAction(err.syscall));
+}
+
+/** What a failed system call was doing ('cannot create directory' for mkdir), or null. */
+export function fsAction(syscall: string | undefined): string | null {
+  return FS_ACTIONS[syscall ?? ''] ?? syscall ?? null;
 }
 
 /** The one line the CLI prints for `err` (without the `bert: ` prefix). */

@@ -14,7 +14,7 @@ import { namingPath } from '../io/fs-errors.js';
 import { dirname, extname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UserError } from '../errors.js';
-import { tempSibling } from '../io/atomic.js';
+import { tempSibling, writeAll } from '../io/atomic.js';
 import { bertEncoder, type BertModel } from '../model/bert.js';
 import { encoderTensors, disposeTensors, type EncoderBatch } from '../model/batch.js';
 import { BertTokenizer, type Encoding } from '../tokenizer/bert-tokenizer.js';
@@ -97,7 +97,7 @@ class EmbeddingWriter {
         await mkdir(dirname(resolve(path)), { recursive: true });
         const fh = await open(tmp, 'w');
         const w = new EmbeddingWriter(fh, tmp, path, format, dims);
-        if (format === 'npy') await w.named(() => fh.write(npyHeader([rows, dims])));
+        if (format === 'npy') await w.named(() => writeAll(fh, npyHeader([rows, dims])));
         return w;
       },
       tmp,
@@ -117,14 +117,14 @@ class EmbeddingWriter {
   private async writeRows(data: Float32Array): Promise<void> {
     const n = data.length / this.dims;
     if (this.format === 'npy') {
-      await this.fh.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      await writeAll(this.fh, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     } else {
       let text = '';
       for (let i = 0; i < n; i++) {
         const row = Array.from(data.subarray(i * this.dims, (i + 1) * this.dims));
         text += JSON.stringify({ index: this.next + i, embedding: row }) + '\n';
       }
-      await this.fh.write(text);
+      await writeAll(this.fh, text);
     }
     this.next += n;
   }

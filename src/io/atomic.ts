@@ -1,4 +1,4 @@
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { namingPath } from './fs-errors.js';
@@ -9,6 +9,20 @@ export function tempSibling(path: string): string {
     dirname(path),
     `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
   );
+}
+
+/**
+ * Write all of `data` at the handle's position. `FileHandle.write` may write
+ * less than asked and still succeed (a disk filling up mid-write): loop, so
+ * the shortfall surfaces as the ENOSPC of the next write instead of a
+ * silently truncated file.
+ */
+export async function writeAll(fh: FileHandle, data: string | Uint8Array): Promise<void> {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  for (let off = 0; off < bytes.length; ) {
+    const { bytesWritten } = await fh.write(bytes, off, bytes.length - off);
+    off += bytesWritten;
+  }
 }
 
 /** Remove a temporary left by a failed write; a failure here must not hide the first one. */

@@ -5,7 +5,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { FileSystemError, fileSystemError, isErrnoError } from '../errors.js';
+import { FileSystemError, fsAction, isErrnoError } from '../errors.js';
 
 /** Why a directory cannot be created under its nearest existing ancestor, or null if it can. */
 function whyNotCreatable(path: string): string | null {
@@ -53,7 +53,7 @@ export function describeFsError(
     const code = whyNotCreatable(path);
     if (code) return new FileSystemError(code, path, 'cannot create directory');
   }
-  return fileSystemError(Object.assign(err, { path }), path);
+  return new FileSystemError(err.code, path ?? null, fsAction(err.syscall));
 }
 
 /**
