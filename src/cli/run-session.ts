@@ -89,7 +89,7 @@ function diskFullNote(err: FileSystemError, command: string, runDir: string, giv
 }
 
 export async function openSession(o: SessionOptions): Promise<OpenSession> {
-  const runDir = await prepareRunDir(o.runDir, o.mode);
+  const runDir = await prepareRunDir(o.runDir, o.mode, o.command === 'pretrain');
   const backend = await selectBackend(o.backend, { threads: o.threads });
   await writeRunFiles(runDir, o.config, runInfo(o.command, o.argv, backend), o.mode);
   const reporter: UiReporter = createReporter(o.ui ?? 'auto', {

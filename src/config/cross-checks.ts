@@ -41,7 +41,11 @@ function modelProblems(
         };
   }
   const positions = model.max_position_embeddings as number | undefined;
-  if (typeof maxSeqLength === 'number' && typeof positions === 'number' && maxSeqLength > positions) {
+  if (
+    typeof maxSeqLength === 'number' &&
+    typeof positions === 'number' &&
+    maxSeqLength > positions
+  ) {
     return isSet(seqPath) || !isSet(['model', 'max_position_embeddings'])
       ? {
           path: seqPath,

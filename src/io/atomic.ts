@@ -19,7 +19,7 @@ export function tempSibling(path: string): string {
  */
 export async function writeAll(fh: FileHandle, data: string | Uint8Array): Promise<void> {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  for (let off = 0; off < bytes.length; ) {
+  for (let off = 0; off < bytes.length;) {
     const { bytesWritten } = await fh.write(bytes, off, bytes.length - off);
     off += bytesWritten;
   }

@@ -61,11 +61,7 @@ export function describeFsError(
  * `dest` (or the file under it) instead of the temporary `temp`. Other
  * errors pass through unchanged.
  */
-export async function namingPath<T>(
-  dest: string,
-  fn: () => Promise<T>,
-  temp?: string,
-): Promise<T> {
+export async function namingPath<T>(dest: string, fn: () => Promise<T>, temp?: string): Promise<T> {
   try {
     return await fn();
   } catch (err) {

@@ -30,7 +30,12 @@ export interface RunInfo {
 }
 
 /** Create (or, with --resume, reuse) the run directory. Returns its absolute path. */
-export async function prepareRunDir(dir: string, mode: RunMode): Promise<string> {
+export async function prepareRunDir(
+  dir: string,
+  mode: RunMode,
+  /** Whether the command has --resume (only pretrain does): the hint names it only then. */
+  resumable = true,
+): Promise<string> {
   const path = resolve(dir);
   const exists = existsSync(path);
   if (exists && !statSync(path).isDirectory()) {
@@ -44,7 +49,7 @@ export async function prepareRunDir(dir: string, mode: RunMode): Promise<string>
   if (nonEmpty) {
     if (mode !== 'force') {
       throw new UserError(
-        `${dir}: run directory already exists; pass --resume to continue it or --force to replace it`,
+        `${dir}: run directory already exists; ${resumable ? 'pass --resume to continue it or --force to replace it' : 'pass --force to replace it'}`,
       );
     }
     await rm(path, { recursive: true, force: true });

@@ -26,7 +26,10 @@ function errorOf(fn: () => unknown): string {
 }
 
 test('schema defaults fill in every section the file leaves out', () => {
-  const { config } = loadConfig<PretrainConfig>('pretrain', yamlFile('name-only.yaml', 'name: x\n'));
+  const { config } = loadConfig<PretrainConfig>(
+    'pretrain',
+    yamlFile('name-only.yaml', 'name: x\n'),
+  );
   assert.equal(config.model.size, 'tiny');
   assert.equal(config.data.masked_lm_prob, 0.15);
   assert.equal(config.data.max_seq_length, 128);
@@ -209,11 +212,17 @@ test('hidden_size that the heads do not divide: file:line of the key that was se
     '--set model.hidden_size: 129 must be a multiple of model.num_attention_heads (2, from size tiny)',
   );
   // Both given and compatible: no error.
-  const fine = yamlFile('fine.yaml', 'name: x\nmodel:\n  hidden_size: 96\n  num_attention_heads: 3\n');
+  const fine = yamlFile(
+    'fine.yaml',
+    'name: x\nmodel:\n  hidden_size: 96\n  num_attention_heads: 3\n',
+  );
   assert.equal(loadConfig<PretrainConfig>('pretrain', fine).config.model.hidden_size, 96);
   // Fine-tuning from a checkpoint ignores `model`: only `from: none` builds from it.
   const ft = yamlFile('ft.yaml', 'from: none\nmodel:\n  hidden_size: 129\n');
-  assert.match(errorOf(() => loadConfig('finetune', ft)), new RegExp(`^${ft}:3: model.hidden_size: 129`));
+  assert.match(
+    errorOf(() => loadConfig('finetune', ft)),
+    new RegExp(`^${ft}:3: model.hidden_size: 129`),
+  );
   const ftFrom = yamlFile('ft-from.yaml', 'from: runs/x\nmodel:\n  hidden_size: 129\n');
   assert.equal(loadConfig<{ from: string }>('finetune', ftFrom).config.from, 'runs/x');
 });

@@ -113,10 +113,7 @@ test('a reporter failing in a tee does not keep the event from the others', () =
   };
   const keeping = { emit: (e: BertEvent) => void seen.push(e.type), close: async () => undefined };
   const tee = new TeeReporter([failing, keeping]);
-  assert.throws(
-    () => tee.emit({ type: 'log', time: 't', message: 'm' } as BertEvent),
-    /disk full/,
-  );
+  assert.throws(() => tee.emit({ type: 'log', time: 't', message: 'm' } as BertEvent), /disk full/);
   assert.deepEqual(seen, ['log']);
 });
 

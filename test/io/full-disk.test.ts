@@ -9,7 +9,14 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
@@ -22,9 +29,13 @@ mkdirSync(mnt);
 
 /** Why a tmpfs cannot be mounted here, or undefined when it can. */
 function noMount(): string | undefined {
-  const r = spawnSync('unshare', ['-rm', 'sh', '-c', 'mount -t tmpfs -o size=1m tmpfs "$1"', 'sh', mnt], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    'unshare',
+    ['-rm', 'sh', '-c', 'mount -t tmpfs -o size=1m tmpfs "$1"', 'sh', mnt],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (r.error) return `unshare not available: ${r.error.message}`;
   return r.status === 0
     ? undefined
@@ -47,7 +58,17 @@ const SMALL = [
 ].flatMap((s) => ['--set', s]);
 
 function pretrainArgs(run: string, extra: string[]): string[] {
-  return ['pretrain', '-c', 'configs/pretrain/tiny.yaml', ...SMALL, ...extra, '--backend', 'wasm', '--run', run];
+  return [
+    'pretrain',
+    '-c',
+    'configs/pretrain/tiny.yaml',
+    ...SMALL,
+    ...extra,
+    '--backend',
+    'wasm',
+    '--run',
+    run,
+  ];
 }
 
 /**
@@ -85,7 +106,10 @@ describe('real read-only and full filesystems', { skip }, () => {
     const r = inMount('size=1m,ro', pretrainArgs(run, ['--max-steps', '1', '--ui', 'json']));
     assert.equal(r.code, 1, r.err);
     assert.equal(r.err, `bert: ${run}: cannot create directory: read-only file system (EROFS)\n`);
-    const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const last = events[events.length - 1]!;
     assert.equal(last.type, 'run_end');
     assert.equal(last.status, 'failed');
@@ -121,7 +145,10 @@ describe('real read-only and full filesystems', { skip }, () => {
           `\\(free space, then: bert pretrain --resume ${run}\\)$`,
       ),
     );
-    const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const end = events[events.length - 1]!;
     assert.equal(end.type, 'run_end');
     assert.equal(end.status, 'failed');
@@ -142,24 +169,63 @@ describe('real read-only and full filesystems', { skip }, () => {
 
   test('export --out on a read-only mount: one line, exit 1', () => {
     const out = join(mnt, 'hf');
-    const r = inMount('size=1m,ro', ['export', '--checkpoint', checkpoint, '--out', out, '--backend', 'wasm']);
+    const r = inMount('size=1m,ro', [
+      'export',
+      '--checkpoint',
+      checkpoint,
+      '--out',
+      out,
+      '--backend',
+      'wasm',
+    ]);
     assert.equal(r.code, 1, r.err);
     assert.equal(r.err, `bert: ${out}: cannot create directory: read-only file system (EROFS)\n`);
   });
 
   test('embed --out on a read-only mount and on a full one: one line each, no temporary left', () => {
     const input = join(root, 'sentences.txt');
-    writeFileSync(input, readFileSync(join(packageRoot, 'data/corpus/sample.txt'), 'utf8').split('\n').slice(0, 300).join('\n') + '\n');
+    writeFileSync(
+      input,
+      readFileSync(join(packageRoot, 'data/corpus/sample.txt'), 'utf8')
+        .split('\n')
+        .slice(0, 300)
+        .join('\n') + '\n',
+    );
     const out = join(mnt, 'e.npy');
-    const ro = inMount('size=1m,ro', ['embed', '--checkpoint', checkpoint, '--input', input, '--out', out, '--backend', 'wasm']);
+    const ro = inMount('size=1m,ro', [
+      'embed',
+      '--checkpoint',
+      checkpoint,
+      '--input',
+      input,
+      '--out',
+      out,
+      '--backend',
+      'wasm',
+    ]);
     assert.equal(ro.code, 1, ro.err);
     // The plain progress display shares stderr; the error is its last line.
-    assert.equal(ro.err.trimEnd().split('\n').pop(), `bert: ${out}: cannot open: read-only file system (EROFS)`);
+    assert.equal(
+      ro.err.trimEnd().split('\n').pop(),
+      `bert: ${out}: cannot open: read-only file system (EROFS)`,
+    );
     // 300 × 32 float32 rows = 38 KB: more than an 8 KB tmpfs holds.
     const left = join(root, 'left.txt');
     const full = inMount(
       'size=8k',
-      ['embed', '--checkpoint', checkpoint, '--input', input, '--out', out, '--backend', 'wasm', '--ui', 'json'],
+      [
+        'embed',
+        '--checkpoint',
+        checkpoint,
+        '--input',
+        input,
+        '--out',
+        out,
+        '--backend',
+        'wasm',
+        '--ui',
+        'json',
+      ],
       `ls -A "${mnt}" > "${left}"`,
     );
     assert.equal(full.code, 1, full.err);
