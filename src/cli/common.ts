@@ -89,6 +89,14 @@ export function withTrainingFlags<T>(y: Argv<T>) {
     );
 }
 
+/** `--skip-bad-rows`: the flag form of the config key `skip_bad_rows` (GLUE readers name it in their errors). */
+export function withSkipBadRowsFlag<T>(y: Argv<T>) {
+  return y.option('skip-bad-rows', {
+    type: 'boolean',
+    describe: 'GLUE: skip malformed TSV rows (counted) instead of stopping at the first',
+  });
+}
+
 /** Positive-number checks yargs does not do for us. */
 export function checkPositive(flags: Record<string, unknown>, names: string[]): void {
   for (const name of names) {

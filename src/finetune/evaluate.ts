@@ -35,6 +35,8 @@ export interface EvaluateOptions {
   dataDir?: string;
   outDir: string;
   batchSize?: number;
+  /** Skip malformed TSV rows instead of stopping (`--skip-bad-rows`). */
+  skipBadRows?: boolean;
   onProgress?: (split: string, done: number, total: number) => void;
 }
 
@@ -62,7 +64,9 @@ export async function evaluateCheckpoint(o: EvaluateOptions): Promise<SplitEvalu
   const results: SplitEvaluation[] = [];
   try {
     for (const split of resolveSplits(task, o.split)) {
-      const data = await readGlueSplit(dataDir, task, split.name);
+      const data = await readGlueSplit(dataDir, task, split.name, {
+        skipBadRows: o.skipBadRows ?? false,
+      });
       const encoded = encodeExamples(tokenizer, data.examples, meta?.max_seq_length ?? 128);
       const logits = predictLogits(model, encoded, tokenizer.padId, o.batchSize ?? 64, (done) =>
         o.onProgress?.(split.name, done, encoded.length),

@@ -10,6 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { UserError } from '../errors.js';
+import { configKeyLocation } from '../config/load.js';
 import type { FinetuneConfig } from '../config/types.js';
 import { devSplits, numLabels, type GlueTask } from '../data/glue/tasks.js';
 import { readGlueSplit, type GlueExample } from '../data/glue/reader.js';
@@ -115,7 +116,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const tokenizer = new BertTokenizer(loadVocab(init.vocabPath), { lowercase: init.lowercase });
   if (config.max_seq_length > init.config.max_position_embeddings) {
     throw new UserError(
-      `max_seq_length ${config.max_seq_length} exceeds the model's max_position_embeddings`,
+      `${configKeyLocation(config, ['max_seq_length'])}: ${config.max_seq_length} exceeds the model's max_position_embeddings (${init.config.max_position_embeddings})`,
     );
   }
   for (const split of devSplits(task)) {

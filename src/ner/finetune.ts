@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { UserError } from '../errors.js';
+import { configKeyLocation } from '../config/load.js';
 import type { FinetuneConfig } from '../config/types.js';
 import type { BertModel } from '../model/bert.js';
 import { toHfConfigJson } from '../model/config.js';
@@ -115,7 +116,7 @@ export async function finetuneConll(o: NerFinetuneOptions): Promise<TaskLoopResu
   const tokenizer = new BertTokenizer(loadVocab(init.vocabPath), { lowercase: init.lowercase });
   if (config.max_seq_length > init.config.max_position_embeddings)
     throw new UserError(
-      `max_seq_length ${config.max_seq_length} exceeds the model's max_position_embeddings`,
+      `${configKeyLocation(config, ['max_seq_length'])}: ${config.max_seq_length} exceeds the model's max_position_embeddings (${init.config.max_position_embeddings})`,
     );
   const features = nerFeatures(tokenizer, train, LABEL_IDS, config.max_seq_length, (s) =>
     toIob2(s.tags),

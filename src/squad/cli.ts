@@ -82,7 +82,6 @@ export async function runSpanTask(
       outputs: { run: session.runDir, best: result.bestCheckpoint ?? '(none)' },
     });
   } catch (err) {
-    await session.close('failed');
-    throw err;
+    throw await session.fail(err);
   }
 }

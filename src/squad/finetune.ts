@@ -7,6 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
+import { configKeyLocation } from '../config/load.js';
 import type { FinetuneConfig } from '../config/types.js';
 import type { EncoderBatch } from '../model/batch.js';
 import type { BertModel } from '../model/bert.js';
@@ -204,7 +205,7 @@ export async function finetuneSquad(o: SquadFinetuneOptions): Promise<TaskLoopRe
   const tokenizer = new BertTokenizer(loadVocab(init.vocabPath), { lowercase: init.lowercase });
   if (config.max_seq_length > init.config.max_position_embeddings)
     throw new UserError(
-      `max_seq_length ${config.max_seq_length} exceeds the model's max_position_embeddings`,
+      `${configKeyLocation(config, ['max_seq_length'])}: ${config.max_seq_length} exceeds the model's max_position_embeddings (${init.config.max_position_embeddings})`,
     );
   const features = squadFeatures(tokenizer, train, {
     maxSeqLength: config.max_seq_length,

@@ -2,6 +2,8 @@ import type { CommandModule } from 'yargs';
 import { performance } from 'node:perf_hooks';
 import { UI_KINDS, withBackendFlags, checkPositive, type UiKind } from '../common.js';
 import { createReporter } from '../../ui/reporter.js';
+import { errorLine } from '../../errors.js';
+import { describeFsError } from '../../io/fs-errors.js';
 import { now } from '../../ui/events.js';
 import { selectBackend, type BackendRequest } from '../../backend/select.js';
 import { POOLINGS, outputFormatOf, runEmbed, type Pooling } from '../../export/embed.js';
@@ -90,6 +92,7 @@ export const embedCommand: CommandModule<object, EmbedFlags> = {
       config: { ...flags } as unknown as Record<string, unknown>,
     });
     let status: 'completed' | 'failed' = 'failed';
+    let error: string | undefined;
     try {
       const r = await runEmbed({
         checkpoint: flags.checkpoint,
@@ -126,6 +129,9 @@ export const embedCommand: CommandModule<object, EmbedFlags> = {
           `${flags.out}: ${r.sentences} × ${r.dims} (${flags.pooling}), ${r.sentencesPerSecond.toFixed(1)} sentences/s, ${r.tokensPerSecond.toFixed(0)} tokens/s\n`,
         );
       }
+    } catch (err) {
+      error = errorLine(describeFsError(err) ?? err);
+      throw err;
     } finally {
       if (status === 'failed') {
         reporter.emit({
@@ -135,6 +141,7 @@ export const embedCommand: CommandModule<object, EmbedFlags> = {
           elapsed_s: (performance.now() - started) / 1000,
           summary: {},
           outputs: {},
+          ...(error ? { error } : {}),
         });
       }
       await reporter.close();

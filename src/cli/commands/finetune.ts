@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import {
   withTrainingFlags,
+  withSkipBadRowsFlag,
   loadCommandConfig,
   checkPositive,
   type TrainingFlags,
@@ -14,6 +15,7 @@ import { runSpanTask, spanTaskName } from '../../squad/cli.js';
 
 type FinetuneFlags = TrainingFlags & {
   task?: string;
+  'skip-bad-rows'?: boolean;
   from?: string;
   data?: string;
   'doc-stride'?: number;
@@ -37,7 +39,7 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
   command: 'finetune [task]',
   describe: 'Fine-tune a pretrained BERT on a GLUE task (glue/sst2, ...), squad or conll2003',
   builder: (y) =>
-    withTrainingFlags(y)
+    withSkipBadRowsFlag(withTrainingFlags(y))
       .positional('task', {
         type: 'string',
         describe:
@@ -88,6 +90,7 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
       { path: ['task'], value: flags.task },
       { path: ['from'], value: flags.from },
       { path: ['data_dir'], value: flags.data },
+      { path: ['skip_bad_rows'], value: flags['skip-bad-rows'] },
       { path: ['train', 'seed'], value: flags.seed },
       { path: ['train', 'threads'], value: flags.threads },
     ]);
@@ -127,8 +130,7 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
         outputs: { run: session.runDir, best: result.bestCheckpoint ?? '(none)' },
       });
     } catch (err) {
-      await session.close('failed');
-      throw err;
+      throw await session.fail(err);
     }
   },
 };

@@ -1,6 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { loadCommandConfig, UI_KINDS, type UiKind } from '../common.js';
 import { createReporter } from '../../ui/reporter.js';
+import { errorLine } from '../../errors.js';
+import { describeFsError } from '../../io/fs-errors.js';
 import { now } from '../../ui/events.js';
 import type { TokenizerConfig } from '../../tokenizer/config.js';
 import { runEncode, runTokenize, runTrainVocab } from '../../tokenizer/run.js';
@@ -184,6 +186,7 @@ export const tokenizeCommand: CommandModule<object, TokenizeFlags> = {
       config: config as unknown as Record<string, unknown>,
     });
     let status: 'completed' | 'failed' = 'failed';
+    let error: string | undefined;
     try {
       const r = await runTokenize(config, reporter, {
         force: flags.force,
@@ -211,6 +214,9 @@ export const tokenizeCommand: CommandModule<object, TokenizeFlags> = {
           tokenizer_json: r.tokenizerJsonPath,
         },
       });
+    } catch (err) {
+      error = errorLine(describeFsError(err) ?? err);
+      throw err;
     } finally {
       if (status === 'failed') {
         reporter.emit({
@@ -220,6 +226,7 @@ export const tokenizeCommand: CommandModule<object, TokenizeFlags> = {
           elapsed_s: (performance.now() - started) / 1000,
           summary: {},
           outputs: {},
+          ...(error ? { error } : {}),
         });
       }
       await reporter.close();
