@@ -199,9 +199,13 @@ export async function openSession(o: SessionOptions): Promise<OpenSession> {
           // reported below, as the command's error
         }
       }
-      await finishRunFile(runDir, 'failed').catch(() => undefined);
-      await reporter.close().catch(() => undefined);
-      stop.dispose();
+      try {
+        await finishRunFile(claim.writeDir, 'failed').catch(() => undefined);
+        await reporter.close().catch(() => undefined);
+        stop.dispose();
+      } finally {
+        await claim.release();
+      }
       return error;
     },
   };

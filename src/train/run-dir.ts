@@ -117,7 +117,7 @@ const STAGING = (base: string): RegExp =>
  */
 async function sweepForceLeftovers(path: string): Promise<string[]> {
   const parent = dirname(path);
-  if (!existsSync(parent)) return [];
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) return [];
   const pattern = STAGING(basename(path));
   const found = readdirSync(parent)
     .map((name) => ({ name, m: pattern.exec(name) }))
