@@ -89,6 +89,14 @@ export function withTrainingFlags<T>(y: Argv<T>) {
     );
 }
 
+/** `--skip-bad-rows`: the flag form of the config key `skip_bad_rows` (GLUE readers name it in their errors). */
+export function withSkipBadRowsFlag<T>(y: Argv<T>) {
+  return y.option('skip-bad-rows', {
+    type: 'boolean',
+    describe: 'GLUE: skip malformed TSV rows (counted) instead of stopping at the first',
+  });
+}
+
 /** Positive-number checks yargs does not do for us. */
 export function checkPositive(flags: Record<string, unknown>, names: string[]): void {
   for (const name of names) {
@@ -111,6 +119,7 @@ export const CONFIG_FLAGS: ReadonlyArray<{ flag: string; path: string[]; schemas
     { flag: 'task', path: ['task'], schemas: ['finetune'] },
     { flag: 'from', path: ['from'], schemas: ['finetune'] },
     { flag: 'data', path: ['data_dir'], schemas: ['finetune'] },
+    { flag: 'skip-bad-rows', path: ['skip_bad_rows'], schemas: ['finetune'] },
     { flag: 'seed', path: ['train', 'seed'], schemas: ['finetune', 'pretrain'] },
     { flag: 'threads', path: ['train', 'threads'], schemas: ['finetune', 'pretrain'] },
     { flag: 'doc-stride', path: ['squad', 'doc_stride'], schemas: ['finetune'] },

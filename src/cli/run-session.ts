@@ -9,7 +9,7 @@
  * the command calls `startWriting()`; a command that fails before that
  * leaves the old run as it was.
  */
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import {
   selectBackend,
@@ -29,7 +29,9 @@ import { StopSignal } from '../ui/stop-signal.js';
 import { now, type BertEvent, type Reporter } from '../ui/events.js';
 import type { UiReporter } from '../ui/types.js';
 import type { UiKind } from './common.js';
-import { UserError } from '../errors.js';
+import { DISK_FULL_CODES, FileSystemError, UserError, errorLine } from '../errors.js';
+import { describeFsError } from '../io/fs-errors.js';
+import { latestCheckpoint } from '../train/checkpoint.js';
 import type { RunControl } from '../train/loop.js';
 
 export interface Session {
@@ -69,6 +71,30 @@ export interface OpenSession extends Session {
   close(status: string): Promise<void>;
   /** Emit run_end, set the exit code (1 failed, 130 stopped by a signal or q), then close. */
   end(result: SessionEnd): Promise<void>;
+  /**
+   * The run failed with `err`: emit run_end (status failed, with the error
+   * line), close what can be closed, and return the error to throw. A full
+   * disk stops the run like Ctrl-C does, minus the final save (there is no
+   * room for it): the error names what failed and the last complete
+   * checkpoint, which the atomic writes kept intact.
+   */
+  fail(err: unknown): Promise<unknown>;
+}
+
+/** `path` relative to the working directory when it lies inside it, for shorter messages. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}
+
+/** A full-disk error with what the run kept and how to continue it. */
+function diskFullNote(err: FileSystemError, command: string, runDir: string, given: string) {
+  const kept = latestCheckpoint(runDir);
+  const resume =
+    kept && command === 'pretrain' ? ` (free space, then: bert pretrain --resume ${given})` : '';
+  return err.withNote(
+    `; the run stopped; last complete checkpoint: ${kept ? shown(kept) : 'none'}${resume}`,
+  );
 }
 
 /** Events that mean the loop has checked its inputs and is about to write the run. */
@@ -125,6 +151,7 @@ export async function openSession(o: SessionOptions): Promise<OpenSession> {
       await claim.release();
     }
   };
+  let ended = false;
   return {
     runDir,
     mode: o.mode,
@@ -136,6 +163,7 @@ export async function openSession(o: SessionOptions): Promise<OpenSession> {
     startWriting,
     close,
     async end(r: SessionEnd) {
+      ended = true;
       reporter.emit({
         type: 'run_end',
         time: now(),
@@ -148,6 +176,38 @@ export async function openSession(o: SessionOptions): Promise<OpenSession> {
       if (r.status === 'failed') process.exitCode = 1;
       else if (r.status === 'stopped' && stop.signal.reason) process.exitCode = 130;
       await close(r.status);
+    },
+    async fail(err: unknown) {
+      let error = describeFsError(err) ?? err;
+      if (error instanceof FileSystemError && DISK_FULL_CODES.has(error.code)) {
+        error = diskFullNote(error, o.command, runDir, o.runDir);
+      }
+      // Each step on its own: on a full disk the metrics file and run.json fail too,
+      // and the first error is the one to report.
+      if (!ended) {
+        ended = true;
+        try {
+          reporter.emit({
+            type: 'run_end',
+            time: now(),
+            status: 'failed',
+            elapsed_s: (Date.now() - started) / 1000,
+            summary: {},
+            outputs: {},
+            error: errorLine(error),
+          });
+        } catch {
+          // reported below, as the command's error
+        }
+      }
+      try {
+        await finishRunFile(claim.writeDir, 'failed').catch(() => undefined);
+        await reporter.close().catch(() => undefined);
+        stop.dispose();
+      } finally {
+        await claim.release();
+      }
+      return error;
     },
   };
 }

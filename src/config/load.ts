@@ -10,6 +10,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument, parse as parseYaml, isMap, type Document } from 'yaml';
 import { UserError } from '../errors.js';
 import { loadSchema, type JsonSchema, type SchemaName } from './schemas.js';
+import { crossKeyProblem } from './cross-checks.js';
 
 export interface LoadedConfig<T> {
   config: T;
@@ -202,8 +203,10 @@ export function loadConfig<T>(
       throw new UserError(`${file}:${line}: YAML syntax error: ${e.message.split('\n')[0]}`);
     }
     const value = doc.toJS() as unknown;
-    if (value === null || value === undefined) raw = {};
-    else if (typeof value !== 'object' || Array.isArray(value)) {
+    if (value === null || value === undefined) {
+      // An empty file would silently mean a run with every default: almost surely the wrong file.
+      throw new UserError(`${file}: the config file is empty (expected a mapping of config keys)`);
+    } else if (typeof value !== 'object' || Array.isArray(value)) {
       throw new UserError(`${file}:1: expected a mapping of config keys at the top level`);
     } else raw = value as Record<string, unknown>;
   }
@@ -229,6 +232,23 @@ export function loadConfig<T>(
     fromSet.add(path.join('.'));
   }
 
+  /** Where the value at `path` came from, as a message prefix: `file:line: key`, `--set key` or `key`. */
+  const where = (path: string[]): string => {
+    const key = path.join('.') || '(top level)';
+    const viaSet = [...fromSet].find((k) => key === k || key.startsWith(k + '.'));
+    if (viaSet) return `--set ${key}`;
+    if (!doc || !file) return key;
+    const line = lineOf(doc, lines, path);
+    return `${file}${line ? `:${line}` : ''}: ${key}`;
+  };
+
+  const nonFinite = nonFinitePath(raw, []);
+  if (nonFinite) {
+    throw new UserError(
+      `${where(nonFinite.path)}: must be a finite number, got ${String(nonFinite.value)}`,
+    );
+  }
+
   const validate = validatorFor(schemaName);
   if (!validate(raw)) {
     const first =
@@ -237,13 +257,41 @@ export function loadConfig<T>(
         .filter((e) => e.keyword !== 'if' && e.keyword !== 'anyOf' && e.keyword !== 'oneOf')[0] ??
       validate.errors![0];
     const { path, message } = describeError(first, schema);
-    const key = path.join('.') || '(top level)';
-    const viaSet = [...fromSet].find((k) => key === k || key.startsWith(k + '.'));
-    if (viaSet || !doc || !file) {
-      throw new UserError(`${viaSet ? '--set ' : file ? `${file}: ` : ''}${key}: ${message}`);
-    }
-    const line = lineOf(doc, lines, path);
-    throw new UserError(`${file}${line ? `:${line}` : ''}: ${key}: ${message}`);
+    throw new UserError(`${where(path)}: ${message}`);
   }
+  const isSet = (path: string[]): boolean =>
+    fromSet.has(path.join('.')) || (doc !== null && doc.hasIn(path));
+  const problem = crossKeyProblem(schemaName, raw, isSet);
+  if (problem) throw new UserError(`${where(problem.path)}: ${problem.message}`);
+  locations.set(raw, where);
   return { config: raw as T, file };
+}
+
+/** How each loaded config names its keys' origins (see `configKeyLocation`). */
+const locations = new WeakMap<object, (path: string[]) => string>();
+
+/**
+ * Where `path` of a config returned by `loadConfig` was set, for errors
+ * found later (e.g. against a checkpoint): `file:line: key`, `--set key`, or
+ * the bare key for a config that did not come from `loadConfig`.
+ */
+export function configKeyLocation(config: object, path: string[]): string {
+  return locations.get(config)?.(path) ?? path.join('.');
+}
+
+/** The first number that is NaN or ±Infinity (YAML's .inf, 1e999), with its key path. */
+function nonFinitePath(value: unknown, path: string[]): { path: string[]; value: number } | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : { path, value };
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nonFinitePath(value[i], [...path, String(i)]);
+      if (found) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const found = nonFinitePath(v, [...path, k]);
+      if (found) return found;
+    }
+  }
+  return null;
 }

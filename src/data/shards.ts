@@ -10,6 +10,8 @@
  *   (numSentences + 1) u64 token offsets of sentence starts into .bin, then
  *   (numDocuments + 1) u64 sentence offsets of document starts.
  * `shards.json` in the shard directory lists the shards (see ShardManifest).
+ * With `index_format: megatron` the .idx is Megatron-Core's MMIDIDX layout
+ * instead (src/data/megatron-index.ts); reading accepts either.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +19,12 @@ import { join } from 'node:path';
 import type { DocumentSource, Sentence } from './types.js';
 import { UserError } from '../errors.js';
 import { tempSibling } from '../io/atomic.js';
+import {
+  decodeMegatronIndex,
+  encodeMegatronIndex,
+  isMegatronIndex,
+  megatronBytesPerToken,
+} from './megatron-index.js';
 
 export const IDX_MAGIC = 'BERTIDX1';
 export const IDX_VERSION = 1;
@@ -34,8 +42,13 @@ export interface ShardFileInfo {
   unk: number;
 }
 
+/** Layout of the .idx files: ours (BERTIDX1) or Megatron-Core's (MMIDIDX). */
+export type IndexFormat = 'bert' | 'megatron';
+
 export interface ShardManifest {
   format: typeof SHARDS_FORMAT;
+  /** Absent = 'bert'. */
+  index_format?: IndexFormat;
   vocab_size: number;
   vocab_sha256: string;
   lowercase: boolean;
@@ -59,8 +72,12 @@ export class ShardBuilder {
   private documentStarts: number[] = [0];
   unk = 0;
 
-  constructor(vocabSize: number) {
-    this.bytesPerToken = bytesPerToken(vocabSize);
+  constructor(
+    vocabSize: number,
+    readonly indexFormat: IndexFormat = 'bert',
+  ) {
+    this.bytesPerToken =
+      indexFormat === 'megatron' ? megatronBytesPerToken(vocabSize) : bytesPerToken(vocabSize);
     this.tokens = this.bytesPerToken === 2 ? new Uint16Array(1 << 16) : new Uint32Array(1 << 16);
   }
 
@@ -104,7 +121,8 @@ export class ShardBuilder {
     const t = this.tokens.subarray(0, this.numTokens);
     // Typed arrays are little-endian on every platform Node runs on that we support.
     const bin = new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
-    return { bin, idx: encodeIndex(this.bytesPerToken, this.sentenceStarts, this.documentStarts) };
+    const encode = this.indexFormat === 'megatron' ? encodeMegatronIndex : encodeIndex;
+    return { bin, idx: encode(this.bytesPerToken, this.sentenceStarts, this.documentStarts) };
   }
 }
 
@@ -139,8 +157,9 @@ export interface DecodedIndex {
   documentStarts: Float64Array;
 }
 
-/** Parse .idx bytes; `source` names the file in errors. */
+/** Parse .idx bytes (ours, or Megatron-Core's MMIDIDX); `source` names the file in errors. */
 export function decodeIndex(bytes: Uint8Array, source: string): DecodedIndex {
+  if (isMegatronIndex(bytes)) return decodeMegatronIndex(bytes, source);
   const bad = (what: string): UserError => new UserError(`${source}: not a bert shard index (${what})`);
   if (bytes.length < HEADER_BYTES) throw bad('file too short');
   for (let i = 0; i < 8; i++) if (bytes[i] !== IDX_MAGIC.charCodeAt(i)) throw bad(`expected magic ${IDX_MAGIC}`);

@@ -10,10 +10,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { namingPath } from '../io/fs-errors.js';
 import { dirname, extname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UserError } from '../errors.js';
-import { tempSibling } from '../io/atomic.js';
+import { tempSibling, writeAll } from '../io/atomic.js';
 import { bertEncoder, type BertModel } from '../model/bert.js';
 import { padSequences, encoderTensors, disposeTensors, type EncoderBatch } from '../model/batch.js';
 import { BertTokenizer, type Encoding } from '../tokenizer/bert-tokenizer.js';
@@ -82,34 +83,51 @@ class EmbeddingWriter {
 
   static async create(path: string, rows: number, dims: number): Promise<EmbeddingWriter> {
     const format = outputFormatOf(path);
-    await mkdir(dirname(resolve(path)), { recursive: true });
     const tmp = tempSibling(resolve(path));
-    const fh = await open(tmp, 'w');
-    const w = new EmbeddingWriter(fh, tmp, path, format, dims);
-    if (format === 'npy') await fh.write(npyHeader([rows, dims]));
-    return w;
+    return namingPath(
+      path,
+      async () => {
+        await mkdir(dirname(resolve(path)), { recursive: true });
+        const fh = await open(tmp, 'w');
+        const w = new EmbeddingWriter(fh, tmp, path, format, dims);
+        if (format === 'npy') await w.named(() => writeAll(fh, npyHeader([rows, dims])));
+        return w;
+      },
+      tmp,
+    );
+  }
+
+  /** Filesystem errors (a full disk) name the output file, not the temporary. */
+  private named<T>(fn: () => Promise<T>): Promise<T> {
+    return namingPath(this.path, fn, this.tmp);
   }
 
   /** `data` holds consecutive rows, [n, dims]. */
   async write(data: Float32Array): Promise<void> {
+    await this.named(() => this.writeRows(data));
+  }
+
+  private async writeRows(data: Float32Array): Promise<void> {
     const n = data.length / this.dims;
     if (this.format === 'npy') {
-      await this.fh.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      await writeAll(this.fh, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     } else {
       let text = '';
       for (let i = 0; i < n; i++) {
         const row = Array.from(data.subarray(i * this.dims, (i + 1) * this.dims));
         text += JSON.stringify({ index: this.next + i, embedding: row }) + '\n';
       }
-      await this.fh.write(text);
+      await writeAll(this.fh, text);
     }
     this.next += n;
   }
 
   async commit(): Promise<void> {
-    await this.fh.sync();
-    await this.fh.close();
-    await rename(this.tmp, this.path);
+    await this.named(async () => {
+      await this.fh.sync();
+      await this.fh.close();
+      await rename(this.tmp, this.path);
+    });
   }
 
   async abort(): Promise<void> {

@@ -18,6 +18,7 @@ import type { TensorData } from '../io/safetensors.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { loadVocab, Vocab, SPECIAL_TOKENS } from '../tokenizer/vocab.js';
 import { resolveCheckpoint, type CheckpointDir } from '../train/checkpoint.js';
+import { isGoogleSource, readGoogleDirectory } from '../google/checkpoint.js';
 
 export interface LoadedBert {
   dir: CheckpointDir;
@@ -190,6 +191,11 @@ export interface BertDirectory {
  * build their own heads (fine-tuning) can start here too.
  */
 export async function readBertDirectory(pathArg: string, flag: string): Promise<BertDirectory> {
+  // google-research/bert checkpoints (a directory, its .zip, or google/<name>): src/google/checkpoint.ts.
+  if (isGoogleSource(pathArg)) {
+    const g = await readGoogleDirectory(pathArg, flag);
+    return { ...g, lowercase: modelLowercase(g.dir, g.configJson, g.vocab) };
+  }
   const dir = resolveCheckpoint(pathArg, flag);
   if (!existsSync(join(dir, 'model.safetensors'))) {
     const hasBin = existsSync(join(dir, 'pytorch_model.bin'));

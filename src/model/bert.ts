@@ -105,7 +105,9 @@ function layerNorm(model: BertModel, x: tf.Tensor2D, prefix: string): tf.Tensor2
 /** GELU: exact erf form ('gelu') or the tanh approximation ('gelu_new'). */
 export function gelu<T extends tf.Tensor>(x: T, act: BertConfig['hidden_act']): T {
   if (act === 'gelu_new') {
-    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+    // x·x·x rather than pow(x, 3): the training step registers Mul's gradient, not Pow's.
+    const cube = tf.mul(x, tf.mul(x, x));
+    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, cube)));
     return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner))) as T;
   }
   return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))) as T;

@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
+import { configKeyLocation } from '../config/load.js';
 import type { FinetuneConfig } from '../config/types.js';
 import { loadVocab } from '../tokenizer/vocab.js';
 import { bertConfig, type BertConfig } from '../model/config.js';
@@ -67,7 +68,7 @@ export async function initialModel(
   if (config.max_seq_length > start.config.max_position_embeddings) {
     disposeParams(start.model.params);
     throw new UserError(
-      `max_seq_length ${config.max_seq_length} exceeds the model's max_position_embeddings`,
+      `${configKeyLocation(config, ['max_seq_length'])}: ${config.max_seq_length} exceeds the model's max_position_embeddings (${start.config.max_position_embeddings})`,
     );
   }
   const tokenizer = new BertTokenizer(loadVocab(start.vocabPath), { lowercase: start.lowercase });

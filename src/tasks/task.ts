@@ -28,6 +28,8 @@ export interface EvaluateRequest {
   dataDir?: string;
   outDir: string;
   batchSize?: number;
+  /** Skip malformed rows of the task's files instead of stopping (`--skip-bad-rows`). */
+  skipBadRows?: boolean;
   onProgress?: (split: string, done: number, total: number) => void;
 }
 

@@ -13,6 +13,7 @@ import { now, type Reporter } from '../ui/events.js';
 import { BertTokenizer } from './bert-tokenizer.js';
 import { DEFAULT_VOCAB_TRAIN, type TokenizerConfig, type VocabTrainConfig } from './config.js';
 import { checkInputs, shardCorpus, type ShardSummary } from './shard-corpus.js';
+import type { IndexFormat } from '../data/shards.js';
 import { decodeUtf8Strict, readDocumentPieces } from './text-file.js';
 import { buildTokenizerConfig, writeTokenizerJson } from './tokenizer-json.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -32,6 +33,8 @@ export interface TokenizeRunOptions {
   force?: boolean;
   /** Tokens per shard before starting a new one. */
   shardTokens?: number;
+  /** .idx layout: ours (default) or Megatron-Core's MMIDIDX. */
+  indexFormat?: IndexFormat;
 }
 
 /** Train a vocabulary on the input files (word counts of BertNormalizer + BertPreTokenizer, then BPE merges). */
@@ -157,6 +160,7 @@ export async function runTokenize(
     workers: config.workers,
     force: options.force,
     shardTokens: options.shardTokens,
+    indexFormat: options.indexFormat,
     reporter,
   });
   const files = await writeVocabFiles(config.output_dir, vocab, config.lowercase, true);

@@ -10,7 +10,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, rmdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { MANIFEST_NAME, ShardBuilder, ShardDirWriter, type ShardManifest } from '../data/shards.js';
+import {
+  MANIFEST_NAME,
+  ShardBuilder,
+  ShardDirWriter,
+  type IndexFormat,
+  type ShardManifest,
+} from '../data/shards.js';
 import { UserError } from '../errors.js';
 import { now, type Reporter } from '../ui/events.js';
 import { blockBoundaries, type EncodedBlock, type InputFormat } from './encode-block.js';
@@ -34,6 +40,8 @@ export interface ShardCorpusOptions {
   readChunkBytes?: number;
   /** Replace an existing shards.json in outputDir. */
   force?: boolean;
+  /** .idx layout: ours (default) or Megatron-Core's, one sequence per sentence. */
+  indexFormat?: IndexFormat;
   reporter?: Reporter;
 }
 
@@ -91,7 +99,7 @@ export async function shardCorpus(options: ShardCorpusOptions): Promise<ShardSum
     lowercase: options.lowercase,
     format: options.format,
   });
-  let builder = new ShardBuilder(vocab.size);
+  let builder = new ShardBuilder(vocab.size, options.indexFormat);
   const totals = { documents: 0, sentences: 0, tokens: 0, unk: 0 };
   let bytesDone = 0;
   let lastReport = 0;
@@ -122,7 +130,7 @@ export async function shardCorpus(options: ShardCorpusOptions): Promise<ShardSum
     totals.sentences += info.sentences;
     totals.tokens += info.tokens;
     totals.unk += info.unk;
-    builder = new ShardBuilder(vocab.size);
+    builder = new ShardBuilder(vocab.size, options.indexFormat);
   };
 
   const consume = async (r: EncodedBlock, bytes: number): Promise<void> => {
@@ -170,6 +178,7 @@ export async function shardCorpus(options: ShardCorpusOptions): Promise<ShardSum
       vocab_size: vocab.size,
       vocab_sha256: sha256Hex(vocab.toText()),
       lowercase: options.lowercase,
+      ...(options.indexFormat === 'megatron' ? { index_format: 'megatron' as const } : {}),
     });
     progress(true);
     return {

@@ -117,7 +117,7 @@ const STAGING = (base: string): RegExp =>
  */
 async function sweepForceLeftovers(path: string): Promise<string[]> {
   const parent = dirname(path);
-  if (!existsSync(parent)) return [];
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) return [];
   const pattern = STAGING(basename(path));
   const found = readdirSync(parent)
     .map((name) => ({ name, m: pattern.exec(name) }))
@@ -196,9 +196,9 @@ export async function claimRunDir(dir: string, mode: RunMode, command: string): 
   }
   if (!nonEmpty) return simple();
   if (mode !== 'force') {
-    throw new UserError(
-      `${dir}: run directory already exists; pass --resume to continue it or --force to replace it`,
-    );
+    // Only pretrain has --resume: the hint names it only there.
+    const resume = command === 'pretrain' ? 'pass --resume to continue it or ' : 'pass ';
+    throw new UserError(`${dir}: run directory already exists; ${resume}--force to replace it`);
   }
   if (!isRunDir(path)) {
     throw new UserError(

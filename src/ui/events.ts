@@ -83,6 +83,8 @@ export interface RunEndEvent {
   elapsed_s: number;
   summary: Record<string, number | string>;
   outputs: Record<string, string>;
+  /** Why the run failed (status `failed` after an error): the one line the CLI prints. */
+  error?: string;
 }
 
 export type BertEvent =

@@ -10,6 +10,8 @@ import type { OutStream, UiReporter } from './types.js';
 
 export class JsonReporter implements UiReporter {
   readonly kind = 'json' as const;
+  /** Whether a run_end went to the process's stdout (the CLI adds one for a failure otherwise). */
+  static wroteRunEnd = false;
 
   constructor(
     private readonly stdout: OutStream,
@@ -18,6 +20,7 @@ export class JsonReporter implements UiReporter {
 
   emit(event: BertEvent): void {
     this.stdout.write(JSON.stringify(event) + '\n');
+    if (event.type === 'run_end' && this.stdout === process.stdout) JsonReporter.wroteRunEnd = true;
     if (event.type === 'warning') this.stderr.write(`warning: ${event.message}\n`);
   }
 

@@ -5,9 +5,13 @@
  * step is wasted syscalls); anything rarer (eval, checkpoint, run end) and
  * the buffer after `flushMs` are written at once, and the buffer is flushed
  * on close and on process exit, so a crash loses at most a second of steps.
+ * A failed write (a full disk) is cut back to the last whole line and thrown
+ * from the next `emit`/`close`, on the training loop's path, never from a
+ * timer, where it would crash the process.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { describeFsError } from '../io/fs-errors.js';
 import type { BertEvent, Reporter } from './events.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
@@ -28,7 +32,8 @@ export class MetricsFileReporter implements Reporter {
   private lastFlushMs = performance.now();
   private readonly flushMs: number;
   private readonly maxBufferBytes: number;
-  private readonly onExit = (): void => this.flush();
+  private failure: unknown = null;
+  private readonly onExit = (): void => this.flushQuietly();
 
   /** `path` is the metrics file itself; see `forRunDir` for the usual name. */
   constructor(path: string, options: MetricsFileOptions = {}) {
@@ -45,6 +50,7 @@ export class MetricsFileReporter implements Reporter {
   }
 
   emit(event: BertEvent): void {
+    this.throwFailure();
     if (this.fd === null) return;
     const line = JSON.stringify(event) + '\n';
     this.buffer.push(line);
@@ -58,7 +64,7 @@ export class MetricsFileReporter implements Reporter {
     ) {
       this.flush();
     } else if (this.timer === null) {
-      this.timer = setTimeout(() => this.flush(), this.flushMs);
+      this.timer = setTimeout(() => this.flushQuietly(), this.flushMs);
       this.timer.unref();
     }
   }
@@ -75,16 +81,47 @@ export class MetricsFileReporter implements Reporter {
     this.buffer = [];
     this.bufferBytes = 0;
     const bytes = Buffer.from(data, 'utf8');
-    // writeSync may write less than asked; loop so no line is ever torn.
-    for (let off = 0; off < bytes.length;) off += writeSync(this.fd, bytes, off);
+    const size = fstatSync(this.fd).size;
+    try {
+      // writeSync may write less than asked; loop so no line is ever torn.
+      for (let off = 0; off < bytes.length;) off += writeSync(this.fd, bytes, off);
+    } catch (err) {
+      // Cut a partly written line off, so the file stays whole lines (a resume appends to it).
+      try {
+        ftruncateSync(this.fd, size);
+      } catch {
+        // the error below is the one to report
+      }
+      throw describeFsError(err, { fallbackPath: this.path }) ?? err;
+    }
+  }
+
+  /** Flush from a timer or the exit handler: keep a failure for the next emit/close. */
+  private flushQuietly(): void {
+    try {
+      this.flush();
+    } catch (err) {
+      this.failure ??= err;
+    }
+  }
+
+  private throwFailure(): void {
+    if (this.failure === null) return;
+    const err = this.failure;
+    this.failure = null;
+    throw err;
   }
 
   async close(): Promise<void> {
-    this.flush();
     process.off('exit', this.onExit);
-    if (this.fd !== null) {
-      closeSync(this.fd);
-      this.fd = null;
+    try {
+      this.throwFailure();
+      this.flush();
+    } finally {
+      if (this.fd !== null) {
+        closeSync(this.fd);
+        this.fd = null;
+      }
     }
   }
 }

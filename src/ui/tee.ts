@@ -4,8 +4,17 @@ import type { BertEvent, Reporter } from './events.js';
 export class TeeReporter implements Reporter {
   constructor(private readonly reporters: readonly Reporter[]) {}
 
+  /** Every reporter gets the event even if one fails (a full disk under metrics.jsonl); the first failure is rethrown. */
   emit(event: BertEvent): void {
-    for (const r of this.reporters) r.emit(event);
+    let failure: { error: unknown } | null = null;
+    for (const r of this.reporters) {
+      try {
+        r.emit(event);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
   }
 
   flush(): void {

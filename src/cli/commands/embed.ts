@@ -2,10 +2,13 @@ import type { CommandModule } from 'yargs';
 import { performance } from 'node:perf_hooks';
 import { UI_KINDS, withBackendFlags, checkPositive, type UiKind } from '../common.js';
 import { createReporter } from '../../ui/reporter.js';
+import { errorLine } from '../../errors.js';
+import { describeFsError } from '../../io/fs-errors.js';
 import { now } from '../../ui/events.js';
 import { selectBackend, type BackendRequest } from '../../backend/select.js';
 import { POOLINGS, outputFormatOf, runEmbed, type Pooling } from '../../export/embed.js';
 import { resolveCheckpoint } from '../../train/checkpoint.js';
+import { isGoogleSource } from '../../google/checkpoint.js';
 import { UserError } from '../../errors.js';
 import { existsSync } from 'node:fs';
 
@@ -64,7 +67,7 @@ export const embedCommand: CommandModule<object, EmbedFlags> = {
   handler: async (flags) => {
     checkPositive(flags as unknown as Record<string, unknown>, ['batch-size', 'max-length']);
     // Mistakes in the flags are one line on stderr, before any progress display starts.
-    resolveCheckpoint(flags.checkpoint, '--checkpoint');
+    if (!isGoogleSource(flags.checkpoint)) resolveCheckpoint(flags.checkpoint, '--checkpoint');
     outputFormatOf(flags.out);
     if (!existsSync(flags.input)) throw new UserError(`--input ${flags.input}: no such file`);
     const backend = await selectBackend(flags.backend, { threads: flags.threads ?? null });
@@ -89,6 +92,7 @@ export const embedCommand: CommandModule<object, EmbedFlags> = {
       config: { ...flags } as unknown as Record<string, unknown>,
     });
     let status: 'completed' | 'failed' = 'failed';
+    let error: string | undefined;
     try {
       const r = await runEmbed({
         checkpoint: flags.checkpoint,
@@ -125,6 +129,9 @@ export const embedCommand: CommandModule<object, EmbedFlags> = {
           `${flags.out}: ${r.sentences} × ${r.dims} (${flags.pooling}), ${r.sentencesPerSecond.toFixed(1)} sentences/s, ${r.tokensPerSecond.toFixed(0)} tokens/s\n`,
         );
       }
+    } catch (err) {
+      error = errorLine(describeFsError(err) ?? err);
+      throw err;
     } finally {
       if (status === 'failed') {
         reporter.emit({
@@ -134,6 +141,7 @@ export const embedCommand: CommandModule<object, EmbedFlags> = {
           elapsed_s: (performance.now() - started) / 1000,
           summary: {},
           outputs: {},
+          ...(error ? { error } : {}),
         });
       }
       await reporter.close();

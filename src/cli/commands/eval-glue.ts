@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { join } from 'node:path';
 import {
   withTrainingFlags,
+  withSkipBadRowsFlag,
   loadCommandConfig,
   checkPositive,
   type TrainingFlags,
@@ -15,14 +16,20 @@ import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic.js';
 import { now } from '../../ui/events.js';
 import { UserError } from '../../errors.js';
 
-type EvalGlueFlags = TrainingFlags & { from?: string; tasks: string; seeds: number; data?: string };
+type EvalGlueFlags = TrainingFlags & {
+  from?: string;
+  tasks: string;
+  seeds: number;
+  data?: string;
+  'skip-bad-rows'?: boolean;
+};
 
 export const evalGlueCommand: CommandModule<object, EvalGlueFlags> = {
   command: 'eval-glue',
   describe:
     'Fine-tune and evaluate every requested GLUE task from one checkpoint; print the GLUE table',
   builder: (y) =>
-    withTrainingFlags(y)
+    withSkipBadRowsFlag(withTrainingFlags(y))
       .option('from', { type: 'string', describe: "Pretrained checkpoint, HF dir, or 'none'" })
       .option('tasks', {
         type: 'string',
@@ -99,6 +106,12 @@ export const evalGlueCommand: CommandModule<object, EvalGlueFlags> = {
       // The table itself goes to stdout after the reporter has finished drawing.
       if (flags.ui !== 'json') process.stdout.write('\n' + markdown + '\n');
       if (stopped) process.exitCode = 130;
+    } catch (err) {
+      if (status) {
+        status = '';
+        throw await session.fail(err);
+      }
+      throw err;
     } finally {
       if (status) await session.close(status);
     }

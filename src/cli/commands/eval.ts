@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { basename, dirname, join } from 'node:path';
-import { withBackendFlags } from '../common.js';
+import { withBackendFlags, withSkipBadRowsFlag } from '../common.js';
 import { selectBackend, type BackendRequest } from '../../backend/select.js';
 import { resolveCheckpoint } from '../../train/checkpoint.js';
 import { taskOfCheckpoint } from '../../tasks/registry.js';
@@ -11,6 +11,7 @@ interface EvalFlags {
   data?: string;
   out?: string;
   json: boolean;
+  'skip-bad-rows'?: boolean;
   backend: BackendRequest;
   threads?: number;
 }
@@ -26,7 +27,7 @@ export const evalCommand: CommandModule<object, EvalFlags> = {
   command: 'eval',
   describe: 'Evaluate one fine-tuned checkpoint: metrics and GLUE-submission predictions',
   builder: (y) =>
-    withBackendFlags(y)
+    withSkipBadRowsFlag(withBackendFlags(y))
       .option('checkpoint', {
         type: 'string',
         demandOption: true,
@@ -59,6 +60,7 @@ export const evalCommand: CommandModule<object, EvalFlags> = {
       checkpoint,
       split: flags.split,
       dataDir: flags.data,
+      skipBadRows: flags['skip-bad-rows'] ?? false,
       outDir: flags.out ?? defaultOutDir(checkpoint),
     });
     if (flags.json) {

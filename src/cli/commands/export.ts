@@ -1,11 +1,12 @@
 import type { CommandModule } from 'yargs';
 import { exportHf } from '../../export/hf.js';
+import { exportTf } from '../../export/google.js';
 import { withBackendFlags } from '../common.js';
 import { selectBackend, type BackendRequest } from '../../backend/select.js';
 
 interface ExportFlags {
   checkpoint: string;
-  format: 'hf';
+  format: 'hf' | 'tf';
   out: string;
   force: boolean;
   backend: BackendRequest;
@@ -13,12 +14,14 @@ interface ExportFlags {
 }
 
 /*
- * Only --format hf: a TF.js user loads the exported model.safetensors with our
+ * --format hf (transformers) or tf (google-research/bert's TensorFlow
+ * checkpoint); a TF.js user loads the exported model.safetensors with our
  * loader (docs/export.md says why there is no tfjs layers/graph format).
  */
 export const exportCommand: CommandModule<object, ExportFlags> = {
   command: 'export',
-  describe: 'Export a checkpoint as a HuggingFace model directory (transformers from_pretrained)',
+  describe:
+    'Export a checkpoint as a HuggingFace model directory (transformers from_pretrained) or a TensorFlow checkpoint (google-research/bert)',
   builder: (y) =>
     withBackendFlags(y)
       .option('checkpoint', {
@@ -27,9 +30,10 @@ export const exportCommand: CommandModule<object, ExportFlags> = {
         describe: 'Checkpoint directory, or a run directory (its latest checkpoint)',
       })
       .option('format', {
-        choices: ['hf'] as const,
+        choices: ['hf', 'tf'] as const,
         default: 'hf' as const,
-        describe: 'config.json + model.safetensors + tokenizer files',
+        describe:
+          'hf: config.json + model.safetensors + tokenizer files; tf: bert_config.json + bert_model.ckpt.* + vocab.txt (google-research/bert)',
       })
       .option('out', {
         type: 'string',
@@ -48,10 +52,27 @@ export const exportCommand: CommandModule<object, ExportFlags> = {
       .example(
         '$0 export --checkpoint runs/sst2/checkpoints/best --out exported/sst2',
         'a fine-tuned classifier (BertForSequenceClassification)',
+      )
+      .example(
+        '$0 export --checkpoint runs/tiny/checkpoints/latest --format tf --out exported/tiny-tf',
+        'a TensorFlow checkpoint for run_classifier.py --init_checkpoint=exported/tiny-tf/bert_model.ckpt',
       ) as never,
   handler: async (flags) => {
     // The weights pass through tensors on their way to the file: any backend gives the same bytes.
     await selectBackend(flags.backend, { threads: flags.threads ?? null });
+    if (flags.format === 'tf') {
+      const t = await exportTf({
+        checkpoint: flags.checkpoint,
+        out: flags.out,
+        force: flags.force,
+      });
+      for (const note of t.notes) process.stderr.write(`note: ${note}\n`);
+      process.stdout.write(
+        `exported ${t.source} as a TensorFlow checkpoint (${t.variables} variables, ${t.parameters.toLocaleString('en-US')} parameters) to ${t.out}\n` +
+          `  ${t.files.join(', ')}\n`,
+      );
+      return;
+    }
     const r = await exportHf({ checkpoint: flags.checkpoint, out: flags.out, force: flags.force });
     process.stdout.write(
       `exported ${r.source} as ${r.architecture} (${r.parameters.toLocaleString('en-US')} parameters) to ${r.out}\n` +

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import {
   withTrainingFlags,
+  withSkipBadRowsFlag,
   loadCommandConfig,
   checkPositive,
   type TrainingFlags,
@@ -12,6 +13,7 @@ import { UserError } from '../../errors.js';
 
 type FinetuneFlags = TrainingFlags & {
   task?: string;
+  'skip-bad-rows'?: boolean;
   from?: string;
   data?: string;
   'doc-stride'?: number;
@@ -24,7 +26,7 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
   command: 'finetune [task]',
   describe: 'Fine-tune a pretrained BERT on a GLUE task (glue/sst2, ...), squad or conll2003',
   builder: (y) =>
-    withTrainingFlags(y)
+    withSkipBadRowsFlag(withTrainingFlags(y))
       .positional('task', {
         type: 'string',
         describe:
@@ -96,8 +98,7 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
         outputs: { run: session.runDir, best: result.bestCheckpoint ?? '(none)' },
       });
     } catch (err) {
-      await session.close('failed');
-      throw err;
+      throw await session.fail(err);
     }
   },
 };

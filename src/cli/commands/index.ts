@@ -12,6 +12,7 @@ import { embedCommand } from './embed.js';
 import { ciCommand } from './ci.js';
 import { plotCommand } from './plot.js';
 import { setupCommand } from './setup.js';
+import { modelsCommand } from './models.js';
 
 /** Every `bert` subcommand, in the order `bert --help` lists them. */
 export const commands: CommandModule[] = [
@@ -24,6 +25,7 @@ export const commands: CommandModule[] = [
   evalGlueCommand,
   exportCommand,
   embedCommand,
+  modelsCommand,
   plotCommand,
   ciCommand,
   setupCommand,

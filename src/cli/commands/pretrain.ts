@@ -99,8 +99,7 @@ export const pretrainCommand: CommandModule<object, PretrainFlags> = {
         outputs: { run: session.runDir, checkpoint: result.lastCheckpoint ?? '(none)' },
       });
     } catch (err) {
-      await session.close('failed');
-      throw err;
+      throw await session.fail(err);
     }
   },
 };

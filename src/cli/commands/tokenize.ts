@@ -1,6 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { loadCommandConfig, UI_KINDS, type UiKind } from '../common.js';
 import { createReporter } from '../../ui/reporter.js';
+import { errorLine } from '../../errors.js';
+import { describeFsError } from '../../io/fs-errors.js';
 import { now } from '../../ui/events.js';
 import type { TokenizerConfig } from '../../tokenizer/config.js';
 import { runEncode, runTokenize, runTrainVocab } from '../../tokenizer/run.js';
@@ -9,6 +11,7 @@ interface TokenizeFlags {
   config?: string;
   set?: string[];
   force: boolean;
+  'index-format': 'bert' | 'megatron';
   ui?: UiKind;
 }
 
@@ -158,7 +161,17 @@ export const tokenizeCommand: CommandModule<object, TokenizeFlags> = {
         choices: UI_KINDS,
         describe: 'Progress display (default: ink on a terminal, plain otherwise)',
       })
-      .example('$0 tokenize --config configs/tokenizer.yaml', 'vocab + shards') as never,
+      .option('index-format', {
+        choices: ['bert', 'megatron'] as const,
+        default: 'bert' as const,
+        describe:
+          'Shard index layout: ours, or Megatron-Core’s MMIDIDX (one sequence per sentence; docs/scale-out.md)',
+      })
+      .example('$0 tokenize --config configs/tokenizer.yaml', 'vocab + shards')
+      .example(
+        '$0 tokenize --config configs/tokenizer.yaml --index-format megatron',
+        'shards Megatron-Core’s IndexedDataset opens (and pretrain here still reads)',
+      ) as never,
   handler: async (flags) => {
     const config = loadCommandConfig<TokenizerConfig>('tokenizer', flags);
     const reporter = reporterFor(flags.ui);
@@ -173,8 +186,12 @@ export const tokenizeCommand: CommandModule<object, TokenizeFlags> = {
       config: config as unknown as Record<string, unknown>,
     });
     let status: 'completed' | 'failed' = 'failed';
+    let error: string | undefined;
     try {
-      const r = await runTokenize(config, reporter, { force: flags.force });
+      const r = await runTokenize(config, reporter, {
+        force: flags.force,
+        indexFormat: flags['index-format'],
+      });
       status = 'completed';
       const s = r.summary;
       reporter.emit({
@@ -197,6 +214,9 @@ export const tokenizeCommand: CommandModule<object, TokenizeFlags> = {
           tokenizer_json: r.tokenizerJsonPath,
         },
       });
+    } catch (err) {
+      error = errorLine(describeFsError(err) ?? err);
+      throw err;
     } finally {
       if (status === 'failed') {
         reporter.emit({
@@ -206,6 +226,7 @@ export const tokenizeCommand: CommandModule<object, TokenizeFlags> = {
           elapsed_s: (performance.now() - started) / 1000,
           summary: {},
           outputs: {},
+          ...(error ? { error } : {}),
         });
       }
       await reporter.close();

@@ -34,7 +34,9 @@ export async function evaluateGlueCheckpoint(
   const results: TaskEvaluation[] = [];
   try {
     for (const split of resolveSplits(task, o.split)) {
-      const data = await readGlueSplit(dataDir, task, split.name);
+      const data = await readGlueSplit(dataDir, task, split.name, {
+        skipBadRows: o.skipBadRows ?? false,
+      });
       const encoded = encodeExamples(tokenizer, data.examples, meta?.max_seq_length ?? 128);
       const logits = predictLogits(model, encoded, tokenizer.padId, o.batchSize ?? 64, (done) =>
         o.onProgress?.(split.name, done, encoded.length),

@@ -115,7 +115,7 @@ export function parseGlueTsv(
     if (problem !== undefined) {
       if (!options.skipBadRows) {
         throw new UserError(
-          `${file}:${lineNo}: ${problem} (glue/${task.name} ${split.name}; --skip-bad-rows skips such rows)`,
+          `${file}:${lineNo}: ${problem} (glue/${task.name} ${split.name}; pass --skip-bad-rows to skip such rows)`,
         );
       }
       skipped.push({ line: lineNo, reason: problem });

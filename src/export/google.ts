@@ -1,0 +1,70 @@
+/**
+ * `bert export --format tf`: a checkpoint as a google-research/bert directory
+ * (bert_config.json, vocab.txt, bert_model.ckpt.index/.data-00000-of-00001,
+ * checkpoint) that `tf.train.load_checkpoint` reads with Google's names and
+ * shapes and run_classifier.py / run_pretraining.py take as --init_checkpoint.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import { replaceDirAtomic } from '../io/atomic.js';
+import { loadBertDirectory } from './load.js';
+import { toHfTensors } from '../model/hf.js';
+import { countParameters } from '../model/params.js';
+import { GOOGLE_FILES, writeGoogleDirectory } from '../google/checkpoint.js';
+
+export interface ExportTfResult {
+  out: string;
+  source: string;
+  variables: number;
+  parameters: number;
+  files: string[];
+  /** Things the user should know (an exact-GELU model written as Google's tanh GELU). */
+  notes: string[];
+}
+
+export async function exportTf(options: {
+  checkpoint: string;
+  out: string;
+  force: boolean;
+}): Promise<ExportTfResult> {
+  const out = resolve(options.out);
+  if (existsSync(out) && !options.force) {
+    throw new UserError(`--out ${options.out}: already exists (pass --force to replace it)`);
+  }
+  const loaded = await loadBertDirectory(options.checkpoint, {
+    flag: '--checkpoint',
+    require: 'exact',
+  });
+  if (out === loaded.dir)
+    throw new UserError(`--out ${options.out}: is the checkpoint being exported`);
+  const notes: string[] = [];
+  if (loaded.config.hidden_act === 'gelu') {
+    notes.push(
+      'hidden_act: this model uses the exact (erf) GELU; google-research/bert computes "gelu" with its tanh approximation (outputs differ slightly there)',
+    );
+  }
+  if (loaded.heads === 'token_classification') {
+    notes.push('token classifier written as output_weights/output_bias (run_classifier names)');
+  }
+  const tensors = toHfTensors(loaded.model.params);
+  const parameters = countParameters(loaded.model.params);
+  try {
+    await replaceDirAtomic(out, (tmp) =>
+      writeGoogleDirectory(tmp, loaded.config, tensors, {
+        path: loaded.vocabPath,
+        text: loaded.vocab.toText(),
+      }),
+    );
+  } finally {
+    for (const v of loaded.model.params.values()) v.dispose();
+  }
+  return {
+    out,
+    source: loaded.dir,
+    variables: tensors.size,
+    parameters,
+    files: [...GOOGLE_FILES],
+    notes,
+  };
+}
