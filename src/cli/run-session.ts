@@ -258,3 +258,26 @@ export function runControl(
     backend: session.backend,
   };
 }
+
+/**
+ * The session of a training command (`pretrain`, `finetune`, `eval-glue`): its run
+ * directory (new, or replaced with --force, or resumed), and the backend, threads and
+ * UI its flags and config ask for.
+ */
+export function openCommandSession(
+  command: string,
+  flags: { backend: BackendRequest; ui?: UiKind; force?: boolean },
+  config: { train: { threads: number | null } },
+  target: { dir: string; mode: 'new' | 'resume' },
+): Promise<OpenSession> {
+  return openSession({
+    command,
+    argv: process.argv.slice(2),
+    runDir: target.dir,
+    mode: flags.force && target.mode === 'new' ? 'force' : target.mode,
+    backend: flags.backend,
+    threads: config.train.threads,
+    ui: flags.ui,
+    config,
+  });
+}

@@ -8,7 +8,7 @@ import {
   type TrainingFlags,
 } from '../common.js';
 import type { FinetuneConfig } from '../../config/types.js';
-import { openSession, runControl, runDirFor } from '../run-session.js';
+import { openCommandSession, runControl, runDirFor } from '../run-session.js';
 import { evalGlue } from '../../tasks/glue/eval-glue.js';
 import { parseGlueTaskList } from '../../tasks/glue/tasks.js';
 import { renderGlueTableMarkdown, glueTableToJson } from '../../tasks/glue/table.js';
@@ -62,16 +62,7 @@ export const evalGlueCommand: CommandModule<object, EvalGlueFlags> = {
     const config = loadCommandConfig<FinetuneConfig>('finetune', flags);
     const tasks = parseGlueTaskList(flags.tasks);
     const { dir } = runDirFor(flags, config.name ?? 'glue');
-    const session = await openSession({
-      command: 'eval-glue',
-      argv: process.argv.slice(2),
-      runDir: dir,
-      mode: flags.force ? 'force' : 'new',
-      backend: flags.backend,
-      threads: config.train.threads,
-      ui: flags.ui,
-      config,
-    });
+    const session = await openCommandSession('eval-glue', flags, config, { dir, mode: 'new' });
     let status = 'failed';
     try {
       const { table, stopped } = await evalGlue({

@@ -7,7 +7,7 @@ import {
   type TrainingFlags,
 } from '../common.js';
 import type { FinetuneConfig } from '../../config/types.js';
-import { openSession, runControl, runDirFor } from '../run-session.js';
+import { openCommandSession, runControl, runDirFor } from '../run-session.js';
 import { findTask } from '../../tasks/registry.js';
 import { UserError } from '../../errors.js';
 
@@ -76,16 +76,7 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
     const config = loadCommandConfig<FinetuneConfig>('finetune', flags);
     const task = findTask(config.task, 'finetune');
     const { dir } = runDirFor(flags, config.name ?? task.name.replace(/^glue\//, ''));
-    const session = await openSession({
-      command: 'finetune',
-      argv: process.argv.slice(2),
-      runDir: dir,
-      mode: flags.force ? 'force' : 'new',
-      backend: flags.backend,
-      threads: config.train.threads,
-      ui: flags.ui,
-      config,
-    });
+    const session = await openCommandSession('finetune', flags, config, { dir, mode: 'new' });
     try {
       const result = await task.finetune({
         config,

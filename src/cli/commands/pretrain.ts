@@ -7,7 +7,7 @@ import {
 } from '../common.js';
 import type { PretrainConfig } from '../../config/types.js';
 import {
-  openSession,
+  openCommandSession,
   runControl,
   runDirFor,
   resolvedConfigPath,
@@ -73,16 +73,7 @@ export const pretrainCommand: CommandModule<object, PretrainFlags> = {
       threads: flags.threads,
     });
     const { dir, mode } = runDirFor(flags, config.name);
-    const session = await openSession({
-      command: 'pretrain',
-      argv: process.argv.slice(2),
-      runDir: dir,
-      mode: flags.force && mode === 'new' ? 'force' : mode,
-      backend: flags.backend,
-      threads: config.train.threads,
-      ui: flags.ui,
-      config,
-    });
+    const session = await openCommandSession('pretrain', flags, config, { dir, mode });
     try {
       // Chosen once this process is the run's writer and the leftovers of any kill are swept.
       const resumeFrom = mode === 'resume' ? await resumePoint(session) : null;
