@@ -1,7 +1,7 @@
 /**
- * End to end on made-up data: `finetune squad` and `finetune conll2003`
- * write a best checkpoint whose `bert eval` reproduces the logged dev
- * metrics, with the official predictions JSON, and `bert predict` answers.
+ * End to end on made-up articles: `finetune squad` / `squad2` write a best
+ * checkpoint whose `bert eval` reproduces the logged dev metrics, with the
+ * official predictions JSON, and `bert predict` answers.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,32 +9,12 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { loadConfig } from '../../../src/config/load.js';
-import type { FinetuneConfig } from '../../../src/config/types.js';
 import { finetuneSquad, SQUAD_DEFAULTS } from '../../../src/tasks/squad/finetune.js';
-import { finetuneConll } from '../../../src/tasks/conll2003/finetune.js';
-import { evaluateCheckpoint, loadTaskModel } from '../../../src/tasks/registry.js';
-import { tagEntities } from '../../../src/tasks/conll2003/predict.js';
-import { disposeParams } from '../../../src/model/params.js';
+import { evaluateCheckpoint } from '../../../src/tasks/registry.js';
 import { selectBackend, type BackendChoice } from '../../../src/backend/select.js';
 import type { BertEvent } from '../../../src/ui/events.js';
 import { packageRoot } from '../../../src/paths.js';
-import { exportHf } from '../../../src/export/hf.js';
-import { readSafetensors } from '../../../src/io/safetensors.js';
-
-/** Export a checkpoint for transformers and return its config.json and tensor shapes. */
-async function exported(
-  checkpoint: string,
-  out: string,
-): Promise<{ config: Record<string, unknown>; shapes: Map<string, number[]> }> {
-  await exportHf({ checkpoint, out, force: true });
-  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-  const { tensors } = await readSafetensors(join(out, 'model.safetensors'));
-  return { config, shapes: new Map([...tensors].map(([k, t]) => [k, t.shape])) };
-}
+import { exported, reporter, tinyConfig } from '../helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bert-span-'));
 let backend: BackendChoice;
@@ -42,25 +22,6 @@ let backend: BackendChoice;
 before(async () => {
   backend = await selectBackend((process.env.BERT_TEST_BACKEND as 'wasm') ?? 'wasm');
 });
-
-function config(dataDir: string, extra: string[] = []): FinetuneConfig {
-  return loadConfig<FinetuneConfig>('finetune', join(packageRoot, 'configs/finetune/glue.yaml'), {
-    sets: [
-      'from=none',
-      'model.hidden_size=32',
-      'model.num_hidden_layers=1',
-      'model.num_attention_heads=2',
-      'model.intermediate_size=64',
-      `data_dir=${dataDir}`,
-      'max_seq_length=48',
-      'train.batch_size=8',
-      'train.max_steps=4',
-      'train.lr=1e-3',
-      'train.log_every=1',
-      ...extra,
-    ],
-  }).config;
-}
 
 /** Made-up articles: 4 articles, every 2nd held out; v2 adds an unanswerable question per article. */
 function squadFixture(dir: string, version: '1.1' | '2.0' = '1.1'): void {
@@ -93,13 +54,6 @@ function squadFixture(dir: string, version: '1.1' | '2.0' = '1.1'): void {
   writeFileSync(join(dir, `dev-v${version}.json`), JSON.stringify({ data, version }));
 }
 
-function reporter(events: BertEvent[]): {
-  emit: (e: BertEvent) => void;
-  close: () => Promise<void>;
-} {
-  return { emit: (e) => void events.push(e), close: async () => undefined };
-}
-
 test('finetune squad on held-out articles; eval reproduces EM/F1 and writes {id: answer}', async () => {
   const dataDir = join(root, 'squad');
   squadFixture(dataDir);
@@ -107,7 +61,7 @@ test('finetune squad on held-out articles; eval reproduces EM/F1 and writes {id:
   const runDir = join(root, 'run-squad');
   const result = await finetuneSquad({
     // Batch 2: several steps per epoch, so epoch-end evaluation is visible.
-    config: config(dataDir, ['train.batch_size=2', 'train.max_steps=8']),
+    config: tinyConfig(dataDir, ['train.batch_size=2', 'train.max_steps=8']),
     squad: { ...SQUAD_DEFAULTS, docStride: 16, maxQueryLength: 12, heldOutEvery: 2 },
     runDir,
     stopAtStep: null,
@@ -167,86 +121,11 @@ test('finetune squad on held-out articles; eval reproduces EM/F1 and writes {id:
   assert.ok('The town lies on the river Ombe.'.includes(answer) && answer.length > 0);
 });
 
-test('finetune conll2003 on made-up sentences; eval reproduces entity F1', async () => {
-  const dataDir = join(root, 'conll');
-  mkdirSync(dataDir, { recursive: true });
-  const sentence = (i: number): string =>
-    [
-      `Zorblax${i % 3} NNP I-NP B-ORG`,
-      'hired VBD I-VP O',
-      `Quentavious NNP I-NP B-PER`,
-      `Flumm${i % 2} NNP I-NP I-PER`,
-      'in IN I-PP O',
-      'Northvale NNP I-NP B-LOC',
-      '. . O O',
-      '',
-    ].join('\n');
-  const file = (n: number): string =>
-    ['-DOCSTART- -X- -X- O', '', ...Array.from({ length: n }, (_, i) => sentence(i))].join('\n');
-  writeFileSync(join(dataDir, 'train.txt'), file(24));
-  writeFileSync(join(dataDir, 'valid.txt'), file(6));
-  writeFileSync(join(dataDir, 'test.txt'), file(5));
-  const events: BertEvent[] = [];
-  const result = await finetuneConll({
-    config: config(dataDir, ['train.max_steps=12', 'train.lr=3e-3']),
-    runDir: join(root, 'run-ner'),
-    stopAtStep: null,
-    maxMinutes: null,
-    reporter: reporter(events),
-    stopRequested: () => false,
-    backend,
-  });
-  assert.equal(result.status, 'completed');
-  const logged = events.filter((e) => e.type === 'eval').at(-1);
-  assert.ok(logged && logged.type === 'eval' && result.bestCheckpoint);
-  const [dev] = await evaluateCheckpoint({
-    checkpoint: result.bestCheckpoint,
-    split: 'dev',
-    outDir: join(root, 'pred-ner'),
-  });
-  assert.equal(dev.examples, 6);
-  assert.equal(dev.metrics.f1, result.best?.metrics.f1);
-  const [test] = await evaluateCheckpoint({
-    checkpoint: result.bestCheckpoint,
-    split: 'test',
-    outDir: join(root, 'pred-ner'),
-  });
-  assert.equal(test.examples, 5);
-  const lines = readFileSync(test.predictions, 'utf8')
-    .split('\n')
-    .filter((l) => l.length > 0);
-  assert.equal(lines.length, 5 * 7);
-  assert.match(lines[0], /^Zorblax0 B-ORG (O|[BI]-[A-Z]+)$/);
-  // predict: words split like BERT's pre-tokenizer, entities with their character ranges.
-  const text = 'Zorblax1 hired Quentavious Flumm1, in Northvale.';
-  const loaded = await loadTaskModel(result.bestCheckpoint);
-  const tagged = tagEntities(loaded.model, loaded.tokenizer, 48, text);
-  disposeParams(loaded.model.params);
-  assert.deepEqual(tagged.words, [
-    'Zorblax1',
-    'hired',
-    'Quentavious',
-    'Flumm1',
-    ',',
-    'in',
-    'Northvale',
-    '.',
-  ]);
-  assert.equal(tagged.tags.length, tagged.words.length);
-  for (const e of tagged.entities) assert.equal(text.slice(e.start, e.end), e.text);
-  const hf = await exported(result.bestCheckpoint, join(root, 'hf-ner'));
-  assert.deepEqual(hf.config.architectures, ['BertForTokenClassification']);
-  assert.equal(hf.config.num_labels, 9);
-  assert.equal((hf.config.id2label as Record<string, string>)['1'], 'B-PER');
-  assert.deepEqual(hf.shapes.get('classifier.weight'), [9, 32]);
-  assert.ok(![...hf.shapes.keys()].some((k) => k.startsWith('bert.pooler')));
-});
-
 test('finetune squad2: unanswerable questions, no-answer threshold, v2 metrics reproduced by eval', async () => {
   const dataDir = join(root, 'squad2');
   squadFixture(dataDir, '2.0');
   const result = await finetuneSquad({
-    config: config(dataDir),
+    config: tinyConfig(dataDir),
     squad: {
       ...SQUAD_DEFAULTS,
       version: '2.0',
