@@ -11,7 +11,6 @@ import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/load.js';
 import type { PretrainConfig } from '../../src/config/types.js';
 import { pretrain } from '../../src/tasks/pretrain/pretrain.js';
 import { latestCheckpoint, loadCheckpoint } from '../../src/train/checkpoint.js';
@@ -31,6 +30,7 @@ import { pretrainingTensors, disposeTensors } from '../../src/model/batch.js';
 import { exportHf } from '../../src/export/hf.js';
 import { loadBertDirectory } from '../../src/export/load.js';
 import { TINY_VOCAB, maxAbsDiff } from './helpers.js';
+import { tinyPretrainConfig } from '../helpers/tiny-pretrain.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bert-init-from-'));
 const shards = join(root, 'shards');
@@ -39,24 +39,12 @@ let backend: BackendChoice;
 
 /** The pretraining config asks for hidden 32, 1 layer: the --init-from checkpoint (hidden 24, 2 layers) wins. */
 function pretrainConfig(extra: string[] = []): PretrainConfig {
-  return loadConfig<PretrainConfig>('pretrain', join(packageRoot, 'configs/pretrain/tiny.yaml'), {
-    sets: [
-      'model.hidden_size=32',
-      'model.num_hidden_layers=1',
-      'model.num_attention_heads=2',
-      'model.intermediate_size=64',
-      'data.max_seq_length=32',
-      'data.max_predictions_per_seq=5',
-      'data.heldout_fraction=0',
-      `data.shards=${shards}`,
-      'train.batch_size=4',
-      'train.log_every=1',
-      'train.eval_every=null',
-      'train.warmup_steps=0',
-      'train.lr=1e-5',
-      ...extra,
-    ],
-  }).config;
+  return tinyPretrainConfig(shards, [
+    'train.log_every=1',
+    'train.warmup_steps=0',
+    'train.lr=1e-5',
+    ...extra,
+  ]);
 }
 
 function quiet(): { emit(e: BertEvent): void; close(): Promise<void>; events: BertEvent[] } {

@@ -5,30 +5,40 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
+import { tinyConfigFile, tinyPretrainSettings } from './tiny-pretrain.js';
 
 export const bertBin = join(packageRoot, 'bin/bert.js');
-export const tinyConfig = join(packageRoot, 'configs/pretrain/tiny.yaml');
+export const tinyConfig = tinyConfigFile;
 
 /** `--set` pairs for a pretraining run small enough to start in a second and save every step. */
 export function tinyPretrainSets(shards: string, extra: string[] = []): string[] {
   return [
-    'model.hidden_size=32',
-    'model.num_hidden_layers=1',
-    'model.num_attention_heads=2',
-    'model.intermediate_size=64',
-    'data.max_seq_length=32',
-    'data.max_predictions_per_seq=5',
-    'data.heldout_fraction=0',
-    `data.shards=${shards}`,
+    ...tinyPretrainSettings(shards),
     `data.vocab=${join(packageRoot, 'data/vocab/bert-base-uncased/vocab.txt')}`,
     `data.corpus=[${join(packageRoot, 'data/corpus/sample.txt')}]`,
-    'train.batch_size=4',
     'train.log_every=1',
-    'train.eval_every=null',
     'train.warmup_steps=2',
     'train.save_every=1',
     ...extra,
   ].flatMap((s) => ['--set', s]);
+}
+
+/** `pretrain --ui json` on the test backend (BERT_TEST_BACKEND, default wasm) with the tiny sets. */
+export function tinyPretrainArgs(
+  shards: string,
+  flags: string[],
+  extraSets: string[] = [],
+): string[] {
+  const backend = process.env.BERT_TEST_BACKEND ?? 'wasm';
+  return [
+    'pretrain',
+    '--ui',
+    'json',
+    '--backend',
+    backend,
+    ...flags,
+    ...tinyPretrainSets(shards, extraSets),
+  ];
 }
 
 export interface BertResult {

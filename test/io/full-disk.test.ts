@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
 import { latestCheckpoint, loadCheckpoint } from '../../src/train/checkpoint.js';
+import { tinyPretrainSettings } from '../helpers/tiny-pretrain.js';
 
 const bin = join(packageRoot, 'bin', 'bert.js');
 const root = mkdtempSync(join(tmpdir(), 'bert-full-disk-'));
@@ -43,19 +44,8 @@ function noMount(): string | undefined {
 }
 const skip = noMount();
 
-/** A 1-layer H32 pretraining run over the shipped sample corpus: seconds, 13 MB a checkpoint. */
-const SMALL = [
-  'model.hidden_size=32',
-  'model.num_hidden_layers=1',
-  'model.num_attention_heads=2',
-  'model.intermediate_size=64',
-  'data.max_seq_length=32',
-  'data.max_predictions_per_seq=5',
-  'data.heldout_fraction=0',
-  `data.shards=${join(root, 'shards')}`,
-  'train.batch_size=4',
-  'train.eval_every=null',
-].flatMap((s) => ['--set', s]);
+/** The tiny pretraining run (test/helpers/tiny-pretrain.ts) over the shipped sample corpus: seconds, 13 MB a checkpoint. */
+const SMALL = tinyPretrainSettings(join(root, 'shards')).flatMap((s) => ['--set', s]);
 
 function pretrainArgs(run: string, extra: string[]): string[] {
   return [

@@ -16,24 +16,15 @@ import {
   exited,
   waitForEvent,
   tinyConfig,
-  tinyPretrainSets,
+  tinyPretrainArgs,
 } from '../helpers/bert-cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bert-run-kill-'));
 const shards = join(root, 'shards');
-const backend = process.env.BERT_TEST_BACKEND ?? 'wasm';
 const KILLS = 20;
 
 function args(flags: string[]): string[] {
-  return [
-    'pretrain',
-    '--ui',
-    'json',
-    '--backend',
-    backend,
-    ...flags,
-    ...tinyPretrainSets(shards, ['train.keep_last=1', 'train.log_every=100']),
-  ];
+  return tinyPretrainArgs(shards, flags, ['train.keep_last=1', 'train.log_every=100']);
 }
 
 /** A deterministic pseudo-random sequence, so a failure can be replayed (seed printed). */

@@ -24,29 +24,16 @@ import {
   exited,
   waitForEvent,
   tinyConfig,
-  tinyPretrainSets,
+  tinyPretrainArgs,
 } from '../helpers/bert-cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bert-run-safety-'));
 const shards = join(root, 'shards');
-const backend = process.env.BERT_TEST_BACKEND ?? 'wasm';
-
-function pretrainArgs(flags: string[], extraSets: string[] = []): string[] {
-  return [
-    'pretrain',
-    '--ui',
-    'json',
-    '--backend',
-    backend,
-    ...flags,
-    ...tinyPretrainSets(shards, extraSets),
-  ];
-}
 
 /** A finished tiny run of `steps` steps in `dir` (keep_last 3). */
 async function makeRun(dir: string, steps: number): Promise<void> {
   const r = await runBert(
-    pretrainArgs(['-c', tinyConfig, '--run', dir, '--max-steps', String(steps)]),
+    tinyPretrainArgs(shards, ['-c', tinyConfig, '--run', dir, '--max-steps', String(steps)]),
     root,
   );
   assert.equal(r.code, 0, r.stderr);
@@ -83,7 +70,7 @@ test('run names . and .. (and paths at or above the runs root or cwd) are refuse
     ['--resume', '.'],
   ];
   for (const flags of attempts) {
-    const r = await runBert(pretrainArgs(['-c', tinyConfig, ...flags]), work);
+    const r = await runBert(tinyPretrainArgs(shards, ['-c', tinyConfig, ...flags]), work);
     assert.equal(r.code, 1, `${flags.join(' ')}: ${r.stderr}`);
     assert.match(oneLine(r.stderr), /run directory|run name/, flags.join(' '));
     assert.equal(readFileSync(join(work, 'precious.txt'), 'utf8'), 'keep me\n');
@@ -101,7 +88,10 @@ test('--force keeps the old run until the new inputs are validated, then replace
     ['model.hidden_size=33'],
   ];
   for (const sets of bad) {
-    const r = await runBert(pretrainArgs(['-c', tinyConfig, '--run', dir, '--force'], sets), root);
+    const r = await runBert(
+      tinyPretrainArgs(shards, ['-c', tinyConfig, '--run', dir, '--force'], sets),
+      root,
+    );
     assert.equal(r.code, 1, `${sets.join(' ')}: ${r.stderr}`);
     oneLine(r.stderr);
     assert.deepEqual(stepsOf(dir), [1, 2, 3], `${sets.join(' ')}: old checkpoints kept`);
@@ -114,7 +104,7 @@ test('--force keeps the old run until the new inputs are validated, then replace
   );
   // Valid inputs: the old run is replaced by the new one.
   const ok = await runBert(
-    pretrainArgs(['-c', tinyConfig, '--run', dir, '--force', '--max-steps', '1']),
+    tinyPretrainArgs(shards, ['-c', tinyConfig, '--run', dir, '--force', '--max-steps', '1']),
     root,
   );
   assert.equal(ok.code, 0, ok.stderr);
@@ -136,12 +126,19 @@ test('a second writer on a run being written is refused with one line; a dead wr
   const dir = join(root, 'dual');
   await makeRun(dir, 2);
   const first = spawnBert(
-    pretrainArgs(['--resume', dir, '--max-steps', '100000'], ['train.max_steps=100000']),
+    tinyPretrainArgs(
+      shards,
+      ['--resume', dir, '--max-steps', '100000'],
+      ['train.max_steps=100000'],
+    ),
     root,
   );
   try {
     assert.ok(await waitForEvent(first, 'checkpoint'), `first writer started: ${first.out.stderr}`);
-    const second = await runBert(pretrainArgs(['--resume', dir, '--max-steps', '3']), root);
+    const second = await runBert(
+      tinyPretrainArgs(shards, ['--resume', dir, '--max-steps', '3']),
+      root,
+    );
     assert.equal(second.code, 1, second.stderr);
     assert.match(oneLine(second.stderr), new RegExp(`pid ${first.pid}\\b`));
     assert.equal(first.exitCode, null, 'the first writer is still running');
@@ -151,7 +148,10 @@ test('a second writer on a run being written is refused with one line; a dead wr
   }
   // The killed writer left its lock behind; the next writer takes it over and says so.
   const next = String(stepsOf(dir).slice(-1)[0] + 1);
-  const after = await runBert(pretrainArgs(['--resume', dir, '--max-steps', next]), root);
+  const after = await runBert(
+    tinyPretrainArgs(shards, ['--resume', dir, '--max-steps', next]),
+    root,
+  );
   assert.equal(after.code, 0, after.stderr);
   assert.match(after.stdout, new RegExp(`lock.*pid ${first.pid}.*no longer running`));
 });
@@ -161,7 +161,7 @@ test('--resume skips a latest checkpoint with corrupt weights, with a warning na
   await makeRun(dir, 4);
   const weights = join(dir, 'checkpoints', 'step-4', 'model.safetensors');
   truncateSync(weights, Math.floor(statSync(weights).size / 2));
-  const r = await runBert(pretrainArgs(['--resume', dir, '--max-steps', '5']), root);
+  const r = await runBert(tinyPretrainArgs(shards, ['--resume', dir, '--max-steps', '5']), root);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /"type":"warning"[^\n]*step-4[^\n]*model\.safetensors/);
   assert.match(r.stdout, /resuming from [^"]*step-3 at step 3/);
@@ -176,7 +176,7 @@ test('a start sweeps an empty or half-deleted step directory and temporaries lef
   mkdirSync(join(ck, 'step-8'));
   writeFileSync(join(ck, 'step-8', 'config.json'), '{}'); // half deleted
   mkdirSync(join(ck, '.step-7.tmp-1-abcd'));
-  const r = await runBert(pretrainArgs(['--resume', dir, '--max-steps', '3']), root);
+  const r = await runBert(tinyPretrainArgs(shards, ['--resume', dir, '--max-steps', '3']), root);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /resuming from [^"]*step-2 at step 2/);
   const left = readdirSync(ck);

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadConfig } from '../../../src/config/load.js';
 import type { PretrainConfig } from '../../../src/config/types.js';
 import { pretrain, type PretrainResult } from '../../../src/tasks/pretrain/pretrain.js';
 import {
@@ -16,31 +15,21 @@ import {
 import { selectBackend, type BackendChoice } from '../../../src/backend/select.js';
 import type { BertEvent, StepEvent } from '../../../src/ui/events.js';
 import { packageRoot } from '../../../src/paths.js';
+import {
+  tinyConfigFile,
+  tinyPretrainConfig,
+  tinyPretrainSettings,
+} from '../../helpers/tiny-pretrain.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bert-pretrain-'));
 const shards = join(root, 'shards');
 let backend: BackendChoice;
 
-/** A model small enough for tests: 1 layer, H32, sequences of 32 with 5 predictions. */
-const SMALL = [
-  'model.hidden_size=32',
-  'model.num_hidden_layers=1',
-  'model.num_attention_heads=2',
-  'model.intermediate_size=64',
-  'data.max_seq_length=32',
-  'data.max_predictions_per_seq=5',
-  'data.heldout_fraction=0',
-  `data.shards=${shards}`,
-  'train.batch_size=4',
-  'train.log_every=1',
-  'train.eval_every=null',
-  'train.warmup_steps=2',
-];
+/** The tiny model (test/helpers/tiny-pretrain.ts), logging every step, warming up over 2. */
+const SMALL = [...tinyPretrainSettings(shards), 'train.log_every=1', 'train.warmup_steps=2'];
 
 function smallConfig(extra: string[] = []): PretrainConfig {
-  return loadConfig<PretrainConfig>('pretrain', join(packageRoot, 'configs/pretrain/tiny.yaml'), {
-    sets: [...SMALL, ...extra],
-  }).config;
+  return tinyPretrainConfig(shards, ['train.log_every=1', 'train.warmup_steps=2', ...extra]);
 }
 
 function collect(): {
@@ -157,7 +146,7 @@ test('kill -9 during a checkpoint write: resume uses the last complete checkpoin
     join(packageRoot, 'bin/bert.js'),
     'pretrain',
     '--config',
-    join(packageRoot, 'configs/pretrain/tiny.yaml'),
+    tinyConfigFile,
     '--run',
     dir,
     '--ui',
