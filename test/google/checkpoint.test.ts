@@ -26,7 +26,7 @@ import { exportTf } from '../../src/export/google.js';
 import { GOOGLE_FILES } from '../../src/google/checkpoint.js';
 import { randomModel, smallConfig } from '../model/helpers.js';
 import { TINY_VOCAB, writeCheckpoint } from '../export/helpers.js';
-import { buildZip } from '../tasks/glue/zip-writer.js';
+import { buildZip } from '../helpers/zip.js';
 import {
   batchOf,
   compareWithReference,

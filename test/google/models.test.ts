@@ -21,7 +21,7 @@ import { fetchModel, type ModelFetchEvent } from '../../src/google/fetch-model.j
 import { knownModel, MODEL_MANIFEST, KNOWN_MODELS } from '../../src/google/models.js';
 import { loadBertDirectory } from '../../src/export/load.js';
 import { disposeParams } from '../../src/model/params.js';
-import { buildZip } from '../tasks/glue/zip-writer.js';
+import { buildZip } from '../helpers/zip.js';
 import { FIXTURE } from './helpers.js';
 
 const NAME = 'google/bert_uncased_L-2_H-128_A-2';

@@ -1,60 +1,9 @@
-/** Test fixtures for setup: a minimal ZIP writer and a fake TensorFlow wheel built with it. */
+/** Test fixtures for setup: temporary folders and a fake TensorFlow wheel (zipped by test/helpers/zip.ts). */
 import { after } from 'node:test';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateRawSync } from 'node:zlib';
-
-export interface FixtureEntry {
-  name: string;
-  data: Buffer | string;
-  /** 0 = stored, 8 = deflated (default). */
-  method?: 0 | 8;
-}
-
-/** A ZIP archive holding `entries`, the way wheels are written (no zip64, no data descriptors). */
-export function zipBytes(entries: readonly FixtureEntry[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const data = Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data);
-    const method = e.method ?? 8;
-    const body = method === 8 ? deflateRawSync(data) : data;
-    const name = Buffer.from(e.name);
-    const crc = crc32(data) >>> 0;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    locals.push(local, name, body);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE((3 << 8) | 20, 4); // made by Unix, so the mode bits below count
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(((0o100644 << 16) >>> 0) as number, 38);
-    central.writeUInt32LE(offset, 42);
-    centrals.push(central, name);
-    offset += 30 + name.length + body.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const eocd = Buffer.alloc(22);
-  eocd.writeUInt32LE(0x06054b50, 0);
-  eocd.writeUInt16LE(entries.length, 8);
-  eocd.writeUInt16LE(entries.length, 10);
-  eocd.writeUInt32LE(cd.length, 12);
-  eocd.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, eocd]);
-}
+import { buildZip, type ZipMember } from '../helpers/zip.js';
 
 const made: string[] = [];
 // Each test file runs in its own process, so this removes that file's folders when it ends.
@@ -75,7 +24,7 @@ export function hostPlatformTag(): string {
 }
 
 /** The members of a TensorFlow wheel that matter here, plus some that must be left out. */
-export const FAKE_WHEEL_ENTRIES: readonly FixtureEntry[] = [
+export const FAKE_WHEEL_ENTRIES: readonly ZipMember[] = [
   { name: 'tensorflow/__init__.py', data: '# not copied\n' },
   { name: 'tensorflow/libtensorflow_cc.so.2', data: Buffer.alloc(4096, 7) },
   { name: 'tensorflow/libtensorflow_framework.so.2', data: Buffer.alloc(1024, 3), method: 0 },
@@ -101,6 +50,6 @@ export const FAKE_WHEEL_ENTRIES: readonly FixtureEntry[] = [
 /** Write a fake tensorflow-cpu wheel into `dir` and return its path. */
 export async function writeFakeWheel(dir: string, version = '9.9.0'): Promise<string> {
   const path = join(dir, `tensorflow_cpu-${version}-cp311-cp311-${hostPlatformTag()}.whl`);
-  await writeFile(path, zipBytes(FAKE_WHEEL_ENTRIES));
+  await writeFile(path, buildZip(FAKE_WHEEL_ENTRIES));
   return path;
 }

@@ -4,7 +4,8 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extractZipEntry, readZipEntries } from '../../src/setup/zip.js';
 import { UserError } from '../../src/errors.js';
-import { tempDir, zipBytes } from './fixtures.js';
+import { tempDir } from './fixtures.js';
+import { buildZip } from '../helpers/zip.js';
 
 const BIG = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 31) % 251));
 
@@ -13,7 +14,7 @@ async function fixture(): Promise<string> {
   const path = join(dir, 'a.zip');
   await writeFile(
     path,
-    zipBytes([
+    buildZip([
       { name: 'dir/deflated.bin', data: BIG },
       { name: 'stored.txt', data: 'hello wheel\n', method: 0 },
       { name: 'empty', data: '', method: 0 },

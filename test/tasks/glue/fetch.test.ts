@@ -16,7 +16,7 @@ import {
 } from '../../../src/tasks/glue/fetch.js';
 import { GLUE_TASKS } from '../../../src/tasks/glue/tasks.js';
 import { readGlueSplit } from '../../../src/tasks/glue/reader.js';
-import { buildZip } from './zip-writer.js';
+import { buildZip } from '../../helpers/zip.js';
 import { GLUE_COPY, GLUE_DIR } from './data.js';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extractZip, readZip, ZipFormatError } from '../../../src/tasks/glue/zip.js';
-import { buildZip } from './zip-writer.js';
+import { buildZip } from '../../helpers/zip.js';
 
 test('readZip lists members and inflates stored and deflated data', () => {
   const text = Buffer.from('index\tsentence\n0\t"quoted" text\n'.repeat(50));

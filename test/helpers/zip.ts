@@ -1,26 +1,33 @@
-/** A minimal ZIP writer for tests: stored or deflated members, no ZIP64. */
+/**
+ * A minimal ZIP writer for tests, the way wheels and the GLUE/Google archives
+ * are written: stored or deflated members, UTF-8 names, Unix mode 0644, no
+ * ZIP64 and no data descriptors.
+ */
 import { crc32, deflateRawSync } from 'node:zlib';
 
 export interface ZipMember {
   readonly name: string;
-  readonly data?: Buffer;
+  /** Empty when left out (directories). */
+  readonly data?: Buffer | string;
+  /** 0 = stored, 8 = deflated (default; directories are always stored). */
   readonly method?: 0 | 8;
 }
 
+/** A ZIP archive holding `members` in order. */
 export function buildZip(members: readonly ZipMember[]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
   for (const m of members) {
     const name = Buffer.from(m.name, 'utf8');
-    const data = m.data ?? Buffer.alloc(0);
+    const data = Buffer.isBuffer(m.data) ? m.data : Buffer.from(m.data ?? '');
     const method = m.name.endsWith('/') ? 0 : (m.method ?? 8);
     const body = method === 8 ? deflateRawSync(data) : data;
-    const crc = crc32(data);
+    const crc = crc32(data) >>> 0;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x800, 6);
+    local.writeUInt16LE(0x800, 6); // names are UTF-8
     local.writeUInt16LE(method, 8);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(body.length, 18);
@@ -29,7 +36,7 @@ export function buildZip(members: readonly ZipMember[]): Buffer {
     locals.push(local, name, body);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE((3 << 8) | 20, 4); // made by Unix, so the mode bits below count
     central.writeUInt16LE(20, 6);
     central.writeUInt16LE(0x800, 8);
     central.writeUInt16LE(method, 10);
@@ -37,6 +44,7 @@ export function buildZip(members: readonly ZipMember[]): Buffer {
     central.writeUInt32LE(body.length, 20);
     central.writeUInt32LE(data.length, 24);
     central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE((0o100644 << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
     centrals.push(central, name);
     offset += 30 + name.length + body.length;
