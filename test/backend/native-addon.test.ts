@@ -15,41 +15,17 @@ import {
   addonPath,
   buildNativeKernels,
   loadNativeKernels,
-  type LoadedKernels,
 } from '../../src/backend/native-addon.js';
 import { UserError } from '../../src/errors.js';
 import type { CommandRunner } from '../../src/setup/commands.js';
+import { nativeKernelsForTests } from '../helpers/native-kernels.js';
 
-let built: LoadedKernels | null = null;
-let whyNot = '';
-let cacheDir = '';
-
-test.before(async () => {
-  cacheDir = await mkdtemp(join(tmpdir(), 'bert-native-'));
-  try {
-    built = await buildNativeKernels({ cacheDir });
-  } catch (err) {
-    whyNot = (err as Error).message;
-    // CI provides the compiler and the library: there, not building is a failure.
-    if (process.env.CI) throw err;
-  }
-});
-
-test.after(async () => {
-  await rm(cacheDir, { recursive: true, force: true });
-});
-
-function needsBuild(t: { skip(reason: string): void }): boolean {
-  if (built) return true;
-  console.log(`skipping: native kernels could not be built here: ${whyNot}`);
-  t.skip(whyNot);
-  return false;
-}
+const native = nativeKernelsForTests();
 
 test('bert setup native compiles into <cache>/native, named by the source hash, and reuses it', async (t) => {
-  if (!needsBuild(t)) return;
-  const loaded = built as LoadedKernels;
-  assert.equal(loaded.path, addonPath(cacheDir));
+  const loaded = native.need(t);
+  if (!loaded) return;
+  assert.equal(loaded.path, addonPath(native.cacheDir));
   assert.match(loaded.path, /native\/bert_kernels-[0-9a-f]{12}\.node$/);
   assert.ok(existsSync(loaded.path));
   assert.match(loaded.library, /oneDNN|CBLAS/);
@@ -58,7 +34,7 @@ test('bert setup native compiles into <cache>/native, named by the source hash, 
     ran++;
     return { code: 0, notFound: false, stdout: '', stderr: '' };
   };
-  const again = await buildNativeKernels({ cacheDir, run: counting });
+  const again = await buildNativeKernels({ cacheDir: native.cacheDir, run: counting });
   assert.equal(again.path, loaded.path);
   assert.equal(ran, 0, 'a cached build is not recompiled');
 });
@@ -100,11 +76,11 @@ test('BERT_NATIVE_KERNELS=0 turns the kernels off; an absent build says how to m
   const saved = process.env.BERT_NATIVE_KERNELS;
   process.env.BERT_NATIVE_KERNELS = '0';
   try {
-    assert.deepEqual(loadNativeKernels(cacheDir), { reason: 'BERT_NATIVE_KERNELS=0' });
+    assert.deepEqual(loadNativeKernels(native.cacheDir), { reason: 'BERT_NATIVE_KERNELS=0' });
   } finally {
     if (saved === undefined) delete process.env.BERT_NATIVE_KERNELS;
     else process.env.BERT_NATIVE_KERNELS = saved;
   }
-  const empty = loadNativeKernels(join(cacheDir, 'nowhere'), { ignoreSwitch: true });
+  const empty = loadNativeKernels(join(native.cacheDir, 'nowhere'), { ignoreSwitch: true });
   assert.ok('reason' in empty && /bert setup native/.test(empty.reason));
 });

@@ -7,12 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
-import { buildNativeKernels, type LoadedKernels } from '../../src/backend/native-addon.js';
 import {
   nativeWasmKernelsActive,
   useBuiltinWasmKernels,
@@ -21,38 +17,15 @@ import {
 import { keepMask } from '../../src/model/dropout-mask.js';
 import { FUSED_ADAMW } from '../../src/model/kernels.js';
 import { createOptimizer } from '../../src/train/optimizer.js';
+import { nativeKernelsForTests } from '../helpers/native-kernels.js';
 
-let built: LoadedKernels | null = null;
-let whyNot = '';
-let cacheDir = '';
-
-test.before(async () => {
-  cacheDir = await mkdtemp(join(tmpdir(), 'bert-native-'));
-  try {
-    built = await buildNativeKernels({ cacheDir });
-  } catch (err) {
-    whyNot = (err as Error).message;
-    // CI provides the compiler and the library: there, not building is a failure.
-    if (process.env.CI) throw err;
-  }
-});
-
-test.after(async () => {
-  await rm(cacheDir, { recursive: true, force: true });
-});
-
-function needsBuild(t: { skip(reason: string): void }): boolean {
-  if (built) return true;
-  console.log(`skipping: native kernels could not be built here: ${whyNot}`);
-  t.skip(whyNot);
-  return false;
-}
+const native = nativeKernelsForTests();
 
 test('native BatchMatMul equals tfjs WASM BatchMatMul on every layout: transposes, batches, broadcast', async (t) => {
-  if (!needsBuild(t)) return;
+  const addon = native.need(t)?.addon;
+  if (!addon) return;
   await selectBackend('wasm');
   const wasActive = nativeWasmKernelsActive();
-  const { addon } = built as LoadedKernels;
   assert.equal(addon.setThreads(2), true);
   const cases: [number[], number[], boolean, boolean][] = [
     [[7, 5], [5, 3], false, false],
@@ -106,8 +79,8 @@ test('native BatchMatMul equals tfjs WASM BatchMatMul on every layout: transpose
 });
 
 test('native dropout masks equal the JavaScript generator value for value', (t) => {
-  if (!needsBuild(t)) return;
-  const { addon } = built as LoadedKernels;
+  const addon = native.need(t)?.addon;
+  if (!addon) return;
   for (const [seed, size, keep] of [
     ['0/0', 262_144, 0.9],
     ['step 12/5', 1_001, 0.5],
@@ -122,10 +95,10 @@ test('native dropout masks equal the JavaScript generator value for value', (t) 
 });
 
 test('fused native AdamW equals the tfjs-op AdamW bit for bit, with and without decay and bias correction', async (t) => {
-  if (!needsBuild(t)) return;
+  const addon = native.need(t)?.addon;
+  if (!addon) return;
   await selectBackend('wasm');
   const wasActive = nativeWasmKernelsActive();
-  const { addon } = built as LoadedKernels;
   const run = (fused: boolean, biasCorrection: boolean): Float32Array[] => {
     if (fused) useNativeWasmKernels(addon);
     else useBuiltinWasmKernels();
@@ -172,10 +145,11 @@ test('fused native AdamW equals the tfjs-op AdamW bit for bit, with and without 
 });
 
 test('the kernels leak no tensors and keep the heap consistent over repeated products', async (t) => {
-  if (!needsBuild(t)) return;
+  const kernels = native.need(t);
+  if (!kernels) return;
   await selectBackend('wasm');
   const wasActive = nativeWasmKernelsActive();
-  useNativeWasmKernels((built as LoadedKernels).addon);
+  useNativeWasmKernels(kernels.addon);
   try {
     const a = tf.randomNormal([64, 32], 0, 1, 'float32', 3);
     const before = tf.memory().numTensors;
