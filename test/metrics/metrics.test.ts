@@ -2,19 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accuracy, f1Score, matthewsCorrcoef } from '../../src/metrics/classification.js';
 import { pearson, rankAverage, spearman } from '../../src/metrics/correlation.js';
+import { rng } from '../helpers/rng.js';
 import { sklearnReference, type ClassificationCase, type CorrelationCase } from './reference.js';
-
-/** Deterministic PRNG (mulberry32) so the vectors are fixed but not hand-picked. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function noisyLabels(n: number, k: number, agree: number, seed: number): ClassificationCase {
   const r = rng(seed);

@@ -5,18 +5,9 @@ import { bertConfig, type BertConfig } from '../../src/model/config.js';
 import type { PretrainingBatch } from '../../src/model/batch.js';
 import type { ModelOps } from '../../src/model/ops.js';
 import type { BertHeads } from '../../src/model/params.js';
+import { rng } from '../helpers/rng.js';
 
-/** A deterministic PRNG (mulberry32) so test data does not depend on Math.random. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 export function smallConfig(overrides: Partial<BertConfig> = {}): BertConfig {
   return bertConfig('tiny', {
