@@ -61,6 +61,15 @@ function pretrainArgs(run: string, extra: string[]): string[] {
   ];
 }
 
+/** The last event a `--ui json` run printed on stdout; every line must parse as JSON. */
+function lastEvent(stdout: string): Record<string, unknown> {
+  const events = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return events[events.length - 1]!;
+}
+
 /**
  * Run `bert args` with a fresh tmpfs (`options`: mount options) at `mnt`,
  * then `after` (shell, e.g. copying what the run left out of the mount,
@@ -96,11 +105,7 @@ describe('real read-only and full filesystems', { skip }, () => {
     const r = inMount('size=1m,ro', pretrainArgs(run, ['--max-steps', '1', '--ui', 'json']));
     assert.equal(r.code, 1, r.err);
     assert.equal(r.err, `bert: ${run}: cannot create directory: read-only file system (EROFS)\n`);
-    const events = r.out
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const last = events[events.length - 1]!;
+    const last = lastEvent(r.out);
     assert.equal(last.type, 'run_end');
     assert.equal(last.status, 'failed');
     assert.equal(last.error, `${run}: cannot create directory: read-only file system (EROFS)`);
@@ -135,11 +140,7 @@ describe('real read-only and full filesystems', { skip }, () => {
           `\\(free space, then: bert pretrain --resume ${run}\\)$`,
       ),
     );
-    const events = r.out
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const end = events[events.length - 1]!;
+    const end = lastEvent(r.out);
     assert.equal(end.type, 'run_end');
     assert.equal(end.status, 'failed');
     assert.equal(`bert: ${String(end.error)}`, lines[0]);
@@ -182,17 +183,8 @@ describe('real read-only and full filesystems', { skip }, () => {
         .join('\n') + '\n',
     );
     const out = join(mnt, 'e.npy');
-    const ro = inMount('size=1m,ro', [
-      'embed',
-      '--checkpoint',
-      checkpoint,
-      '--input',
-      input,
-      '--out',
-      out,
-      '--backend',
-      'wasm',
-    ]);
+    const embed = ['embed', '--checkpoint', checkpoint, '--input', input, '--out', out];
+    const ro = inMount('size=1m,ro', [...embed, '--backend', 'wasm']);
     assert.equal(ro.code, 1, ro.err);
     // The plain progress display shares stderr; the error is its last line.
     assert.equal(
@@ -203,25 +195,13 @@ describe('real read-only and full filesystems', { skip }, () => {
     const left = join(root, 'left.txt');
     const full = inMount(
       'size=8k',
-      [
-        'embed',
-        '--checkpoint',
-        checkpoint,
-        '--input',
-        input,
-        '--out',
-        out,
-        '--backend',
-        'wasm',
-        '--ui',
-        'json',
-      ],
+      [...embed, '--backend', 'wasm', '--ui', 'json'],
       `ls -A "${mnt}" > "${left}"`,
     );
     assert.equal(full.code, 1, full.err);
     assert.equal(full.err, `bert: ${out}: cannot write: no space left on device (ENOSPC)\n`);
     assert.equal(readFileSync(left, 'utf8'), '', 'the temporary file was removed');
-    const end = JSON.parse(full.out.trim().split('\n').pop()!) as Record<string, unknown>;
+    const end = lastEvent(full.out);
     assert.equal(end.type, 'run_end');
     assert.equal(end.status, 'failed');
     assert.equal(end.error, `${out}: cannot write: no space left on device (ENOSPC)`);
