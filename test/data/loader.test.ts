@@ -28,18 +28,21 @@ function inThread(cursor: LoaderCursor, count: number, split: 'train' | 'heldout
   return out;
 }
 
+/** The loader over the in-memory documents, as the tests start it unless they say otherwise. */
+const memoryLoader = {
+  source: { kind: 'memory' as const, documents },
+  vocabTokens,
+  config,
+  seed: SEED,
+  batchSize: BATCH,
+};
+
 test('the worker loader yields exactly the batches of the in-thread builder, across an epoch', async () => {
   const planCount = createPipeline(memorySource(docs), vocab, config, SEED).stream.epochPlan(0).count;
   // Enough batches to cross into epoch 1.
   const count = Math.ceil(planCount / BATCH) + 2;
   const expected = inThread({ epoch: 0, index: 0 }, count);
-  const loader = PretrainingLoader.start({
-    source: { kind: 'memory', documents },
-    vocabTokens,
-    config,
-    seed: SEED,
-    batchSize: BATCH,
-  });
+  const loader = PretrainingLoader.start(memoryLoader);
   let i = 0;
   for await (const item of loader) {
     assert.deepEqual(item.batch, expected[i].batch, `batch ${i}`);
@@ -58,14 +61,7 @@ test('a loader started from a cursor continues the same stream', async () => {
   const expected = inThread({ epoch: 0, index: 0 }, 6);
   const resumeAt = expected[2].cursor;
   assert.ok(resumeAt);
-  const loader = PretrainingLoader.start({
-    source: { kind: 'memory', documents },
-    vocabTokens,
-    config,
-    seed: SEED,
-    batchSize: BATCH,
-    cursor: resumeAt,
-  });
+  const loader = PretrainingLoader.start({ ...memoryLoader, cursor: resumeAt });
   for (let i = 3; i < 6; i++) {
     const item = await loader.next();
     assert.ok(item);
@@ -79,11 +75,8 @@ test('the held-out split is one finite pass, then next() returns null', async ()
   const p = createPipeline(memorySource(docs), vocab, cfg, SEED, 'heldout');
   const total = p.stream.epochPlan(0).count;
   const loader = PretrainingLoader.start({
-    source: { kind: 'memory', documents },
-    vocabTokens,
+    ...memoryLoader,
     config: cfg,
-    seed: SEED,
-    batchSize: BATCH,
     split: 'heldout',
   });
   let instances = 0;
