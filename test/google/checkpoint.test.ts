@@ -228,6 +228,20 @@ test('bad inputs: truncated .data, corrupted index, zip without a checkpoint, vo
     join(shapes, 'bert_config.json'),
     JSON.stringify({ ...cfg, intermediate_size: 48 }),
   );
+  /** `bert export --format tf` from `source`, to a folder that must never be written. */
+  const exportTf = (source: string) =>
+    bert(
+      cacheEnv,
+      'export',
+      '--checkpoint',
+      source,
+      '--format',
+      'tf',
+      '--out',
+      join(scratch, 'never'),
+      '--backend',
+      'cpu',
+    );
   const expected: Array<[string, RegExp]> = [
     [
       shapes,
@@ -246,18 +260,7 @@ test('bad inputs: truncated .data, corrupted index, zip without a checkpoint, vo
     [data, /bert\/pooler\/dense\/kernel fails its CRC-32C check \(corrupted data\)/],
   ];
   for (const [source, message] of expected) {
-    const r = bert(
-      cacheEnv,
-      'export',
-      '--checkpoint',
-      source,
-      '--format',
-      'tf',
-      '--out',
-      join(scratch, 'never'),
-      '--backend',
-      'cpu',
-    );
+    const r = exportTf(source);
     assert.equal(r.code, 1, `${source}: ${r.err.join(' | ')}`);
     assert.equal(r.err.length, 1, r.err.join('\n'));
     assert.match(r.err[0], message);
@@ -285,18 +288,7 @@ test('bad inputs: truncated .data, corrupted index, zip without a checkpoint, vo
     },
   ]);
   copyFileSync(join(FIXTURE, 'vocab.txt'), join(odd, 'vocab.txt'));
-  const r = bert(
-    cacheEnv,
-    'export',
-    '--checkpoint',
-    odd,
-    '--format',
-    'tf',
-    '--out',
-    join(scratch, 'never'),
-    '--backend',
-    'cpu',
-  );
+  const r = exportTf(odd);
   assert.equal(r.code, 1);
   assert.deepEqual(r.err.length, 1);
   assert.match(
