@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import type { FinetuneConfig } from '../../src/config/types.js';
 import type { BertEvent } from '../../src/ui/events.js';
+import type { BackendChoice } from '../../src/backend/select.js';
 import { packageRoot } from '../../src/paths.js';
 import { exportHf } from '../../src/export/hf.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
@@ -48,4 +49,27 @@ export function reporter(events: BertEvent[]): {
   close: () => Promise<void>;
 } {
   return { emit: (e) => void events.push(e), close: async () => undefined };
+}
+
+/** How the task tests run a fine-tuning: into `runDir`, to the end, its events into `events`. */
+export function runToEnd(
+  runDir: string,
+  backend: BackendChoice,
+  events: BertEvent[] = [],
+): {
+  runDir: string;
+  stopAtStep: null;
+  maxMinutes: null;
+  reporter: ReturnType<typeof reporter>;
+  stopRequested: () => boolean;
+  backend: BackendChoice;
+} {
+  return {
+    runDir,
+    stopAtStep: null,
+    maxMinutes: null,
+    reporter: reporter(events),
+    stopRequested: () => false,
+    backend,
+  };
 }

@@ -14,7 +14,7 @@ import { tagEntities } from '../../../src/tasks/conll2003/predict.js';
 import { disposeParams } from '../../../src/model/params.js';
 import { selectBackend, type BackendChoice } from '../../../src/backend/select.js';
 import type { BertEvent } from '../../../src/ui/events.js';
-import { exported, reporter, tinyConfig } from '../helpers.js';
+import { exported, runToEnd, tinyConfig } from '../helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bert-ner-'));
 let backend: BackendChoice;
@@ -45,12 +45,7 @@ test('finetune conll2003 on made-up sentences; eval reproduces entity F1', async
   const events: BertEvent[] = [];
   const result = await finetuneConll({
     config: tinyConfig(dataDir, ['train.max_steps=12', 'train.lr=3e-3']),
-    runDir: join(root, 'run-ner'),
-    stopAtStep: null,
-    maxMinutes: null,
-    reporter: reporter(events),
-    stopRequested: () => false,
-    backend,
+    ...runToEnd(join(root, 'run-ner'), backend, events),
   });
   assert.equal(result.status, 'completed');
   const logged = events.filter((e) => e.type === 'eval').at(-1);

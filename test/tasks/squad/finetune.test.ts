@@ -14,7 +14,7 @@ import { evaluateCheckpoint } from '../../../src/tasks/registry.js';
 import { selectBackend, type BackendChoice } from '../../../src/backend/select.js';
 import type { BertEvent } from '../../../src/ui/events.js';
 import { packageRoot } from '../../../src/paths.js';
-import { exported, reporter, tinyConfig } from '../helpers.js';
+import { exported, runToEnd, tinyConfig } from '../helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bert-span-'));
 let backend: BackendChoice;
@@ -63,12 +63,7 @@ test('finetune squad on held-out articles; eval reproduces EM/F1 and writes {id:
     // Batch 2: several steps per epoch, so epoch-end evaluation is visible.
     config: tinyConfig(dataDir, ['train.batch_size=2', 'train.max_steps=8']),
     squad: { ...SQUAD_DEFAULTS, docStride: 16, maxQueryLength: 12, heldOutEvery: 2 },
-    runDir,
-    stopAtStep: null,
-    maxMinutes: null,
-    reporter: reporter(events),
-    stopRequested: () => false,
-    backend,
+    ...runToEnd(runDir, backend, events),
   });
   assert.equal(result.status, 'completed');
   assert.ok(result.bestCheckpoint);
@@ -133,12 +128,7 @@ test('finetune squad2: unanswerable questions, no-answer threshold, v2 metrics r
       maxQueryLength: 12,
       heldOutEvery: 2,
     },
-    runDir: join(root, 'run-squad2'),
-    stopAtStep: null,
-    maxMinutes: null,
-    reporter: reporter([]),
-    stopRequested: () => false,
-    backend,
+    ...runToEnd(join(root, 'run-squad2'), backend),
   });
   assert.ok(result.bestCheckpoint && result.best);
   assert.deepEqual(Object.keys(result.best.metrics).sort(), [
