@@ -14,12 +14,8 @@ import {
 } from '../../../src/train/checkpoint.js';
 import { selectBackend, type BackendChoice } from '../../../src/backend/select.js';
 import type { BertEvent, StepEvent } from '../../../src/ui/events.js';
-import { packageRoot } from '../../../src/paths.js';
-import {
-  tinyConfigFile,
-  tinyPretrainConfig,
-  tinyPretrainSettings,
-} from '../../helpers/tiny-pretrain.js';
+import { tinyPretrainConfig, tinyPretrainSettings } from '../../helpers/tiny-pretrain.js';
+import { bertBin, tinyConfig } from '../../helpers/bert-cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bert-pretrain-'));
 const shards = join(root, 'shards');
@@ -143,10 +139,10 @@ test('kill -9 during a checkpoint write: resume uses the last complete checkpoin
   const cfgFile = join(root, 'killed.yaml');
   writeFileSync(cfgFile, 'name: killed\n');
   const args = [
-    join(packageRoot, 'bin/bert.js'),
+    bertBin,
     'pretrain',
     '--config',
-    tinyConfigFile,
+    tinyConfig,
     '--run',
     dir,
     '--ui',
