@@ -35,27 +35,26 @@ function report(
 
 const tol = { 'pretrain.heldout_mlm_loss': 0.05 };
 
+/** ciOutcome for `current` against `baseline` (b.json) with the tolerances above. */
+function outcome(current: RegressionReport, baseline: RegressionReport | null, update = false) {
+  return ciOutcome({ report: current, baseline, baselinePath: 'b.json', tolerances: tol, update });
+}
+
 test('a regression exits 1 and the output says fail', () => {
-  const o = ciOutcome({
-    report: report({ 'pretrain.heldout_mlm_loss': 7 }),
-    baseline: report({ 'pretrain.heldout_mlm_loss': 6 }),
-    baselinePath: 'b.json',
-    tolerances: tol,
-    update: false,
-  });
+  const o = outcome(
+    report({ 'pretrain.heldout_mlm_loss': 7 }),
+    report({ 'pretrain.heldout_mlm_loss': 6 }),
+  );
   assert.equal(o.exitCode, 1);
   assert.equal(o.output.verdict, 'fail');
   assert.match(o.text, /REGRESSED/);
 });
 
 test('a pass exits 0; the JSON output carries metrics, timings, backend, versions and verdict', () => {
-  const o = ciOutcome({
-    report: report({ 'pretrain.heldout_mlm_loss': 6 }),
-    baseline: report({ 'pretrain.heldout_mlm_loss': 6 }),
-    baselinePath: 'b.json',
-    tolerances: tol,
-    update: false,
-  });
+  const o = outcome(
+    report({ 'pretrain.heldout_mlm_loss': 6 }),
+    report({ 'pretrain.heldout_mlm_loss': 6 }),
+  );
   assert.equal(o.exitCode, 0);
   const json = JSON.parse(JSON.stringify(o.output)) as Record<string, unknown>;
   for (const k of ['metrics', 'timings', 'backend', 'versions', 'verdict', 'comparison']) {
@@ -65,47 +64,26 @@ test('a pass exits 0; the JSON output carries metrics, timings, backend, version
 });
 
 test('no baseline fails unless the baseline is being written', () => {
-  const none = ciOutcome({
-    report: report({ a: 1 }),
-    baseline: null,
-    baselinePath: 'b.json',
-    tolerances: tol,
-    update: false,
-  });
+  const none = outcome(report({ a: 1 }), null);
   assert.equal(none.exitCode, 1);
   assert.equal(none.output.verdict, 'no-baseline');
   assert.match(none.text, /--update-baseline/);
-  const update = ciOutcome({
-    report: report({ a: 1 }),
-    baseline: null,
-    baselinePath: 'b.json',
-    tolerances: tol,
-    update: true,
-  });
+  const update = outcome(report({ a: 1 }), null, true);
   assert.equal(update.exitCode, 0);
   assert.equal(update.output.verdict, 'updated');
 });
 
 test('a failed run fails even when asked to update the baseline', () => {
-  const o = ciOutcome({
-    report: report({}, { status: 'failed' }),
-    baseline: null,
-    baselinePath: 'b.json',
-    tolerances: tol,
-    update: true,
-  });
+  const o = outcome(report({}, { status: 'failed' }), null, true);
   assert.equal(o.exitCode, 1);
   assert.equal(o.output.verdict, 'fail');
 });
 
 test('a baseline from another backend is compared but warned about', () => {
-  const o = ciOutcome({
-    report: report({ 'pretrain.heldout_mlm_loss': 6 }),
-    baseline: report({ 'pretrain.heldout_mlm_loss': 6 }, { backend: 'tensorflow' }),
-    baselinePath: 'b.json',
-    tolerances: tol,
-    update: false,
-  });
+  const o = outcome(
+    report({ 'pretrain.heldout_mlm_loss': 6 }),
+    report({ 'pretrain.heldout_mlm_loss': 6 }, { backend: 'tensorflow' }),
+  );
   assert.equal(o.exitCode, 0);
   assert.equal(o.warnings.length, 1);
   assert.match(o.warnings[0], /tensorflow/);
