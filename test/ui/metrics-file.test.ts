@@ -26,10 +26,19 @@ async function readLines(path: string): Promise<BertEvent[]> {
     .map((l) => JSON.parse(l) as BertEvent);
 }
 
+/** Run `body` with a fresh temporary folder, removed afterwards whatever happens. */
+async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'bert-ui-'));
+  try {
+    await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 for (const kind of ['ink', 'plain', 'json', 'auto'] as UiRequest[]) {
   test(`metrics.jsonl gets every event with --ui ${kind}`, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'bert-ui-'));
-    try {
+    await inTempDir(async (dir) => {
       const r = createReporter(kind, {
         runDir: join(dir, 'run'),
         stdout: new FakeStream({ isTTY: kind === 'ink' }),
@@ -40,15 +49,12 @@ for (const kind of ['ink', 'plain', 'json', 'auto'] as UiRequest[]) {
       for (const e of events()) r.emit(e);
       await r.close();
       assert.deepEqual(await readLines(join(dir, 'run', METRICS_FILE)), events());
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 }
 
 test('metrics.jsonl is appended to, so a resumed run continues the file', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'bert-ui-'));
-  try {
+  await inTempDir(async (dir) => {
     const first = MetricsFileReporter.forRunDir(dir);
     first.emit(step(1));
     await first.close();
@@ -59,14 +65,11 @@ test('metrics.jsonl is appended to, so a resumed run continues the file', async 
       (await readLines(join(dir, METRICS_FILE))).map((e) => (e.type === 'step' ? e.step : -1)),
       [1, 2],
     );
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('step lines are batched, rarer events written at once, the rest on flush', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'bert-ui-'));
-  try {
+  await inTempDir(async (dir) => {
     const path = join(dir, METRICS_FILE);
     const r = new MetricsFileReporter(path, { flushMs: 60_000 });
     r.emit(step(1));
@@ -78,14 +81,11 @@ test('step lines are batched, rarer events written at once, the rest on flush', 
     r.flush();
     assert.equal((await readLines(path)).length, 4);
     await r.close();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a step line older than flushMs is written by the next emit, without the event loop', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'bert-ui-'));
-  try {
+  await inTempDir(async (dir) => {
     const path = join(dir, METRICS_FILE);
     const r = new MetricsFileReporter(path, { flushMs: 20 });
     r.emit(step(1));
@@ -100,9 +100,7 @@ test('a step line older than flushMs is written by the next emit, without the ev
       [1, 2],
     );
     await r.close();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('TeeReporter fans out and closes every reporter even when one fails', async () => {
