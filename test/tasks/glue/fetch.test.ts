@@ -150,13 +150,18 @@ after(async () => {
   if (server) await new Promise<void>((r) => server.close(() => r()));
 });
 
-async function tempOut(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'glue-fetch-'));
+/** Run `body` with a fresh output folder, removed afterwards whatever happens. */
+async function inTempOut(body: (out: string) => Promise<void>): Promise<void> {
+  const out = await mkdtemp(join(tmpdir(), 'glue-fetch-'));
+  try {
+    await body(out);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
 }
 
 test('fetch from a local server: RTE/WNLI zips, AX file and MRPC are placed byte-identical to the GLUE copy', async () => {
-  const out = await tempOut();
-  try {
+  await inTempOut(async (out) => {
     const events: string[] = [];
     const results = await fetchGlue({
       tasks: ['rte', 'wnli', 'mrpc', 'ax'],
@@ -184,14 +189,11 @@ test('fetch from a local server: RTE/WNLI zips, AX file and MRPC are placed byte
     assert.ok(dev.examples.length > 0);
     // Nothing but the task folders is left in the output root (no staging leftovers).
     assert.deepEqual((await readdir(out)).sort(), ['MRPC', 'RTE', 'WNLI', 'diagnostic']);
-  } finally {
-    await rm(out, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a complete task directory is kept and not downloaded again', async () => {
-  const out = await tempOut();
-  try {
+  await inTempOut(async (out) => {
     await fetchGlue({ tasks: ['wnli'], out, baseUrl, manifest });
     const before = hits.length;
     const again = await fetchGlue({ tasks: ['wnli'], out, baseUrl, manifest });
@@ -200,14 +202,11 @@ test('a complete task directory is kept and not downloaded again', async () => {
       ['present'],
     );
     assert.equal(hits.length, before);
-  } finally {
-    await rm(out, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a size mismatch is a UserError and leaves no partial task directory', async () => {
-  const out = await tempOut();
-  try {
+  await inTempOut(async (out) => {
     const bad = { rte: [{ ...manifest.rte![0]!, bytes: manifest.rte![0]!.bytes + 1 }] };
     await assert.rejects(
       fetchGlue({ tasks: ['rte'], out, baseUrl, manifest: bad }),
@@ -218,28 +217,22 @@ test('a size mismatch is a UserError and leaves no partial task directory', asyn
       },
     );
     assert.deepEqual(await readdir(out), []);
-  } finally {
-    await rm(out, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a SHA-256 mismatch is a UserError', async () => {
-  const out = await tempOut();
-  try {
+  await inTempOut(async (out) => {
     const bad = { wnli: [{ ...manifest.wnli![0]!, sha256: '0'.repeat(64) }] };
     await assert.rejects(
       fetchGlue({ tasks: ['wnli'], out, baseUrl, manifest: bad }),
       /WNLI\.zip: SHA-256 [0-9a-f]{64} does not match/,
     );
     assert.deepEqual(await readdir(out), []);
-  } finally {
-    await rm(out, { recursive: true, force: true });
-  }
+  });
 });
 
 test('an archive without the task folder, or an HTTP error, is a clear UserError', async () => {
-  const out = await tempOut();
-  try {
+  await inTempOut(async (out) => {
     await assert.rejects(
       fetchGlue({ tasks: ['cola'], out, baseUrl, manifest }),
       /glue\/cola: the downloaded archive has no CoLA\/train\.tsv/,
@@ -254,14 +247,11 @@ test('an archive without the task folder, or an HTTP error, is a clear UserError
       /SST-2\.zip: HTTP 404/,
     );
     assert.deepEqual(await readdir(out), []);
-  } finally {
-    await rm(out, { recursive: true, force: true });
-  }
+  });
 });
 
 test('an incomplete existing task directory is replaced only with force', async () => {
-  const out = await tempOut();
-  try {
+  await inTempOut(async (out) => {
     await mkdir(join(out, 'RTE'));
     await writeFile(join(out, 'RTE', 'MISSING.txt'), 'nothing here');
     await assert.rejects(
@@ -275,9 +265,7 @@ test('an incomplete existing task directory is replaced only with force', async 
       'test.tsv',
       'train.tsv',
     ]);
-  } finally {
-    await rm(out, { recursive: true, force: true });
-  }
+  });
 });
 
 test('formatMrpc splits by dev ids and keeps the header line (with its BOM) for train and dev', () => {
