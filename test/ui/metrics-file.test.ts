@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createReporter, resolveUiKind, type UiRequest } from '../../src/ui/reporter.js';
 import { MetricsFileReporter, METRICS_FILE } from '../../src/ui/metrics-file.js';
 import { TeeReporter } from '../../src/ui/tee.js';
 import type { BertEvent, Reporter } from '../../src/ui/events.js';
 import { FakeStream, checkpoint, evalEvent, runEnd, runStart, step } from './helpers.js';
+import { inTempDir } from '../helpers/temp-dir.js';
 
 const events = (): BertEvent[] => [
   runStart(),
@@ -26,19 +26,9 @@ async function readLines(path: string): Promise<BertEvent[]> {
     .map((l) => JSON.parse(l) as BertEvent);
 }
 
-/** Run `body` with a fresh temporary folder, removed afterwards whatever happens. */
-async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'bert-ui-'));
-  try {
-    await body(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 for (const kind of ['ink', 'plain', 'json', 'auto'] as UiRequest[]) {
   test(`metrics.jsonl gets every event with --ui ${kind}`, async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir('bert-ui-', async (dir) => {
       const r = createReporter(kind, {
         runDir: join(dir, 'run'),
         stdout: new FakeStream({ isTTY: kind === 'ink' }),
@@ -54,7 +44,7 @@ for (const kind of ['ink', 'plain', 'json', 'auto'] as UiRequest[]) {
 }
 
 test('metrics.jsonl is appended to, so a resumed run continues the file', async () => {
-  await inTempDir(async (dir) => {
+  await inTempDir('bert-ui-', async (dir) => {
     const first = MetricsFileReporter.forRunDir(dir);
     first.emit(step(1));
     await first.close();
@@ -69,7 +59,7 @@ test('metrics.jsonl is appended to, so a resumed run continues the file', async 
 });
 
 test('step lines are batched, rarer events written at once, the rest on flush', async () => {
-  await inTempDir(async (dir) => {
+  await inTempDir('bert-ui-', async (dir) => {
     const path = join(dir, METRICS_FILE);
     const r = new MetricsFileReporter(path, { flushMs: 60_000 });
     r.emit(step(1));
@@ -85,7 +75,7 @@ test('step lines are batched, rarer events written at once, the rest on flush', 
 });
 
 test('a step line older than flushMs is written by the next emit, without the event loop', async () => {
-  await inTempDir(async (dir) => {
+  await inTempDir('bert-ui-', async (dir) => {
     const path = join(dir, METRICS_FILE);
     const r = new MetricsFileReporter(path, { flushMs: 20 });
     r.emit(step(1));

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../../../src/errors.js';
 import {
@@ -18,6 +17,7 @@ import { GLUE_TASKS } from '../../../src/tasks/glue/tasks.js';
 import { readGlueSplit } from '../../../src/tasks/glue/reader.js';
 import { buildZip } from '../../helpers/zip.js';
 import { GLUE_COPY, GLUE_DIR } from './data.js';
+import { inTempDir } from '../../helpers/temp-dir.js';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -150,18 +150,8 @@ after(async () => {
   if (server) await new Promise<void>((r) => server.close(() => r()));
 });
 
-/** Run `body` with a fresh output folder, removed afterwards whatever happens. */
-async function inTempOut(body: (out: string) => Promise<void>): Promise<void> {
-  const out = await mkdtemp(join(tmpdir(), 'glue-fetch-'));
-  try {
-    await body(out);
-  } finally {
-    await rm(out, { recursive: true, force: true });
-  }
-}
-
 test('fetch from a local server: RTE/WNLI zips, AX file and MRPC are placed byte-identical to the GLUE copy', async () => {
-  await inTempOut(async (out) => {
+  await inTempDir('glue-fetch-', async (out) => {
     const events: string[] = [];
     const results = await fetchGlue({
       tasks: ['rte', 'wnli', 'mrpc', 'ax'],
@@ -193,7 +183,7 @@ test('fetch from a local server: RTE/WNLI zips, AX file and MRPC are placed byte
 });
 
 test('a complete task directory is kept and not downloaded again', async () => {
-  await inTempOut(async (out) => {
+  await inTempDir('glue-fetch-', async (out) => {
     await fetchGlue({ tasks: ['wnli'], out, baseUrl, manifest });
     const before = hits.length;
     const again = await fetchGlue({ tasks: ['wnli'], out, baseUrl, manifest });
@@ -206,7 +196,7 @@ test('a complete task directory is kept and not downloaded again', async () => {
 });
 
 test('a size mismatch is a UserError and leaves no partial task directory', async () => {
-  await inTempOut(async (out) => {
+  await inTempDir('glue-fetch-', async (out) => {
     const bad = { rte: [{ ...manifest.rte![0]!, bytes: manifest.rte![0]!.bytes + 1 }] };
     await assert.rejects(
       fetchGlue({ tasks: ['rte'], out, baseUrl, manifest: bad }),
@@ -221,7 +211,7 @@ test('a size mismatch is a UserError and leaves no partial task directory', asyn
 });
 
 test('a SHA-256 mismatch is a UserError', async () => {
-  await inTempOut(async (out) => {
+  await inTempDir('glue-fetch-', async (out) => {
     const bad = { wnli: [{ ...manifest.wnli![0]!, sha256: '0'.repeat(64) }] };
     await assert.rejects(
       fetchGlue({ tasks: ['wnli'], out, baseUrl, manifest: bad }),
@@ -232,7 +222,7 @@ test('a SHA-256 mismatch is a UserError', async () => {
 });
 
 test('an archive without the task folder, or an HTTP error, is a clear UserError', async () => {
-  await inTempOut(async (out) => {
+  await inTempDir('glue-fetch-', async (out) => {
     await assert.rejects(
       fetchGlue({ tasks: ['cola'], out, baseUrl, manifest }),
       /glue\/cola: the downloaded archive has no CoLA\/train\.tsv/,
@@ -251,7 +241,7 @@ test('an archive without the task folder, or an HTTP error, is a clear UserError
 });
 
 test('an incomplete existing task directory is replaced only with force', async () => {
-  await inTempOut(async (out) => {
+  await inTempDir('glue-fetch-', async (out) => {
     await mkdir(join(out, 'RTE'));
     await writeFile(join(out, 'RTE', 'MISSING.txt'), 'nothing here');
     await assert.rejects(
