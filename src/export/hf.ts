@@ -20,7 +20,7 @@ import { writeSafetensors, type TensorData } from '../io/safetensors.js';
 import { toHfConfigJson, type BertConfig } from '../model/config.js';
 import { toHfTensors } from '../model/hf.js';
 import { countParameters, type BertHeads } from '../model/params.js';
-import { tokenizerJsonText } from '../tokenizer/tokenizer-json.js';
+import { specialTokensMapJson, tokenizerJsonText } from '../tokenizer/tokenizer-json.js';
 import { loadExportSource, type LoadedBert } from './load.js';
 
 export const HF_FILES = [
@@ -95,21 +95,7 @@ export function tokenizerConfigJson(
     never_split: null,
     model_max_length: modelMaxLength,
     clean_up_tokenization_spaces: true,
-    unk_token: '[UNK]',
-    sep_token: '[SEP]',
-    pad_token: '[PAD]',
-    cls_token: '[CLS]',
-    mask_token: '[MASK]',
-  };
-}
-
-export function specialTokensMapJson(): Record<string, string> {
-  return {
-    unk_token: '[UNK]',
-    sep_token: '[SEP]',
-    pad_token: '[PAD]',
-    cls_token: '[CLS]',
-    mask_token: '[MASK]',
+    ...specialTokensMapJson(),
   };
 }
 
