@@ -138,6 +138,15 @@ async function measure(
     max_seq_length: SEQ,
   };
   const rows: Record<string, number | string>[] = [];
+  /** The worker loader over the shards in `dir`, batches of BATCH, with `seed`. */
+  const startLoader = (seed: number): PretrainingLoader =>
+    PretrainingLoader.start({
+      source: { kind: 'shards', dir },
+      vocabTokens,
+      config,
+      seed,
+      batchSize: BATCH,
+    });
 
   // 1. In-thread builder (no worker): the raw cost of pairs + masking + batching.
   {
@@ -167,13 +176,7 @@ async function measure(
 
   // 2. Worker loader drained as fast as possible: production and delivery rates.
   {
-    const loader = PretrainingLoader.start({
-      source: { kind: 'shards', dir },
-      vocabTokens,
-      config,
-      seed: 1,
-      batchSize: BATCH,
-    });
+    const loader = startLoader(1);
     let n = 0;
     let t1 = 0;
     let inst = 0;
@@ -205,13 +208,7 @@ async function measure(
     ['worker → tiny trainer (1.4 s/step)', TINY_WASM_STEP_S, 5],
     ['worker → fast trainer (70 ms/step)', TINY_WASM_STEP_S / 20, 60],
   ] as const) {
-    const loader = PretrainingLoader.start({
-      source: { kind: 'shards', dir },
-      vocabTokens,
-      config,
-      seed: 2,
-      batchSize: BATCH,
-    });
+    const loader = startLoader(2);
     let n = 0;
     for await (const _ of loader) {
       await sleep(stepS * 1000);

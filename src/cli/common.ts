@@ -108,6 +108,19 @@ export function checkPositive(flags: Record<string, unknown>, names: string[]): 
   }
 }
 
+/**
+ * The positive-number checks of the training flags (`--max-steps`, `--max-minutes`,
+ * `--threads`), then of the command's own flags in `extra`.
+ */
+export function checkTrainingFlags(flags: TrainingFlags, extra: string[] = []): void {
+  checkPositive(flags as unknown as Record<string, unknown>, [
+    'max-steps',
+    'max-minutes',
+    'threads',
+    ...extra,
+  ]);
+}
+
 /** Load the command's config: file, then --set, then dedicated flags (flags win). */
 /**
  * Every flag that overrides a config key, for every command (the flag wins

@@ -81,6 +81,21 @@ export interface OpenSession extends Session {
   fail(err: unknown): Promise<unknown>;
 }
 
+/**
+ * Run a training command's work in its session: end the session with the
+ * ending the work returns, or fail it with the error the work (or the ending) threw.
+ */
+export async function runInSession(
+  session: OpenSession,
+  work: () => Promise<SessionEnd>,
+): Promise<void> {
+  try {
+    await session.end(await work());
+  } catch (err) {
+    throw await session.fail(err);
+  }
+}
+
 /** `path` relative to the working directory when it lies inside it, for shorter messages. */
 function shown(path: string): string {
   const rel = relative(process.cwd(), path);

@@ -5,22 +5,16 @@
  * every key with a schema default is present, so only keys without one are
  * optional here.
  */
-import type { HiddenAct, SizeName } from '../model/config.js';
+import type { BertConfig, SizeName } from '../model/config.js';
 
-export interface ModelSection {
+/** The shape keys a named `size` fills in when the config leaves them out. */
+type SizedKey = 'hidden_size' | 'num_hidden_layers' | 'num_attention_heads' | 'intermediate_size';
+
+/** The model section: a named size, any of its keys overridden, and BertConfig's other keys. */
+export interface ModelSection
+  extends Partial<Pick<BertConfig, SizedKey>>, Omit<BertConfig, SizedKey | 'vocab_size'> {
   size: SizeName;
   vocab_size: number | null;
-  hidden_size?: number;
-  num_hidden_layers?: number;
-  num_attention_heads?: number;
-  intermediate_size?: number;
-  hidden_act: HiddenAct;
-  hidden_dropout_prob: number;
-  attention_probs_dropout_prob: number;
-  max_position_embeddings: number;
-  type_vocab_size: number;
-  initializer_range: number;
-  layer_norm_eps: number;
 }
 
 export interface PretrainDataSection {

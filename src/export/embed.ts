@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { UserError } from '../errors.js';
 import { tempSibling, writeAll } from '../io/atomic.js';
 import { bertEncoder, type BertModel } from '../model/bert.js';
+import { lengthSortedBatches } from '../model/predict.js';
 import { padSequences, encoderTensors, disposeTensors, type EncoderBatch } from '../model/batch.js';
 import { BertTokenizer, type Encoding } from '../tokenizer/bert-tokenizer.js';
 import { decodeUtf8Strict } from '../tokenizer/text-file.js';
@@ -208,17 +209,15 @@ export async function runEmbed(options: EmbedOptions): Promise<EmbedResult> {
         truncated++;
         return tokenizer.encode(line, null, { maxLength });
       });
-      const order = encodings
-        .map((_, i) => i)
-        .sort((a, b) => encodings[a].ids.length - encodings[b].ids.length);
       const rows = new Float32Array(chunk.length * H);
-      for (let b = 0; b < order.length; b += batchSize) {
-        const idx = order.slice(b, b + batchSize);
+      let embedded = 0;
+      for (const idx of lengthSortedBatches(encodings, batchSize)) {
         const batchEncodings = idx.map((i) => encodings[i]);
         const pooled = poolBatch(model, paddedBatch(batchEncodings), pooling);
         idx.forEach((i, k) => rows.set(pooled.subarray(k * H, (k + 1) * H), i * H));
         for (const e of batchEncodings) tokens += e.ids.length;
-        const done = c + Math.min(b + batchSize, order.length);
+        embedded += idx.length;
+        const done = c + embedded;
         reporter.emit({
           type: 'progress',
           time: now(),

@@ -4,11 +4,8 @@
  * checkpoint) that `tf.train.load_checkpoint` reads with Google's names and
  * shapes and run_classifier.py / run_pretraining.py take as --init_checkpoint.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { UserError } from '../errors.js';
 import { replaceDirAtomic } from '../io/atomic.js';
-import { loadBertDirectory } from './load.js';
+import { loadExportSource } from './load.js';
 import { toHfTensors } from '../model/hf.js';
 import { countParameters } from '../model/params.js';
 import { GOOGLE_FILES, writeGoogleDirectory } from '../google/checkpoint.js';
@@ -28,16 +25,7 @@ export async function exportTf(options: {
   out: string;
   force: boolean;
 }): Promise<ExportTfResult> {
-  const out = resolve(options.out);
-  if (existsSync(out) && !options.force) {
-    throw new UserError(`--out ${options.out}: already exists (pass --force to replace it)`);
-  }
-  const loaded = await loadBertDirectory(options.checkpoint, {
-    flag: '--checkpoint',
-    require: 'exact',
-  });
-  if (out === loaded.dir)
-    throw new UserError(`--out ${options.out}: is the checkpoint being exported`);
+  const { out, loaded } = await loadExportSource(options);
   const notes: string[] = [];
   if (loaded.config.hidden_act === 'gelu') {
     notes.push(

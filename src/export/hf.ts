@@ -14,15 +14,14 @@
  */
 import { existsSync } from 'node:fs';
 import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
+import { join } from 'node:path';
 import { tempSibling, writeDirAtomic } from '../io/atomic.js';
 import { writeSafetensors, type TensorData } from '../io/safetensors.js';
 import { toHfConfigJson, type BertConfig } from '../model/config.js';
 import { toHfTensors } from '../model/hf.js';
 import { countParameters, type BertHeads } from '../model/params.js';
-import { tokenizerJsonText } from '../tokenizer/tokenizer-json.js';
-import { loadBertDirectory, type LoadedBert } from './load.js';
+import { specialTokensMapJson, tokenizerJsonText } from '../tokenizer/tokenizer-json.js';
+import { loadExportSource, type LoadedBert } from './load.js';
 
 export const HF_FILES = [
   'config.json',
@@ -96,21 +95,7 @@ export function tokenizerConfigJson(
     never_split: null,
     model_max_length: modelMaxLength,
     clean_up_tokenization_spaces: true,
-    unk_token: '[UNK]',
-    sep_token: '[SEP]',
-    pad_token: '[PAD]',
-    cls_token: '[CLS]',
-    mask_token: '[MASK]',
-  };
-}
-
-export function specialTokensMapJson(): Record<string, string> {
-  return {
-    unk_token: '[UNK]',
-    sep_token: '[SEP]',
-    pad_token: '[PAD]',
-    cls_token: '[CLS]',
-    mask_token: '[MASK]',
+    ...specialTokensMapJson(),
   };
 }
 
@@ -159,17 +144,7 @@ export async function writeHfDirectory(dir: string, loaded: LoadedBert): Promise
 
 /** `bert export --format hf`. */
 export async function exportHf(options: ExportOptions): Promise<ExportResult> {
-  const out = resolve(options.out);
-  if (existsSync(out) && !options.force) {
-    throw new UserError(`--out ${options.out}: already exists (pass --force to replace it)`);
-  }
-  const loaded = await loadBertDirectory(options.checkpoint, {
-    flag: '--checkpoint',
-    require: 'exact',
-  });
-  if (out === loaded.dir) {
-    throw new UserError(`--out ${options.out}: is the checkpoint being exported`);
-  }
+  const { out, loaded } = await loadExportSource(options);
   const parameters = countParameters(loaded.model.params);
   try {
     if (existsSync(out)) {

@@ -6,7 +6,7 @@
  * and the fine-tuning tasks' starting model (tasks/initial-model.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.js';
 import { fromHfConfigJson, type BertConfig } from '../model/config.js';
@@ -267,4 +267,28 @@ export async function loadBertDirectory(
     heads: head.heads,
     initialized: loaded.initialized,
   };
+}
+
+/**
+ * The checkpoint `bert export` reads, loaded whole, once its destination is
+ * checked: `--out` must not exist (unless `force`) nor be the checkpoint itself.
+ * `out` is the destination as an absolute path.
+ */
+export async function loadExportSource(options: {
+  checkpoint: string;
+  out: string;
+  force: boolean;
+}): Promise<{ out: string; loaded: LoadedBert }> {
+  const out = resolve(options.out);
+  if (existsSync(out) && !options.force) {
+    throw new UserError(`--out ${options.out}: already exists (pass --force to replace it)`);
+  }
+  const loaded = await loadBertDirectory(options.checkpoint, {
+    flag: '--checkpoint',
+    require: 'exact',
+  });
+  if (out === loaded.dir) {
+    throw new UserError(`--out ${options.out}: is the checkpoint being exported`);
+  }
+  return { out, loaded };
 }

@@ -31,25 +31,18 @@ async function discard(tmp: string): Promise<void> {
 }
 
 /**
- * Write `data` to `path` so that readers see either the old file or the whole
- * new one, never a torn write: write a temporary sibling, fsync, rename.
- * A filesystem error (read-only place, full disk, ...) is a FileSystemError
- * naming `path`.
+ * Build a temporary sibling of `path` with `build`, then rename it to `path`.
+ * A failure removes the temporary (so a full disk gets its space back) and
+ * is rethrown; filesystem errors are FileSystemErrors naming `path`, not the temporary.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+async function buildThenRename(path: string, build: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = tempSibling(path);
   await namingPath(
     path,
     async () => {
       await mkdir(dirname(path), { recursive: true });
       try {
-        const fh = await open(tmp, 'w');
-        try {
-          await fh.writeFile(data);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
+        await build(tmp);
         await rename(tmp, path);
       } catch (err) {
         await discard(tmp);
@@ -58,6 +51,31 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     },
     tmp,
   );
+}
+
+/** Open `path` with `flags`, let `write` use the handle, then fsync and close it. */
+async function openWriteSync(
+  path: string,
+  flags: 'w' | 'r',
+  write: (fh: FileHandle) => Promise<void> = async () => undefined,
+): Promise<void> {
+  const fh = await open(path, flags);
+  try {
+    await write(fh);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Write `data` to `path` so that readers see either the old file or the whole
+ * new one, never a torn write: write a temporary sibling, fsync, rename.
+ * A filesystem error (read-only place, full disk, ...) is a FileSystemError
+ * naming `path`.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await buildThenRename(path, (tmp) => openWriteSync(tmp, 'w', (fh) => fh.writeFile(data)));
 }
 
 /**
@@ -71,28 +89,11 @@ export async function writeDirAtomic(
   path: string,
   fill: (tmpDir: string) => Promise<void>,
 ): Promise<void> {
-  const tmp = tempSibling(path);
-  await namingPath(
-    path,
-    async () => {
-      await mkdir(dirname(path), { recursive: true });
-      await mkdir(tmp);
-      try {
-        await fill(tmp);
-        const dh = await open(tmp, 'r');
-        try {
-          await dh.sync();
-        } finally {
-          await dh.close();
-        }
-        await rename(tmp, path);
-      } catch (err) {
-        await discard(tmp);
-        throw err;
-      }
-    },
-    tmp,
-  );
+  await buildThenRename(path, async (tmp) => {
+    await mkdir(tmp);
+    await fill(tmp);
+    await openWriteSync(tmp, 'r');
+  });
 }
 
 /** Write a JSON file atomically, pretty-printed, with a trailing newline. */

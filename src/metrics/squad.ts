@@ -69,6 +69,11 @@ export function maxOverGold<T extends number | boolean>(
   return best;
 }
 
+/** `x` as a percentage of `n` questions (0 when there are none). */
+function percentOf(x: number, n: number): number {
+  return n ? (100 * x) / n : 0;
+}
+
 export interface SquadScores {
   exact_match: number;
   f1: number;
@@ -100,8 +105,8 @@ export function squadScores(
   }
   const total = golds.size;
   return {
-    exact_match: total ? (100 * em) / total : 0,
-    f1: total ? (100 * f1) / total : 0,
+    exact_match: percentOf(em, total),
+    f1: percentOf(f1, total),
     total,
     missing,
   };
@@ -157,18 +162,17 @@ export function squadV2Scores(
       sums.noF1 += f1;
     }
   }
-  const pct = (x: number, n: number): number => (n ? (100 * x) / n : 0);
   const total = golds.size;
   return {
-    exact_match: pct(sums.em, total),
-    f1: pct(sums.f1, total),
+    exact_match: percentOf(sums.em, total),
+    f1: percentOf(sums.f1, total),
     total,
     missing,
-    HasAns_exact: pct(sums.hasEm, sums.has),
-    HasAns_f1: pct(sums.hasF1, sums.has),
+    HasAns_exact: percentOf(sums.hasEm, sums.has),
+    HasAns_f1: percentOf(sums.hasF1, sums.has),
     HasAns_total: sums.has,
-    NoAns_exact: pct(sums.noEm, sums.no),
-    NoAns_f1: pct(sums.noF1, sums.no),
+    NoAns_exact: percentOf(sums.noEm, sums.no),
+    NoAns_f1: percentOf(sums.noF1, sums.no),
     NoAns_total: sums.no,
   };
 }

@@ -156,28 +156,25 @@ const wasmTiedDecoder = tf.customGrad((...args) => {
   };
 });
 
-const wasmBatchMatMul = tf.customGrad((...args) => {
-  const [a, b, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
-  save([a, b]);
-  return {
-    value: tf.matMul(a, b),
-    gradFunc: (dy, saved) => {
-      const [as, bs] = saved as [tf.Tensor3D, tf.Tensor3D];
-      const d = dy as tf.Tensor3D;
-      return [tf.matMul(d, tf.transpose(bs, [0, 2, 1])), tf.matMul(tf.transpose(as, [0, 2, 1]), d)];
-    },
-  };
-});
+/** The last two axes swapped: a matrix transposed, or each matrix of a batch. */
+function transposeMatrices(t: tf.Tensor2D | tf.Tensor3D): tf.Tensor {
+  return tf.transpose(t, t.rank === 3 ? [0, 2, 1] : [1, 0]);
+}
 
+/**
+ * a·b for matrices or batches of them, with the gradient as untransposed
+ * matMuls: da = dy·bᵀ, db = aᵀ·dy.
+ */
 const wasmMatMul = tf.customGrad((...args) => {
-  const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+  type Matrices = tf.Tensor2D | tf.Tensor3D;
+  const [a, b, save] = args as [Matrices, Matrices, tf.GradSaveFunc];
   save([a, b]);
   return {
     value: tf.matMul(a, b),
     gradFunc: (dy, saved) => {
-      const [as, bs] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const d = dy as tf.Tensor2D;
-      return [tf.matMul(d, tf.transpose(bs)), tf.matMul(tf.transpose(as), d)];
+      const [as, bs] = saved as [Matrices, Matrices];
+      const d = dy as Matrices;
+      return [tf.matMul(d, transposeMatrices(bs)), tf.matMul(transposeMatrices(as), d)];
     },
   };
 });
@@ -330,7 +327,7 @@ export const wasmOps: ModelOps = {
       shape,
       probsMask,
       (a, b, transposeB) =>
-        wasmBatchMatMul(a, transposeB ? tf.transpose(b, [0, 2, 1]) : b) as tf.Tensor3D,
+        wasmMatMul(a, transposeB ? tf.transpose(b, [0, 2, 1]) : b) as tf.Tensor3D,
     ),
   gatherRows: (table, ids) => wasmGatherRows(table, ids) as tf.Tensor2D,
   layerNorm: (x, gamma, beta, eps) => wasmLayerNorm(x, gamma, beta, tf.scalar(eps)) as tf.Tensor2D,

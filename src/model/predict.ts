@@ -13,6 +13,21 @@ import {
 } from './bert.js';
 
 /**
+ * The indices of `items` in batches of `batchSize`, shortest sequence first,
+ * so that each batch pads little; callers put every output back at its index.
+ */
+export function lengthSortedBatches(
+  items: readonly { readonly ids: { readonly length: number } }[],
+  batchSize: number,
+): number[][] {
+  const order = items.map((_, i) => i).sort((a, b) => items[a].ids.length - items[b].ids.length);
+  const batches: number[][] = [];
+  for (let start = 0; start < order.length; start += batchSize)
+    batches.push(order.slice(start, start + batchSize));
+  return batches;
+}
+
+/**
  * Forward only: classification logits [B, num_labels] (regression: [B, 1])
  * as a row-major Float32Array, for evaluation and predictions.
  */

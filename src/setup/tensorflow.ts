@@ -14,8 +14,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
+import { packageRoot } from '../paths.js';
 import { writeDirAtomic, writeJsonAtomic } from '../io/atomic.js';
 import {
   addonCachePath,
@@ -82,17 +82,6 @@ export interface SetupTensorflowResult {
   alreadySetUp: boolean;
   seconds: number;
   verified: VerifyReport | null;
-}
-
-/** The root of the package this file belongs to (the folder with package.json). */
-export function defaultProjectDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('bert: cannot find the package root');
-    dir = up;
-  }
-  return dir;
 }
 
 const MB = 1024 * 1024;
@@ -216,7 +205,7 @@ export async function setupTensorflow(
   const { log, force = false } = options;
   const run = options.run ?? runCommand;
   const variant: Variant = options.gpu ? 'gpu' : 'cpu';
-  const projectDir = options.projectDir ?? defaultProjectDir();
+  const projectDir = options.projectDir ?? packageRoot;
   const root = cacheRoot(options.cacheDir);
   const pkg = packageFor(variant);
   const pkgVersion = await wantedVersion(projectDir, pkg);
@@ -304,7 +293,7 @@ export async function removeTensorflow(options: {
   projectDir?: string;
   log: (line: string) => void;
 }): Promise<string[]> {
-  const projectDir = options.projectDir ?? defaultProjectDir();
+  const projectDir = options.projectDir ?? packageRoot;
   const removed = await removePackages(projectDir);
   options.log(
     removed.length

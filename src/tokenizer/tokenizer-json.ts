@@ -111,6 +111,16 @@ export function buildTokenizerConfig(
     strip_accents: null,
     tokenize_chinese_chars: true,
     model_max_length: modelMaxLength,
+    ...specialTokensMapJson(),
+  };
+}
+
+/**
+ * special_tokens_map.json: BERT's five special tokens under transformers'
+ * names (tokenizer_config.json carries the same keys).
+ */
+export function specialTokensMapJson(): Record<string, string> {
+  return {
     unk_token: '[UNK]',
     sep_token: '[SEP]',
     pad_token: '[PAD]',

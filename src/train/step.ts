@@ -13,6 +13,7 @@ import {
   pretrainingTensors,
   validateBatch,
   type ClassificationBatch,
+  type EncoderBatch,
   type PretrainingBatch,
   type SpanBatch,
   type TokenLabelBatch,
@@ -86,7 +87,7 @@ function lossAndGrads(
  * Accumulates gradients of micro-batches and applies them as one step.
  * `train.batch_size` = micro-batch × number of `accumulate` calls per `apply`.
  */
-abstract class Accumulator<TBatch, TMetrics> {
+abstract class Accumulator<TBatch extends EncoderBatch, TMetrics> {
   protected grads: Map<string, tf.Tensor> | null = null;
   /** Per-metric running sums (kept tensors). */
   protected sums: tf.Tensor[] = [];
@@ -108,6 +109,24 @@ abstract class Accumulator<TBatch, TMetrics> {
       training: true,
       seed: `${this.options.seed ?? 0}:${this.optimizer.step}:${this.micro}`,
     };
+  }
+
+  /**
+   * One micro-batch's forward pass: `batch` checked against the model's config
+   * and made into tensors, `losses` run on them, the input tensors released after.
+   */
+  protected forward<TInputs extends object>(
+    batch: TBatch,
+    toTensors: (batch: TBatch) => TInputs,
+    losses: (inputs: TInputs) => { loss: tf.Scalar; aux: tf.Tensor[] },
+  ): { loss: tf.Scalar; aux: tf.Tensor[] } {
+    validateBatch(batch, this.model.config);
+    const inputs = toTensors(batch);
+    try {
+      return losses(inputs);
+    } finally {
+      disposeTensors(inputs);
+    }
   }
 
   protected abstract run(batch: TBatch): { loss: tf.Scalar; aux: tf.Tensor[] };
@@ -180,17 +199,13 @@ abstract class Accumulator<TBatch, TMetrics> {
 /** MLM + NSP pretraining steps. */
 export class PretrainingStep extends Accumulator<PretrainingBatch, PretrainingMetrics> {
   protected run(batch: PretrainingBatch): { loss: tf.Scalar; aux: tf.Tensor[] } {
-    validateBatch(batch, this.model.config);
-    const inputs = pretrainingTensors(batch);
-    try {
+    return this.forward(batch, pretrainingTensors, (inputs) => {
       const l = pretrainingLosses(this.model, inputs, this.forwardOptions());
       return {
         loss: l.loss,
         aux: [l.mlmLoss, l.nspLoss, l.mlmCorrect, l.mlmCount, l.nspCorrect, tf.scalar(l.nspCount)],
       };
-    } finally {
-      disposeTensors(inputs);
-    }
+    });
   }
 
   protected metrics(v: Float32Array, n: number, gradNorm: number): PretrainingMetrics {
@@ -209,14 +224,10 @@ export class PretrainingStep extends Accumulator<PretrainingBatch, PretrainingMe
 /** Sequence-classification (fine-tuning) steps. */
 export class ClassificationStep extends Accumulator<ClassificationBatch, ClassificationMetrics> {
   protected run(batch: ClassificationBatch): { loss: tf.Scalar; aux: tf.Tensor[] } {
-    validateBatch(batch, this.model.config);
-    const inputs = classificationTensors(batch);
-    try {
+    return this.forward(batch, classificationTensors, (inputs) => {
       const l = classificationLosses(this.model, inputs, this.forwardOptions());
       return { loss: l.loss, aux: [l.correct, tf.scalar(batch.batch_size)] };
-    } finally {
-      disposeTensors(inputs);
-    }
+    });
   }
 
   protected metrics(v: Float32Array, n: number, gradNorm: number): ClassificationMetrics {
@@ -248,14 +259,10 @@ function tokenLabelTensors(batch: TokenLabelBatch): TokenLabelTensors {
 /** SQuAD fine-tuning steps; accuracy = fraction of windows whose argmax start and end are both right. */
 export class QuestionAnsweringStep extends Accumulator<SpanBatch, ClassificationMetrics> {
   protected run(batch: SpanBatch): { loss: tf.Scalar; aux: tf.Tensor[] } {
-    validateBatch(batch, this.model.config);
-    const inputs = spanTensors(batch);
-    try {
+    return this.forward(batch, spanTensors, (inputs) => {
       const l = questionAnsweringLosses(this.model, inputs, this.forwardOptions());
       return { loss: l.loss, aux: [l.correct, tf.scalar(batch.batch_size)] };
-    } finally {
-      disposeTensors(inputs);
-    }
+    });
   }
 
   protected metrics(v: Float32Array, n: number, gradNorm: number): ClassificationMetrics {
@@ -267,14 +274,10 @@ export class QuestionAnsweringStep extends Accumulator<SpanBatch, Classification
 /** NER fine-tuning steps; accuracy over the labelled (first) pieces. */
 export class TokenClassificationStep extends Accumulator<TokenLabelBatch, ClassificationMetrics> {
   protected run(batch: TokenLabelBatch): { loss: tf.Scalar; aux: tf.Tensor[] } {
-    validateBatch(batch, this.model.config);
-    const inputs = tokenLabelTensors(batch);
-    try {
+    return this.forward(batch, tokenLabelTensors, (inputs) => {
       const l = tokenClassificationLosses(this.model, inputs, this.forwardOptions());
       return { loss: l.loss, aux: [l.correct, l.count] };
-    } finally {
-      disposeTensors(inputs);
-    }
+    });
   }
 
   protected metrics(v: Float32Array, n: number, gradNorm: number): ClassificationMetrics {

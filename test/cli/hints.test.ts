@@ -19,8 +19,10 @@ const HINT_COMMANDS: Record<string, string[]> = {
   'src/tasks/glue/reader.ts': ['finetune glue/sst2', 'eval-glue', 'eval --checkpoint x'],
   'src/tasks/glue/metrics.ts': ['eval --checkpoint x'],
   'src/tasks/squad/evaluate.ts': ['eval --checkpoint x'],
-  'src/export/hf.ts': ['export --checkpoint x --out y'],
-  'src/export/google.ts': ['export --checkpoint x --out y --format tf'],
+  'src/export/load.ts': [
+    'export --checkpoint x --out y',
+    'export --checkpoint x --out y --format tf',
+  ],
   'src/google/fetch-model.ts': ['models fetch bert_uncased_L-2_H-128_A-2'],
   'src/ci/regression.ts': ['ci'],
   'src/train/run-dir.ts': ['pretrain', 'finetune glue/sst2', 'eval-glue'],

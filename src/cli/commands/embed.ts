@@ -1,9 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { performance } from 'node:perf_hooks';
 import { UI_KINDS, withBackendFlags, checkPositive, type UiKind } from '../common.js';
 import { createReporter } from '../../ui/reporter.js';
-import { errorLine } from '../../errors.js';
-import { describeFsError } from '../../io/fs-errors.js';
+import { runReported } from '../reported-run.js';
 import { now } from '../../ui/events.js';
 import { selectBackend, type BackendRequest } from '../../backend/select.js';
 import { POOLINGS, outputFormatOf, runEmbed, type Pooling } from '../../export/embed.js';
@@ -81,70 +79,46 @@ export const embedCommand: CommandModule<object, EmbedFlags> = {
       isTTY: process.stderr.isTTY === true,
       env: process.env,
     });
-    const started = performance.now();
-    reporter.emit({
-      type: 'run_start',
-      time: now(),
-      command: 'embed',
-      run: null,
-      backend: backend.backend,
-      totalSteps: null,
-      config: { ...flags } as unknown as Record<string, unknown>,
-    });
-    let status: 'completed' | 'failed' = 'failed';
-    let error: string | undefined;
-    try {
-      const r = await runEmbed({
-        checkpoint: flags.checkpoint,
-        input: flags.input,
-        pooling: flags.pooling,
-        out: flags.out,
-        batchSize: flags['batch-size'],
-        maxLength: flags['max-length'],
-        reporter,
-      });
-      status = 'completed';
-      reporter.emit({
-        type: 'log',
-        time: now(),
-        message: `${r.sentences} sentences (${r.tokens} tokens, ${r.truncated} truncated) in ${r.seconds.toFixed(2)} s: ${r.sentencesPerSecond.toFixed(1)} sentences/s, ${r.tokensPerSecond.toFixed(0)} tokens/s (${backend.backend})`,
-      });
-      reporter.emit({
-        type: 'run_end',
-        time: now(),
-        status,
-        elapsed_s: (performance.now() - started) / 1000,
-        summary: {
-          sentences: r.sentences,
-          dims: r.dims,
-          tokens: r.tokens,
-          truncated: r.truncated,
-          sentences_per_s: r.sentencesPerSecond,
-          tokens_per_s: r.tokensPerSecond,
-        },
-        outputs: { embeddings: flags.out },
-      });
-      if (ui !== 'json') {
-        process.stdout.write(
-          `${flags.out}: ${r.sentences} × ${r.dims} (${flags.pooling}), ${r.sentencesPerSecond.toFixed(1)} sentences/s, ${r.tokensPerSecond.toFixed(0)} tokens/s\n`,
-        );
-      }
-    } catch (err) {
-      error = errorLine(describeFsError(err) ?? err);
-      throw err;
-    } finally {
-      if (status === 'failed') {
-        reporter.emit({
-          type: 'run_end',
-          time: now(),
-          status,
-          elapsed_s: (performance.now() - started) / 1000,
-          summary: {},
-          outputs: {},
-          ...(error ? { error } : {}),
+    let result = '';
+    await runReported(
+      reporter,
+      {
+        command: 'embed',
+        backend: backend.backend,
+        config: { ...flags } as unknown as Record<string, unknown>,
+      },
+      async () => {
+        const r = await runEmbed({
+          checkpoint: flags.checkpoint,
+          input: flags.input,
+          pooling: flags.pooling,
+          out: flags.out,
+          batchSize: flags['batch-size'],
+          maxLength: flags['max-length'],
+          reporter,
         });
-      }
-      await reporter.close();
-    }
+        reporter.emit({
+          type: 'log',
+          time: now(),
+          message: `${r.sentences} sentences (${r.tokens} tokens, ${r.truncated} truncated) in ${r.seconds.toFixed(2)} s: ${r.sentencesPerSecond.toFixed(1)} sentences/s, ${r.tokensPerSecond.toFixed(0)} tokens/s (${backend.backend})`,
+        });
+        if (ui !== 'json') {
+          result = `${flags.out}: ${r.sentences} × ${r.dims} (${flags.pooling}), ${r.sentencesPerSecond.toFixed(1)} sentences/s, ${r.tokensPerSecond.toFixed(0)} tokens/s\n`;
+        }
+        return {
+          summary: {
+            sentences: r.sentences,
+            dims: r.dims,
+            tokens: r.tokens,
+            truncated: r.truncated,
+            sentences_per_s: r.sentencesPerSecond,
+            tokens_per_s: r.tokensPerSecond,
+          },
+          outputs: { embeddings: flags.out },
+        };
+      },
+    );
+    // The one-line result goes to stdout once the progress display has closed.
+    if (result) process.stdout.write(result);
   },
 };

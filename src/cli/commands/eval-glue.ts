@@ -4,7 +4,7 @@ import {
   withTrainingFlags,
   withSkipBadRowsFlag,
   loadCommandConfig,
-  checkPositive,
+  checkTrainingFlags,
   type TrainingFlags,
 } from '../common.js';
 import type { FinetuneConfig } from '../../config/types.js';
@@ -51,12 +51,7 @@ export const evalGlueCommand: CommandModule<object, EvalGlueFlags> = {
         'small tasks',
       ) as never,
   handler: async (flags) => {
-    checkPositive(flags as unknown as Record<string, unknown>, [
-      'max-steps',
-      'max-minutes',
-      'threads',
-      'seeds',
-    ]);
+    checkTrainingFlags(flags, ['seeds']);
     if (typeof flags.resume === 'string')
       throw new UserError('eval-glue --resume is not supported');
     const config = loadCommandConfig<FinetuneConfig>('finetune', flags);

@@ -3,11 +3,11 @@ import {
   withTrainingFlags,
   withSkipBadRowsFlag,
   loadCommandConfig,
-  checkPositive,
+  checkTrainingFlags,
   type TrainingFlags,
 } from '../common.js';
 import type { FinetuneConfig } from '../../config/types.js';
-import { openCommandSession, runControl, runDirFor } from '../run-session.js';
+import { openCommandSession, runControl, runDirFor, runInSession } from '../run-session.js';
 import { findTask } from '../../tasks/registry.js';
 import { UserError } from '../../errors.js';
 
@@ -63,11 +63,7 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
         'a random-init baseline',
       ) as never,
   handler: async (flags) => {
-    checkPositive(flags as unknown as Record<string, unknown>, [
-      'max-steps',
-      'max-minutes',
-      'threads',
-    ]);
+    checkTrainingFlags(flags);
     if (typeof flags.resume === 'string') {
       throw new UserError(
         'finetune --resume is not supported: fine-tuning runs are short; start again with --force',
@@ -77,19 +73,17 @@ export const finetuneCommand: CommandModule<object, FinetuneFlags> = {
     const task = findTask(config.task, 'finetune');
     const { dir } = runDirFor(flags, config.name ?? task.name.replace(/^glue\//, ''));
     const session = await openCommandSession('finetune', flags, config, { dir, mode: 'new' });
-    try {
+    await runInSession(session, async () => {
       const result = await task.finetune({
         config,
         ...runControl(session, flags),
       });
-      await session.end({
+      return {
         status: result.status,
         step: result.step,
         summary: result.summary,
         outputs: { run: session.runDir, best: result.bestCheckpoint ?? '(none)' },
-      });
-    } catch (err) {
-      throw await session.fail(err);
-    }
+      };
+    });
   },
 };

@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import {
   withTrainingFlags,
   loadCommandConfig,
-  checkPositive,
+  checkTrainingFlags,
   type TrainingFlags,
 } from '../common.js';
 import type { PretrainConfig } from '../../config/types.js';
@@ -10,6 +10,7 @@ import {
   openCommandSession,
   runControl,
   runDirFor,
+  runInSession,
   resolvedConfigPath,
   type Session,
 } from '../run-session.js';
@@ -54,11 +55,7 @@ export const pretrainCommand: CommandModule<object, PretrainFlags> = {
         'continue pretraining a HF model on your corpus',
       ) as never,
   handler: async (flags) => {
-    checkPositive(flags as unknown as Record<string, unknown>, [
-      'max-steps',
-      'max-minutes',
-      'threads',
-    ]);
+    checkTrainingFlags(flags);
     const resuming = typeof flags.resume === 'string';
     if (resuming && flags['init-from'] !== undefined)
       throw new UserError(
@@ -74,7 +71,7 @@ export const pretrainCommand: CommandModule<object, PretrainFlags> = {
     });
     const { dir, mode } = runDirFor(flags, config.name);
     const session = await openCommandSession('pretrain', flags, config, { dir, mode });
-    try {
+    await runInSession(session, async () => {
       // Chosen once this process is the run's writer and the leftovers of any kill are swept.
       const resumeFrom = mode === 'resume' ? await resumePoint(session) : null;
       const result = await pretrain({
@@ -83,14 +80,12 @@ export const pretrainCommand: CommandModule<object, PretrainFlags> = {
         resumeFrom,
         ...runControl(session, flags),
       });
-      await session.end({
+      return {
         status: result.status,
         step: result.step,
         summary: result.finalMetrics,
         outputs: { run: session.runDir, checkpoint: result.lastCheckpoint ?? '(none)' },
-      });
-    } catch (err) {
-      throw await session.fail(err);
-    }
+      };
+    });
   },
 };

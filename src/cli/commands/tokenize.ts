@@ -1,9 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { loadCommandConfig, UI_KINDS, type UiKind } from '../common.js';
 import { createReporter } from '../../ui/reporter.js';
-import { errorLine } from '../../errors.js';
-import { describeFsError } from '../../io/fs-errors.js';
-import { now } from '../../ui/events.js';
+import { runReported } from '../reported-run.js';
 import type { TokenizerConfig } from '../../tokenizer/config.js';
 import { runEncode, runTokenize, runTrainVocab } from '../../tokenizer/run.js';
 
@@ -175,61 +173,32 @@ export const tokenizeCommand: CommandModule<object, TokenizeFlags> = {
   handler: async (flags) => {
     const config = loadCommandConfig<TokenizerConfig>('tokenizer', flags);
     const reporter = reporterFor(flags.ui);
-    const started = performance.now();
-    reporter.emit({
-      type: 'run_start',
-      time: now(),
-      command: 'tokenize',
-      run: null,
-      backend: 'cpu',
-      totalSteps: null,
-      config: config as unknown as Record<string, unknown>,
-    });
-    let status: 'completed' | 'failed' = 'failed';
-    let error: string | undefined;
-    try {
-      const r = await runTokenize(config, reporter, {
-        force: flags.force,
-        indexFormat: flags['index-format'],
-      });
-      status = 'completed';
-      const s = r.summary;
-      reporter.emit({
-        type: 'run_end',
-        time: now(),
-        status,
-        elapsed_s: (performance.now() - started) / 1000,
-        summary: {
-          documents: s.documents,
-          sentences: s.sentences,
-          tokens: s.tokens,
-          unk: s.unk,
-          unk_rate: s.unk_rate,
-          shards: s.shards,
-          vocab_size: s.manifest.vocab_size,
-        },
-        outputs: {
-          shards: config.output_dir,
-          vocab: r.vocabPath,
-          tokenizer_json: r.tokenizerJsonPath,
-        },
-      });
-    } catch (err) {
-      error = errorLine(describeFsError(err) ?? err);
-      throw err;
-    } finally {
-      if (status === 'failed') {
-        reporter.emit({
-          type: 'run_end',
-          time: now(),
-          status,
-          elapsed_s: (performance.now() - started) / 1000,
-          summary: {},
-          outputs: {},
-          ...(error ? { error } : {}),
+    await runReported(
+      reporter,
+      { command: 'tokenize', backend: 'cpu', config: config as unknown as Record<string, unknown> },
+      async () => {
+        const r = await runTokenize(config, reporter, {
+          force: flags.force,
+          indexFormat: flags['index-format'],
         });
-      }
-      await reporter.close();
-    }
+        const s = r.summary;
+        return {
+          summary: {
+            documents: s.documents,
+            sentences: s.sentences,
+            tokens: s.tokens,
+            unk: s.unk,
+            unk_rate: s.unk_rate,
+            shards: s.shards,
+            vocab_size: s.manifest.vocab_size,
+          },
+          outputs: {
+            shards: config.output_dir,
+            vocab: r.vocabPath,
+            tokenizer_json: r.tokenizerJsonPath,
+          },
+        };
+      },
+    );
   },
 };

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import type { BertModel } from '../../model/bert.js';
 import { toHfConfigJson } from '../../model/config.js';
 import { TokenClassificationStep } from '../../train/step.js';
-import { predictTokenLogits } from '../../model/predict.js';
+import { lengthSortedBatches, predictTokenLogits } from '../../model/predict.js';
 import type { TokenLabelBatch } from '../../model/batch.js';
 import { BertTokenizer } from '../../tokenizer/bert-tokenizer.js';
 import { seqevalScores } from '../../metrics/seqeval.js';
@@ -49,12 +49,8 @@ export function predictTags(
 ): string[][] {
   const features = nerFeatures(tokenizer, sentences, LABEL_IDS, maxSeqLength);
   const out = sentences.map((s) => new Array<string>(s.tokens.length).fill('O'));
-  const order = features
-    .map((_, i) => i)
-    .sort((a, b) => features[a].ids.length - features[b].ids.length);
   const C = labels.length;
-  for (let s = 0; s < order.length; s += batchSize) {
-    const idx = order.slice(s, s + batchSize);
+  for (const idx of lengthSortedBatches(features, batchSize)) {
     const fs: NerFeature[] = idx.map((i) => features[i]);
     const batch = collateNer(fs, tokenizer.padId);
     const logits = predictTokenLogits(model, batch);

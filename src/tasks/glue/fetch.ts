@@ -14,9 +14,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempSibling } from '../../io/atomic.js';
+import { pathExists } from '../../io/path-exists.js';
 import { UserError } from '../../errors.js';
 import { GLUE_TASKS, type GlueTaskName } from './tasks.js';
 import { extractZip } from './zip.js';
@@ -171,19 +172,10 @@ export interface FetchGlueResult {
   readonly dir: string;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** A task directory is complete when every split file of the task is there. */
 async function taskComplete(out: string, task: GlueTaskName): Promise<boolean> {
   const t = GLUE_TASKS[task];
-  const present = await Promise.all(t.splits.map((s) => exists(join(out, t.dir, s.file))));
+  const present = await Promise.all(t.splits.map((s) => pathExists(join(out, t.dir, s.file))));
   return present.every(Boolean);
 }
 
@@ -326,7 +318,7 @@ async function fetchTask(
     }
     const absent: string[] = [];
     for (const f of t.splits.map((s) => s.file))
-      if (!(await exists(join(taskDir, f)))) absent.push(f);
+      if (!(await pathExists(join(taskDir, f)))) absent.push(f);
     if (absent.length > 0) {
       throw new UserError(
         `glue/${task}: the downloaded archive has no ${t.dir}/${absent.join(`, ${t.dir}/`)} (unexpected archive layout)`,
@@ -334,7 +326,7 @@ async function fetchTask(
     }
     // Swap into place: the old incomplete folder (only with --force) is moved aside first, removed last.
     let aside: string | undefined;
-    if (await exists(finalDir)) {
+    if (await pathExists(finalDir)) {
       aside = tempSibling(finalDir);
       await rename(finalDir, aside);
     }
@@ -363,7 +355,7 @@ export async function fetchGlue(options: FetchGlueOptions): Promise<FetchGlueRes
       results.push({ task, status: 'present', dir });
       continue;
     }
-    if ((await exists(dir)) && !options.force) {
+    if ((await pathExists(dir)) && !options.force) {
       throw new UserError(
         `${dir} exists but is incomplete (not every ${GLUE_TASKS[task].displayName} split file is there); --force replaces it`,
       );

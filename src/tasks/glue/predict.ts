@@ -4,7 +4,7 @@
  * batches pad little, and the outputs come back in the original order.
  */
 import type { BertModel } from '../../model/bert.js';
-import { predictClassification } from '../../model/predict.js';
+import { lengthSortedBatches, predictClassification } from '../../model/predict.js';
 import { collateClassification, type EncodedExample } from './encode.js';
 
 /** Row-major [N, numLabels] logits (regression: [N, 1] scores). */
@@ -16,12 +16,9 @@ export function predictLogits(
   onProgress?: (done: number) => void,
 ): Float32Array {
   const C = model.numLabels;
-  const order = examples
-    .map((_, i) => i)
-    .sort((a, b) => examples[a].ids.length - examples[b].ids.length);
   const out = new Float32Array(examples.length * C);
-  for (let start = 0; start < order.length; start += batchSize) {
-    const idx = order.slice(start, start + batchSize);
+  let done = 0;
+  for (const idx of lengthSortedBatches(examples, batchSize)) {
     const batch = collateClassification(
       idx.map((i) => examples[i]),
       padId,
@@ -29,7 +26,8 @@ export function predictLogits(
     );
     const values = predictClassification(model, batch);
     idx.forEach((row, j) => out.set(values.subarray(j * C, (j + 1) * C), row * C));
-    onProgress?.(Math.min(start + batchSize, order.length));
+    done += idx.length;
+    onProgress?.(done);
   }
   return out;
 }

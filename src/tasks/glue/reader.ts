@@ -5,9 +5,10 @@
  * dropped, a missing final newline (CoLA dev) is accepted, and a `\r` before
  * the newline (a file saved on Windows) is ignored.
  */
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
+import { pathExists } from '../../io/path-exists.js';
 import { getSplit, type GlueSplitSpec, type GlueTask } from './tasks.js';
 
 export interface GlueExample {
@@ -134,15 +135,6 @@ export function parseGlueTsv(
   return { examples, skipped };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The path of a split's file under a GLUE root (`<root>/<TaskDir>/<file>`). */
 export function glueSplitPath(dataDir: string, task: GlueTask, split: GlueSplitSpec): string {
   return join(dataDir, task.dir, split.file);
@@ -156,10 +148,10 @@ async function missingSplitMessage(
 ): Promise<string> {
   const taskDir = join(dataDir, task.dir);
   const present = await Promise.all(
-    task.splits.map((s) => exists(glueSplitPath(dataDir, task, s))),
+    task.splits.map((s) => pathExists(glueSplitPath(dataDir, task, s))),
   );
   const missingNote = join(taskDir, 'MISSING.txt');
-  const seeNote = (await exists(missingNote)) ? `; see ${missingNote}` : '';
+  const seeNote = (await pathExists(missingNote)) ? `; see ${missingNote}` : '';
   const why = present.some(Boolean)
     ? `this GLUE copy has no ${task.displayName} ${split.name} split${seeNote}`
     : `${task.displayName} is not in this GLUE copy${seeNote}; \`bert data fetch glue --tasks ${task.name}\` downloads it`;
@@ -179,7 +171,7 @@ export async function glueTaskMissing(
 ): Promise<string | undefined> {
   const needed = task.splits.filter((s) => s.role !== 'test');
   for (const split of needed.length > 0 ? needed : task.splits) {
-    if (!(await exists(glueSplitPath(dataDir, task, split)))) {
+    if (!(await pathExists(glueSplitPath(dataDir, task, split)))) {
       return missingSplitMessage(dataDir, task, split);
     }
   }

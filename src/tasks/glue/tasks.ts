@@ -69,44 +69,37 @@ const NLI2 = ['entailment', 'not_entailment'] as const;
 /** google-research/bert `MnliProcessor.get_labels()` order. */
 const NLI3 = ['contradiction', 'entailment', 'neutral'] as const;
 
-/** A labelled pair file with `index, sentence1, sentence2, label` (RTE, WNLI, QNLI). */
-function pairSplits(sub: string): GlueSplitSpec[] {
+/** Columns of a task's labelled files (train and dev share their layout). */
+type LabelledLayout = Pick<
+  GlueSplitSpec,
+  'header' | 'columns' | 'textA' | 'textB' | 'label' | 'index'
+>;
+/** Columns of a task's unlabelled test file (always with a header line). */
+type TestLayout = Pick<GlueSplitSpec, 'columns' | 'textA' | 'textB' | 'index'>;
+
+/**
+ * The usual three files of a task: `train.tsv` and `dev.tsv` in one labelled
+ * layout, `test.tsv` unlabelled; dev and test predictions go to `submissionFile`.
+ */
+function trainDevTestSplits(
+  labelled: LabelledLayout,
+  test: TestLayout,
+  submissionFile: string,
+): GlueSplitSpec[] {
   return [
-    {
-      name: 'train',
-      role: 'train',
-      file: 'train.tsv',
-      header: true,
-      columns: 4,
-      textA: 1,
-      textB: 2,
-      label: 3,
-      index: 0,
-    },
-    {
-      name: 'dev',
-      role: 'dev',
-      file: 'dev.tsv',
-      header: true,
-      columns: 4,
-      textA: 1,
-      textB: 2,
-      label: 3,
-      index: 0,
-      submissionFile: sub,
-    },
-    {
-      name: 'test',
-      role: 'test',
-      file: 'test.tsv',
-      header: true,
-      columns: 3,
-      textA: 1,
-      textB: 2,
-      index: 0,
-      submissionFile: sub,
-    },
+    { name: 'train', role: 'train', file: 'train.tsv', ...labelled },
+    { name: 'dev', role: 'dev', file: 'dev.tsv', ...labelled, submissionFile },
+    { name: 'test', role: 'test', file: 'test.tsv', header: true, ...test, submissionFile },
   ];
+}
+
+/** A labelled pair file with `index, sentence1, sentence2, label` (RTE, WNLI, QNLI). */
+function pairSplits(submissionFile: string): GlueSplitSpec[] {
+  return trainDevTestSplits(
+    { header: true, columns: 4, textA: 1, textB: 2, label: 3, index: 0 },
+    { columns: 3, textA: 1, textB: 2, index: 0 },
+    submissionFile,
+  );
 }
 
 export const GLUE_TASKS: Readonly<Record<GlueTaskName, GlueTask>> = {
@@ -118,38 +111,12 @@ export const GLUE_TASKS: Readonly<Record<GlueTaskName, GlueTask>> = {
     labels: BINARY,
     metrics: ['mcc'],
     mainMetric: 'mcc',
-    splits: [
-      // source, label, original mark, sentence — no header line.
-      {
-        name: 'train',
-        role: 'train',
-        file: 'train.tsv',
-        header: false,
-        columns: 4,
-        textA: 3,
-        label: 1,
-      },
-      {
-        name: 'dev',
-        role: 'dev',
-        file: 'dev.tsv',
-        header: false,
-        columns: 4,
-        textA: 3,
-        label: 1,
-        submissionFile: 'CoLA.tsv',
-      },
-      {
-        name: 'test',
-        role: 'test',
-        file: 'test.tsv',
-        header: true,
-        columns: 2,
-        textA: 1,
-        index: 0,
-        submissionFile: 'CoLA.tsv',
-      },
-    ],
+    // source, label, original mark, sentence — no header line.
+    splits: trainDevTestSplits(
+      { header: false, columns: 4, textA: 3, label: 1 },
+      { columns: 2, textA: 1, index: 0 },
+      'CoLA.tsv',
+    ),
   },
   sst2: {
     name: 'sst2',
@@ -159,37 +126,11 @@ export const GLUE_TASKS: Readonly<Record<GlueTaskName, GlueTask>> = {
     labels: BINARY,
     metrics: ['accuracy'],
     mainMetric: 'accuracy',
-    splits: [
-      {
-        name: 'train',
-        role: 'train',
-        file: 'train.tsv',
-        header: true,
-        columns: 2,
-        textA: 0,
-        label: 1,
-      },
-      {
-        name: 'dev',
-        role: 'dev',
-        file: 'dev.tsv',
-        header: true,
-        columns: 2,
-        textA: 0,
-        label: 1,
-        submissionFile: 'SST-2.tsv',
-      },
-      {
-        name: 'test',
-        role: 'test',
-        file: 'test.tsv',
-        header: true,
-        columns: 2,
-        textA: 1,
-        index: 0,
-        submissionFile: 'SST-2.tsv',
-      },
-    ],
+    splits: trainDevTestSplits(
+      { header: true, columns: 2, textA: 0, label: 1 },
+      { columns: 2, textA: 1, index: 0 },
+      'SST-2.tsv',
+    ),
   },
   mrpc: {
     name: 'mrpc',
@@ -199,41 +140,12 @@ export const GLUE_TASKS: Readonly<Record<GlueTaskName, GlueTask>> = {
     labels: BINARY,
     metrics: ['f1', 'accuracy'],
     mainMetric: 'f1',
-    splits: [
-      // Quality, #1 ID, #2 ID, #1 String, #2 String (train/dev start with a UTF-8 BOM).
-      {
-        name: 'train',
-        role: 'train',
-        file: 'train.tsv',
-        header: true,
-        columns: 5,
-        textA: 3,
-        textB: 4,
-        label: 0,
-      },
-      {
-        name: 'dev',
-        role: 'dev',
-        file: 'dev.tsv',
-        header: true,
-        columns: 5,
-        textA: 3,
-        textB: 4,
-        label: 0,
-        submissionFile: 'MRPC.tsv',
-      },
-      {
-        name: 'test',
-        role: 'test',
-        file: 'test.tsv',
-        header: true,
-        columns: 5,
-        textA: 3,
-        textB: 4,
-        index: 0,
-        submissionFile: 'MRPC.tsv',
-      },
-    ],
+    // Quality, #1 ID, #2 ID, #1 String, #2 String (train/dev start with a UTF-8 BOM).
+    splits: trainDevTestSplits(
+      { header: true, columns: 5, textA: 3, textB: 4, label: 0 },
+      { columns: 5, textA: 3, textB: 4, index: 0 },
+      'MRPC.tsv',
+    ),
   },
   stsb: {
     name: 'stsb',
@@ -243,43 +155,12 @@ export const GLUE_TASKS: Readonly<Record<GlueTaskName, GlueTask>> = {
     labels: [],
     metrics: ['pearson', 'spearman'],
     mainMetric: 'pearson',
-    splits: [
-      // index, genre, filename, year, old_index, source1, source2, sentence1, sentence2, score
-      {
-        name: 'train',
-        role: 'train',
-        file: 'train.tsv',
-        header: true,
-        columns: 10,
-        textA: 7,
-        textB: 8,
-        label: 9,
-        index: 0,
-      },
-      {
-        name: 'dev',
-        role: 'dev',
-        file: 'dev.tsv',
-        header: true,
-        columns: 10,
-        textA: 7,
-        textB: 8,
-        label: 9,
-        index: 0,
-        submissionFile: 'STS-B.tsv',
-      },
-      {
-        name: 'test',
-        role: 'test',
-        file: 'test.tsv',
-        header: true,
-        columns: 9,
-        textA: 7,
-        textB: 8,
-        index: 0,
-        submissionFile: 'STS-B.tsv',
-      },
-    ],
+    // index, genre, filename, year, old_index, source1, source2, sentence1, sentence2, score
+    splits: trainDevTestSplits(
+      { header: true, columns: 10, textA: 7, textB: 8, label: 9, index: 0 },
+      { columns: 9, textA: 7, textB: 8, index: 0 },
+      'STS-B.tsv',
+    ),
   },
   qqp: {
     name: 'qqp',
@@ -289,43 +170,12 @@ export const GLUE_TASKS: Readonly<Record<GlueTaskName, GlueTask>> = {
     labels: BINARY,
     metrics: ['f1', 'accuracy'],
     mainMetric: 'f1',
-    splits: [
-      // id, qid1, qid2, question1, question2, is_duplicate; test: id, question1, question2
-      {
-        name: 'train',
-        role: 'train',
-        file: 'train.tsv',
-        header: true,
-        columns: 6,
-        textA: 3,
-        textB: 4,
-        label: 5,
-        index: 0,
-      },
-      {
-        name: 'dev',
-        role: 'dev',
-        file: 'dev.tsv',
-        header: true,
-        columns: 6,
-        textA: 3,
-        textB: 4,
-        label: 5,
-        index: 0,
-        submissionFile: 'QQP.tsv',
-      },
-      {
-        name: 'test',
-        role: 'test',
-        file: 'test.tsv',
-        header: true,
-        columns: 3,
-        textA: 1,
-        textB: 2,
-        index: 0,
-        submissionFile: 'QQP.tsv',
-      },
-    ],
+    // id, qid1, qid2, question1, question2, is_duplicate; test: id, question1, question2
+    splits: trainDevTestSplits(
+      { header: true, columns: 6, textA: 3, textB: 4, label: 5, index: 0 },
+      { columns: 3, textA: 1, textB: 2, index: 0 },
+      'QQP.tsv',
+    ),
   },
   mnli: {
     name: 'mnli',

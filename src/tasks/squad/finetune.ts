@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
 import { padSequences, type EncoderBatch, type SpanBatch } from '../../model/batch.js';
-import { predictSpans } from '../../model/predict.js';
+import { lengthSortedBatches, predictSpans } from '../../model/predict.js';
 import type { BertModel } from '../../model/bert.js';
 import { toHfConfigJson } from '../../model/config.js';
 import { QuestionAnsweringStep } from '../../train/step.js';
@@ -112,12 +112,8 @@ export function predictWindows(
   padId: number,
   batchSize: number,
 ): FeatureLogits[] {
-  const order = features
-    .map((_, i) => i)
-    .sort((a, b) => features[a].ids.length - features[b].ids.length);
   const out: FeatureLogits[] = new Array<FeatureLogits>(features.length);
-  for (let s = 0; s < order.length; s += batchSize) {
-    const idx = order.slice(s, s + batchSize);
+  for (const idx of lengthSortedBatches(features, batchSize)) {
     const batch: EncoderBatch = collateWindows(
       idx.map((i) => features[i]),
       padId,
