@@ -7,8 +7,8 @@ import { setupTensorflow, type SetupTensorflowOptions } from '../../src/setup/te
 import type { CommandResult, CommandRunner } from '../../src/setup/commands.js';
 import { UserError } from '../../src/errors.js';
 import { tempDir, writeFakeWheel } from './fixtures.js';
+import { commandResult } from '../helpers/command-runner.js';
 
-const OK: CommandResult = { code: 0, notFound: false, stdout: '', stderr: '' };
 const BINARY = {
   module_name: 'tfjs_binding',
   module_path: './lib/napi-v{napi_build_version}',
@@ -41,7 +41,7 @@ async function fakeWorld(compile: Partial<CommandResult> = {}) {
         join(preGyp, 'package.json'),
         '{"name":"@mapbox/node-pre-gyp","version":"1.0.9"}',
       );
-      return OK;
+      return commandResult();
     }
     if (args[0]?.endsWith('node-pre-gyp')) {
       calls.push('compile');
@@ -49,14 +49,14 @@ async function fakeWorld(compile: Partial<CommandResult> = {}) {
       assert.ok(
         existsSync(join(options?.cwd ?? '', 'deps', 'include', 'tensorflow', 'c', 'c_api.h')),
       );
-      if (compile.code) return { ...OK, ...compile };
+      if (compile.code) return commandResult(compile);
       const out = join(options?.cwd ?? '', 'lib', 'napi-v8', 'tfjs_binding.node');
       await mkdir(dirname(out), { recursive: true });
       await writeFile(out, 'compiled addon');
-      return OK;
+      return commandResult();
     }
     calls.push(`unexpected ${cmd}`);
-    return { ...OK, code: null, notFound: true };
+    return commandResult({ code: null, notFound: true });
   };
   const logs: string[] = [];
   const options = (more: Partial<SetupTensorflowOptions> = {}): SetupTensorflowOptions => ({
