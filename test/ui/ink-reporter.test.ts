@@ -24,6 +24,14 @@ async function reporter(
   return r;
 }
 
+/** Steps 1..count, `dtMs` apart on the fake clock (each step event says it took that long). */
+function emitTimedSteps(r: InkReporter, clock: { t: number }, count: number, dtMs: number): void {
+  for (let s = 1; s <= count; s += 1) {
+    clock.t += dtMs;
+    r.emit(step(s, {}, dtMs));
+  }
+}
+
 const lastFrame = (out: FakeStream): string => stripAnsi(out.frames().at(-1) ?? '');
 
 test('a burst of steps renders a handful of frames, the last one current', async () => {
@@ -47,10 +55,7 @@ test('renders at most fps times per second of clock time', async () => {
   const r = await reporter(out, clock);
   r.emit(runStart());
   // 50 steps/s for 3 simulated seconds: 10 renders a second.
-  for (let s = 1; s <= 150; s += 1) {
-    clock.t += 20;
-    r.emit(step(s, {}, 20));
-  }
+  emitTimedSteps(r, clock, 150, 20);
   assert.ok(r.renders >= 28 && r.renders <= 32, `${r.renders} renders`);
   await r.close();
 });
@@ -65,10 +70,7 @@ test('slow renders stretch the interval to stay within the render budget', async
   const r = await reporter(out, clock, 1e-9);
   r.emit(runStart());
   const before = r.renders;
-  for (let s = 1; s <= 150; s += 1) {
-    clock.t += 20;
-    r.emit(step(s, {}, 20));
-  }
+  emitTimedSteps(r, clock, 150, 20);
   assert.equal(r.renders, before);
   await r.close();
 });
