@@ -88,13 +88,19 @@ test('a gated metric missing or NaN in the run fails; one new to the baseline pa
 });
 
 test('ungated metrics are not compared', () => {
-  const c = compareWithChanged({ 'pretrain.heldout_mlm_accuracy': 0 }, { 'eval.dev_accuracy': 0.02 });
+  const c = compareWithChanged(
+    { 'pretrain.heldout_mlm_accuracy': 0 },
+    { 'eval.dev_accuracy': 0.02 },
+  );
   assert.equal(c.verdict, 'pass');
   assert.equal(c.rows.length, 1);
 });
 
 test('the table has metric / baseline / now / allowed / verdict columns and a summary', () => {
-  const c = compareWithChanged({ 'pretrain.heldout_mlm_loss': 7.25 }, { 'pretrain.heldout_mlm_loss': 0.05, 'eval.dev_accuracy': 0.02 });
+  const c = compareWithChanged(
+    { 'pretrain.heldout_mlm_loss': 7.25 },
+    { 'pretrain.heldout_mlm_loss': 0.05, 'eval.dev_accuracy': 0.02 },
+  );
   const text = formatComparison(c);
   const lines = text.split('\n');
   assert.match(lines[0], /^metric\s+baseline\s+now\s+allowed\s+verdict$/);

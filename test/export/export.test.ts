@@ -248,7 +248,11 @@ test('import lists the missing tensors and the shape mismatches', async () => {
 
 test('export refuses a directory that is not a checkpoint, and a model_type other than bert', async () => {
   await assert.rejects(
-    exportHf({ checkpoint: join(scratch.dir, 'nope'), out: join(scratch.dir, 'nope-out'), force: false }),
+    exportHf({
+      checkpoint: join(scratch.dir, 'nope'),
+      out: join(scratch.dir, 'nope-out'),
+      force: false,
+    }),
     (e: unknown) =>
       e instanceof UserError && /--checkpoint .*nope: no such directory/.test(e.message),
   );

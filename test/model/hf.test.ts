@@ -17,7 +17,6 @@ import { randomModel, smallConfig } from './helpers.js';
 
 const config = smallConfig();
 
-
 before(useTestBackend);
 
 test('named sizes: layers/hidden/heads as published, intermediate = 4H; bert-base has 110M parameters', async () => {

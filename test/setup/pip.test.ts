@@ -38,7 +38,10 @@ test('checkPip: python without pip says how to get pip', async () => {
 
 test("checkPip: returns pip's version line when it works", async () => {
   const calls: string[][] = [];
-  const v = await checkPip(fakeRunner({ stdout: 'pip 23.2.1 from /x (python 3.11)\n' }, calls), 'py');
+  const v = await checkPip(
+    fakeRunner({ stdout: 'pip 23.2.1 from /x (python 3.11)\n' }, calls),
+    'py',
+  );
   assert.equal(v, 'pip 23.2.1 from /x (python 3.11)');
   assert.deepEqual(calls, [['py', '-m', 'pip', '--version']]);
 });
