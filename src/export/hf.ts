@@ -20,7 +20,11 @@ import { writeSafetensors, type TensorData } from '../io/safetensors.js';
 import { toHfConfigJson, type BertConfig } from '../model/config.js';
 import { toHfTensors } from '../model/hf.js';
 import { countParameters, type BertHeads } from '../model/params.js';
-import { specialTokensMapJson, tokenizerJsonText } from '../tokenizer/tokenizer-json.js';
+import {
+  specialTokensMapJson,
+  tokenizerConfigJson,
+  tokenizerJsonText,
+} from '../tokenizer/tokenizer-json.js';
 import { loadExportSource, type LoadedBert } from './load.js';
 
 export const HF_FILES = [
@@ -78,25 +82,6 @@ export function hfArchitecture(heads: BertHeads): string {
     case 'pretraining':
       return 'BertForPreTraining';
   }
-}
-
-/** tokenizer_config.json: what AutoTokenizer needs to build a BertTokenizer(Fast) like ours. */
-export function tokenizerConfigJson(
-  lowercase: boolean,
-  modelMaxLength: number,
-): Record<string, unknown> {
-  return {
-    tokenizer_class: 'BertTokenizer',
-    do_lower_case: lowercase,
-    // null = follow do_lower_case, as BERT does.
-    strip_accents: null,
-    tokenize_chinese_chars: true,
-    do_basic_tokenize: true,
-    never_split: null,
-    model_max_length: modelMaxLength,
-    clean_up_tokenization_spaces: true,
-    ...specialTokensMapJson(),
-  };
 }
 
 /** The model's tensors under HF names and shapes, in HF's order. */

@@ -15,7 +15,7 @@ import { DEFAULT_VOCAB_TRAIN, type TokenizerConfig, type VocabTrainConfig } from
 import { checkInputs, shardCorpus, type ShardSummary } from './shard-corpus.js';
 import type { IndexFormat } from '../data/shards.js';
 import { decodeUtf8Strict, readDocumentPieces } from './text-file.js';
-import { buildTokenizerConfig, writeTokenizerJson } from './tokenizer-json.js';
+import { tokenizerConfigJson, writeTokenizerJson } from './tokenizer-json.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { WordCounter, trainWordPiece } from './trainer.js';
 import { loadVocab, saveVocab, type Vocab } from './vocab.js';
@@ -102,7 +102,8 @@ export async function writeVocabFiles(
   await writeTokenizerJson(tokenizerJsonPath, vocab, { lowercase });
   await writeFileAtomic(
     join(dir, 'tokenizer_config.json'),
-    JSON.stringify(buildTokenizerConfig(lowercase), null, 2) + '\n',
+    // 512: the position limit of every published BERT; an export writes its model's own.
+    JSON.stringify(tokenizerConfigJson(lowercase, 512), null, 2) + '\n',
   );
   return { vocabPath, tokenizerJsonPath };
 }

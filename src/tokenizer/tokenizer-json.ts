@@ -98,19 +98,24 @@ export async function writeTokenizerJson(
 }
 
 /**
- * tokenizer_config.json beside tokenizer.json, so that transformers'
- * AutoTokenizer.from_pretrained(dir) knows the class and casing.
+ * tokenizer_config.json: what transformers' AutoTokenizer.from_pretrained(dir)
+ * needs to build a BertTokenizer(Fast) like ours (class, casing, length).
+ * Written beside tokenizer.json by `bert tokenize` and by `bert export --format hf`.
  */
-export function buildTokenizerConfig(
+export function tokenizerConfigJson(
   lowercase: boolean,
-  modelMaxLength = 512,
+  modelMaxLength: number,
 ): Record<string, unknown> {
   return {
     tokenizer_class: 'BertTokenizer',
     do_lower_case: lowercase,
+    // null = follow do_lower_case, as BERT does.
     strip_accents: null,
     tokenize_chinese_chars: true,
+    do_basic_tokenize: true,
+    never_split: null,
     model_max_length: modelMaxLength,
+    clean_up_tokenization_spaces: true,
     ...specialTokensMapJson(),
   };
 }

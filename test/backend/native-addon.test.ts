@@ -18,6 +18,7 @@ import {
 } from '../../src/backend/native-addon.js';
 import { UserError } from '../../src/errors.js';
 import type { CommandRunner } from '../../src/setup/commands.js';
+import { commandResult, fakeRunner } from '../helpers/command-runner.js';
 import { nativeKernelsForTests } from '../helpers/native-kernels.js';
 
 const native = nativeKernelsForTests();
@@ -32,7 +33,7 @@ test('bert setup native compiles into <cache>/native, named by the source hash, 
   let ran = 0;
   const counting: CommandRunner = async () => {
     ran++;
-    return { code: 0, notFound: false, stdout: '', stderr: '' };
+    return commandResult();
   };
   const again = await buildNativeKernels({ cacheDir: native.cacheDir, run: counting });
   assert.equal(again.path, loaded.path);
@@ -42,21 +43,14 @@ test('bert setup native compiles into <cache>/native, named by the source hash, 
 test('build failures are one clear line: no compiler, a compile error', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'bert-native-fail-'));
   try {
-    const missing: CommandRunner = async () => ({
-      code: null,
-      notFound: true,
-      stdout: '',
-      stderr: 'spawn cc ENOENT',
-    });
+    const missing = fakeRunner({ code: null, notFound: true, stderr: 'spawn cc ENOENT' });
     await assert.rejects(
       buildNativeKernels({ cacheDir: dir, run: missing }),
       (err: Error) =>
         err instanceof UserError && /not found: install a C compiler/.test(err.message),
     );
-    const broken: CommandRunner = async () => ({
+    const broken = fakeRunner({
       code: 1,
-      notFound: false,
-      stdout: '',
       stderr:
         'In file included from x.c:1:\nbert_kernels.c:12:10: fatal error: node_api.h: No such file\n',
     });

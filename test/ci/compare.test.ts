@@ -5,6 +5,9 @@ import {
   directionOf,
   formatComparison,
   parseTolerances,
+  type Comparison,
+  type Metrics,
+  type Tolerances,
 } from '../../src/ci/compare.js';
 import { routeSets } from '../../src/ci/config.js';
 import { UserError } from '../../src/errors.js';
@@ -14,6 +17,11 @@ const baseline = {
   'pretrain.heldout_mlm_accuracy': 0.1,
   'eval.dev_accuracy': 0.6,
 };
+
+/** The baseline compared with itself after `changed` metrics moved. */
+function compareWithChanged(changed: Metrics, tolerances: Tolerances): Comparison {
+  return compareMetrics(baseline, { ...baseline, ...changed }, tolerances);
+}
 
 test('losses are better lower, accuracies and other scores higher', () => {
   assert.equal(directionOf('pretrain.heldout_mlm_loss'), 'lower');
@@ -35,9 +43,9 @@ test('identical metrics pass', () => {
 
 test('a loss rising past its tolerance fails; rising within it passes', () => {
   const tol = { 'pretrain.heldout_mlm_loss': 0.05 };
-  const within = compareMetrics(baseline, { ...baseline, 'pretrain.heldout_mlm_loss': 6.04 }, tol);
+  const within = compareWithChanged({ 'pretrain.heldout_mlm_loss': 6.04 }, tol);
   assert.equal(within.verdict, 'pass');
-  const past = compareMetrics(baseline, { ...baseline, 'pretrain.heldout_mlm_loss': 6.06 }, tol);
+  const past = compareWithChanged({ 'pretrain.heldout_mlm_loss': 6.06 }, tol);
   assert.equal(past.verdict, 'fail');
   assert.deepEqual(past.regressed, ['pretrain.heldout_mlm_loss']);
   assert.equal(past.rows[0].allowed, 6.05);
@@ -45,11 +53,7 @@ test('a loss rising past its tolerance fails; rising within it passes', () => {
 
 test('direction matters: a falling loss and a rising accuracy are improvements, not failures', () => {
   const tol = { 'pretrain.heldout_mlm_loss': 0.05, 'eval.dev_accuracy': 0.02 };
-  const c = compareMetrics(
-    baseline,
-    { ...baseline, 'pretrain.heldout_mlm_loss': 5.0, 'eval.dev_accuracy': 0.7 },
-    tol,
-  );
+  const c = compareWithChanged({ 'pretrain.heldout_mlm_loss': 5.0, 'eval.dev_accuracy': 0.7 }, tol);
   assert.equal(c.verdict, 'pass');
   assert.deepEqual(
     c.rows.map((r) => [r.metric, r.verdict]),
@@ -61,11 +65,7 @@ test('direction matters: a falling loss and a rising accuracy are improvements, 
 });
 
 test('an accuracy falling past its tolerance fails', () => {
-  const c = compareMetrics(
-    baseline,
-    { ...baseline, 'eval.dev_accuracy': 0.57 },
-    { 'eval.dev_accuracy': 0.02 },
-  );
+  const c = compareWithChanged({ 'eval.dev_accuracy': 0.57 }, { 'eval.dev_accuracy': 0.02 });
   assert.equal(c.verdict, 'fail');
   const row = c.rows[0];
   assert.equal(row.verdict, 'REGRESSED');
@@ -88,9 +88,8 @@ test('a gated metric missing or NaN in the run fails; one new to the baseline pa
 });
 
 test('ungated metrics are not compared', () => {
-  const c = compareMetrics(
-    baseline,
-    { ...baseline, 'pretrain.heldout_mlm_accuracy': 0 },
+  const c = compareWithChanged(
+    { 'pretrain.heldout_mlm_accuracy': 0 },
     { 'eval.dev_accuracy': 0.02 },
   );
   assert.equal(c.verdict, 'pass');
@@ -98,9 +97,8 @@ test('ungated metrics are not compared', () => {
 });
 
 test('the table has metric / baseline / now / allowed / verdict columns and a summary', () => {
-  const c = compareMetrics(
-    baseline,
-    { ...baseline, 'pretrain.heldout_mlm_loss': 7.25 },
+  const c = compareWithChanged(
+    { 'pretrain.heldout_mlm_loss': 7.25 },
     { 'pretrain.heldout_mlm_loss': 0.05, 'eval.dev_accuracy': 0.02 },
   );
   const text = formatComparison(c);

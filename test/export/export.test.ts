@@ -3,14 +3,12 @@
  * round trip checkpoint → export → import with bitwise-identical logits, and
  * the refusals (existing --out, wrong hidden_act, vocab size, missing tensors).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { useTestBackend } from '../helpers/tf.js';
 import { randomBatch, randomModel, smallConfig } from '../model/helpers.js';
 import { bertForPreTraining, bertForSequenceClassification } from '../../src/model/bert.js';
 import { pretrainingTensors, disposeTensors } from '../../src/model/batch.js';
@@ -19,18 +17,11 @@ import { readSafetensors } from '../../src/io/safetensors.js';
 import { UserError } from '../../src/errors.js';
 import { exportHf, HF_FILES } from '../../src/export/hf.js';
 import { loadBertDirectory } from '../../src/export/load.js';
-import { TINY_VOCAB, writeCheckpoint } from './helpers.js';
+import { TINY_VOCAB, scratchOnTestBackend, writeCheckpoint } from './helpers.js';
 import { Vocab } from '../../src/tokenizer/vocab.js';
 import { tokenizerJsonText } from '../../src/tokenizer/tokenizer-json.js';
 
-let scratch = '';
-before(async () => {
-  await useTestBackend();
-  scratch = await mkdtemp(join(tmpdir(), 'bert-export-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchOnTestBackend('bert-export-');
 
 const config = smallConfig({ vocab_size: TINY_VOCAB.length });
 
@@ -40,8 +31,8 @@ function bitsOf(t: tf.Tensor): Uint32Array {
 
 test('export → import gives bitwise-identical MLM, NSP and pooled outputs (BertForPreTraining)', async () => {
   const model = randomModel(config, { seed: 3 });
-  const ckpt = await writeCheckpoint(join(scratch, 'pt-ckpt'), model, config);
-  const out = join(scratch, 'pt-hf');
+  const ckpt = await writeCheckpoint(join(scratch.dir, 'pt-ckpt'), model, config);
+  const out = join(scratch.dir, 'pt-hf');
   const r = await exportHf({ checkpoint: ckpt, out, force: false });
   assert.equal(r.architecture, 'BertForPreTraining');
   const loaded = await loadBertDirectory(out, { flag: '--checkpoint', require: 'exact' });
@@ -69,7 +60,7 @@ test('export → import gives bitwise-identical MLM, NSP and pooled outputs (Ber
 test('export → import of a fine-tuned classifier gives bitwise-identical logits and keeps the labels', async () => {
   const model = randomModel(config, { seed: 4, heads: 'classification', numLabels: 3 });
   const labels = ['entailment', 'neutral', 'contradiction'];
-  const ckpt = await writeCheckpoint(join(scratch, 'cls-ckpt'), model, config, {
+  const ckpt = await writeCheckpoint(join(scratch.dir, 'cls-ckpt'), model, config, {
     num_labels: 3,
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
     label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
@@ -77,7 +68,7 @@ test('export → import of a fine-tuned classifier gives bitwise-identical logit
     problem_type: 'single_label_classification',
     bert: { task: 'mnli', data_dir: '/data/glue', max_seq_length: 128, lowercase: true },
   });
-  const out = join(scratch, 'cls-hf');
+  const out = join(scratch.dir, 'cls-hf');
   const r = await exportHf({ checkpoint: ckpt, out, force: false });
   assert.equal(r.architecture, 'BertForSequenceClassification');
   const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
@@ -108,7 +99,7 @@ test('export → import of a fine-tuned classifier gives bitwise-identical logit
 });
 
 test('the exported directory holds exactly the HF files, HF names and [out, in] shapes, no optimizer state', async () => {
-  const out = join(scratch, 'pt-hf');
+  const out = join(scratch.dir, 'pt-hf');
   assert.deepEqual(readdirSync(out).sort(), [...HF_FILES].sort());
   const st = await readSafetensors(join(out, 'model.safetensors'));
   assert.equal(st.metadata.format, 'pt');
@@ -163,9 +154,9 @@ test('the exported directory holds exactly the HF files, HF names and [out, in] 
 test('a cased vocabulary exports do_lower_case false', async () => {
   const cased = [...TINY_VOCAB.slice(0, -2), 'House', 'Tree'];
   const model = randomModel(config, { seed: 8 });
-  const ckpt = await writeCheckpoint(join(scratch, 'cased-ckpt'), model, config, {}, cased);
+  const ckpt = await writeCheckpoint(join(scratch.dir, 'cased-ckpt'), model, config, {}, cased);
   disposeParams(model.params);
-  const out = join(scratch, 'cased-hf');
+  const out = join(scratch.dir, 'cased-hf');
   await exportHf({ checkpoint: ckpt, out, force: false });
   const tc = JSON.parse(readFileSync(join(out, 'tokenizer_config.json'), 'utf8')) as Record<
     string,
@@ -176,10 +167,10 @@ test('a cased vocabulary exports do_lower_case false', async () => {
 
 test('export refuses an existing --out without --force, and replaces it whole with --force', async () => {
   const model = randomModel(config, { seed: 5 });
-  const ckpt = await writeCheckpoint(join(scratch, 'force-ckpt'), model, config);
+  const ckpt = await writeCheckpoint(join(scratch.dir, 'force-ckpt'), model, config);
   disposeParams(model.params);
-  const out = join(scratch, 'force-hf');
-  await writeFile(join(scratch, 'placeholder'), '');
+  const out = join(scratch.dir, 'force-hf');
+  await writeFile(join(scratch.dir, 'placeholder'), '');
   await exportHf({ checkpoint: ckpt, out, force: false });
   await writeFile(join(out, 'stale.txt'), 'old');
   await assert.rejects(
@@ -191,7 +182,7 @@ test('export refuses an existing --out without --force, and replaces it whole wi
   assert.deepEqual(readdirSync(out).sort(), [...HF_FILES].sort());
   // No temporary directories are left beside it.
   assert.deepEqual(
-    readdirSync(scratch).filter((n) => n.includes('.tmp-')),
+    readdirSync(scratch.dir).filter((n) => n.includes('.tmp-')),
     [],
   );
 });
@@ -202,7 +193,7 @@ async function brokenCheckpoint(
   vocab = TINY_VOCAB,
 ) {
   const model = randomModel(config, { seed: 6 });
-  const dir = await writeCheckpoint(join(scratch, name), model, config, {}, vocab);
+  const dir = await writeCheckpoint(join(scratch.dir, name), model, config, {}, vocab);
   disposeParams(model.params);
   const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
   edit(cfg);
@@ -257,7 +248,11 @@ test('import lists the missing tensors and the shape mismatches', async () => {
 
 test('export refuses a directory that is not a checkpoint, and a model_type other than bert', async () => {
   await assert.rejects(
-    exportHf({ checkpoint: join(scratch, 'nope'), out: join(scratch, 'nope-out'), force: false }),
+    exportHf({
+      checkpoint: join(scratch.dir, 'nope'),
+      out: join(scratch.dir, 'nope-out'),
+      force: false,
+    }),
     (e: unknown) =>
       e instanceof UserError && /--checkpoint .*nope: no such directory/.test(e.message),
   );
@@ -265,23 +260,23 @@ test('export refuses a directory that is not a checkpoint, and a model_type othe
     c.model_type = 'roberta';
   });
   await assert.rejects(
-    exportHf({ checkpoint: dir, out: join(scratch, 'roberta-out'), force: false }),
+    exportHf({ checkpoint: dir, out: join(scratch.dir, 'roberta-out'), force: false }),
     (e: unknown) =>
       e instanceof UserError && /model_type is "roberta", expected "bert"/.test(e.message),
   );
-  assert.ok(!existsSync(join(scratch, 'roberta-out')));
+  assert.ok(!existsSync(join(scratch.dir, 'roberta-out')));
 });
 
 test('a directory with tokenizer.json but no vocab.txt (transformers ≥ 5 save_pretrained) loads and exports a vocab.txt', async () => {
   const model = randomModel(config, { seed: 12 });
-  const dir = await writeCheckpoint(join(scratch, 'v5-style'), model, config);
+  const dir = await writeCheckpoint(join(scratch.dir, 'v5-style'), model, config);
   disposeParams(model.params);
   await rm(join(dir, 'vocab.txt'));
   await writeFile(
     join(dir, 'tokenizer.json'),
     tokenizerJsonText(new Vocab(TINY_VOCAB), { lowercase: true }),
   );
-  const out = join(scratch, 'v5-style-hf');
+  const out = join(scratch.dir, 'v5-style-hf');
   await exportHf({ checkpoint: dir, out, force: false });
   assert.equal(readFileSync(join(out, 'vocab.txt'), 'utf8'), TINY_VOCAB.join('\n') + '\n');
   await rm(join(dir, 'tokenizer.json'));

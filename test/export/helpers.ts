@@ -1,6 +1,8 @@
 /** Checkpoint directories, vocabularies and the PyTorch reference for the export tests. */
+import { after, before } from 'node:test';
 import { execFileSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { toHfConfigJson, type BertConfig } from '../../src/model/config.js';
@@ -9,8 +11,25 @@ import type { BertModel } from '../../src/model/bert.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { SPECIAL_TOKENS } from '../../src/tokenizer/vocab.js';
 import { PYTHON, TORCH_REFERENCE, torchMissing } from '../helpers/torch-reference.js';
+import { useTestBackend } from '../helpers/tf.js';
 
 export { PYTHON, torchMissing };
+
+/**
+ * A temporary folder for the calling test file: made, on the test backend,
+ * before its tests and removed after them. Read `.dir` inside a test.
+ */
+export function scratchOnTestBackend(prefix: string): { readonly dir: string } {
+  const scratch = { dir: '' };
+  before(async () => {
+    await useTestBackend();
+    scratch.dir = await mkdtemp(join(tmpdir(), prefix));
+  });
+  after(async () => {
+    await rm(scratch.dir, { recursive: true, force: true });
+  });
+  return scratch;
+}
 
 /** A 40-token uncased vocabulary: the five specials, then words and word pieces. */
 export const TINY_VOCAB = [

@@ -7,14 +7,12 @@
  *    variants real checkpoints use) loads, and our forward equals the reference's.
  * Skips only where no python with torch is found (test/helpers/torch-reference.ts).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { useTestBackend } from '../helpers/tf.js';
 import { randomModel, smallConfig } from '../model/helpers.js';
 import {
   bertForPreTraining,
@@ -34,20 +32,14 @@ import {
   TINY_VOCAB,
   maxAbsDiff,
   runPeer,
+  scratchOnTestBackend,
   torchMissing,
   writeCheckpoint,
   type PeerOutput,
 } from './helpers.js';
 
 const skipReason = torchMissing();
-let scratch = '';
-before(async () => {
-  await useTestBackend();
-  scratch = await mkdtemp(join(tmpdir(), 'bert-export-torch-'));
-});
-after(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
+const scratch = scratchOnTestBackend('bert-export-torch-');
 
 const tokenizer = new BertTokenizer(new Vocab(TINY_VOCAB), { lowercase: true });
 const encodings: Encoding[] = [
@@ -142,10 +134,10 @@ test('an exported BertForPreTraining gives the PyTorch reference MLM/NSP logits,
   }
   const config = smallConfig({ vocab_size: TINY_VOCAB.length });
   const model = randomModel(config, { seed: 21 });
-  const ckpt = await writeCheckpoint(join(scratch, 'pt'), model, config);
-  const out = join(scratch, 'pt-hf');
+  const ckpt = await writeCheckpoint(join(scratch.dir, 'pt'), model, config);
+  const out = join(scratch.dir, 'pt-hf');
   await exportHf({ checkpoint: ckpt, out, force: false });
-  const peer = await runPeer(out, peerInputs, scratch);
+  const peer = await runPeer(out, peerInputs, scratch.dir);
   assert.ok(peer.every((p) => p.mlm_logits_first && p.nsp_logits && !p.classifier_logits));
   const worst = worstDifference(ours(model), peer);
   console.log(
@@ -164,10 +156,10 @@ test('an exported BertForSequenceClassification gives the PyTorch reference clas
   }
   const config = smallConfig({ vocab_size: TINY_VOCAB.length, hidden_act: 'gelu' });
   const model = randomModel(config, { seed: 22, heads: 'classification', numLabels: 3 });
-  const ckpt = await writeCheckpoint(join(scratch, 'cls'), model, config, { num_labels: 3 });
-  const out = join(scratch, 'cls-hf');
+  const ckpt = await writeCheckpoint(join(scratch.dir, 'cls'), model, config, { num_labels: 3 });
+  const out = join(scratch.dir, 'cls-hf');
   await exportHf({ checkpoint: ckpt, out, force: false });
-  const peer = await runPeer(out, peerInputs, scratch);
+  const peer = await runPeer(out, peerInputs, scratch.dir);
   assert.ok(peer.every((p) => p.classifier_logits?.length === 3 && !p.mlm_logits_first));
   const worst = worstDifference(ours(model), peer);
   console.log(`exported classifier vs PyTorch: max abs difference ${worst.toExponential(2)}`);
@@ -247,10 +239,10 @@ test('a checkpoint written by PyTorch (no bert. prefix, LayerNorm.gamma/beta, ex
     t.skip(skipReason);
     return;
   }
-  const script = join(scratch, 'write_checkpoint.py');
+  const script = join(scratch.dir, 'write_checkpoint.py');
   await writeFile(script, WRITER);
-  execFileSync(PYTHON, [script, join(scratch, 'torch'), String(TINY_VOCAB.length)]);
-  const theirs = join(scratch, 'torch', 'theirs');
+  execFileSync(PYTHON, [script, join(scratch.dir, 'torch'), String(TINY_VOCAB.length)]);
+  const theirs = join(scratch.dir, 'torch', 'theirs');
   await writeFile(join(theirs, 'vocab.txt'), TINY_VOCAB.join('\n') + '\n');
   const names = [...(await readSafetensors(join(theirs, 'model.safetensors'))).tensors.keys()];
   assert.ok(names.includes('encoder.layer.0.attention.output.LayerNorm.gamma'));
@@ -259,15 +251,15 @@ test('a checkpoint written by PyTorch (no bert. prefix, LayerNorm.gamma/beta, ex
   const loaded = await loadBertDirectory(theirs, { flag: '--from', require: 'exact' });
   assert.equal(loaded.config.hidden_size, 24);
   assert.equal(loaded.heads, 'pretraining');
-  const peer = await runPeer(join(scratch, 'torch', 'reference'), peerInputs, scratch);
+  const peer = await runPeer(join(scratch.dir, 'torch', 'reference'), peerInputs, scratch.dir);
   const worst = worstDifference(ours(loaded.model), peer);
   console.log(`PyTorch-written checkpoint, our forward vs reference: ${worst.toExponential(2)}`);
   assert.ok(worst <= 1e-4, `max abs difference ${worst}`);
 
   // Exporting it writes the canonical names, which the reference reads to the same outputs.
-  const out = join(scratch, 'torch-hf');
+  const out = join(scratch.dir, 'torch-hf');
   await exportHf({ checkpoint: theirs, out, force: false });
-  const again = await runPeer(out, peerInputs, scratch);
+  const again = await runPeer(out, peerInputs, scratch.dir);
   assert.ok(worstDifference(again, peer) <= 1e-5);
   disposeParams(loaded.model.params);
 });

@@ -150,16 +150,16 @@ test('every parameter of every head has a Google name that maps back to it', () 
       );
     }
   }
-  assert.equal(
-    hfToGoogle('bert.encoder.layer.1.attention.self.query.weight')?.google,
-    'bert/encoder/layer_1/attention/self/query/kernel',
-  );
-  assert.equal(
-    hfToGoogle('bert.encoder.layer.0.output.LayerNorm.weight')?.google,
-    'bert/encoder/layer_0/output/LayerNorm/gamma',
-  );
-  assert.equal(hfToGoogle('cls.predictions.bias')?.google, 'cls/predictions/output_bias');
-  assert.equal(hfToGoogle('qa_outputs.weight')?.google, 'cls/squad/output_weights');
+  const googleNames: [hf: string, google: string][] = [
+    [
+      'bert.encoder.layer.1.attention.self.query.weight',
+      'bert/encoder/layer_1/attention/self/query/kernel',
+    ],
+    ['bert.encoder.layer.0.output.LayerNorm.weight', 'bert/encoder/layer_0/output/LayerNorm/gamma'],
+    ['cls.predictions.bias', 'cls/predictions/output_bias'],
+    ['qa_outputs.weight', 'cls/squad/output_weights'],
+  ];
+  for (const [hf, google] of googleNames) assert.equal(hfToGoogle(hf)?.google, google, hf);
   assert.equal(googleToHf('bert/encoder/layer_0/attention/self/querry/kernel'), null);
   assert.equal(googleToHf('bert/pooler/dense/gamma'), null);
   assert.ok(isOptimizerState('bert/pooler/dense/kernel/adam_m'));

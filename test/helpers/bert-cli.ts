@@ -5,10 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
-import { tinyConfigFile, tinyPretrainSettings } from './tiny-pretrain.js';
+import { tinyPretrainSettings } from './tiny-pretrain.js';
 
 export const bertBin = join(packageRoot, 'bin/bert.js');
-export const tinyConfig = tinyConfigFile;
 
 /** `--set` pairs for a pretraining run small enough to start in a second and save every step. */
 export function tinyPretrainSets(shards: string, extra: string[] = []): string[] {

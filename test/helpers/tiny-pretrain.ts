@@ -4,6 +4,8 @@
  * `pretrain()` in-process load it with `tinyPretrainConfig`; tests that run
  * the CLI pass the same settings as `--set` pairs (test/helpers/bert-cli.ts).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import type { PretrainConfig } from '../../src/config/types.js';
@@ -11,6 +13,12 @@ import { packageRoot } from '../../src/paths.js';
 
 /** configs/pretrain/tiny.yaml in this checkout. */
 export const tinyConfigFile = join(packageRoot, 'configs/pretrain/tiny.yaml');
+
+/** A fresh temporary `root` for one test file's tiny runs, and `shards` under it for the tokenized corpus. */
+export function tinyPretrainRoot(prefix: string): { root: string; shards: string } {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  return { root, shards: join(root, 'shards') };
+}
 
 /** `--set` values (without the flag) for the tiny model, with shards written to `shards`. */
 export function tinyPretrainSettings(shards: string): string[] {

@@ -1,8 +1,26 @@
 /**
  * Independent reference values from scikit-learn and scipy, computed by
- * /usr/bin/python3 on the same vectors (Debian python3-sklearn / python3-scipy).
+ * /usr/bin/python3 on the same vectors (Debian python3-sklearn / python3-scipy),
+ * and a runner for the small Python re-implementations the metric tests carry.
  */
 import { spawnSync } from 'node:child_process';
+import type { TestContext } from 'node:test';
+
+/**
+ * What `script`, run by /usr/bin/python3 with `input` as JSON on stdin, prints
+ * as JSON; undefined after skipping `t` when python3 cannot run it here.
+ */
+export function pythonReference<T>(t: TestContext, script: string, input: unknown): T | undefined {
+  const r = spawnSync('/usr/bin/python3', ['-c', script], {
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+  });
+  if (r.error || r.status !== 0) {
+    t.skip(`/usr/bin/python3 unavailable: ${r.error?.message ?? r.stderr}`);
+    return undefined;
+  }
+  return JSON.parse(r.stdout) as T;
+}
 
 export interface ClassificationCase {
   readonly pred: number[];

@@ -6,8 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { getEntities, seqevalScores } from '../../src/metrics/seqeval.js';
+import { pythonReference } from './reference.js';
 
 const PYTHON_REFERENCE = String.raw`
 import json, sys
@@ -58,17 +58,12 @@ const PRED: string[][] = [
 ];
 
 test('seqeval P/R/F1 and per-type scores equal an independent Python reference', (t) => {
-  const r = spawnSync('/usr/bin/python3', ['-c', PYTHON_REFERENCE], {
-    input: JSON.stringify({ gold: GOLD, pred: PRED }),
-    encoding: 'utf8',
-  });
-  if (r.error || r.status !== 0)
-    return t.skip(`/usr/bin/python3 unavailable: ${r.error?.message ?? r.stderr}`);
-  const ref = JSON.parse(r.stdout) as {
+  const ref = pythonReference<{
     overall: number[];
     types: Record<string, number[]>;
     entities: [string, number, number][][];
-  };
+  }>(t, PYTHON_REFERENCE, { gold: GOLD, pred: PRED });
+  if (!ref) return;
   const ours = seqevalScores(GOLD, PRED);
   const close = (a: number, b: number, what: string): void =>
     assert.ok(Math.abs(a - b) < 1e-12, `${what}: ${a} vs ${b}`);

@@ -1,8 +1,8 @@
 /** SQuAD v2.0 EM/F1 (and HasAns/NoAns) against a Python re-implementation of evaluate-v2.0.py's logic. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { squadV2Scores } from '../../src/metrics/squad.js';
+import { pythonReference } from './reference.js';
 
 const PYTHON_REFERENCE = String.raw`
 import collections, json, re, string, sys
@@ -56,13 +56,12 @@ const PREDICTIONS: Record<string, string> = {
 };
 
 test('SQuAD v2.0 scores equal the evaluate-v2.0.py logic, HasAns/NoAns included', (t) => {
-  const r = spawnSync('/usr/bin/python3', ['-c', PYTHON_REFERENCE], {
-    input: JSON.stringify({ questions: QUESTIONS, predictions: PREDICTIONS }),
-    encoding: 'utf8',
-  });
-  if (r.error || r.status !== 0)
-    return t.skip(`/usr/bin/python3 unavailable: ${r.error?.message ?? r.stderr}`);
-  const ref = JSON.parse(r.stdout) as Record<'all' | 'has' | 'no', [number, number, number]>;
+  const ref = pythonReference<Record<'all' | 'has' | 'no', [number, number, number]>>(
+    t,
+    PYTHON_REFERENCE,
+    { questions: QUESTIONS, predictions: PREDICTIONS },
+  );
+  if (!ref) return;
   const ours = squadV2Scores(new Map(QUESTIONS.map((q) => [q.id, q.answers])), PREDICTIONS);
   const close = (a: number, b: number, what: string): void =>
     assert.ok(Math.abs(a - b) < 1e-9, `${what}: ${a} vs ${b}`);

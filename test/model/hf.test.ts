@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useTestBackend } from '../helpers/tf.js';
 import {
@@ -16,6 +16,8 @@ import { UserError } from '../../src/errors.js';
 import { randomModel, smallConfig } from './helpers.js';
 
 const config = smallConfig();
+
+before(useTestBackend);
 
 test('named sizes: layers/hidden/heads as published, intermediate = 4H; bert-base has 110M parameters', async () => {
   assert.deepEqual(NAMED_SIZES.tiny, {
@@ -43,7 +45,6 @@ test('named sizes: layers/hidden/heads as published, intermediate = 4H; bert-bas
 });
 
 test('init: N(0, 0.02) truncated at 2σ for weights, zeros for biases, ones for LayerNorm gains; same seed, same model', async () => {
-  await useTestBackend();
   const a = createBertModel(config, { heads: 'pretraining', seed: 1 });
   const b = createBertModel(config, { heads: 'pretraining', seed: 1 });
   const w = Array.from(a.params.get('bert.embeddings.word_embeddings.weight')!.dataSync());
@@ -77,7 +78,6 @@ test('init: N(0, 0.02) truncated at 2σ for weights, zeros for biases, ones for 
 });
 
 test('toHfTensors writes Linear weights as [out, in]; fromHfTensors restores the same values', async () => {
-  await useTestBackend();
   const model = randomModel(config, { seed: 2 });
   const hf = toHfTensors(model.params);
   assert.equal(hf.size, model.params.size);
@@ -100,7 +100,6 @@ test('toHfTensors writes Linear weights as [out, in]; fromHfTensors restores the
 });
 
 test('loading accepts HF variants: no bert. prefix, gamma/beta, explicit tied decoder, decoder.bias, position_ids', async () => {
-  await useTestBackend();
   const model = randomModel(config, { seed: 3 });
   const hf = toHfTensors(model.params);
   const variant = new Map<string, TensorData>();
@@ -138,7 +137,6 @@ test('loading accepts HF variants: no bert. prefix, gamma/beta, explicit tied de
 });
 
 test('a checkpoint that does not fit lists missing, unexpected and mis-shaped names in one UserError', async () => {
-  await useTestBackend();
   const model = randomModel(config, { seed: 4 });
   const hf = toHfTensors(model.params);
   hf.delete('bert.pooler.dense.bias');
@@ -167,7 +165,6 @@ test('a checkpoint that does not fit lists missing, unexpected and mis-shaped na
 });
 
 test('fine-tuning from a pretraining checkpoint: newHeads drops cls.* and initialises the classifier', async () => {
-  await useTestBackend();
   const model = randomModel(config, { seed: 5 });
   const hf = toHfTensors(model.params);
   assert.throws(

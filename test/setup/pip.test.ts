@@ -8,23 +8,11 @@ import {
   pickDownloadedWheel,
   wheelDistribution,
 } from '../../src/setup/pip.js';
-import type { CommandResult, CommandRunner } from '../../src/setup/commands.js';
+import type { CommandRunner } from '../../src/setup/commands.js';
 import { UserError } from '../../src/errors.js';
 import { tempDir } from './fixtures.js';
+import { commandResult, fakeRunner } from '../helpers/command-runner.js';
 
-const result = (r: Partial<CommandResult>): CommandResult => ({
-  code: 0,
-  notFound: false,
-  stdout: '',
-  stderr: '',
-  ...r,
-});
-const runner =
-  (r: Partial<CommandResult>, calls: string[][] = []): CommandRunner =>
-  async (cmd, args) => {
-    calls.push([cmd, ...args]);
-    return result(r);
-  };
 const oneLine = (re: RegExp) => (err: unknown) =>
   err instanceof UserError && re.test(err.message) && !err.message.includes('\n');
 
@@ -35,13 +23,13 @@ test('wheelDistribution: tensorflow-cpu for CPU, tensorflow for GPU', () => {
 
 test('checkPip: a missing python3 is one line that suggests --wheel', async () => {
   await assert.rejects(
-    checkPip(runner({ code: null, notFound: true }), 'python3'),
+    checkPip(fakeRunner({ code: null, notFound: true }), 'python3'),
     oneLine(/^python3 not found: .*pass --wheel FILE\.whl$/),
   );
 });
 
 test('checkPip: python without pip says how to get pip', async () => {
-  const r = runner({ code: 1, stderr: '/usr/bin/python3: No module named pip\n' });
+  const r = fakeRunner({ code: 1, stderr: '/usr/bin/python3: No module named pip\n' });
   await assert.rejects(
     checkPip(r, 'python3'),
     oneLine(/python3 has no pip \(.*No module named pip\): install it .*ensurepip/),
@@ -50,7 +38,10 @@ test('checkPip: python without pip says how to get pip', async () => {
 
 test("checkPip: returns pip's version line when it works", async () => {
   const calls: string[][] = [];
-  const v = await checkPip(runner({ stdout: 'pip 23.2.1 from /x (python 3.11)\n' }, calls), 'py');
+  const v = await checkPip(
+    fakeRunner({ stdout: 'pip 23.2.1 from /x (python 3.11)\n' }, calls),
+    'py',
+  );
   assert.equal(v, 'pip 23.2.1 from /x (python 3.11)');
   assert.deepEqual(calls, [['py', '-m', 'pip', '--version']]);
 });
@@ -61,7 +52,7 @@ test('downloadWheel asks pip for one binary wheel without dependencies', async (
   const fake: CommandRunner = async (cmd, args) => {
     calls.push([cmd, ...args]);
     await writeFile(join(dir, 'tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl'), '');
-    return result({});
+    return commandResult();
   };
   const path = await downloadWheel(fake, 'python3', 'tensorflow-cpu', dir);
   assert.equal(path, join(dir, 'tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl'));
@@ -79,7 +70,7 @@ test('downloadWheel asks pip for one binary wheel without dependencies', async (
 });
 
 test("downloadWheel: pip's own reason is kept when no wheel can be had", async () => {
-  const r = runner({
+  const r = fakeRunner({
     code: 1,
     stderr:
       'ERROR: Could not find a version that satisfies the requirement tensorflow-cpu\nERROR: No matching distribution found for tensorflow-cpu\n',

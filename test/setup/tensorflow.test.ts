@@ -7,15 +7,18 @@ import { setupTensorflow, type SetupTensorflowOptions } from '../../src/setup/te
 import type { CommandResult, CommandRunner } from '../../src/setup/commands.js';
 import { UserError } from '../../src/errors.js';
 import { tempDir, writeFakeWheel } from './fixtures.js';
+import { commandResult } from '../helpers/command-runner.js';
 
-const OK: CommandResult = { code: 0, notFound: false, stdout: '', stderr: '' };
 const BINARY = {
   module_name: 'tfjs_binding',
   module_path: './lib/napi-v{napi_build_version}',
   napi_versions: [8],
 };
 
-/** A project folder and a runner that plays npm (writes the packages) and node-pre-gyp (writes an addon). */
+/**
+ * A project folder, a runner that plays npm (writes the packages) and
+ * node-pre-gyp (writes an addon), and a fake TensorFlow `wheel` to build from.
+ */
 async function fakeWorld(compile: Partial<CommandResult> = {}) {
   const project = await tempDir();
   const cache = await tempDir();
@@ -41,7 +44,7 @@ async function fakeWorld(compile: Partial<CommandResult> = {}) {
         join(preGyp, 'package.json'),
         '{"name":"@mapbox/node-pre-gyp","version":"1.0.9"}',
       );
-      return OK;
+      return commandResult();
     }
     if (args[0]?.endsWith('node-pre-gyp')) {
       calls.push('compile');
@@ -49,14 +52,14 @@ async function fakeWorld(compile: Partial<CommandResult> = {}) {
       assert.ok(
         existsSync(join(options?.cwd ?? '', 'deps', 'include', 'tensorflow', 'c', 'c_api.h')),
       );
-      if (compile.code) return { ...OK, ...compile };
+      if (compile.code) return commandResult(compile);
       const out = join(options?.cwd ?? '', 'lib', 'napi-v8', 'tfjs_binding.node');
       await mkdir(dirname(out), { recursive: true });
       await writeFile(out, 'compiled addon');
-      return OK;
+      return commandResult();
     }
     calls.push(`unexpected ${cmd}`);
-    return { ...OK, code: null, notFound: true };
+    return commandResult({ code: null, notFound: true });
   };
   const logs: string[] = [];
   const options = (more: Partial<SetupTensorflowOptions> = {}): SetupTensorflowOptions => ({
@@ -67,7 +70,8 @@ async function fakeWorld(compile: Partial<CommandResult> = {}) {
     log: (l) => logs.push(l),
     ...more,
   });
-  return { project, cache, calls, logs, options };
+  const wheel = await writeFakeWheel(await tempDir());
+  return { project, cache, calls, logs, options, wheel };
 }
 
 const linuxOnly = {
@@ -79,8 +83,7 @@ test(
   linuxOnly,
   async () => {
     const w = await fakeWorld();
-    const wheel = await writeFakeWheel(await tempDir());
-    const first = await setupTensorflow(w.options({ wheel }));
+    const first = await setupTensorflow(w.options({ wheel: w.wheel }));
     assert.equal(first.alreadySetUp, false);
     assert.equal(first.tensorflowVersion, '9.9.0');
     assert.deepEqual(w.calls, ['npm', 'compile']);
@@ -119,7 +122,7 @@ test(
 
     w.calls.length = 0;
     w.logs.length = 0;
-    const second = await setupTensorflow(w.options({ wheel }));
+    const second = await setupTensorflow(w.options({ wheel: w.wheel }));
     assert.equal(second.alreadySetUp, true);
     assert.deepEqual(w.calls, [], 'no npm, no compile');
     assert.match(
@@ -134,8 +137,7 @@ test(
   linuxOnly,
   async () => {
     const w = await fakeWorld();
-    const wheel = await writeFakeWheel(await tempDir());
-    await setupTensorflow(w.options({ wheel }));
+    await setupTensorflow(w.options({ wheel: w.wheel }));
     await rm(join(w.project, 'node_modules'), { recursive: true });
     w.calls.length = 0;
     // No --wheel this time: the cache alone must be enough (no pip either).
@@ -162,10 +164,9 @@ test(
 
 test('--force rebuilds the layout and recompiles', linuxOnly, async () => {
   const w = await fakeWorld();
-  const wheel = await writeFakeWheel(await tempDir());
-  await setupTensorflow(w.options({ wheel }));
+  await setupTensorflow(w.options({ wheel: w.wheel }));
   w.calls.length = 0;
-  const forced = await setupTensorflow(w.options({ wheel, force: true }));
+  const forced = await setupTensorflow(w.options({ wheel: w.wheel, force: true }));
   assert.equal(forced.alreadySetUp, false);
   assert.deepEqual(w.calls, ['npm', 'compile']);
   const names = await readdir(join(w.cache, 'tfjs-node'));
@@ -180,8 +181,7 @@ test(
       code: 1,
       stderr: 'x.cc:1:10: fatal error: tensorflow/c/c_api.h: No such file\ngyp ERR! not ok\n',
     });
-    const wheel = await writeFakeWheel(await tempDir());
-    await assert.rejects(setupTensorflow(w.options({ wheel })), (err: unknown) => {
+    await assert.rejects(setupTensorflow(w.options({ wheel: w.wheel })), (err: unknown) => {
       assert.ok(err instanceof UserError);
       assert.equal(
         err.message,
@@ -224,8 +224,7 @@ test(
   linuxOnly,
   async () => {
     const w = await fakeWorld();
-    const wheel = await writeFakeWheel(await tempDir());
-    const r = await setupTensorflow(w.options({ wheel, gpu: true }));
+    const r = await setupTensorflow(w.options({ wheel: w.wheel, gpu: true }));
     assert.equal(r.package, '@tensorflow/tfjs-node-gpu');
     assert.equal(r.layoutDir, join(w.cache, 'tfjs-node', '9.9.0-gpu'));
     assert.ok(

@@ -16,6 +16,7 @@ import {
   wantedVersion,
 } from '../../src/setup/tfjs-node.js';
 import type { CommandRunner } from '../../src/setup/commands.js';
+import { commandResult, fakeRunner } from '../helpers/command-runner.js';
 import { UserError } from '../../src/errors.js';
 import { tempDir } from './fixtures.js';
 
@@ -110,7 +111,7 @@ test('installPackage runs npm without scripts or saving and records what it adde
     calls.push([cmd, ...args, `cwd=${options?.cwd}`]);
     await fakePackage(project, '@tensorflow/tfjs-node');
     await fakePackage(project, 'adm-zip', '0.5.0');
-    return { code: 0, notFound: false, stdout: '', stderr: '' };
+    return commandResult();
   };
   const added = await installPackage(npm, project, '@tensorflow/tfjs-node', '4.22.0');
   assert.deepEqual(added, ['@tensorflow/tfjs-node', 'adm-zip']);
@@ -134,20 +135,13 @@ test('installPackage runs npm without scripts or saving and records what it adde
 
 test('installPackage: npm failures are one line', async () => {
   const project = await tempDir();
-  const missing: CommandRunner = async () => ({
-    code: null,
-    notFound: true,
-    stdout: '',
-    stderr: '',
-  });
+  const missing = fakeRunner({ code: null, notFound: true });
   await assert.rejects(
     installPackage(missing, project, '@tensorflow/tfjs-node', '4.22.0'),
     /^UserError: npm not found/,
   );
-  const offline: CommandRunner = async () => ({
+  const offline = fakeRunner({
     code: 1,
-    notFound: false,
-    stdout: '',
     stderr: 'npm error code ENOTFOUND\nnpm error network request failed\n',
   });
   await assert.rejects(installPackage(offline, project, '@tensorflow/tfjs-node', '4.22.0'), {

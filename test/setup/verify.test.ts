@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { judgeVerification, verifyBackend, type VerifyReport } from '../../src/setup/verify.js';
-import type { CommandRunner } from '../../src/setup/commands.js';
+import { fakeRunner } from '../helpers/command-runner.js';
 
 const GOOD: VerifyReport = {
   corePath: '/p/node_modules/@tensorflow/tfjs-core/dist/tf-core.node.js',
@@ -44,10 +44,8 @@ test('judgeVerification reports a missing registration, a failed init and a wron
 });
 
 test('verifyBackend turns a load failure into the error line of the child', async () => {
-  const crash: CommandRunner = async () => ({
+  const crash = fakeRunner({
     code: 1,
-    notFound: false,
-    stdout: '',
     stderr:
       'node:internal/modules/cjs/loader:1\n  throw err;\nError: libtensorflow.so.2: cannot open shared object file\n    at Module._extensions\nNode.js v20.20.2\n',
   });

@@ -6,21 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { latestCheckpoint, listCheckpoints, loadCheckpoint } from '../../src/train/checkpoint.js';
-import {
-  runBert,
-  spawnBert,
-  exited,
-  waitForEvent,
-  tinyConfig,
-  tinyPretrainArgs,
-} from '../helpers/bert-cli.js';
+import { runBert, spawnBert, exited, waitForEvent, tinyPretrainArgs } from '../helpers/bert-cli.js';
+import { tinyConfigFile, tinyPretrainRoot } from '../helpers/tiny-pretrain.js';
 
-const root = mkdtempSync(join(tmpdir(), 'bert-run-kill-'));
-const shards = join(root, 'shards');
+const { root, shards } = tinyPretrainRoot('bert-run-kill-');
 const KILLS = 20;
 
 function args(flags: string[]): string[] {
@@ -53,7 +45,7 @@ test(`${KILLS} kill -9 at random moments during saves, same-step re-saves and pr
   console.log(`# kill seed ${seed} (BERT_KILL_SEED=${seed} replays it)`);
   const rand = random(seed);
   const dir = join(root, 'run');
-  const first = await runBert(args(['-c', tinyConfig, '--run', dir, '--max-steps', '2']), root);
+  const first = await runBert(args(['-c', tinyConfigFile, '--run', dir, '--max-steps', '2']), root);
   assert.equal(first.code, 0, first.stderr);
   let killed = 0;
   /** What the kills interrupted, as the names they left: a save or prune (tmp), a re-save swap. */

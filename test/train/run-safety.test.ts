@@ -8,32 +8,23 @@ import assert from 'node:assert/strict';
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   truncateSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listCheckpoints } from '../../src/train/checkpoint.js';
-import {
-  runBert,
-  spawnBert,
-  exited,
-  waitForEvent,
-  tinyConfig,
-  tinyPretrainArgs,
-} from '../helpers/bert-cli.js';
+import { runBert, spawnBert, exited, waitForEvent, tinyPretrainArgs } from '../helpers/bert-cli.js';
+import { tinyConfigFile, tinyPretrainRoot } from '../helpers/tiny-pretrain.js';
 
-const root = mkdtempSync(join(tmpdir(), 'bert-run-safety-'));
-const shards = join(root, 'shards');
+const { root, shards } = tinyPretrainRoot('bert-run-safety-');
 
 /** A finished tiny run of `steps` steps in `dir` (keep_last 3). */
 async function makeRun(dir: string, steps: number): Promise<void> {
   const r = await runBert(
-    tinyPretrainArgs(shards, ['-c', tinyConfig, '--run', dir, '--max-steps', String(steps)]),
+    tinyPretrainArgs(shards, ['-c', tinyConfigFile, '--run', dir, '--max-steps', String(steps)]),
     root,
   );
   assert.equal(r.code, 0, r.stderr);
@@ -70,7 +61,7 @@ test('run names . and .. (and paths at or above the runs root or cwd) are refuse
     ['--resume', '.'],
   ];
   for (const flags of attempts) {
-    const r = await runBert(tinyPretrainArgs(shards, ['-c', tinyConfig, ...flags]), work);
+    const r = await runBert(tinyPretrainArgs(shards, ['-c', tinyConfigFile, ...flags]), work);
     assert.equal(r.code, 1, `${flags.join(' ')}: ${r.stderr}`);
     assert.match(oneLine(r.stderr), /run directory|run name/, flags.join(' '));
     assert.equal(readFileSync(join(work, 'precious.txt'), 'utf8'), 'keep me\n');
@@ -89,7 +80,7 @@ test('--force keeps the old run until the new inputs are validated, then replace
   ];
   for (const sets of bad) {
     const r = await runBert(
-      tinyPretrainArgs(shards, ['-c', tinyConfig, '--run', dir, '--force'], sets),
+      tinyPretrainArgs(shards, ['-c', tinyConfigFile, '--run', dir, '--force'], sets),
       root,
     );
     assert.equal(r.code, 1, `${sets.join(' ')}: ${r.stderr}`);
@@ -104,7 +95,7 @@ test('--force keeps the old run until the new inputs are validated, then replace
   );
   // Valid inputs: the old run is replaced by the new one.
   const ok = await runBert(
-    tinyPretrainArgs(shards, ['-c', tinyConfig, '--run', dir, '--force', '--max-steps', '1']),
+    tinyPretrainArgs(shards, ['-c', tinyConfigFile, '--run', dir, '--force', '--max-steps', '1']),
     root,
   );
   assert.equal(ok.code, 0, ok.stderr);

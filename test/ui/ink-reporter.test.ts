@@ -6,11 +6,12 @@ import { FakeStdin, FakeStream, T0, runEnd, runStart, step } from './helpers.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function reporter(
+/** An InkReporter writing to `out`, on a fake clock at T0, with run_start emitted. */
+async function startedReporter(
   out: FakeStream,
-  clock: { t: number },
   renderBudget = 1,
-): Promise<InkReporter> {
+): Promise<{ r: InkReporter; clock: { t: number } }> {
+  const clock = { t: T0 };
   const r = new InkReporter({
     stdout: out,
     stderr: new FakeStream(),
@@ -21,16 +22,23 @@ async function reporter(
     renderBudget,
   });
   await r.ready;
-  return r;
+  r.emit(runStart());
+  return { r, clock };
+}
+
+/** Steps 1..count, `dtMs` apart on the fake clock (each step event says it took that long). */
+function emitTimedSteps(r: InkReporter, clock: { t: number }, count: number, dtMs: number): void {
+  for (let s = 1; s <= count; s += 1) {
+    clock.t += dtMs;
+    r.emit(step(s, {}, dtMs));
+  }
 }
 
 const lastFrame = (out: FakeStream): string => stripAnsi(out.frames().at(-1) ?? '');
 
 test('a burst of steps renders a handful of frames, the last one current', async () => {
   const out = new FakeStream({ columns: 80, rows: 24 });
-  const clock = { t: T0 };
-  const r = await reporter(out, clock);
-  r.emit(runStart());
+  const { r } = await startedReporter(out);
   for (let s = 1; s <= 1000; s += 1) r.emit(step(s));
   // All 1000 steps arrived within one render interval: only run_start rendered so far.
   assert.ok(r.renders <= 2, `${r.renders} renders`);
@@ -42,15 +50,9 @@ test('a burst of steps renders a handful of frames, the last one current', async
 });
 
 test('renders at most fps times per second of clock time', async () => {
-  const out = new FakeStream();
-  const clock = { t: T0 };
-  const r = await reporter(out, clock);
-  r.emit(runStart());
+  const { r, clock } = await startedReporter(new FakeStream());
   // 50 steps/s for 3 simulated seconds: 10 renders a second.
-  for (let s = 1; s <= 150; s += 1) {
-    clock.t += 20;
-    r.emit(step(s, {}, 20));
-  }
+  emitTimedSteps(r, clock, 150, 20);
   assert.ok(r.renders >= 28 && r.renders <= 32, `${r.renders} renders`);
   await r.close();
 });
@@ -60,24 +62,16 @@ test('slow renders stretch the interval to stay within the render budget', async
   assert.ok(Math.abs(renderInterval(100, 3, 0.015) - 200) < 1e-9);
   assert.equal(renderInterval(100, 1e9, 0.015), 5000, 'capped: the screen still updates');
   // A budget no real render can meet: after the first frames the steps wait.
-  const out = new FakeStream();
-  const clock = { t: T0 };
-  const r = await reporter(out, clock, 1e-9);
-  r.emit(runStart());
+  const { r, clock } = await startedReporter(new FakeStream(), 1e-9);
   const before = r.renders;
-  for (let s = 1; s <= 150; s += 1) {
-    clock.t += 20;
-    r.emit(step(s, {}, 20));
-  }
+  emitTimedSteps(r, clock, 150, 20);
   assert.equal(r.renders, before);
   await r.close();
 });
 
 test('frames fit the terminal and follow a resize', async () => {
   const out = new FakeStream({ columns: 80, rows: 24 });
-  const clock = { t: T0 };
-  const r = await reporter(out, clock);
-  r.emit(runStart());
+  const { r } = await startedReporter(out);
   r.emit(step(1));
   let lines = lastFrame(out).split('\n');
   assert.ok(lines.length <= 24);
@@ -91,9 +85,7 @@ test('frames fit the terminal and follow a resize', async () => {
 
 test('close renders the final state with the run status', async () => {
   const out = new FakeStream();
-  const clock = { t: T0 };
-  const r = await reporter(out, clock);
-  r.emit(runStart());
+  const { r } = await startedReporter(out);
   r.emit(step(1));
   r.emit(step(2));
   r.emit(runEnd(2, 'stopped'));

@@ -1,5 +1,6 @@
-import type { CommandModule, Argv } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { loadCommandConfig } from '../common.js';
+import { commandGroup } from '../command-group.js';
 import type { PretrainConfig } from '../../config/types.js';
 import { ensureShards } from '../../train/shards.js';
 import { openShards } from '../../data/shards.js';
@@ -112,13 +113,7 @@ const fetchCmd: CommandModule<object, FetchFlags> = {
   },
 };
 
-export const dataCommand: CommandModule = {
-  command: 'data <command>',
-  describe: 'Inspect pretraining instances; fetch data sets',
-  builder: (y: Argv) =>
-    y
-      .command(inspect as CommandModule)
-      .command(fetchCmd as CommandModule)
-      .demandCommand(1),
-  handler: () => undefined,
-};
+export const dataCommand = commandGroup('data', 'Inspect pretraining instances; fetch data sets', [
+  inspect as CommandModule,
+  fetchCmd as CommandModule,
+]);

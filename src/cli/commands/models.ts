@@ -1,7 +1,8 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
+import { commandGroup } from '../command-group.js';
 import { fetchModel } from '../../google/fetch-model.js';
 import {
   cachedModelDir,
@@ -134,13 +135,8 @@ const fetchCmd: CommandModule<object, FetchFlags> = {
   },
 };
 
-export const modelsCommand: CommandModule = {
-  command: 'models <command>',
-  describe: 'Published google-research/bert checkpoints: list, fetch into the cache',
-  builder: (y: Argv) =>
-    y
-      .command(list as CommandModule)
-      .command(fetchCmd as CommandModule)
-      .demandCommand(1),
-  handler: () => undefined,
-};
+export const modelsCommand = commandGroup(
+  'models',
+  'Published google-research/bert checkpoints: list, fetch into the cache',
+  [list as CommandModule, fetchCmd as CommandModule],
+);

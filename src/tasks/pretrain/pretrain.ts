@@ -18,7 +18,7 @@ import { loadVocab } from '../../tokenizer/vocab.js';
 import { openShards } from '../../data/shards.js';
 import { ensureShards } from '../../train/shards.js';
 import { buildMaskingVocab } from '../../data/vocab.js';
-import { createPipeline } from '../../data/pipeline.js';
+import { createPipeline, type DataSplitName, type Pipeline } from '../../data/pipeline.js';
 import { buildBatches, type PretrainingBatch as DataBatch } from '../../data/batch.js';
 import { PretrainingLoader, type LoaderCursor } from '../../data/loader.js';
 import { START_CURSOR } from '../../data/stream.js';
@@ -236,6 +236,16 @@ class LoaderData implements TrainingData<DataBatch> {
   }
 }
 
+/** A run's train or held-out pipeline: its corpus split and masked by its data settings and seed. */
+function runPipeline(
+  config: PretrainConfig,
+  source: ReturnType<typeof openShards>,
+  maskingVocab: ReturnType<typeof buildMaskingVocab>,
+  split: DataSplitName,
+): Pipeline {
+  return createPipeline(source, maskingVocab, { ...config.data }, config.train.seed, split);
+}
+
 /** Fixed held-out batches, built once: the same text and masks at every evaluation. */
 function heldoutBatchesFor(
   config: PretrainConfig,
@@ -245,13 +255,7 @@ function heldoutBatchesFor(
 ): DataBatch[] {
   const batches: DataBatch[] = [];
   if (config.data.heldout_fraction <= 0 || config.train.eval_every === null) return batches;
-  const heldout = createPipeline(
-    source,
-    maskingVocab,
-    { ...config.data },
-    config.train.seed,
-    'heldout',
-  );
+  const heldout = runPipeline(config, source, maskingVocab, 'heldout');
   for (const { batch } of buildBatches(heldout.stream, START_CURSOR, micro, heldout.shape)) {
     batches.push(batch);
     if (batches.length >= config.train.eval_batches) break;
@@ -294,13 +298,7 @@ async function prepare(opts: PretrainOptions) {
   const shardsDir = await ensureShards(config.data, opts.reporter);
   const source = openShards(shardsDir);
   const { micro } = microBatches(config.train);
-  const train = createPipeline(
-    source,
-    maskingVocab,
-    { ...config.data },
-    config.train.seed,
-    'train',
-  );
+  const train = runPipeline(config, source, maskingVocab, 'train');
   return {
     vocabTokens,
     initial,

@@ -1,7 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
@@ -14,11 +13,15 @@ import {
 } from '../../../src/train/checkpoint.js';
 import { selectBackend, type BackendChoice } from '../../../src/backend/select.js';
 import type { BertEvent, StepEvent } from '../../../src/ui/events.js';
-import { tinyPretrainConfig, tinyPretrainSettings } from '../../helpers/tiny-pretrain.js';
-import { bertBin, tinyConfig } from '../../helpers/bert-cli.js';
+import {
+  tinyConfigFile,
+  tinyPretrainConfig,
+  tinyPretrainRoot,
+  tinyPretrainSettings,
+} from '../../helpers/tiny-pretrain.js';
+import { bertBin } from '../../helpers/bert-cli.js';
 
-const root = mkdtempSync(join(tmpdir(), 'bert-pretrain-'));
-const shards = join(root, 'shards');
+const { root, shards } = tinyPretrainRoot('bert-pretrain-');
 let backend: BackendChoice;
 
 /** The tiny model (test/helpers/tiny-pretrain.ts), logging every step, warming up over 2. */
@@ -142,7 +145,7 @@ test('kill -9 during a checkpoint write: resume uses the last complete checkpoin
     bertBin,
     'pretrain',
     '--config',
-    tinyConfig,
+    tinyConfigFile,
     '--run',
     dir,
     '--ui',
