@@ -157,14 +157,22 @@ export async function openSession(o: SessionOptions): Promise<OpenSession> {
   for (const message of claim.notes) reporter.emit({ type: 'log', time: now(), message });
   reporter.emit({ type: 'log', time: now(), message: describeChoice(backend) });
   const started = Date.now();
+  // Every step is tried even when an earlier one fails (on a full disk run.json and the
+  // metrics file both fail); the first error is thrown at the end.
   const close = async (status: string): Promise<void> => {
-    try {
-      await finishRunFile(claim.writeDir, status);
-      await reporter.close();
-      stop.dispose();
-    } finally {
-      await claim.release();
-    }
+    const errors: unknown[] = [];
+    const attempt = async (step: () => unknown): Promise<void> => {
+      try {
+        await step();
+      } catch (err) {
+        errors.push(err);
+      }
+    };
+    await attempt(() => finishRunFile(claim.writeDir, status));
+    await attempt(() => reporter.close());
+    await attempt(() => stop.dispose());
+    await attempt(() => claim.release());
+    if (errors.length > 0) throw errors[0];
   };
   let ended = false;
   return {
@@ -215,13 +223,8 @@ export async function openSession(o: SessionOptions): Promise<OpenSession> {
           // reported below, as the command's error
         }
       }
-      try {
-        await finishRunFile(claim.writeDir, 'failed').catch(() => undefined);
-        await reporter.close().catch(() => undefined);
-        stop.dispose();
-      } finally {
-        await claim.release();
-      }
+      // The run's own error is the one to report, not a failure to close after it.
+      await close('failed').catch(() => undefined);
       return error;
     },
   };
