@@ -165,13 +165,6 @@ export const backendLoaders: Record<BackendName, (threads: number | null) => Pro
   cpu: tryCpu,
 };
 
-let current: BackendChoice | null = null;
-
-/** The backend chosen by the last `selectBackend`, or null before any. */
-export function currentBackend(): BackendChoice | null {
-  return current;
-}
-
 /**
  * Make `request` the active tfjs backend. `auto` walks the order of
  * BACKEND_NAMES and stops at the first that works; a named backend that fails
@@ -193,8 +186,7 @@ export async function selectBackend(
       if (name !== 'wasm' && 'addon' in native) detail += ' (+ native dropout masks)';
       attempts.push({ backend: name, ok: true, detail });
       await tf.ready();
-      current = { backend: name, tfBackend: tf.getBackend(), attempts, threads };
-      return current;
+      return { backend: name, tfBackend: tf.getBackend(), attempts, threads };
     } catch (err) {
       attempts.push({ backend: name, ok: false, detail: describeError(err) });
     }

@@ -2,7 +2,7 @@
  * Reading user text files with errors a user can act on: a missing file, a
  * directory, or bytes that are not UTF-8 (named by byte offset and line).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 
@@ -70,12 +70,6 @@ export function checkTextFile(path: string, what = 'input file'): number {
   if (st.isDirectory())
     throw new UserError(`${path}: is a directory, expected a text file (${what})`);
   return st.size;
-}
-
-/** Read a whole UTF-8 text file with user-facing errors. */
-export function readTextFile(path: string, what = 'input file'): string {
-  checkTextFile(path, what);
-  return decodeUtf8Strict(readFileSync(path), path);
 }
 
 /**

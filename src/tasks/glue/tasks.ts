@@ -343,11 +343,6 @@ export function devSplits(task: GlueTask): GlueSplitSpec[] {
   return task.splits.filter((s) => s.role === 'dev');
 }
 
-/** The unlabelled test splits. */
-export function testSplits(task: GlueTask): GlueSplitSpec[] {
-  return task.splits.filter((s) => s.role === 'test');
-}
-
 /** Number of outputs of the task head: the class count, or 1 for regression. */
 export function numLabels(task: GlueTask): number {
   return task.kind === 'regression' ? 1 : task.labels.length;
