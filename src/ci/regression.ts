@@ -118,7 +118,6 @@ export async function runRegression(o: RegressionOptions): Promise<RegressionRep
     runDir: pretrainDir,
     resumeFrom: null,
     stopAtStep: null,
-    maxMinutes: null,
     reporter: pre,
     stopRequested: o.stopRequested,
     backend,
@@ -158,8 +157,7 @@ export async function runRegression(o: RegressionOptions): Promise<RegressionRep
         config: ftConfig,
         runDir: finetuneDir,
         stopAtStep: null,
-        maxMinutes: null,
-        reporter: ft,
+            reporter: ft,
         stopRequested: o.stopRequested,
         backend,
       })

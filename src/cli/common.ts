@@ -55,7 +55,8 @@ export function withTrainingFlags<T>(y: Argv<T>) {
     .option('max-steps', { type: 'number', describe: 'Stop after this many optimizer steps' })
     .option('max-minutes', {
       type: 'number',
-      describe: 'Time budget: checkpoint and stop after N minutes',
+      describe:
+        'Wall-clock budget of training time (train.budget_minutes): the LR schedule follows it; evaluate, checkpoint and stop when spent',
     })
     .option('seed', { type: 'number', describe: 'Random seed (overrides train.seed)' })
     .option('ui', {
@@ -134,6 +135,7 @@ export const CONFIG_FLAGS: ReadonlyArray<{ flag: string; path: string[]; schemas
     { flag: 'data', path: ['data_dir'], schemas: ['finetune'] },
     { flag: 'skip-bad-rows', path: ['skip_bad_rows'], schemas: ['finetune'] },
     { flag: 'seed', path: ['train', 'seed'], schemas: ['finetune', 'pretrain'] },
+    { flag: 'max-minutes', path: ['train', 'budget_minutes'], schemas: ['finetune', 'pretrain'] },
     { flag: 'threads', path: ['train', 'threads'], schemas: ['finetune', 'pretrain'] },
     { flag: 'doc-stride', path: ['squad', 'doc_stride'], schemas: ['finetune'] },
     { flag: 'max-query-length', path: ['squad', 'max_query_length'], schemas: ['finetune'] },

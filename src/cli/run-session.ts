@@ -262,15 +262,11 @@ export function resolvedConfigPath(runDir: string): string {
   return p;
 }
 
-/** The run control a training command hands its client: the session, and --max-steps / --max-minutes. */
-export function runControl(
-  session: Session,
-  flags: { 'max-steps'?: number; 'max-minutes'?: number },
-): RunControl {
+/** The run control a training command hands its client: the session, and --max-steps (--max-minutes is a config key, train.budget_minutes). */
+export function runControl(session: Session, flags: { 'max-steps'?: number }): RunControl {
   return {
     runDir: session.runDir,
     stopAtStep: flags['max-steps'] ?? null,
-    maxMinutes: flags['max-minutes'] ?? null,
     reporter: session.reporter,
     stopRequested: session.stopRequested,
     backend: session.backend,

@@ -53,6 +53,7 @@ export interface TrainSection {
   micro_batch_size: number | null;
   max_steps: number | null;
   epochs: number | null;
+  budget_minutes: number | null;
   optimizer: 'adamw' | 'lamb';
   lr: number;
   lr_schedule: 'linear' | 'cosine' | 'constant';

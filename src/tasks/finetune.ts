@@ -31,8 +31,6 @@ export interface FinetuneSession extends RunControl {
 /** What a task adds: its features, batches, loss and evaluation. */
 export interface FinetuneRun<TBatch, TFeature extends EncodedSequence> extends FinetuneSession {
   init: InitialModel;
-  /** performance.now() when the command started (--max-minutes counts from here). */
-  startedMs: number;
   /** The training features (sentences, windows, chunks), already encoded. */
   features: readonly TFeature[];
   /** Rng stream of the epoch shuffles (train/epochs.ts SHUFFLE_STREAM). */
@@ -115,7 +113,7 @@ export async function runFinetuning<TBatch, TFeature extends EncodedSequence, TR
       data: o.dataLabel,
       config: config as unknown as Record<string, unknown>,
     },
-    control: { stopRequested: o.stopRequested, maxMinutes: o.maxMinutes, startedMs: o.startedMs },
+    control: { stopRequested: o.stopRequested },
     reporter: o.reporter,
   });
   const { best } = result;

@@ -41,8 +41,8 @@ export interface CheckpointContents {
 export interface TrainerState {
   step: number;
   epoch: number;
-  /** Total steps the LR schedule is defined over (from the config, not --max-steps). */
-  total_steps: number;
+  /** Total steps the LR schedule is defined over (from the config, not --max-steps); null: a run only its wall-clock budget ends. */
+  total_steps: number | null;
   /** Where the data stream stands, as the loader reports it. */
   data_cursor: unknown;
   /** Anything else needed to continue bitwise (dropout seed counters, best metric, ...). */

@@ -14,14 +14,20 @@ import type { MicroBatch, TrainingData } from './loop.js';
  */
 export const SHUFFLE_STREAM = { glue: 7, spans: 11 } as const;
 
-/** Optimizer steps of a fine-tuning run: max_steps, or epochs (default 3) × steps per epoch. */
+/**
+ * Optimizer steps of a fine-tuning run: max_steps, or epochs (default 3) ×
+ * steps per epoch; Infinity when both are null and train.budget_minutes ends the run.
+ */
 export function fineTuningSteps(
   train: TrainSection,
   count: number,
   stopAtStep: number | null,
 ): { stepsPerEpoch: number; totalSteps: number; endStep: number } {
   const stepsPerEpoch = Math.ceil(count / train.batch_size);
-  const totalSteps = train.max_steps ?? Math.max(1, Math.ceil((train.epochs ?? 3) * stepsPerEpoch));
+  const timeOnly = train.max_steps === null && train.epochs === null && train.budget_minutes !== null;
+  const totalSteps = timeOnly
+    ? Number.POSITIVE_INFINITY
+    : (train.max_steps ?? Math.max(1, Math.ceil((train.epochs ?? 3) * stepsPerEpoch)));
   return { stepsPerEpoch, totalSteps, endStep: Math.min(stopAtStep ?? totalSteps, totalSteps) };
 }
 

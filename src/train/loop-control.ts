@@ -1,36 +1,35 @@
 /**
  * What every training loop does between steps, in one place: give the event
  * loop a turn (key presses, signals, timers would otherwise wait while data
- * is ready), then honour a stop request or the time budget.
+ * is ready), then honour a stop request or the wall-clock budget.
  */
-import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import { now, type Reporter } from '../ui/events.js';
 import { yieldToEventLoop } from '../ui/stop-signal.js';
 
 export interface StopControl {
   stopRequested: () => boolean;
-  /** --max-minutes, or null. */
-  maxMinutes: number | null;
+  /** The time source of the training clock (ms); performance.now unless a test drives it. */
+  clock?: () => number;
 }
 
-/** True when the loop should stop before the next step (Ctrl-C/q, or the time budget spent). */
-export async function shouldStop(
+/** Why the loop should stop before the next step: a stop request (Ctrl-C/q), the budget spent, or nothing. */
+export async function stopReason(
   control: StopControl,
-  startedMs: number,
+  budget: { spentMs: number; budgetMs: number | null },
   reporter: Reporter,
-): Promise<boolean> {
+): Promise<'requested' | 'budget' | null> {
   await yieldToEventLoop();
-  if (control.stopRequested()) return true;
-  if (control.maxMinutes !== null && performance.now() - startedMs > control.maxMinutes * 60_000) {
+  if (control.stopRequested()) return 'requested';
+  if (budget.budgetMs !== null && budget.spentMs >= budget.budgetMs) {
     reporter.emit({
       type: 'log',
       time: now(),
-      message: `time budget of ${control.maxMinutes} min reached`,
+      message: `time budget of ${budget.budgetMs / 60_000} min of training reached`,
     });
-    return true;
+    return 'budget';
   }
-  return false;
+  return null;
 }
 
 /** Memory fields of a step event: live tensors, their bytes, the process RSS. */

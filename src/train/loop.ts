@@ -2,13 +2,20 @@
  * The training engine: the one loop every training command runs (pretraining,
  * GLUE, SQuAD, CoNLL-2003), like HF's `Trainer` or nanoGPT's `train.py` loop.
  *
- *   run_start → while step < endStep:
- *     between steps: yield, stop request, time budget
+ *   run_start (+ a warning if the optimizer settings are known-unstable)
+ *   → training clock starts → while step < endStep:
+ *     between steps: yield, stop request, the wall-clock budget spent?
  *     accumulate micro-batches → one optimizer step at the scheduled LR
+ *       (progress = step / totalSteps, or training time / budget_minutes)
  *     → non-finite loss? stop (failed) → step event every log_every
  *     → evaluate every eval_every (and per epoch, and at the end, when the
  *       client asks) → checkpoint (save_every, each evaluation or a new best)
- *   → stopped: evaluate / save the last step as the client asks → result.
+ *   → stopped: evaluate / save the last step as the client asks; budget
+ *     spent: evaluate and save the last step → result.
+ *
+ * The training clock (training-clock.ts) counts from the first step and is
+ * paused while evaluating and writing checkpoints; trainer_state.json records
+ * it (elapsed_train_ms) and a resumed run continues it.
  *
  * A client hands over what differs: the model, optimizer and stepper (its
  * loss), the data (micro-batches and where the stream stands), the evaluation
@@ -23,21 +30,21 @@ import { toHfTensors } from '../model/hf.js';
 import type { BackendChoice } from '../backend/select.js';
 import { now, type Reporter, type RunStartEvent } from '../ui/events.js';
 import type { Optimizer } from './optimizer.js';
-import { microBatches, scheduleFor } from './recipe.js';
-import { shouldStop, memoryFields, type StopControl } from './loop-control.js';
+import { budgetMs, microBatches, scheduleFor, type SchedulePosition } from './recipe.js';
+import { stopReason, memoryFields, type StopControl } from './loop-control.js';
+import { TrainingClock } from './training-clock.js';
+import { adamOvershootWarning } from './adam-overshoot.js';
 import { NonFiniteWeightsError, saveCheckpoint, type TrainerState } from './checkpoint.js';
 
 /**
  * What a command hands every training client besides its config: where the
- * run writes, when to stop (--max-steps, --max-minutes, a stop request),
- * where events go and the backend in use.
+ * run writes, when to stop (--max-steps, a stop request; --max-minutes is
+ * the config's train.budget_minutes), where events go and the backend in use.
  */
 export interface RunControl {
   runDir: string;
   /** --max-steps: stop after this step (the LR schedule still spans the whole run). */
   stopAtStep: number | null;
-  /** --max-minutes. */
-  maxMinutes: number | null;
   reporter: Reporter;
   stopRequested: () => boolean;
   backend: BackendChoice;
@@ -110,7 +117,10 @@ export interface TrainingRun<TBatch, M extends StepMetrics> {
   command: string;
   runDir: string;
   train: TrainSection;
-  /** Steps the LR schedule spans; endStep (--max-steps) may stop earlier. */
+  /**
+   * Steps a step-based LR schedule spans; endStep (--max-steps) may stop
+   * earlier. Both are Infinity for a run only its wall-clock budget ends.
+   */
   totalSteps: number;
   endStep: number;
   model: BertModel;
@@ -121,9 +131,9 @@ export interface TrainingRun<TBatch, M extends StepMetrics> {
   checkpoint: CheckpointPlan;
   /** run_start's description of the model and data. */
   describe: Pick<RunStartEvent, 'backend' | 'model' | 'data' | 'config'>;
-  /** A resumed run: the step it continues after and its best score so far. */
-  resume?: { step: number; best: number | null };
-  control: StopControl & { startedMs: number };
+  /** A resumed run: the step it continues after, its best score so far and its training time (ms). */
+  resume?: { step: number; best: number | null; trainMs: number };
+  control: StopControl;
   reporter: Reporter;
 }
 
@@ -137,7 +147,7 @@ export interface TrainingResult<M> {
   lastCheckpoint: string | null;
 }
 
-/** Train `run` to its end step, a stop request, the time budget or a non-finite loss; frees the model. */
+/** Train `run` to its end step, a stop request, the wall-clock budget or a non-finite loss; frees the model. */
 export async function train<TBatch, M extends StepMetrics>(
   run: TrainingRun<TBatch, M>,
 ): Promise<TrainingResult<M>> {
@@ -182,7 +192,10 @@ class Window {
 class Engine<TBatch, M extends StepMetrics> {
   step: number;
   private status: TrainingResult<M>['status'] = 'completed';
-  private readonly lrAt: (step: number) => number;
+  private budgetSpent = false;
+  private readonly lrAt: (at: SchedulePosition) => number;
+  private readonly budgetMs: number | null;
+  private readonly clock: TrainingClock;
   private readonly accum: number;
   private readonly window = new Window();
   private lastMetrics: M | null = null;
@@ -198,6 +211,8 @@ class Engine<TBatch, M extends StepMetrics> {
     if (run.resume && run.resume.best !== null)
       this.best = { step: run.resume.step, score: run.resume.best, record: null };
     this.lrAt = scheduleFor(run.train, run.totalSteps);
+    this.budgetMs = budgetMs(run.train);
+    this.clock = new TrainingClock(run.control.clock ?? performance.now, run.resume?.trainMs ?? 0);
     this.accum = microBatches(run.train).accum;
   }
 
@@ -212,14 +227,18 @@ class Engine<TBatch, M extends StepMetrics> {
       backend: describe.backend,
       model: describe.model,
       data: describe.data,
-      totalSteps: run.endStep,
+      totalSteps: finiteOrNull(run.endStep),
       config: describe.config,
     });
+    const warning = adamOvershootWarning(run.train, run.totalSteps);
+    if (warning) run.reporter.emit({ type: 'warning', time: now(), message: warning });
+    this.clock.start();
     while (this.step < run.endStep) {
-      if (await shouldStop(run.control, run.control.startedMs, run.reporter)) {
-        this.status = 'stopped';
-        return;
-      }
+      const budget = { spentMs: this.clock.elapsedMs(), budgetMs: this.budgetMs };
+      const reason = await stopReason(run.control, budget, run.reporter);
+      if (reason === 'requested') this.status = 'stopped';
+      if (reason === 'budget') this.budgetSpent = true;
+      if (reason !== null) return;
       const passesBefore = run.data.passes;
       const m = await this.optimizerStep();
       if (!Number.isFinite(m.loss)) {
@@ -249,7 +268,8 @@ class Engine<TBatch, M extends StepMetrics> {
       run.stepper.accumulate(micro.batch);
       this.window.add(micro);
     }
-    const lr = this.lrAt(this.step);
+    const trainMs = this.clock.elapsedMs();
+    const lr = this.lrAt({ step: this.step, trainMs });
     const m = run.stepper.apply(lr);
     this.step += 1;
     const { step } = this;
@@ -260,12 +280,14 @@ class Engine<TBatch, M extends StepMetrics> {
         type: 'step',
         time: now(),
         step,
-        totalSteps: run.endStep,
+        totalSteps: finiteOrNull(run.endStep),
         epoch: run.data.epochAt(step),
         loss,
         ...finiteOnly(own as Record<string, number>),
         lr,
         grad_norm,
+        elapsed_train_s: this.clock.elapsedMs() / 1000,
+        ...(this.budgetMs === null ? {} : { budget_s: this.budgetMs / 1000 }),
         ...this.window.take(),
         step_ms: performance.now() - started,
         ...run.data.stats?.(),
@@ -275,22 +297,32 @@ class Engine<TBatch, M extends StepMetrics> {
     return m;
   }
 
-  /** After the loop: a stopped run evaluates / saves its last step as the client asks. */
+  /**
+   * After the loop: a stopped run evaluates / saves its last step as the
+   * client asks; a run whose budget is spent evaluates and saves it.
+   */
   async finish(): Promise<void> {
     if (this.status === 'failed') return;
     const { evaluator, checkpoint } = this.run;
     const stopped = this.status === 'stopped';
-    if (stopped && evaluator?.onStop && this.step > 0 && this.evaluatedAt !== this.step) {
+    const evaluateLast = this.budgetSpent || (stopped && evaluator?.onStop);
+    if (evaluator && evaluateLast && this.step > 0 && this.evaluatedAt !== this.step) {
       const isBest = this.evaluate();
       if (evaluator.saveEach || isBest) await this.save(isBest);
     }
     if (checkpoint.atEnd && this.savedAt !== this.step) await this.save(false);
   }
 
-  /** Evaluate, emit one eval event per split; true when the score is the best so far. */
+  /** Evaluate (training clock paused), emit one eval event per split; true when the score is the best so far. */
   private evaluate(): boolean {
     const { evaluator, reporter } = this.run;
-    const e = evaluator!.evaluate();
+    const restart = this.clock.pause();
+    let e: Evaluation;
+    try {
+      e = evaluator!.evaluate();
+    } finally {
+      restart();
+    }
     for (const [split, metrics] of e.splits)
       reporter.emit({ type: 'eval', time: now(), step: this.step, split, metrics });
     this.lastEval = e;
@@ -304,19 +336,30 @@ class Engine<TBatch, M extends StepMetrics> {
     return isBest;
   }
 
-  /** Write step-<N> (and `best`); metrics.jsonl is flushed first, so no checkpoint outlives its events. */
+  /** Write step-<N> (and `best`), training clock paused; metrics.jsonl is flushed first, so no checkpoint outlives its events. */
   private async save(isBest: boolean): Promise<void> {
+    const restart = this.clock.pause();
+    try {
+      await this.write(isBest);
+    } finally {
+      restart();
+    }
+  }
+
+  private async write(isBest: boolean): Promise<void> {
     const { run, step } = this;
+    const trainMs = this.clock.elapsedMs();
     const record = this.evaluatedAt === step ? (this.lastEval?.record ?? null) : null;
     const state: TrainerState = {
       step,
       epoch: run.data.epochAt(step),
-      total_steps: run.totalSteps,
+      total_steps: finiteOrNull(run.totalSteps),
+      elapsed_train_ms: trainMs,
       data_cursor: run.data.cursor(step),
       seed: run.train.seed,
       ...run.checkpoint.stateFields({
         step,
-        lr: this.lrAt(step),
+        lr: this.lrAt({ step, trainMs }),
         best: this.best?.score ?? null,
         record,
       }),
@@ -377,6 +420,10 @@ export function modelShape(model: BertModel): {
     heads: model.config.num_attention_heads,
     parameters: countParameters(model.params),
   };
+}
+
+function finiteOrNull(n: number): number | null {
+  return Number.isFinite(n) ? n : null;
 }
 
 function everyN(step: number, n: number | null): boolean {

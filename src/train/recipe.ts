@@ -31,9 +31,42 @@ export function microBatches(train: TrainSection): { micro: number; accum: numbe
   return { micro, accum: train.batch_size / micro };
 }
 
-/** The learning rate at each step of a schedule `totalSteps` long (warm-up from warmup_steps or warmup_ratio). */
-export function scheduleFor(train: TrainSection, totalSteps: number): (step: number) => number {
-  const warmupSteps = train.warmup_steps ?? Math.round(train.warmup_ratio * totalSteps);
-  return (step) =>
-    learningRate(step, { peakLr: train.lr, warmupSteps, totalSteps, decay: train.lr_schedule });
+/** Where a run stands for its LR schedule: optimizer steps done and elapsed training time (ms). */
+export interface SchedulePosition {
+  step: number;
+  trainMs: number;
+}
+
+/** train.budget_minutes in ms, or null (the schedule follows steps). */
+export function budgetMs(train: TrainSection): number | null {
+  return train.budget_minutes === null ? null : train.budget_minutes * 60_000;
+}
+
+/**
+ * The learning rate of the update made at a position of the run. Without a
+ * budget, progress is steps: warm-up over warmup_steps (or warmup_ratio of
+ * `totalSteps`), decay to 0 at `totalSteps`. With train.budget_minutes,
+ * progress is elapsed training time / budget: warm-up over warmup_ratio of
+ * the budget, decay to 0 at the budget; given warmup_steps, the warm-up stays
+ * in steps (a factor min(1, step / warmup_steps)) and the decay spans the
+ * whole budget.
+ */
+export function scheduleFor(
+  train: TrainSection,
+  totalSteps: number,
+): (at: SchedulePosition) => number {
+  const { lr: peakLr, lr_schedule: decay } = train;
+  const budget = budgetMs(train);
+  if (budget === null) {
+    const warmup = train.warmup_steps ?? Math.round(train.warmup_ratio * totalSteps);
+    return ({ step }) => learningRate(step, { peakLr, warmup, end: totalSteps, decay });
+  }
+  const stepWarmup = train.warmup_steps;
+  if (stepWarmup === null) {
+    const warmup = train.warmup_ratio * budget;
+    return ({ trainMs }) => learningRate(trainMs, { peakLr, warmup, end: budget, decay });
+  }
+  return ({ step, trainMs }) =>
+    (stepWarmup === 0 ? 1 : Math.min(1, step / stepWarmup)) *
+    learningRate(trainMs, { peakLr, warmup: 0, end: budget, decay });
 }

@@ -32,6 +32,10 @@ export interface StepEvent {
   accuracy?: number;
   lr: number;
   grad_norm: number;
+  /** Training time so far (from the first step, evaluation and checkpoint writing excluded, continued on resume). */
+  elapsed_train_s?: number;
+  /** train.budget_minutes in seconds, when a wall-clock budget drives the schedule. */
+  budget_s?: number;
   tokens_per_s: number;
   examples_per_s: number;
   step_ms: number;

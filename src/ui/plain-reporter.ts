@@ -17,6 +17,7 @@ import type {
 import {
   emaValue,
   etaSeconds,
+  budgetLeftSeconds,
   formatCount,
   formatDuration,
   formatInt,
@@ -69,6 +70,8 @@ export function stepLine(e: StepEvent, state: DashboardState, nowMs: number): st
   if (state.startMs !== null)
     parts.push(`elapsed ${formatDuration((nowMs - state.startMs) / 1000)}`);
   if (total !== null) parts.push(`ETA ${formatDuration(etaSeconds(state.samples, total, nowMs))}`);
+  const left = budgetLeftSeconds(e);
+  if (left !== null) parts.push(`budget left ${formatDuration(left)}`);
   return parts.join(SEP);
 }
 

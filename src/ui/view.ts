@@ -8,6 +8,7 @@ import {
   bar,
   emaValue,
   etaSeconds,
+  budgetLeftSeconds,
   formatBytes,
   formatCount,
   formatDuration,
@@ -167,6 +168,13 @@ function progressLines(state: DashboardState, o: ViewOptions): Line[] {
     value(rate === null ? '--' : rate >= 10 ? rate.toFixed(1) : rate.toFixed(2)),
     plain(' steps/s'),
   ]);
+  const left = budgetLeftSeconds(step);
+  if (left !== null) {
+    const fraction = 1 - left / step.budget_s!;
+    const text = ` ${formatDuration(left)} left of ${formatDuration(step.budget_s!)}`;
+    const barWidth = Math.max(10, o.width - LABEL - text.length);
+    lines.push([label('budget'), value(bar(fraction, barWidth), 'yellow'), plain(text)]);
+  }
   return lines;
 }
 

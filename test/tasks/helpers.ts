@@ -59,7 +59,6 @@ export function runToEnd(
 ): {
   runDir: string;
   stopAtStep: null;
-  maxMinutes: null;
   reporter: ReturnType<typeof reporter>;
   stopRequested: () => boolean;
   backend: BackendChoice;
@@ -67,7 +66,6 @@ export function runToEnd(
   return {
     runDir,
     stopAtStep: null,
-    maxMinutes: null,
     reporter: reporter(events),
     stopRequested: () => false,
     backend,

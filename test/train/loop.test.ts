@@ -107,8 +107,6 @@ async function run(
     describe: { backend: 'test' },
     control: {
       stopRequested: () => s.stopBefore !== undefined && stepsDone + 1 >= s.stopBefore,
-      maxMinutes: null,
-      startedMs: 0,
     },
     reporter: { emit: (e) => void events.push(e), close: async () => undefined },
   });

@@ -4,7 +4,6 @@
  * learnt as IOB2 (IOB1 files are converted); predictions are scored against
  * the file's own tags with conlleval's entity rules, which read both.
  */
-import { performance } from 'node:perf_hooks';
 import { existsSync } from 'node:fs';
 import type { BertModel } from '../../model/bert.js';
 import { toHfConfigJson } from '../../model/config.js';
@@ -93,7 +92,6 @@ export type NerFinetuneOptions = FinetuneSession;
 
 export async function finetuneConll(o: NerFinetuneOptions): Promise<FinetuneResult> {
   const { config } = o;
-  const startedMs = performance.now();
   const dataDir = config.data_dir ?? CONLL_DATA_DIR;
   const files = conllFiles(dataDir, existsSync);
   const allTrain = readConll(files.train);
@@ -118,7 +116,6 @@ export async function finetuneConll(o: NerFinetuneOptions): Promise<FinetuneResu
   return runFinetuning<TokenLabelBatch, NerFeature, Record<string, number>>({
     ...o,
     init,
-    startedMs,
     shuffleStream: SHUFFLE_STREAM.spans,
     features,
     collate: (fs) => collateNer(fs, tokenizer.padId),

@@ -52,7 +52,6 @@ export async function evalGlue(o: EvalGlueOptions): Promise<EvalGlueResult> {
         task,
         runDir,
         stopAtStep: o.stopAtStep,
-        maxMinutes: o.maxMinutes,
         reporter: o.reporter,
         stopRequested: o.stopRequested,
         backend: o.backend,

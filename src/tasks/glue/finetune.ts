@@ -9,7 +9,6 @@
  * A client of the training engine through tasks/finetune.ts; emits events,
  * knows nothing about terminals.
  */
-import { performance } from 'node:perf_hooks';
 import { UserError } from '../../errors.js';
 import { devSplits, numLabels, type GlueTask } from './tasks.js';
 import { readGlueSplit, type GlueExample } from './reader.js';
@@ -127,7 +126,6 @@ async function readDevSets(
 
 export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   const { config, task, reporter } = opts;
-  const startedMs = performance.now();
   const seed = config.train.seed;
   const labels = numLabels(task);
   const dataDir = config.data_dir ?? GLUE_DATA_DIR;
@@ -161,7 +159,6 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
   return runFinetuning<ClassificationBatch, EncodedExample, Record<string, GlueMetrics>>({
     ...opts,
     init,
-    startedMs,
     features: encoded,
     shuffleStream: SHUFFLE_STREAM.glue,
     collate: (examples) => collateClassification(examples, padId, labels === 1),

@@ -78,10 +78,13 @@ export function modelConfigFor(config: PretrainConfig, vocabSize: number): BertC
   return bertConfigFromSection(m, vocabSize);
 }
 
-/** Steps of the LR schedule: train.max_steps, or epochs × batches per epoch. */
+/** Steps of the run: train.max_steps, or epochs × batches per epoch; Infinity when only train.budget_minutes ends it. */
 function totalStepsFor(config: PretrainConfig, instancesPerEpoch: number): number {
   if (config.train.max_steps !== null) return config.train.max_steps;
-  if (config.train.epochs === null) throw new UserError('train: set max_steps or epochs');
+  if (config.train.epochs === null) {
+    if (config.train.budget_minutes !== null) return Number.POSITIVE_INFINITY;
+    throw new UserError('train: set max_steps, epochs or budget_minutes');
+  }
   return Math.max(
     1,
     Math.ceil((config.train.epochs * instancesPerEpoch) / config.train.batch_size),
@@ -333,7 +336,6 @@ function numberOrNull(v: unknown): number | null {
 
 export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const { config } = opts;
-  const startedMs = performance.now();
   const p = await prepare(opts);
   const { model, optimizer, state } = await startingPoint(opts, p.modelConfig, p.initial);
   const cursor = (state?.data_cursor as LoaderCursor | undefined) ?? START_CURSOR;
@@ -372,8 +374,14 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
       data: `${p.shardsDir} (${p.source.numDocuments} documents)`,
       config: config as unknown as Record<string, unknown>,
     },
-    resume: state ? { step: state.step, best: numberOrNull(state.best_heldout_loss) } : undefined,
-    control: { stopRequested: opts.stopRequested, maxMinutes: opts.maxMinutes, startedMs },
+    resume: state
+      ? {
+          step: state.step,
+          best: numberOrNull(state.best_heldout_loss),
+          trainMs: numberOrNull(state.elapsed_train_ms) ?? 0,
+        }
+      : undefined,
+    control: { stopRequested: opts.stopRequested },
     reporter: opts.reporter,
   });
   const finalMetrics: Record<string, number> = { ...result.lastMetrics };

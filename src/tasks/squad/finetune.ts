@@ -4,7 +4,6 @@
  * dev-v1.1.json it fine-tunes on the dev articles
  * not held out and evaluates on the held-out ones (splitByArticle).
  */
-import { performance } from 'node:perf_hooks';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
@@ -172,7 +171,6 @@ export interface SquadFinetuneOptions extends FinetuneSession {
 
 export async function finetuneSquad(o: SquadFinetuneOptions): Promise<FinetuneResult> {
   const { config } = o;
-  const startedMs = performance.now();
   const dataDir = config.data_dir ?? SQUAD_DATA_DIR;
   const splits = squadSplits(dataDir, o.squad.heldOutEvery, o.squad.version);
   const train = config.max_train_examples
@@ -204,7 +202,6 @@ export async function finetuneSquad(o: SquadFinetuneOptions): Promise<FinetuneRe
   return runFinetuning<SpanBatch, SquadFeature, Record<string, number>>({
     ...o,
     init,
-    startedMs,
     shuffleStream: SHUFFLE_STREAM.spans,
     features,
     collate: (fs) => collateWindows(fs, tokenizer.padId),

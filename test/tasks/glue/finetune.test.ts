@@ -54,7 +54,6 @@ async function tune(
     task: findGlueTask(task)!,
     runDir,
     stopAtStep: o.stopAtStep ?? null,
-    maxMinutes: null,
     reporter: o.reporter ?? { emit: (e) => void events.push(e), close: async () => undefined },
     stopRequested: () => false,
     backend,

@@ -50,7 +50,6 @@ async function run(
     runDir,
     resumeFrom: o.resume ? latestCheckpoint(runDir) : null,
     stopAtStep: o.stopAt ?? null,
-    maxMinutes: null,
     reporter,
     stopRequested: () => false,
     backend,
