@@ -81,7 +81,7 @@ export function adamOvershootWarning(train: TrainSection, totalSteps: number): s
   return (
     `train.bias_correction is false: with lr ${train.lr}, ${warmup} and adam_beta2 ` +
     `${train.adam_beta2}, uncorrected Adam's update ${o.atUpdate} runs at ~${o.effectivePeak.toPrecision(2)} ` +
-    `(${factor.toFixed(1)}x train.lr), above the ${EFFECTIVE_LR_LIMIT} known to collapse pretraining; ` +
-    'set train.bias_correction: true or a longer warm-up'
+    `(${factor.toFixed(1)}x train.lr), above ${EFFECTIVE_LR_LIMIT}, the highest rate known to train stably; ` +
+    'set train.bias_correction: true (the default) or a longer warm-up'
   );
 }

@@ -5,7 +5,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { useTestBackend } from '../helpers/tf.js';
@@ -45,20 +45,30 @@ interface Script {
   evaluator?: Partial<Evaluator>;
   train?: string[];
   atEnd?: boolean;
+  /** A fake clock (ms): each optimizer step advances it by stepMs, each evaluation by evalMs. */
+  stepMs?: number;
+  evalMs?: number;
+  /** Steps of the run (max_steps and totalSteps/endStep); 6 unless given. */
+  steps?: number;
+  resume?: { step: number; best: number | null; trainMs: number };
 }
 
 async function run(
   name: string,
   s: Script,
-): Promise<{ result: TrainingResult<StepMetrics>; events: BertEvent[] }> {
+): Promise<{ result: TrainingResult<StepMetrics>; events: BertEvent[]; lrs: number[] }> {
   const config = smallConfig();
   const model = createBertModel(config, { heads: 'classification', seed: 1 });
   const optimizer = createOptimizer({ type: 'adamw', weightDecay: 0 });
-  let stepsDone = 0;
+  let stepsDone = s.resume?.step ?? 0;
+  let clockMs = 1_000_000;
+  const lrs: number[] = [];
   const stepper = {
     accumulate: () => undefined,
-    apply: (): StepMetrics => {
+    apply: (lr: number): StepMetrics => {
+      lrs.push(lr);
       stepsDone += 1;
+      clockMs += s.stepMs ?? 0;
       return { loss: s.losses?.[stepsDone - 1] ?? 1, grad_norm: 0.5 };
     },
     dispose: () => undefined,
@@ -75,20 +85,21 @@ async function run(
   let evaluations = 0;
   const events: BertEvent[] = [];
   const trainSection = loadConfig<FinetuneConfig>('finetune', null, {
-    sets: ['train.max_steps=6', 'train.batch_size=2', ...(s.train ?? [])],
+    sets: [`train.max_steps=${s.steps ?? 6}`, 'train.batch_size=2', ...(s.train ?? [])],
   }).config.train;
   const result = await train({
     command: 'test',
     runDir: join(root, name),
     train: trainSection,
-    totalSteps: 6,
-    endStep: 6,
+    totalSteps: s.steps ?? 6,
+    endStep: s.steps ?? 6,
     model,
     optimizer,
     stepper,
     data,
     evaluator: {
       evaluate: () => {
+        clockMs += s.evalMs ?? 0;
         const score = s.scores?.[evaluations++] ?? 0;
         return { splits: [['dev', { score }]], score, record: { score } };
       },
@@ -105,12 +116,14 @@ async function run(
       atEnd: s.atEnd ?? false,
     },
     describe: { backend: 'test' },
+    resume: s.resume,
     control: {
+      clock: () => clockMs,
       stopRequested: () => s.stopBefore !== undefined && stepsDone + 1 >= s.stopBefore,
     },
     reporter: { emit: (e) => void events.push(e), close: async () => undefined },
   });
-  return { result, events };
+  return { result, events, lrs };
 }
 
 const evalSteps = (events: BertEvent[]): number[] =>
@@ -179,4 +192,94 @@ test('pretraining: lower is better, only a new best is saved, and the last step 
   assert.deepEqual(evalSteps(events), [2, 4, 6]);
   assert.deepEqual(savedSteps(events), [2, 6]);
   assert.equal(result.best?.step, 6);
+});
+
+// A 1-minute budget, steps of 10 s of training time, 10% warm-up (6 s), linear decay: update k
+// (1-based) starts at (k-1)*10 s, so its rate is 0, then peak × (54 - (t - 6)) / 54 at t = 10..50 s.
+const PEAK = 1e-3;
+const budgetRun = ['train.budget_minutes=1', `train.lr=${PEAK}`, 'train.warmup_ratio=0.1', 'train.log_every=1'];
+const budgetRates = (fromSecond: number, toSecond: number): number[] => {
+  const rates = [];
+  for (let t = fromSecond; t <= toSecond; t += 10) rates.push(t < 6 ? (PEAK * t) / 6 : PEAK * (1 - (t - 6) / 54));
+  return rates;
+};
+const near = (actual: number[], expected: number[]): void => {
+  assert.equal(actual.length, expected.length, `${actual} vs ${expected}`);
+  actual.forEach((a, i) => assert.ok(Math.abs(a - expected[i]) < 1e-12, `${actual} vs ${expected}`));
+};
+const stepField = (events: BertEvent[], field: 'elapsed_train_s' | 'budget_s'): Array<number | undefined> =>
+  events.flatMap((e) => (e.type === 'step' ? [e[field]] : []));
+
+test('a wall-clock budget: the LR follows training time, the run ends when it is spent, evaluated and saved', async () => {
+  const { result, events, lrs } = await run('budget', {
+    steps: 100,
+    stepMs: 10_000,
+    train: budgetRun,
+    evaluator: { perEpoch: false, saveEach: false, onStop: false },
+    atEnd: true,
+  });
+  near(lrs, budgetRates(0, 50));
+  assert.equal(result.status, 'completed');
+  assert.equal(result.step, 6);
+  assert.deepEqual(evalSteps(events), [6]);
+  assert.deepEqual(savedSteps(events), [6]);
+  assert.deepEqual(stepField(events, 'elapsed_train_s'), [10, 20, 30, 40, 50, 60]);
+  assert.ok(stepField(events, 'budget_s').every((b) => b === 60));
+  const logs = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
+  assert.ok(logs.some((m) => /time budget of 1 min of training reached/.test(m)), logs.join('; '));
+});
+
+test('evaluation time does not count against the budget', async () => {
+  const { result, events, lrs } = await run('budget-eval', {
+    steps: 100,
+    stepMs: 10_000,
+    evalMs: 25_000,
+    train: [...budgetRun, 'train.eval_every=2'],
+    evaluator: { perEpoch: false },
+  });
+  near(lrs, budgetRates(0, 50));
+  assert.equal(result.step, 6);
+  assert.deepEqual(evalSteps(events), [2, 4, 6]);
+  assert.deepEqual(stepField(events, 'elapsed_train_s'), [10, 20, 30, 40, 50, 60]);
+});
+
+test('max_steps still caps a budgeted run; the schedule stays on the clock', async () => {
+  const { result, lrs } = await run('budget-cap', { steps: 3, stepMs: 10_000, train: budgetRun });
+  assert.equal(result.status, 'completed');
+  near(lrs, budgetRates(0, 20));
+});
+
+test('trainer_state.json records the training time, and a resumed run continues the clock', async () => {
+  const first = await run('budget-resume', {
+    steps: 100,
+    stepMs: 10_000,
+    stopBefore: 4,
+    train: budgetRun,
+  });
+  assert.equal(first.result.status, 'stopped');
+  const state = JSON.parse(
+    readFileSync(join(root, 'budget-resume', 'checkpoints', 'step-3', 'trainer_state.json'), 'utf8'),
+  ) as { elapsed_train_ms: number };
+  assert.equal(state.elapsed_train_ms, 30_000);
+  const resumed = await run('budget-resumed', {
+    steps: 100,
+    stepMs: 10_000,
+    train: budgetRun,
+    resume: { step: 3, best: null, trainMs: state.elapsed_train_ms },
+  });
+  near(resumed.lrs, budgetRates(30, 50));
+  assert.equal(resumed.result.step, 6, '30 s left of the minute: three more steps');
+  assert.equal(resumed.result.status, 'completed');
+});
+
+test('uncorrected Adam with a short warm-up at a high rate warns at run start', async () => {
+  const warnings = async (name: string, sets: string[]): Promise<string[]> =>
+    (await run(name, { train: sets })).events.flatMap((e) =>
+      e.type === 'warning' ? [e.message] : [],
+    );
+  const risky = ['train.lr=1e-3', 'train.warmup_steps=2'];
+  const [warning, ...more] = await warnings('overshoot', [...risky, 'train.bias_correction=false']);
+  assert.match(warning, /^train\.bias_correction is false: .*2 warm-up steps/);
+  assert.equal(more.length, 0);
+  assert.deepEqual(await warnings('corrected', risky), []);
 });
