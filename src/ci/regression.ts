@@ -157,7 +157,7 @@ export async function runRegression(o: RegressionOptions): Promise<RegressionRep
         config: ftConfig,
         runDir: finetuneDir,
         stopAtStep: null,
-            reporter: ft,
+        reporter: ft,
         stopRequested: o.stopRequested,
         backend,
       })

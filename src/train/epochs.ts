@@ -24,7 +24,8 @@ export function fineTuningSteps(
   stopAtStep: number | null,
 ): { stepsPerEpoch: number; totalSteps: number; endStep: number } {
   const stepsPerEpoch = Math.ceil(count / train.batch_size);
-  const timeOnly = train.max_steps === null && train.epochs === null && train.budget_minutes !== null;
+  const timeOnly =
+    train.max_steps === null && train.epochs === null && train.budget_minutes !== null;
   const totalSteps = timeOnly
     ? Number.POSITIVE_INFINITY
     : (train.max_steps ?? Math.max(1, Math.ceil((train.epochs ?? 3) * stepsPerEpoch)));

@@ -212,7 +212,10 @@ class Engine<TBatch, M extends StepMetrics> {
       this.best = { step: run.resume.step, score: run.resume.best, record: null };
     this.lrAt = scheduleFor(run.train, run.totalSteps);
     this.budgetMs = budgetMs(run.train);
-    this.clock = new TrainingClock(run.control.clock ?? (() => performance.now()), run.resume?.trainMs ?? 0);
+    this.clock = new TrainingClock(
+      run.control.clock ?? (() => performance.now()),
+      run.resume?.trainMs ?? 0,
+    );
     this.accum = microBatches(run.train).accum;
   }
 

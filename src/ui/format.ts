@@ -276,7 +276,10 @@ export function stripAnsi(text: string): string {
 }
 
 /** Seconds of a wall-clock budget left at a step event (train.budget_minutes), or null without a budget. */
-export function budgetLeftSeconds(e: { budget_s?: number; elapsed_train_s?: number }): number | null {
+export function budgetLeftSeconds(e: {
+  budget_s?: number;
+  elapsed_train_s?: number;
+}): number | null {
   if (e.budget_s === undefined || e.elapsed_train_s === undefined) return null;
   return Math.max(0, e.budget_s - e.elapsed_train_s);
 }

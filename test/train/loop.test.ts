@@ -197,18 +197,28 @@ test('pretraining: lower is better, only a new best is saved, and the last step 
 // A 1-minute budget, steps of 10 s of training time, 10% warm-up (6 s), linear decay: update k
 // (1-based) starts at (k-1)*10 s, so its rate is 0, then peak × (54 - (t - 6)) / 54 at t = 10..50 s.
 const PEAK = 1e-3;
-const budgetRun = ['train.budget_minutes=1', `train.lr=${PEAK}`, 'train.warmup_ratio=0.1', 'train.log_every=1'];
+const budgetRun = [
+  'train.budget_minutes=1',
+  `train.lr=${PEAK}`,
+  'train.warmup_ratio=0.1',
+  'train.log_every=1',
+];
 const budgetRates = (fromSecond: number, toSecond: number): number[] => {
   const rates = [];
-  for (let t = fromSecond; t <= toSecond; t += 10) rates.push(t < 6 ? (PEAK * t) / 6 : PEAK * (1 - (t - 6) / 54));
+  for (let t = fromSecond; t <= toSecond; t += 10)
+    rates.push(t < 6 ? (PEAK * t) / 6 : PEAK * (1 - (t - 6) / 54));
   return rates;
 };
 const near = (actual: number[], expected: number[]): void => {
   assert.equal(actual.length, expected.length, `${actual} vs ${expected}`);
-  actual.forEach((a, i) => assert.ok(Math.abs(a - expected[i]) < 1e-12, `${actual} vs ${expected}`));
+  actual.forEach((a, i) =>
+    assert.ok(Math.abs(a - expected[i]) < 1e-12, `${actual} vs ${expected}`),
+  );
 };
-const stepField = (events: BertEvent[], field: 'elapsed_train_s' | 'budget_s'): Array<number | undefined> =>
-  events.flatMap((e) => (e.type === 'step' ? [e[field]] : []));
+const stepField = (
+  events: BertEvent[],
+  field: 'elapsed_train_s' | 'budget_s',
+): Array<number | undefined> => events.flatMap((e) => (e.type === 'step' ? [e[field]] : []));
 
 test('a wall-clock budget: the LR follows training time, the run ends when it is spent, evaluated and saved', async () => {
   const { result, events, lrs } = await run('budget', {
@@ -226,7 +236,10 @@ test('a wall-clock budget: the LR follows training time, the run ends when it is
   assert.deepEqual(stepField(events, 'elapsed_train_s'), [10, 20, 30, 40, 50, 60]);
   assert.ok(stepField(events, 'budget_s').every((b) => b === 60));
   const logs = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
-  assert.ok(logs.some((m) => /time budget of 1 min of training reached/.test(m)), logs.join('; '));
+  assert.ok(
+    logs.some((m) => /time budget of 1 min of training reached/.test(m)),
+    logs.join('; '),
+  );
 });
 
 test('evaluation time does not count against the budget', async () => {
@@ -258,7 +271,10 @@ test('trainer_state.json records the training time, and a resumed run continues 
   });
   assert.equal(first.result.status, 'stopped');
   const state = JSON.parse(
-    readFileSync(join(root, 'budget-resume', 'checkpoints', 'step-3', 'trainer_state.json'), 'utf8'),
+    readFileSync(
+      join(root, 'budget-resume', 'checkpoints', 'step-3', 'trainer_state.json'),
+      'utf8',
+    ),
   ) as { elapsed_train_ms: number };
   assert.equal(state.elapsed_train_ms, 30_000);
   const resumed = await run('budget-resumed', {
