@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   bar,
+  budgetLeftSeconds,
   emaInit,
   emaUpdate,
   emaValue,
@@ -157,4 +158,10 @@ test('fit pads or cuts to an exact width', () => {
 test('stripAnsi removes colour, cursor and OSC sequences', () => {
   const s = '\u001b[31mred\u001b[0m \u001b[2K\u001b[1Gline \u001b]0;title\u0007done';
   assert.equal(stripAnsi(s), 'red line done');
+});
+
+test('budgetLeftSeconds: the budget less the training time, never below 0; null without a budget', () => {
+  assert.equal(budgetLeftSeconds({ budget_s: 1800, elapsed_train_s: 720 }), 1080);
+  assert.equal(budgetLeftSeconds({ budget_s: 60, elapsed_train_s: 61.5 }), 0);
+  assert.equal(budgetLeftSeconds({ elapsed_train_s: 720 }), null);
 });

@@ -88,3 +88,23 @@ test('a resumed run keeps the first step it saw and counts ETA from there', () =
     lines.join('\n'),
   );
 });
+
+test('a wall-clock budget shows the training time left, and fits the width', () => {
+  const events = [
+    runStart({ totalSteps: null }),
+    ...Array.from({ length: 10 }, (_, i) =>
+      step(i + 1, { totalSteps: null, elapsed_train_s: 60 * (i + 1), budget_s: 1800 }),
+    ),
+  ];
+  const state = fold(events);
+  for (const width of [30, 56, 76, 116]) {
+    const lines = dashboardLines(state, { nowMs: T0 + 42_000, width, height: 40 });
+    for (const line of lines) assert.ok(lineWidth(line) <= width, `${width}: "${lineText(line)}"`);
+  }
+  const wide = dashboardLines(state, { nowMs: T0 + 42_000, width: 116, height: 40 }).map(lineText);
+  const budget = wide.find((l) => l.startsWith('budget'));
+  assert.match(budget ?? '', / 20m 00s left of 30m 00s$/);
+  const unbudgeted = fold([runStart(), step(1)]);
+  const plain = dashboardLines(unbudgeted, { nowMs: T0, width: 116, height: 40 }).map(lineText);
+  assert.ok(!plain.some((l) => l.startsWith('budget')));
+});
