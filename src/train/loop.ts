@@ -266,12 +266,13 @@ class Engine<TBatch, M extends StepMetrics> {
   private async optimizerStep(): Promise<M> {
     const { run } = this;
     const started = performance.now();
+    // The schedule's position is where the step starts (its own forward/backward not yet spent).
+    const trainMs = this.clock.elapsedMs();
     for (let i = 0; i < this.accum; i++) {
       const micro = await run.data.next();
       run.stepper.accumulate(micro.batch);
       this.window.add(micro);
     }
-    const trainMs = this.clock.elapsedMs();
     const lr = this.lrAt({ step: this.step, trainMs });
     const m = run.stepper.apply(lr);
     this.step += 1;

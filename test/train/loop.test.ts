@@ -45,7 +45,7 @@ interface Script {
   evaluator?: Partial<Evaluator>;
   train?: string[];
   atEnd?: boolean;
-  /** A fake clock (ms): each optimizer step advances it by stepMs, each evaluation by evalMs. */
+  /** A fake clock (ms): each forward/backward advances it by stepMs, each evaluation by evalMs. */
   stepMs?: number;
   evalMs?: number;
   /** Steps of the run (max_steps and totalSteps/endStep); 6 unless given. */
@@ -64,11 +64,12 @@ async function run(
   let clockMs = 1_000_000;
   const lrs: number[] = [];
   const stepper = {
-    accumulate: () => undefined,
+    accumulate: () => {
+      clockMs += s.stepMs ?? 0;
+    },
     apply: (lr: number): StepMetrics => {
       lrs.push(lr);
       stepsDone += 1;
-      clockMs += s.stepMs ?? 0;
       return { loss: s.losses?.[stepsDone - 1] ?? 1, grad_norm: 0.5 };
     },
     dispose: () => undefined,

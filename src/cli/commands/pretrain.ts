@@ -68,6 +68,7 @@ export const pretrainCommand: CommandModule<object, PretrainFlags> = {
       set: flags.set,
       seed: resuming ? undefined : flags.seed,
       threads: flags.threads,
+      'max-minutes': flags['max-minutes'],
     });
     const { dir, mode } = runDirFor(flags, config.name);
     const session = await openCommandSession('pretrain', flags, config, { dir, mode });
