@@ -62,7 +62,7 @@ data:
   max_seq_length: 32
   max_predictions_per_seq: 5
   heldout_fraction: 0.3
-train: { batch_size: 4, max_steps: 8, lr: 5.0e-3, warmup_ratio: 0.25, seed: 7, log_every: 4, eval_every: 8, eval_batches: 2, save_every: null, keep_last: 1 }
+train: { batch_size: 4, max_steps: 8, lr: 5.0e-3, warmup_ratio: 0.25, bias_correction: false, seed: 7, log_every: 4, eval_every: 8, eval_batches: 2, save_every: null, keep_last: 1 }
 `,
   );
   const finetune = join(dir, 'finetune.yaml');
@@ -71,7 +71,7 @@ train: { batch_size: 4, max_steps: 8, lr: 5.0e-3, warmup_ratio: 0.25, seed: 7, l
     `name: ci-mini-finetune
 data_dir: ${JSON.stringify(glue)}
 max_seq_length: 32
-train: { batch_size: 8, epochs: 1, lr: 1.0e-3, seed: 7, log_every: 2, keep_last: 1 }
+train: { batch_size: 8, epochs: 1, lr: 1.0e-3, bias_correction: false, seed: 7, log_every: 2, keep_last: 1 }
 `,
   );
   const ci = join(dir, 'ci.yaml');

@@ -56,4 +56,10 @@ test('steps of a run: max_steps, else epochs × ceil(examples / batch), cut by -
   });
   assert.deepEqual(fineTuningSteps(train(['train.max_steps=5']), 10, 2).endStep, 2);
   assert.deepEqual(fineTuningSteps(train(['train.max_steps=5']), 10, 9).endStep, 5);
+  // A wall-clock budget: epochs (default 3) still cap it, unless set to null.
+  const budget = 'train.budget_minutes=10';
+  assert.equal(fineTuningSteps(train(['train.batch_size=4', budget]), 10, null).totalSteps, 9);
+  const timeOnly = fineTuningSteps(train([budget, 'train.epochs=null']), 10, null);
+  assert.equal(timeOnly.totalSteps, Number.POSITIVE_INFINITY);
+  assert.equal(fineTuningSteps(train([budget, 'train.epochs=null']), 10, 4).endStep, 4);
 });
