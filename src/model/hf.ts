@@ -6,10 +6,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors.js';
 import type { TensorData } from '../io/safetensors.js';
-import type { BertConfig } from './config.js';
+import { PRE_LN_POSITION_OFFSET, type BertConfig } from './config.js';
 import {
   hasPooler,
   initialValue,
+  isPreLayerNorm,
   parameterSpecs,
   type BertParams,
   type HeadOptions,
@@ -30,30 +31,95 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
   return out;
 }
 
-/** Parameters as HF-named, HF-shaped float32 arrays (copies), ready for writeSafetensors. */
+/**
+ * A pre-LN model's names in HF's roberta-prelayernorm layout, ours → theirs.
+ * The encoder is `roberta_prelayernorm.` instead of `bert.`; the MLM head is
+ * RobertaLMHead (`lm_head.`); a sequence classifier's pooler and classifier
+ * are RobertaClassificationHead's `classifier.dense` and `classifier.out_proj`.
+ * The NSP head has no counterpart and keeps its name (checkpoints carry it;
+ * `bert export` leaves it out).
+ */
+function preLnHfName(name: string, sequenceClassifier: boolean): string {
+  if (sequenceClassifier) {
+    if (name.startsWith('bert.pooler.dense.')) return `classifier.dense.${name.slice(18)}`;
+    if (name.startsWith('classifier.')) return `classifier.out_proj.${name.slice(11)}`;
+  }
+  if (name.startsWith('bert.')) return `roberta_prelayernorm.${name.slice(5)}`;
+  if (name.startsWith('cls.predictions.transform.dense.'))
+    return `lm_head.dense.${name.slice(32)}`;
+  if (name.startsWith('cls.predictions.transform.LayerNorm.'))
+    return `lm_head.layer_norm.${name.slice(36)}`;
+  if (name === 'cls.predictions.bias') return 'lm_head.bias';
+  return name;
+}
+
+/** HF's roberta-prelayernorm names → ours (the inverse of preLnHfName). */
+function fromPreLnHfName(name: string): string {
+  if (name.startsWith('roberta_prelayernorm.')) return `bert.${name.slice(21)}`;
+  if (name.startsWith('lm_head.dense.')) return `cls.predictions.transform.dense.${name.slice(14)}`;
+  if (name.startsWith('lm_head.layer_norm.'))
+    return `cls.predictions.transform.LayerNorm.${name.slice(19)}`;
+  if (name === 'lm_head.bias') return 'cls.predictions.bias';
+  if (name.startsWith('lm_head.decoder.')) return `cls.predictions.decoder.${name.slice(16)}`;
+  if (name.startsWith('classifier.dense.')) return `bert.pooler.dense.${name.slice(17)}`;
+  if (name.startsWith('classifier.out_proj.')) return `classifier.${name.slice(20)}`;
+  return name;
+}
+
+const POSITIONS = 'bert.embeddings.position_embeddings.weight';
+
+/**
+ * Parameters as HF-named, HF-shaped float32 arrays (copies), ready for
+ * writeSafetensors. A pre-LN model (isPreLayerNorm) comes out in HF's
+ * roberta-prelayernorm layout: its names, and a position table with
+ * PRE_LN_POSITION_OFFSET leading zero rows (RoBERTa's positions start after
+ * the padding id).
+ */
 export function toHfTensors(params: BertParams): Map<string, TensorData> {
   const out = new Map<string, TensorData>();
+  const preLn = isPreLayerNorm(params.keys());
+  const sequenceClassifier = params.has('bert.pooler.dense.weight') && params.has('classifier.weight');
   for (const [name, v] of params) {
     const data = v.dataSync() as Float32Array;
+    const hfName = preLn ? preLnHfName(name, sequenceClassifier) : name;
     if (isLinearWeight(name)) {
       const [inSize, outSize] = v.shape;
-      out.set(name, {
+      out.set(hfName, {
         dtype: 'float32',
         shape: [outSize, inSize],
         data: transpose2d(data, inSize, outSize),
       });
+    } else if (preLn && name === POSITIONS) {
+      const [rows, H] = v.shape;
+      const padded = new Float32Array((rows + PRE_LN_POSITION_OFFSET) * H);
+      padded.set(data, PRE_LN_POSITION_OFFSET * H);
+      out.set(hfName, { dtype: 'float32', shape: [rows + PRE_LN_POSITION_OFFSET, H], data: padded });
     } else {
-      out.set(name, { dtype: 'float32', shape: [...v.shape], data: Float32Array.from(data) });
+      out.set(hfName, { dtype: 'float32', shape: [...v.shape], data: Float32Array.from(data) });
     }
   }
   return out;
 }
 
-/** Map an HF name variant onto ours: add `bert.`, gamma/beta → weight/bias. */
+/**
+ * Map an HF name variant onto ours: add `bert.`, gamma/beta → weight/bias;
+ * roberta-prelayernorm names → ours.
+ */
 export function canonicalName(name: string): string {
-  let n = name.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias');
+  let n = fromPreLnHfName(name.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias'));
   if (/^(embeddings|encoder|pooler)\./.test(n)) n = `bert.${n}`;
   return n;
+}
+
+/** A pre-LN file's position table without its leading padding rows (toHfTensors added them). */
+function withoutPositionOffset(t: TensorData): TensorData {
+  if (t.shape.length !== 2 || t.shape[0] < PRE_LN_POSITION_OFFSET) return t;
+  const [rows, H] = t.shape;
+  return {
+    dtype: t.dtype,
+    shape: [rows - PRE_LN_POSITION_OFFSET, H],
+    data: t.data.slice(PRE_LN_POSITION_OFFSET * H) as TensorData['data'],
+  };
 }
 
 export interface LoadOptions extends HeadOptions {
@@ -105,7 +171,7 @@ export function fromHfTensors(
       ignored.push(raw);
       continue;
     }
-    byName.set(name, t);
+    byName.set(name, name === POSITIONS && config.layer_norm === 'pre' ? withoutPositionOffset(t) : t);
   }
   // The decoder is tied: an explicit copy must equal the word embeddings. Its bias is cls.predictions.bias.
   const decoder = byName.get('cls.predictions.decoder.weight');
@@ -131,13 +197,17 @@ export function fromHfTensors(
     n.startsWith('classifier.') ||
     n.startsWith('qa_outputs.') ||
     (!hasPooler(options.heads) && n.startsWith('bert.pooler.'));
+  // HF's roberta-prelayernorm masked LM has neither a pooler nor an NSP head: a pre-LN file may lack both.
+  const optional = (n: string): boolean =>
+    config.layer_norm === 'pre' &&
+    (n.startsWith('bert.pooler.') || n.startsWith('cls.seq_relationship.'));
   const missing: string[] = [];
   const mismatched: string[] = [];
   const toInit: ParamSpec[] = [];
   for (const spec of specs) {
     const t = byName.get(spec.name);
     if (!t) {
-      if (options.newHeads && isHead(spec.name)) toInit.push(spec);
+      if ((options.newHeads && isHead(spec.name)) || optional(spec.name)) toInit.push(spec);
       else missing.push(spec.name);
       continue;
     }
