@@ -1,14 +1,14 @@
 /**
  * A pre-LN model end to end: `model.layer_norm: pre` pretrains a few steps
- * (finite losses, a roberta-prelayernorm checkpoint),
- * `finetune --from` that checkpoint fine-tunes SST-2 with the pretrained
- * encoder, and `bert export` of the fine-tuned checkpoint reads back to the
- * same logits.
+ * and resumes (finite losses, roberta-prelayernorm checkpoints),
+ * `finetune --from` that run fine-tunes SST-2 with the pretrained encoder,
+ * `bert export` of the fine-tuned checkpoint reads back to the same logits,
+ * and eval, predict's loading and embed accept the pre-LN checkpoints.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -24,7 +24,8 @@ import { loadBertDirectory } from '../../src/export/load.js';
 import { bertForSequenceClassification } from '../../src/model/bert.js';
 import { encoderTensors, disposeTensors } from '../../src/model/batch.js';
 import { disposeParams } from '../../src/model/params.js';
-import { paddedBatch } from '../../src/export/embed.js';
+import { paddedBatch, runEmbed } from '../../src/export/embed.js';
+import { evaluateCheckpoint, loadTaskModel } from '../../src/tasks/registry.js';
 import { BertTokenizer } from '../../src/tokenizer/bert-tokenizer.js';
 import { packageRoot } from '../../src/paths.js';
 import type { BertEvent } from '../../src/ui/events.js';
@@ -48,25 +49,34 @@ after(async () => {
 
 test('layer_norm: pre pretrains, fine-tunes from its checkpoint, and exports', async () => {
   const pretrainRun = join(root, 'pretrain');
-  const reporter = quiet();
-  const r = await pretrain({
-    config: tinyPretrainConfig(shards, [
-      'model.layer_norm=pre',
-      'train.max_steps=4',
-      'train.log_every=1',
-      'train.lr=1e-3',
-    ]),
-    runDir: pretrainRun,
-    resumeFrom: null,
-    stopAtStep: null,
-    maxMinutes: null,
-    reporter,
-    stopRequested: () => false,
-    backend,
-  });
-  assert.equal(r.status, 'completed');
-  assert.equal(r.step, 4);
-  const losses = reporter.events.flatMap((e) => (e.type === 'step' ? [e.loss] : []));
+  const pretrainConfig = tinyPretrainConfig(shards, [
+    'model.layer_norm=pre',
+    'train.max_steps=4',
+    'train.save_every=2',
+    'train.log_every=1',
+    'train.lr=1e-3',
+  ]);
+  const run = async (resumeFrom: string | null, stopAtStep: number | null) => {
+    const reporter = quiet();
+    const result = await pretrain({
+      config: pretrainConfig,
+      runDir: pretrainRun,
+      resumeFrom,
+      stopAtStep,
+      maxMinutes: null,
+      reporter,
+      stopRequested: () => false,
+      backend,
+    });
+    return { result, losses: reporter.events.flatMap((e) => (e.type === 'step' ? [e.loss] : [])) };
+  };
+  // Two steps, then a resume from that checkpoint to the end.
+  const first = await run(null, 2);
+  assert.equal(first.result.step, 2);
+  const second = await run(latestCheckpoint(pretrainRun), null);
+  assert.equal(second.result.status, 'completed');
+  assert.equal(second.result.step, 4);
+  const losses = [...first.losses, ...second.losses];
   assert.equal(losses.length, 4);
   assert.ok(
     losses.every((l) => Number.isFinite(l) && l > 0),
@@ -129,6 +139,29 @@ test('layer_norm: pre pretrains, fine-tunes from its checkpoint, and exports', a
   const lb = bertForSequenceClassification(b.model, inputs, { training: false });
   assert.deepEqual(lb.logits.dataSync(), la.logits.dataSync());
   tf.dispose([la, lb].flatMap((o) => [o.logits, o.pooledOutput, o.sequenceOutput]));
+
+  // bert eval, the checkpoint loading of bert predict, and bert embed read the pre-LN checkpoints too.
+  const [dev] = await evaluateCheckpoint({
+    checkpoint: tuned,
+    split: 'dev',
+    outDir: join(root, 'eval'),
+  });
+  assert.equal(dev.examples, 872);
+  assert.ok(dev.metrics.accuracy! >= 0 && dev.metrics.accuracy! <= 1);
+  const taskModel = await loadTaskModel(tuned);
+  assert.equal(taskModel.model.config.layer_norm, 'pre');
+  disposeParams(taskModel.model.params);
+  await writeFile(join(root, 'lines.txt'), 'a fine film\ndull and slow\n');
+  const embedded = await runEmbed({
+    checkpoint: pretrainRun,
+    input: join(root, 'lines.txt'),
+    pooling: 'cls',
+    out: join(root, 'emb.npy'),
+    batchSize: 2,
+    reporter: quiet(),
+  });
+  assert.equal(embedded.sentences, 2);
+  assert.equal(embedded.dims, 32);
   disposeTensors(inputs);
   disposeParams(a.model.params);
   disposeParams(b.model.params);
