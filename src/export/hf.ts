@@ -106,7 +106,10 @@ export function exportTensors(loaded: Pick<LoadedBert, 'model'>): Map<string, Te
   const tensors = toHfTensors(loaded.model.params);
   if (loaded.model.config.layer_norm === 'pre' && loaded.model.heads === 'pretraining') {
     for (const name of [...tensors.keys()])
-      if (name.startsWith('roberta_prelayernorm.pooler.') || name.startsWith('cls.seq_relationship.'))
+      if (
+        name.startsWith('roberta_prelayernorm.pooler.') ||
+        name.startsWith('cls.seq_relationship.')
+      )
         tensors.delete(name);
   }
   return tensors;

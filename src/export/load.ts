@@ -58,9 +58,9 @@ export function detectHeads(
   configJson: Record<string, unknown>,
 ): { heads: BertHeads; numLabels: number } {
   // A roberta-prelayernorm class counts as the BERT class with the same heads.
-  const architectures = (Array.isArray(configJson.architectures) ? configJson.architectures : []).map(
-    (a) => (typeof a === 'string' ? bertArchitecture(a) : a),
-  );
+  const architectures = (
+    Array.isArray(configJson.architectures) ? configJson.architectures : []
+  ).map((a) => (typeof a === 'string' ? bertArchitecture(a) : a));
   // Span and token heads (issue #11): qa_outputs, or a classifier over every token.
   for (const name of tensors.keys())
     if (canonicalName(name) === 'qa_outputs.weight')

@@ -241,7 +241,11 @@ export function mlmHead(
   const h = model.ops.gatherRows(sequenceOutput, rows);
   // HF's RobertaLMHead (a pre-LN model's MLM head) applies the exact GELU whatever hidden_act says.
   const act = model.config.layer_norm === 'pre' ? 'gelu' : model.config.hidden_act;
-  const t = layerNorm(model, gelu(dense(model, h, `${p}.transform.dense`), act), `${p}.transform.LayerNorm`);
+  const t = layerNorm(
+    model,
+    gelu(dense(model, h, `${p}.transform.dense`), act),
+    `${p}.transform.LayerNorm`,
+  );
   // The decoder is the word embedding table (tied), plus its own output bias.
   return model.ops.tiedDecoder(
     t,

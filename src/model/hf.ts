@@ -45,8 +45,7 @@ function preLnHfName(name: string, sequenceClassifier: boolean): string {
     if (name.startsWith('classifier.')) return `classifier.out_proj.${name.slice(11)}`;
   }
   if (name.startsWith('bert.')) return `roberta_prelayernorm.${name.slice(5)}`;
-  if (name.startsWith('cls.predictions.transform.dense.'))
-    return `lm_head.dense.${name.slice(32)}`;
+  if (name.startsWith('cls.predictions.transform.dense.')) return `lm_head.dense.${name.slice(32)}`;
   if (name.startsWith('cls.predictions.transform.LayerNorm.'))
     return `lm_head.layer_norm.${name.slice(36)}`;
   if (name === 'cls.predictions.bias') return 'lm_head.bias';
@@ -78,7 +77,8 @@ const POSITIONS = 'bert.embeddings.position_embeddings.weight';
 export function toHfTensors(params: BertParams): Map<string, TensorData> {
   const out = new Map<string, TensorData>();
   const preLn = isPreLayerNorm(params.keys());
-  const sequenceClassifier = params.has('bert.pooler.dense.weight') && params.has('classifier.weight');
+  const sequenceClassifier =
+    params.has('bert.pooler.dense.weight') && params.has('classifier.weight');
   for (const [name, v] of params) {
     const data = v.dataSync() as Float32Array;
     const hfName = preLn ? preLnHfName(name, sequenceClassifier) : name;
@@ -93,7 +93,11 @@ export function toHfTensors(params: BertParams): Map<string, TensorData> {
       const [rows, H] = v.shape;
       const padded = new Float32Array((rows + PRE_LN_POSITION_OFFSET) * H);
       padded.set(data, PRE_LN_POSITION_OFFSET * H);
-      out.set(hfName, { dtype: 'float32', shape: [rows + PRE_LN_POSITION_OFFSET, H], data: padded });
+      out.set(hfName, {
+        dtype: 'float32',
+        shape: [rows + PRE_LN_POSITION_OFFSET, H],
+        data: padded,
+      });
     } else {
       out.set(hfName, { dtype: 'float32', shape: [...v.shape], data: Float32Array.from(data) });
     }
@@ -171,7 +175,10 @@ export function fromHfTensors(
       ignored.push(raw);
       continue;
     }
-    byName.set(name, name === POSITIONS && config.layer_norm === 'pre' ? withoutPositionOffset(t) : t);
+    byName.set(
+      name,
+      name === POSITIONS && config.layer_norm === 'pre' ? withoutPositionOffset(t) : t,
+    );
   }
   // The decoder is tied: an explicit copy must equal the word embeddings. Its bias is cls.predictions.bias.
   const decoder = byName.get('cls.predictions.decoder.weight');
