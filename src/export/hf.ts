@@ -6,11 +6,11 @@
  *                            (+ id2label/label2id/num_labels for classifiers)
  *   model.safetensors        BertForPreTraining / BertForSequenceClassification names and
  *                            [out, in] shapes; metadata format "pt" (transformers requires it)
+ *   vocab.txt, tokenizer.json, tokenizer_config.json, special_tokens_map.json
  *
  * A pre-LN model (model.layer_norm: pre) is written as HF's roberta-prelayernorm
  * (model_type, RobertaPreLayerNormFor* classes and names, model/hf.ts); its
  * masked-LM class has no pooler nor NSP head, so a pretraining model's are left out.
- *   vocab.txt, tokenizer.json, tokenizer_config.json, special_tokens_map.json
  *
  * The tied MLM decoder (cls.predictions.decoder.weight/bias) is left out, as
  * transformers' own save_pretrained does: it re-ties both on load. No optimizer
@@ -21,7 +21,7 @@ import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempSibling, writeDirAtomic } from '../io/atomic.js';
 import { writeSafetensors, type TensorData } from '../io/safetensors.js';
-import { toHfConfigJson, type BertConfig } from '../model/config.js';
+import { hfClassName, toHfConfigJson, type BertConfig } from '../model/config.js';
 import { toHfTensors } from '../model/hf.js';
 import { countParameters, type BertHeads } from '../model/params.js';
 import {
@@ -91,10 +91,7 @@ function bertClass(heads: BertHeads): string {
 
 /** The transformers class that loads a model with these heads (a pre-LN model: the roberta-prelayernorm one). */
 export function hfArchitecture(heads: BertHeads, config: BertConfig): string {
-  const archs = toHfConfigJson(config, 'BertForPreTraining', {
-    architectures: [bertClass(heads)],
-  }).architectures as string[];
-  return archs[0];
+  return hfClassName(bertClass(heads), config.layer_norm);
 }
 
 /**

@@ -149,10 +149,16 @@ const PRE_LN_ARCHITECTURES: Record<string, string> = {
   BertModel: 'RobertaPreLayerNormModel',
 };
 
+/** The transformers class for a model with the heads of BERT class `bertClass`. */
+export function hfClassName(bertClass: string, layerNorm: LayerNormPlacement): string {
+  return layerNorm === 'pre' ? (PRE_LN_ARCHITECTURES[bertClass] ?? bertClass) : bertClass;
+}
+
 /** The BERT class name for a transformers class name (a pre-LN class → the BERT class with the same heads). */
 export function bertArchitecture(name: string): string {
+  if (name === PRE_LN_ARCHITECTURES.BertForMaskedLM) return 'BertForPreTraining';
   for (const [bert, roberta] of Object.entries(PRE_LN_ARCHITECTURES))
-    if (roberta === name) return bert === 'BertForMaskedLM' ? 'BertForPreTraining' : bert;
+    if (roberta === name) return bert;
   return name;
 }
 
@@ -179,7 +185,7 @@ export function toHfConfigJson(
     json.max_position_embeddings = config.max_position_embeddings + PRE_LN_POSITION_OFFSET;
     if (Array.isArray(json.architectures))
       json.architectures = json.architectures.map((a) =>
-        typeof a === 'string' ? (PRE_LN_ARCHITECTURES[a] ?? a) : a,
+        typeof a === 'string' ? hfClassName(a, 'pre') : a,
       );
   }
   return json;

@@ -32,37 +32,50 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
 }
 
 /**
- * A pre-LN model's names in HF's roberta-prelayernorm layout, ours → theirs.
- * The encoder is `roberta_prelayernorm.` instead of `bert.`; the MLM head is
- * RobertaLMHead (`lm_head.`); a sequence classifier's pooler and classifier
- * are RobertaClassificationHead's `classifier.dense` and `classifier.out_proj`.
- * The NSP head has no counterpart and keeps its name (checkpoints carry it;
- * `bert export` leaves it out).
+ * A pre-LN model's names in HF's roberta-prelayernorm layout, as [ours, theirs]
+ * prefixes: the encoder is `roberta_prelayernorm.` instead of `bert.`, the MLM
+ * head is RobertaLMHead (`lm_head.`). The NSP head has no counterpart and keeps
+ * its name (checkpoints carry it; `bert export` leaves it out).
  */
-function preLnHfName(name: string, sequenceClassifier: boolean): string {
-  if (sequenceClassifier) {
-    if (name.startsWith('bert.pooler.dense.')) return `classifier.dense.${name.slice(18)}`;
-    if (name.startsWith('classifier.')) return `classifier.out_proj.${name.slice(11)}`;
+const PRE_LN_NAMES: readonly (readonly [string, string])[] = [
+  ['bert.', 'roberta_prelayernorm.'],
+  ['cls.predictions.transform.dense.', 'lm_head.dense.'],
+  ['cls.predictions.transform.LayerNorm.', 'lm_head.layer_norm.'],
+  ['cls.predictions.bias', 'lm_head.bias'],
+  ['cls.predictions.decoder.', 'lm_head.decoder.'],
+];
+
+/** A pre-LN sequence classifier's pooler and classifier are RobertaClassificationHead's dense and out_proj. */
+const PRE_LN_CLASSIFIER_NAMES: readonly (readonly [string, string])[] = [
+  ['bert.pooler.dense.', 'classifier.dense.'],
+  ['classifier.', 'classifier.out_proj.'],
+];
+
+/** `name` with the first matching prefix of `pairs` replaced (side 0 → side 1, or back with `reverse`). */
+function renamePrefix(
+  name: string,
+  pairs: readonly (readonly [string, string])[],
+  reverse = false,
+): string | null {
+  for (const pair of pairs) {
+    const [from, to] = reverse ? [pair[1], pair[0]] : pair;
+    if (name.startsWith(from)) return to + name.slice(from.length);
   }
-  if (name.startsWith('bert.')) return `roberta_prelayernorm.${name.slice(5)}`;
-  if (name.startsWith('cls.predictions.transform.dense.')) return `lm_head.dense.${name.slice(32)}`;
-  if (name.startsWith('cls.predictions.transform.LayerNorm.'))
-    return `lm_head.layer_norm.${name.slice(36)}`;
-  if (name === 'cls.predictions.bias') return 'lm_head.bias';
-  return name;
+  return null;
+}
+
+function preLnHfName(name: string, sequenceClassifier: boolean): string {
+  const head = sequenceClassifier ? renamePrefix(name, PRE_LN_CLASSIFIER_NAMES) : null;
+  return head ?? renamePrefix(name, PRE_LN_NAMES) ?? name;
 }
 
 /** HF's roberta-prelayernorm names → ours (the inverse of preLnHfName). */
 function fromPreLnHfName(name: string): string {
-  if (name.startsWith('roberta_prelayernorm.')) return `bert.${name.slice(21)}`;
-  if (name.startsWith('lm_head.dense.')) return `cls.predictions.transform.dense.${name.slice(14)}`;
-  if (name.startsWith('lm_head.layer_norm.'))
-    return `cls.predictions.transform.LayerNorm.${name.slice(19)}`;
-  if (name === 'lm_head.bias') return 'cls.predictions.bias';
-  if (name.startsWith('lm_head.decoder.')) return `cls.predictions.decoder.${name.slice(16)}`;
-  if (name.startsWith('classifier.dense.')) return `bert.pooler.dense.${name.slice(17)}`;
-  if (name.startsWith('classifier.out_proj.')) return `classifier.${name.slice(20)}`;
-  return name;
+  return (
+    renamePrefix(name, PRE_LN_CLASSIFIER_NAMES, true) ??
+    renamePrefix(name, PRE_LN_NAMES, true) ??
+    name
+  );
 }
 
 const POSITIONS = 'bert.embeddings.position_embeddings.weight';
