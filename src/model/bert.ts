@@ -1,7 +1,8 @@
 /**
  * BERT's forward pass (google-research/bert modeling.py, HF BertForPreTraining),
  * top to bottom in the order data flows: embeddings → encoder blocks (BERT's
- * post-LN, or HF RobertaPreLayerNorm's pre-LN with a final LayerNorm) → pooler → heads. Pure functions of (model, inputs, options); activations
+ * post-LN, or HF RobertaPreLayerNorm's pre-LN with a final LayerNorm) →
+ * pooler → heads. Pure functions of (model, inputs, options); activations
  * are kept flat as [B·T, H] so every dense layer is one 2-D matMul.
  */
 import * as tf from '@tensorflow/tfjs-core';
