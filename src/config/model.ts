@@ -18,6 +18,7 @@ export function bertConfigFromSection(section: ModelSection, vocabSize: number):
     type_vocab_size: section.type_vocab_size,
     initializer_range: section.initializer_range,
     layer_norm_eps: section.layer_norm_eps,
+    layer_norm: section.layer_norm,
   };
   for (const k of [
     'hidden_size',

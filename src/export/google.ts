@@ -4,6 +4,7 @@
  * checkpoint) that `tf.train.load_checkpoint` reads with Google's names and
  * shapes and run_classifier.py / run_pretraining.py take as --init_checkpoint.
  */
+import { UserError } from '../errors.js';
 import { replaceDirAtomic } from '../io/atomic.js';
 import { loadExportSource } from './load.js';
 import { toHfTensors } from '../model/hf.js';
@@ -26,6 +27,12 @@ export async function exportTf(options: {
   force: boolean;
 }): Promise<ExportTfResult> {
   const { out, loaded } = await loadExportSource(options);
+  if (loaded.config.layer_norm === 'pre') {
+    for (const v of loaded.model.params.values()) v.dispose();
+    throw new UserError(
+      `--checkpoint ${options.checkpoint}: a pre-LN model (layer_norm: pre) has no google-research/bert layout; export it with --format hf (roberta-prelayernorm)`,
+    );
+  }
   const notes: string[] = [];
   if (loaded.config.hidden_act === 'gelu') {
     notes.push(

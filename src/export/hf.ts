@@ -8,6 +8,10 @@
  *                            [out, in] shapes; metadata format "pt" (transformers requires it)
  *   vocab.txt, tokenizer.json, tokenizer_config.json, special_tokens_map.json
  *
+ * A pre-LN model (model.layer_norm: pre) is written as HF's roberta-prelayernorm
+ * (model_type, RobertaPreLayerNormFor* classes and names, model/hf.ts); its
+ * masked-LM class has no pooler nor NSP head, so a pretraining model's are left out.
+ *
  * The tied MLM decoder (cls.predictions.decoder.weight/bias) is left out, as
  * transformers' own save_pretrained does: it re-ties both on load. No optimizer
  * state, no trainer_state.json. Written into a temporary sibling and renamed.
@@ -17,7 +21,7 @@ import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempSibling, writeDirAtomic } from '../io/atomic.js';
 import { writeSafetensors, type TensorData } from '../io/safetensors.js';
-import { toHfConfigJson, type BertConfig } from '../model/config.js';
+import { hfClassName, toHfConfigJson, type BertConfig } from '../model/config.js';
 import { toHfTensors } from '../model/hf.js';
 import { countParameters, type BertHeads } from '../model/params.js';
 import {
@@ -64,14 +68,15 @@ export function exportConfigJson(
   }
   // Provenance (task, data dir, sequence length): transformers keeps unknown keys as attributes.
   if (source.bert !== undefined) extra.bert = source.bert;
-  return {
-    ...toHfConfigJson(config, 'BertForPreTraining', extra),
-    architectures: [hfArchitecture(heads)],
-  };
+  // toHfConfigJson names the roberta-prelayernorm class of a pre-LN model.
+  return toHfConfigJson(config, 'BertForPreTraining', {
+    ...extra,
+    architectures: [bertClass(heads)],
+  });
 }
 
-/** The transformers class that loads a model with these heads. */
-export function hfArchitecture(heads: BertHeads): string {
+/** The BERT class of these heads. */
+function bertClass(heads: BertHeads): string {
   switch (heads) {
     case 'classification':
       return 'BertForSequenceClassification';
@@ -84,9 +89,27 @@ export function hfArchitecture(heads: BertHeads): string {
   }
 }
 
-/** The model's tensors under HF names and shapes, in HF's order. */
+/** The transformers class that loads a model with these heads (a pre-LN model: the roberta-prelayernorm one). */
+export function hfArchitecture(heads: BertHeads, config: BertConfig): string {
+  return hfClassName(bertClass(heads), config.layer_norm);
+}
+
+/**
+ * The model's tensors under HF names and shapes, in HF's order. A pre-LN
+ * pretraining model is written as RobertaPreLayerNormForMaskedLM, which has
+ * no pooler and no NSP head: those two are left out.
+ */
 export function exportTensors(loaded: Pick<LoadedBert, 'model'>): Map<string, TensorData> {
-  return toHfTensors(loaded.model.params);
+  const tensors = toHfTensors(loaded.model.params);
+  if (loaded.model.config.layer_norm === 'pre' && loaded.model.heads === 'pretraining') {
+    for (const name of [...tensors.keys()])
+      if (
+        name.startsWith('roberta_prelayernorm.pooler.') ||
+        name.startsWith('cls.seq_relationship.')
+      )
+        tensors.delete(name);
+  }
+  return tensors;
 }
 
 const json = (v: unknown): string => JSON.stringify(v, null, 2) + '\n';
@@ -149,7 +172,7 @@ export async function exportHf(options: ExportOptions): Promise<ExportResult> {
   return {
     out,
     source: loaded.dir,
-    architecture: hfArchitecture(loaded.heads),
+    architecture: hfArchitecture(loaded.heads, loaded.config),
     parameters,
     files: [...HF_FILES],
   };

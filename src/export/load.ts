@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.js';
-import { fromHfConfigJson, type BertConfig } from '../model/config.js';
+import { bertArchitecture, fromHfConfigJson, type BertConfig } from '../model/config.js';
 import type { BertModel } from '../model/bert.js';
 import { canonicalName } from '../model/hf.js';
 import { modelFromTensors, withoutOtherHeads, type HeadSpec } from '../model/load.js';
@@ -51,13 +51,16 @@ export interface LoadBertOptions {
 
 /**
  * Which task heads a checkpoint carries: a classifier → BertForSequenceClassification,
- * otherwise BertForPreTraining. Returns the label count for classification.
+ * otherwise BertForPreTraining (or their roberta-prelayernorm classes). Returns the label count for classification.
  */
 export function detectHeads(
   tensors: ReadonlyMap<string, TensorData>,
   configJson: Record<string, unknown>,
 ): { heads: BertHeads; numLabels: number } {
-  const architectures = Array.isArray(configJson.architectures) ? configJson.architectures : [];
+  // A roberta-prelayernorm class counts as the BERT class with the same heads.
+  const architectures = (
+    Array.isArray(configJson.architectures) ? configJson.architectures : []
+  ).map((a) => (typeof a === 'string' ? bertArchitecture(a) : a));
   // Span and token heads (issue #11): qa_outputs, or a classifier over every token.
   for (const name of tensors.keys())
     if (canonicalName(name) === 'qa_outputs.weight')
@@ -71,8 +74,7 @@ export function detectHeads(
     if (canonicalName(name) === 'classifier.weight')
       return { heads: 'classification', numLabels: t.shape[0] };
   }
-  const archs = Array.isArray(configJson.architectures) ? configJson.architectures : [];
-  if (archs.includes('BertForSequenceClassification')) {
+  if (architectures.includes('BertForSequenceClassification')) {
     const labels = configJson.id2label as Record<string, string> | undefined;
     const n =
       typeof configJson.num_labels === 'number'
@@ -213,11 +215,7 @@ export async function readBertDirectory(pathArg: string, flag: string): Promise<
   } catch (err) {
     throw new UserError(`${configPath}: not valid JSON (${(err as Error).message})`);
   }
-  if (configJson.model_type !== undefined && configJson.model_type !== 'bert') {
-    throw new UserError(
-      `${configPath}: model_type is ${JSON.stringify(configJson.model_type)}, expected "bert"`,
-    );
-  }
+  // model_type "bert", or "roberta-prelayernorm" (a pre-LN model); anything else is refused there.
   const config = fromHfConfigJson(configJson, configPath);
   const { vocab, vocabPath } = loadDirectoryVocab(dir, flag, pathArg);
   if (vocab.size !== config.vocab_size) {

@@ -1,7 +1,8 @@
 /**
  * BERT's forward pass (google-research/bert modeling.py, HF BertForPreTraining),
- * top to bottom in the order data flows: embeddings → post-LN encoder blocks
- * → pooler → heads. Pure functions of (model, inputs, options); activations
+ * top to bottom in the order data flows: embeddings → encoder blocks (BERT's
+ * post-LN, or HF RobertaPreLayerNorm's pre-LN with a final LayerNorm) →
+ * pooler → heads. Pure functions of (model, inputs, options); activations
  * are kept flat as [B·T, H] so every dense layer is one 2-D matMul.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,7 +10,7 @@ import type { EncoderTensors, PretrainingTensors } from './batch.js';
 import type { BertConfig } from './config.js';
 import { keepMask } from './dropout-mask.js';
 import { opsForBackend, type ModelOps } from './ops.js';
-import { initBertParams, type BertHeads, type BertParams } from './params.js';
+import { FINAL_LAYER_NORM, initBertParams, type BertHeads, type BertParams } from './params.js';
 
 export interface BertModel {
   config: BertConfig;
@@ -163,6 +164,7 @@ export function encoderLayer(
   layer: number,
   dropout: Dropout,
 ): tf.Tensor2D {
+  if (model.config.layer_norm === 'pre') return preLnEncoderLayer(model, x, inputs, layer, dropout);
   const p = `bert.encoder.layer.${layer}`;
   const rate = model.config.hidden_dropout_prob;
   const context = selfAttention(model, x, inputs, `${p}.attention.self`, dropout);
@@ -173,6 +175,37 @@ export function encoderLayer(
   return layerNorm(model, tf.add(out, h), `${p}.output.LayerNorm`);
 }
 
+/**
+ * One pre-LN Transformer block (HF's RobertaPreLayerNormLayer): each
+ * sub-layer reads a LayerNorm of the residual stream and adds its output to it.
+ */
+function preLnEncoderLayer(
+  model: BertModel,
+  x: tf.Tensor2D,
+  inputs: EncoderTensors,
+  layer: number,
+  dropout: Dropout,
+): tf.Tensor2D {
+  const p = `bert.encoder.layer.${layer}`;
+  const rate = model.config.hidden_dropout_prob;
+  const normed = layerNorm(model, x, `${p}.attention.LayerNorm`);
+  const context = selfAttention(model, normed, inputs, `${p}.attention.self`, dropout);
+  const attnOut = dropout.apply(dense(model, context, `${p}.attention.output.dense`), rate);
+  const h = tf.add(attnOut, x) as tf.Tensor2D;
+  const hNormed = layerNorm(model, h, `${p}.intermediate.LayerNorm`);
+  const inter = gelu(dense(model, hNormed, `${p}.intermediate.dense`), model.config.hidden_act);
+  const out = dropout.apply(dense(model, inter, `${p}.output.dense`), rate);
+  return tf.add(out, h) as tf.Tensor2D;
+}
+
+/** Embeddings and the encoder stack (and a pre-LN model's final LayerNorm) → [B·T, H]. */
+function encoderStack(model: BertModel, inputs: EncoderTensors, dropout: Dropout): tf.Tensor2D {
+  let x = embeddings(model, inputs, dropout);
+  for (let l = 0; l < model.config.num_hidden_layers; l++)
+    x = encoderLayer(model, x, inputs, l, dropout);
+  return model.config.layer_norm === 'pre' ? layerNorm(model, x, FINAL_LAYER_NORM) : x;
+}
+
 export interface EncoderOutput {
   /** [B·T, H] last hidden state, flattened. */
   sequenceOutput: tf.Tensor2D;
@@ -180,17 +213,21 @@ export interface EncoderOutput {
   pooledOutput: tf.Tensor2D;
 }
 
-/** Embeddings, the encoder stack and the pooler. */
+/**
+ * Embeddings, the encoder stack and the pooler. With `dropoutBeforePooler`
+ * (a pre-LN sequence classifier: HF's RobertaClassificationHead, whose dense
+ * layer is our pooler) the [CLS] state goes through dropout first.
+ */
 export function bertEncoder(
   model: BertModel,
   inputs: EncoderTensors,
   options: ForwardOptions,
   dropout = new Dropout(options),
+  dropoutBeforePooler = false,
 ): EncoderOutput {
-  let x = embeddings(model, inputs, dropout);
-  for (let l = 0; l < model.config.num_hidden_layers; l++)
-    x = encoderLayer(model, x, inputs, l, dropout);
-  const cls = model.ops.gatherRows(x, inputs.clsRows);
+  const x = encoderStack(model, inputs, dropout);
+  let cls = model.ops.gatherRows(x, inputs.clsRows);
+  if (dropoutBeforePooler) cls = dropout.apply(cls, model.config.hidden_dropout_prob);
   const pooledOutput = tf.tanh(dense(model, cls, 'bert.pooler.dense'));
   return { sequenceOutput: x, pooledOutput };
 }
@@ -203,9 +240,11 @@ export function mlmHead(
 ): tf.Tensor2D {
   const p = 'cls.predictions';
   const h = model.ops.gatherRows(sequenceOutput, rows);
+  // HF's RobertaLMHead (a pre-LN model's MLM head) applies the exact GELU whatever hidden_act says.
+  const act = model.config.layer_norm === 'pre' ? 'gelu' : model.config.hidden_act;
   const t = layerNorm(
     model,
-    gelu(dense(model, h, `${p}.transform.dense`), model.config.hidden_act),
+    gelu(dense(model, h, `${p}.transform.dense`), act),
     `${p}.transform.LayerNorm`,
   );
   // The decoder is the word embedding table (tied), plus its own output bias.
@@ -244,7 +283,7 @@ export function bertForSequenceClassification(
   options: ForwardOptions,
 ): EncoderOutput & { logits: tf.Tensor2D } {
   const dropout = new Dropout(options);
-  const enc = bertEncoder(model, inputs, options, dropout);
+  const enc = bertEncoder(model, inputs, options, dropout, model.config.layer_norm === 'pre');
   const pooled = dropout.apply(enc.pooledOutput, model.config.hidden_dropout_prob);
   return { ...enc, logits: dense(model, pooled, 'classifier') };
 }
@@ -255,10 +294,7 @@ export function bertSequenceOutput(
   inputs: EncoderTensors,
   dropout: Dropout,
 ): tf.Tensor2D {
-  let x = embeddings(model, inputs, dropout);
-  for (let l = 0; l < model.config.num_hidden_layers; l++)
-    x = encoderLayer(model, x, inputs, l, dropout);
-  return x;
+  return encoderStack(model, inputs, dropout);
 }
 
 /** BertForQuestionAnswering's forward pass → start and end logits, each [B, T]. */

@@ -6,6 +6,25 @@ import { UserError } from '../errors.js';
 
 export type HiddenAct = 'gelu' | 'gelu_new';
 
+/**
+ * Where each block's LayerNorm sits: 'post' = BERT (after each residual add);
+ * 'pre' = HF's RobertaPreLayerNorm (before attention and the feed-forward,
+ * plus one final LayerNorm after the last block).
+ */
+export type LayerNormPlacement = 'post' | 'pre';
+
+/** config.json's model_type for each placement: a pre-LN model is written in HF's roberta-prelayernorm layout. */
+export const MODEL_TYPES: Record<LayerNormPlacement, string> = {
+  post: 'bert',
+  pre: 'roberta-prelayernorm',
+};
+
+/**
+ * Rows HF's roberta-prelayernorm position table has before ours: its positions
+ * start at pad_token_id + 1, and pad_token_id is 0 ([PAD] of a BERT vocabulary).
+ */
+export const PRE_LN_POSITION_OFFSET = 1;
+
 export interface BertConfig {
   vocab_size: number;
   hidden_size: number;
@@ -20,6 +39,7 @@ export interface BertConfig {
   type_vocab_size: number;
   initializer_range: number;
   layer_norm_eps: number;
+  layer_norm: LayerNormPlacement;
 }
 
 export interface NamedSize {
@@ -52,6 +72,7 @@ export const DEFAULT_CONFIG: BertConfig = {
   type_vocab_size: 2,
   initializer_range: 0.02,
   layer_norm_eps: 1e-12,
+  layer_norm: 'post',
 };
 
 export function isSizeName(name: string): name is SizeName {
@@ -101,6 +122,11 @@ export function validateBertConfig(config: BertConfig, where = 'model config'): 
       `${where}: hidden_act must be "gelu" or "gelu_new", got ${JSON.stringify(config.hidden_act)}`,
     );
   }
+  if (config.layer_norm !== 'post' && config.layer_norm !== 'pre') {
+    throw new UserError(
+      `${where}: layer_norm must be "post" or "pre", got ${JSON.stringify(config.layer_norm)}`,
+    );
+  }
   for (const k of ['hidden_dropout_prob', 'attention_probs_dropout_prob'] as const) {
     const v = config[k];
     if (typeof v !== 'number' || !(v >= 0 && v < 1))
@@ -113,25 +139,78 @@ export function validateBertConfig(config: BertConfig, where = 'model config'): 
   }
 }
 
-/** The `config.json` object for a checkpoint (HF fields plus what transformers needs to pick the class). */
+/** transformers' class names for a pre-LN model, by the BERT class of the same heads. */
+const PRE_LN_ARCHITECTURES: Record<string, string> = {
+  BertForPreTraining: 'RobertaPreLayerNormForMaskedLM',
+  BertForMaskedLM: 'RobertaPreLayerNormForMaskedLM',
+  BertForSequenceClassification: 'RobertaPreLayerNormForSequenceClassification',
+  BertForQuestionAnswering: 'RobertaPreLayerNormForQuestionAnswering',
+  BertForTokenClassification: 'RobertaPreLayerNormForTokenClassification',
+  BertModel: 'RobertaPreLayerNormModel',
+};
+
+/** The transformers class for a model with the heads of BERT class `bertClass`. */
+export function hfClassName(bertClass: string, layerNorm: LayerNormPlacement): string {
+  return layerNorm === 'pre' ? (PRE_LN_ARCHITECTURES[bertClass] ?? bertClass) : bertClass;
+}
+
+/** The BERT class name for a transformers class name (a pre-LN class → the BERT class with the same heads). */
+export function bertArchitecture(name: string): string {
+  if (name === PRE_LN_ARCHITECTURES.BertForMaskedLM) return 'BertForPreTraining';
+  for (const [bert, roberta] of Object.entries(PRE_LN_ARCHITECTURES))
+    if (roberta === name) return bert;
+  return name;
+}
+
+/**
+ * The `config.json` object for a checkpoint (HF fields plus what transformers
+ * needs to pick the class). A pre-LN model is written as HF's
+ * roberta-prelayernorm: that model_type, its class names, and its position
+ * table's extra leading row in max_position_embeddings.
+ */
 export function toHfConfigJson(
   config: BertConfig,
   architecture: 'BertForPreTraining' | 'BertForSequenceClassification' = 'BertForPreTraining',
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  return {
+  const { layer_norm, ...fields } = config;
+  const json: Record<string, unknown> = {
     architectures: [architecture],
-    model_type: 'bert',
-    ...config,
+    model_type: MODEL_TYPES[layer_norm],
+    ...fields,
     pad_token_id: 0,
     ...extra,
   };
+  if (layer_norm === 'pre') {
+    json.max_position_embeddings = config.max_position_embeddings + PRE_LN_POSITION_OFFSET;
+    if (Array.isArray(json.architectures))
+      json.architectures = json.architectures.map((a) =>
+        typeof a === 'string' ? hfClassName(a, 'pre') : a,
+      );
+  }
+  return json;
 }
 
-/** Read the BertConfig fields out of a parsed config.json; unknown fields are ignored, missing ones are an error. */
+/**
+ * Read the BertConfig fields out of a parsed config.json; unknown fields are
+ * ignored, missing ones are an error. model_type "roberta-prelayernorm" is a
+ * pre-LN model (max_position_embeddings less its leading padding row).
+ */
 export function fromHfConfigJson(json: Record<string, unknown>, where = 'config.json'): BertConfig {
   const config = { ...DEFAULT_CONFIG };
+  const modelType = json.model_type ?? MODEL_TYPES.post;
+  const layerNorm = (Object.keys(MODEL_TYPES) as LayerNormPlacement[]).find(
+    (k) => MODEL_TYPES[k] === modelType,
+  );
+  if (!layerNorm) {
+    throw new UserError(
+      `${where}: model_type is ${JSON.stringify(modelType)}, expected ${Object.values(MODEL_TYPES)
+        .map((t) => JSON.stringify(t))
+        .join(' or ')}`,
+    );
+  }
   for (const k of Object.keys(DEFAULT_CONFIG) as (keyof BertConfig)[]) {
+    if (k === 'layer_norm') continue;
     if (json[k] === undefined) {
       // HF omits some fields when they are at their defaults; only sizes are required.
       if (
@@ -148,6 +227,17 @@ export function fromHfConfigJson(json: Record<string, unknown>, where = 'config.
       continue;
     }
     (config as Record<string, unknown>)[k] = json[k];
+  }
+  config.layer_norm = layerNorm;
+  if (layerNorm === 'pre') {
+    // HF's RobertaPreLayerNormConfig defaults pad_token_id to 1; its positions start after it.
+    const pad = json.pad_token_id ?? 1;
+    if (pad !== 0) {
+      throw new UserError(
+        `${where}: pad_token_id is ${JSON.stringify(pad)}, expected 0 ([PAD] of a BERT vocabulary) for a roberta-prelayernorm model`,
+      );
+    }
+    config.max_position_embeddings -= PRE_LN_POSITION_OFFSET;
   }
   validateBertConfig(config, where);
   return config;

@@ -6,10 +6,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors.js';
 import type { TensorData } from '../io/safetensors.js';
-import type { BertConfig } from './config.js';
+import { PRE_LN_POSITION_OFFSET, type BertConfig } from './config.js';
 import {
   hasPooler,
   initialValue,
+  isPreLayerNorm,
   parameterSpecs,
   type BertParams,
   type HeadOptions,
@@ -30,30 +31,112 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
   return out;
 }
 
-/** Parameters as HF-named, HF-shaped float32 arrays (copies), ready for writeSafetensors. */
+/**
+ * A pre-LN model's names in HF's roberta-prelayernorm layout, as [ours, theirs]
+ * prefixes: the encoder is `roberta_prelayernorm.` instead of `bert.`, the MLM
+ * head is RobertaLMHead (`lm_head.`). The NSP head has no counterpart and keeps
+ * its name (checkpoints carry it; `bert export` leaves it out).
+ */
+const PRE_LN_NAMES: readonly (readonly [string, string])[] = [
+  ['bert.', 'roberta_prelayernorm.'],
+  ['cls.predictions.transform.dense.', 'lm_head.dense.'],
+  ['cls.predictions.transform.LayerNorm.', 'lm_head.layer_norm.'],
+  ['cls.predictions.bias', 'lm_head.bias'],
+  ['cls.predictions.decoder.', 'lm_head.decoder.'],
+];
+
+/** A pre-LN sequence classifier's pooler and classifier are RobertaClassificationHead's dense and out_proj. */
+const PRE_LN_CLASSIFIER_NAMES: readonly (readonly [string, string])[] = [
+  ['bert.pooler.dense.', 'classifier.dense.'],
+  ['classifier.', 'classifier.out_proj.'],
+];
+
+/** `name` with the first matching prefix of `pairs` replaced (side 0 → side 1, or back with `reverse`). */
+function renamePrefix(
+  name: string,
+  pairs: readonly (readonly [string, string])[],
+  reverse = false,
+): string | null {
+  for (const pair of pairs) {
+    const [from, to] = reverse ? [pair[1], pair[0]] : pair;
+    if (name.startsWith(from)) return to + name.slice(from.length);
+  }
+  return null;
+}
+
+function preLnHfName(name: string, sequenceClassifier: boolean): string {
+  const head = sequenceClassifier ? renamePrefix(name, PRE_LN_CLASSIFIER_NAMES) : null;
+  return head ?? renamePrefix(name, PRE_LN_NAMES) ?? name;
+}
+
+/** HF's roberta-prelayernorm names → ours (the inverse of preLnHfName). */
+function fromPreLnHfName(name: string): string {
+  return (
+    renamePrefix(name, PRE_LN_CLASSIFIER_NAMES, true) ??
+    renamePrefix(name, PRE_LN_NAMES, true) ??
+    name
+  );
+}
+
+const POSITIONS = 'bert.embeddings.position_embeddings.weight';
+
+/**
+ * Parameters as HF-named, HF-shaped float32 arrays (copies), ready for
+ * writeSafetensors. A pre-LN model (isPreLayerNorm) comes out in HF's
+ * roberta-prelayernorm layout: its names, and a position table with
+ * PRE_LN_POSITION_OFFSET leading zero rows (RoBERTa's positions start after
+ * the padding id).
+ */
 export function toHfTensors(params: BertParams): Map<string, TensorData> {
   const out = new Map<string, TensorData>();
+  const preLn = isPreLayerNorm(params.keys());
+  const sequenceClassifier =
+    params.has('bert.pooler.dense.weight') && params.has('classifier.weight');
   for (const [name, v] of params) {
     const data = v.dataSync() as Float32Array;
+    const hfName = preLn ? preLnHfName(name, sequenceClassifier) : name;
     if (isLinearWeight(name)) {
       const [inSize, outSize] = v.shape;
-      out.set(name, {
+      out.set(hfName, {
         dtype: 'float32',
         shape: [outSize, inSize],
         data: transpose2d(data, inSize, outSize),
       });
+    } else if (preLn && name === POSITIONS) {
+      const [rows, H] = v.shape;
+      const padded = new Float32Array((rows + PRE_LN_POSITION_OFFSET) * H);
+      padded.set(data, PRE_LN_POSITION_OFFSET * H);
+      out.set(hfName, {
+        dtype: 'float32',
+        shape: [rows + PRE_LN_POSITION_OFFSET, H],
+        data: padded,
+      });
     } else {
-      out.set(name, { dtype: 'float32', shape: [...v.shape], data: Float32Array.from(data) });
+      out.set(hfName, { dtype: 'float32', shape: [...v.shape], data: Float32Array.from(data) });
     }
   }
   return out;
 }
 
-/** Map an HF name variant onto ours: add `bert.`, gamma/beta → weight/bias. */
+/**
+ * Map an HF name variant onto ours: add `bert.`, gamma/beta → weight/bias;
+ * roberta-prelayernorm names → ours.
+ */
 export function canonicalName(name: string): string {
-  let n = name.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias');
+  let n = fromPreLnHfName(name.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias'));
   if (/^(embeddings|encoder|pooler)\./.test(n)) n = `bert.${n}`;
   return n;
+}
+
+/** A pre-LN file's position table without its leading padding rows (toHfTensors added them). */
+function withoutPositionOffset(t: TensorData): TensorData {
+  if (t.shape.length !== 2 || t.shape[0] < PRE_LN_POSITION_OFFSET) return t;
+  const [rows, H] = t.shape;
+  return {
+    dtype: t.dtype,
+    shape: [rows - PRE_LN_POSITION_OFFSET, H],
+    data: t.data.slice(PRE_LN_POSITION_OFFSET * H) as TensorData['data'],
+  };
 }
 
 export interface LoadOptions extends HeadOptions {
@@ -105,7 +188,10 @@ export function fromHfTensors(
       ignored.push(raw);
       continue;
     }
-    byName.set(name, t);
+    byName.set(
+      name,
+      name === POSITIONS && config.layer_norm === 'pre' ? withoutPositionOffset(t) : t,
+    );
   }
   // The decoder is tied: an explicit copy must equal the word embeddings. Its bias is cls.predictions.bias.
   const decoder = byName.get('cls.predictions.decoder.weight');
@@ -131,13 +217,17 @@ export function fromHfTensors(
     n.startsWith('classifier.') ||
     n.startsWith('qa_outputs.') ||
     (!hasPooler(options.heads) && n.startsWith('bert.pooler.'));
+  // HF's roberta-prelayernorm masked LM has neither a pooler nor an NSP head: a pre-LN file may lack both.
+  const optional = (n: string): boolean =>
+    config.layer_norm === 'pre' &&
+    (n.startsWith('bert.pooler.') || n.startsWith('cls.seq_relationship.'));
   const missing: string[] = [];
   const mismatched: string[] = [];
   const toInit: ParamSpec[] = [];
   for (const spec of specs) {
     const t = byName.get(spec.name);
     if (!t) {
-      if (options.newHeads && isHead(spec.name)) toInit.push(spec);
+      if ((options.newHeads && isHead(spec.name)) || optional(spec.name)) toInit.push(spec);
       else missing.push(spec.name);
       continue;
     }

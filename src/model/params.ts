@@ -49,6 +49,15 @@ function layerNorm(prefix: string, size: number): ParamSpec[] {
   ];
 }
 
+/** The LayerNorm after the last block of a pre-LN model; post-LN models have none. */
+export const FINAL_LAYER_NORM = 'bert.LayerNorm';
+
+/** Whether these parameter names are a pre-LN model's (they include the final LayerNorm). */
+export function isPreLayerNorm(names: Iterable<string>): boolean {
+  for (const n of names) if (n.startsWith(`${FINAL_LAYER_NORM}.`)) return true;
+  return false;
+}
+
 /** Every parameter of the model, in HF's order. */
 export function parameterSpecs(config: BertConfig, options: HeadOptions): ParamSpec[] {
   const H = config.hidden_size;
@@ -73,6 +82,20 @@ export function parameterSpecs(config: BertConfig, options: HeadOptions): ParamS
   ];
   for (let l = 0; l < config.num_hidden_layers; l++) {
     const p = `bert.encoder.layer.${l}`;
+    if (config.layer_norm === 'pre') {
+      // RobertaPreLayerNormLayer: a LayerNorm in front of attention and of the feed-forward.
+      specs.push(
+        ...layerNorm(`${p}.attention.LayerNorm`, H),
+        ...linear(`${p}.attention.self.query`, H, H),
+        ...linear(`${p}.attention.self.key`, H, H),
+        ...linear(`${p}.attention.self.value`, H, H),
+        ...linear(`${p}.attention.output.dense`, H, H),
+        ...layerNorm(`${p}.intermediate.LayerNorm`, H),
+        ...linear(`${p}.intermediate.dense`, H, I),
+        ...linear(`${p}.output.dense`, I, H),
+      );
+      continue;
+    }
     specs.push(
       ...linear(`${p}.attention.self.query`, H, H),
       ...linear(`${p}.attention.self.key`, H, H),
@@ -84,6 +107,7 @@ export function parameterSpecs(config: BertConfig, options: HeadOptions): ParamS
       ...layerNorm(`${p}.output.LayerNorm`, H),
     );
   }
+  if (config.layer_norm === 'pre') specs.push(...layerNorm(FINAL_LAYER_NORM, H));
   if (hasPooler(options.heads)) specs.push(...linear('bert.pooler.dense', H, H));
   if (options.heads === 'question_answering') {
     // BertForQuestionAnswering: start and end logits per token.

@@ -43,6 +43,7 @@ function randomInitConfig(config: FinetuneConfig, vocabSize: number): BertConfig
     hidden_act: m.hidden_act,
     hidden_dropout_prob: m.hidden_dropout_prob,
     attention_probs_dropout_prob: m.attention_probs_dropout_prob,
+    layer_norm: m.layer_norm,
     ...(m.hidden_size
       ? {
           hidden_size: m.hidden_size,

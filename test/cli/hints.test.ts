@@ -23,6 +23,7 @@ const HINT_COMMANDS: Record<string, string[]> = {
     'export --checkpoint x --out y',
     'export --checkpoint x --out y --format tf',
   ],
+  'src/export/google.ts': ['export --checkpoint x --out y'],
   'src/google/fetch-model.ts': ['models fetch bert_uncased_L-2_H-128_A-2'],
   'src/ci/regression.ts': ['ci'],
   'src/train/run-dir.ts': ['pretrain', 'finetune glue/sst2', 'eval-glue'],

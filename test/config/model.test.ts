@@ -32,6 +32,7 @@ test('every field of the model section reaches the BertConfig', () => {
     type_vocab_size: 3,
     initializer_range: 0.05,
     layer_norm_eps: 1e-6,
+    layer_norm: 'pre',
   };
   const section: ModelSection = { ...defaults(), size: 'mini', ...fields };
   const config = bertConfigFromSection(section, 500);

@@ -1,6 +1,7 @@
 /**
  * Gradient checks: the WASM-tuned custom gradients against plain tfjs
- * autodiff, and both against central finite differences.
+ * autodiff, and both against central finite differences, for the post-LN
+ * and the pre-LN (model.layer_norm: pre) forward.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -163,5 +164,68 @@ test('gradients match central finite differences (embeddings, attention, LayerNo
       `${name}[${index}]: analytic ${g} vs finite difference ${fd}`,
     );
   }
+  disposeParams(model.params);
+});
+
+test('pre-LN gradients: backend-tuned equal autodiff, and match finite differences on the pre-LN LayerNorms', async () => {
+  const backend = await useTestBackend();
+  const pre = { ...config, layer_norm: 'pre' as const };
+  const plain = randomModel(pre, { seed: 9, ops: naiveWasmOps as ModelOps });
+  const gPlain = gradients(plain, batch);
+  for (const ops of formulationsFor(backend).filter((o) => o.name !== 'autodiff')) {
+    const fast = randomModel(pre, { seed: 9, ops });
+    const gFast = gradients(fast, batch);
+    assert.equal(gFast.size, fast.params.size);
+    for (const [name, a] of gFast) {
+      const b = gPlain.get(name) as Float32Array;
+      let scale = 0;
+      let diff = 0;
+      for (let i = 0; i < a.length; i++) {
+        scale = Math.max(scale, Math.abs(b[i]));
+        diff = Math.max(diff, Math.abs(a[i] - b[i]));
+      }
+      assert.ok(diff <= 1e-5 * Math.max(scale, 1e-2), `${ops.name} ${name}: max diff ${diff}`);
+    }
+    disposeParams(fast.params);
+  }
+  disposeParams(plain.params);
+
+  const model = randomModel(pre, { seed: 21, ops: opsForBackend(backend), scale: 0.5 });
+  const grads = gradients(model, batch);
+  const eps = 1e-2;
+  for (const name of [
+    'bert.embeddings.LayerNorm.weight',
+    'bert.encoder.layer.0.attention.LayerNorm.weight',
+    'bert.encoder.layer.0.attention.LayerNorm.bias',
+    'bert.encoder.layer.0.attention.self.query.weight',
+    'bert.encoder.layer.0.attention.output.dense.weight',
+    'bert.encoder.layer.0.intermediate.LayerNorm.weight',
+    'bert.encoder.layer.0.intermediate.LayerNorm.bias',
+    'bert.encoder.layer.0.output.dense.bias',
+    'bert.LayerNorm.weight',
+    'bert.LayerNorm.bias',
+    'bert.pooler.dense.weight',
+    'cls.predictions.transform.dense.weight',
+  ]) {
+    const g0 = grads.get(name);
+    assert.ok(g0, `${name} is a parameter of the pre-LN model`);
+    const index = argMaxAbs(g0);
+    const v = model.params.get(name) as tf.Variable;
+    const x0 = (v.dataSync() as Float32Array)[index];
+    setElement(v, index, x0 + eps);
+    const up = lossOf(model, batch);
+    setElement(v, index, x0 - eps);
+    const down = lossOf(model, batch);
+    setElement(v, index, x0);
+    const fd = (up - down) / (2 * eps);
+    const g = g0[index];
+    assert.ok(Math.abs(g) > 1e-3, `${name}[${index}]: gradient ${g} too small to check`);
+    assert.ok(
+      Math.abs(fd - g) <= 2e-3 + 2e-2 * Math.abs(g),
+      `${name}[${index}]: analytic ${g} vs finite difference ${fd}`,
+    );
+  }
+  // Post-LN's per-block LayerNorms are gone.
+  assert.equal(model.params.has('bert.encoder.layer.0.output.LayerNorm.weight'), false);
   disposeParams(model.params);
 });

@@ -186,3 +186,66 @@ test('fine-tuning from a pretraining checkpoint: newHeads drops cls.* and initia
   disposeParams(r.params);
   disposeParams(model.params);
 });
+
+test('pre-LN names: every head round-trips through the roberta-prelayernorm layout exactly', () => {
+  const pre = smallConfig({ layer_norm: 'pre' });
+  const cases = [
+    {
+      heads: 'pretraining' as const,
+      numLabels: 2,
+      has: ['lm_head.dense.weight', 'cls.seq_relationship.weight'],
+    },
+    {
+      heads: 'classification' as const,
+      numLabels: 3,
+      has: ['classifier.dense.weight', 'classifier.out_proj.bias'],
+    },
+    { heads: 'token_classification' as const, numLabels: 5, has: ['classifier.weight'] },
+    { heads: 'question_answering' as const, numLabels: 2, has: ['qa_outputs.weight'] },
+  ];
+  for (const { heads, numLabels, has } of cases) {
+    const model = createBertModel(pre, { heads, numLabels, seed: 3 });
+    const tensors = toHfTensors(model.params);
+    for (const n of has) assert.ok(tensors.has(n), `${heads}: ${n}`);
+    assert.ok(tensors.has('roberta_prelayernorm.encoder.layer.1.attention.LayerNorm.weight'));
+    assert.ok(![...tensors.keys()].some((n) => n.startsWith('bert.')), heads);
+    const back = fromHfTensors(tensors, pre, { heads, numLabels, source: 'test' });
+    assert.deepEqual(back.initialized, []);
+    assert.equal(back.params.size, model.params.size);
+    for (const [name, v] of back.params)
+      assert.deepEqual(v.dataSync(), model.params.get(name)!.dataSync(), `${heads}: ${name}`);
+    disposeParams(model.params);
+    disposeParams(back.params);
+  }
+});
+
+test('pre-LN config.json: roberta-prelayernorm with one more position; other model types and pad ids are refused', () => {
+  const pre = smallConfig({ layer_norm: 'pre' });
+  const json = toHfConfigJson(pre, 'BertForSequenceClassification', {
+    architectures: ['BertForTokenClassification'],
+  });
+  assert.equal(json.model_type, 'roberta-prelayernorm');
+  assert.deepEqual(json.architectures, ['RobertaPreLayerNormForTokenClassification']);
+  assert.equal(json.max_position_embeddings, pre.max_position_embeddings + 1);
+  assert.deepEqual(fromHfConfigJson(json), pre);
+  assert.equal(toHfConfigJson(config).model_type, 'bert');
+  assert.equal(toHfConfigJson(config).layer_norm, undefined);
+  assert.equal(fromHfConfigJson(toHfConfigJson(config)).layer_norm, 'post');
+  assert.throws(
+    () => fromHfConfigJson({ ...json, pad_token_id: undefined }, 'x/config.json'),
+    (e: unknown) =>
+      e instanceof UserError && /x\/config\.json: pad_token_id is 1, expected 0/.test(e.message),
+  );
+  assert.throws(
+    () => fromHfConfigJson({ ...json, model_type: 'roberta' }, 'x/config.json'),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /x\/config\.json: model_type is "roberta", expected "bert" or "roberta-prelayernorm"/.test(
+        e.message,
+      ),
+  );
+  assert.throws(
+    () => validateBertConfig({ ...pre, layer_norm: 'middle' as 'pre' }),
+    (e: unknown) => e instanceof UserError && /layer_norm must be "post" or "pre"/.test(e.message),
+  );
+});

@@ -152,6 +152,7 @@ async function restore(
     'num_hidden_layers',
     'num_attention_heads',
     'intermediate_size',
+    'layer_norm',
   ] as const) {
     if (saved[k] !== modelConfig[k]) {
       throw new UserError(
