@@ -268,7 +268,7 @@ export async function run(argv: string[]): Promise<void> {
   const metrics: RunMetrics = {
     start: null,
     steps: a.steps,
-    series: sources.flatMap(([s, rows]) => seriesOf(s, rows)),
+    series: sources.flatMap(([s, rows]) => seriesOf(s === 'ours' ? 'bert (ours)' : s, rows)),
   };
   writeFileSync(
     join(a.out, 'curves.svg'),
