@@ -15,7 +15,9 @@
  *     SIGINT: the run stops after the step with a checkpoint, which is
  *     exported (`bert export --format hf`) to <out>/ours/min-<m>, and the run
  *     continues with `bert pretrain --resume` (exact: same data stream, RNG,
- *     schedule). The last minute is the run's own budget end.
+ *     schedule). The last minute is the run's own budget end (a run still
+ *     going 30 s after the clock passed it, e.g. one whose --max-minutes
+ *     counts per process, gets SIGINT too).
  *  2. bench/hf/trainer_baseline.py for every --hf-arch × --hf-lr, saving HF
  *     directories at the same minutes (<out>/hf-<arch>-lr<lr>/min-<m>).
  *  3. bench/hf/mlm_heldout_eval.py on every directory (same blocks, same
@@ -45,6 +47,8 @@ interface Scored {
   side: string;
   minutes: number;
   step: number | null;
+  /** Training minutes actually behind the directory (the clock when it was saved). */
+  trained_min: number;
   dir: string;
   mlm_loss: number;
   mlm_accuracy: number;
@@ -219,11 +223,17 @@ export async function run(argv: string[]): Promise<void> {
     );
   }
   mkdirSync(a.out, { recursive: true });
-  const dirs: { side: string; minutes: number; step: number | null; dir: string }[] = [];
+  const dirs: Omit<Scored, 'mlm_loss' | 'mlm_accuracy' | 'distinct_predictions'>[] = [];
 
   if (!a['skip-ours']) {
     for (const s of await runOurs(a, saveAt, a.out)) {
-      dirs.push({ side: 'bert (ours)', minutes: s.minutes, step: s.step, dir: s.dir });
+      dirs.push({
+        side: 'bert (ours)',
+        minutes: s.minutes,
+        step: s.step,
+        trained_min: s.elapsed_train_s / 60,
+        dir: s.dir,
+      });
     }
   }
 
@@ -260,10 +270,16 @@ export async function run(argv: string[]): Promise<void> {
           { showStdout: true },
         );
         const record = JSON.parse(readFileSync(join(out, 'baseline.json'), 'utf8')) as {
-          saves: { minutes: number; dir: string; step: number }[];
+          saves: { minutes: number; dir: string; step: number; training_s: number }[];
         };
         for (const s of record.saves) {
-          dirs.push({ side: `HF ${arch} lr ${lr}`, minutes: s.minutes, step: s.step, dir: s.dir });
+          dirs.push({
+            side: `HF ${arch} lr ${lr}`,
+            minutes: s.minutes,
+            step: s.step,
+            trained_min: s.training_s / 60,
+            dir: s.dir,
+          });
         }
       }
     }
@@ -285,11 +301,11 @@ export async function run(argv: string[]): Promise<void> {
   }
 
   const rows = [
-    '| side | minutes | step | held-out MLM loss | MLM accuracy | distinct predictions |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| side | minutes | trained (min) | step | held-out MLM loss | MLM accuracy | distinct predictions |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...scored.map(
       (s) =>
-        `| ${s.side} | ${s.minutes} | ${s.step ?? ''} | ${s.mlm_loss.toFixed(3)} | ` +
+        `| ${s.side} | ${s.minutes} | ${s.trained_min.toFixed(2)} | ${s.step ?? ''} | ${s.mlm_loss.toFixed(3)} | ` +
         `${(100 * s.mlm_accuracy).toFixed(1)}% | ${s.distinct_predictions} |`,
     ),
   ];
