@@ -31,9 +31,8 @@ from hf_common import DEFAULT_VOCAB, default_corpus, die, load_tokenizer, text_b
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
-        description="Held-out MLM loss / accuracy / distinct predictions of a HF masked-LM "
-        "directory on fixed, seeded masking (one JSON line on stdout).")
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model_dir", help="HF model directory (config.json + weights)")
     p.add_argument("--text", default=default_corpus(["gutenberg_03.txt"])[0],
                    help="held-out text file (default ../shared/data/corpus/gutenberg_03.txt)")

@@ -28,9 +28,8 @@ from hf_common import SIZES, die  # noqa: E402
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
-        description="Train HF BertForPreTraining on instances from `bert data inspect --json` "
-        "and print the MLM/NSP curve averaged per --every steps.")
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--instances", required=True,
                    help="JSON-lines file of instances (`bert data inspect --json` output); - = stdin")
     p.add_argument("--size", choices=sorted(SIZES), default="tiny",
@@ -42,10 +41,11 @@ def parse_args(argv=None):
     p.add_argument("--batch-size", type=int, default=32, help="instances per step (default 32)")
     p.add_argument("--lr", type=float, required=True, help="peak learning rate")
     p.add_argument("--warmup-steps", type=int, default=0, help="linear warm-up steps (default 0)")
-    p.add_argument("--beta1", type=float, default=0.9)
-    p.add_argument("--beta2", type=float, default=0.999)
+    p.add_argument("--beta1", type=float, default=0.9, help="Adam beta1 (default 0.9)")
+    p.add_argument("--beta2", type=float, default=0.999, help="Adam beta2 (default 0.999)")
     p.add_argument("--eps", type=float, default=1e-6, help="Adam epsilon (default 1e-6, ours)")
-    p.add_argument("--weight-decay", type=float, default=0.01)
+    p.add_argument("--weight-decay", type=float, default=0.01,
+                   help="decoupled weight decay, not on biases/LayerNorm (default 0.01)")
     p.add_argument("--max-grad-norm", type=float, default=1.0, help="global-norm clip; 0 = none")
     p.add_argument("--dropout", type=float, default=0.1, help="hidden and attention dropout")
     p.add_argument("--seed", type=int, default=1, help="torch seed: initial weights and dropout")

@@ -40,35 +40,40 @@ from hf_common import (DEFAULT_VOCAB, SIZES, default_corpus, die, load_tokenizer
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
-        description="HF Trainer + DataCollatorForLanguageModeling masked-LM baseline on a "
-        "wall-clock budget, saving HF directories at given minutes.")
-    p.add_argument("--arch", choices=["bert", "roberta-prelayernorm"], default="bert")
-    p.add_argument("--size", choices=sorted(SIZES), default="tiny")
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--arch", choices=["bert", "roberta-prelayernorm"], default="bert",
+                   help="BertForMaskedLM (post-LN) or RobertaPreLayerNormForMaskedLM (pre-LN)")
+    p.add_argument("--size", choices=sorted(SIZES), default="tiny",
+                   help="model size (tiny = L2/H128/A2, intermediate 512)")
     p.add_argument("--files", nargs="+",
                    default=default_corpus([f"gutenberg_0{i}.txt" for i in range(3)]),
                    help="training text (default ../shared/data/corpus/gutenberg_00-02.txt)")
     p.add_argument("--vocab", default=DEFAULT_VOCAB, help="vocab.txt (default our bert-base-uncased)")
-    p.add_argument("--block-size", type=int, default=128)
+    p.add_argument("--block-size", type=int, default=128, help="tokens per block (default 128)")
     p.add_argument("--max-blocks", type=int, default=None,
                    help="use only the first N blocks (short test runs)")
     p.add_argument("--out", required=True, help="output directory (min-<m>/ per save)")
     p.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (default 5e-4)")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=int, default=32, help="blocks per step (default 32)")
     p.add_argument("--warmup-steps", type=int, default=100, help="default 100")
-    p.add_argument("--weight-decay", type=float, default=0.01)
-    p.add_argument("--beta2", type=float, default=0.999)
+    p.add_argument("--weight-decay", type=float, default=0.01,
+                   help="AdamW weight decay, not on biases/LayerNorm (default 0.01; HF's own default is 0)")
+    p.add_argument("--beta2", type=float, default=0.999, help="Adam beta2 (default 0.999)")
     p.add_argument("--minutes", type=float, required=True, help="training budget in minutes")
     p.add_argument("--save-at", default=None,
                    help="comma-separated minutes to save at (default: --minutes); the last "
                    "must equal --minutes")
     p.add_argument("--max-steps", type=int, default=None,
                    help="schedule length in steps (default: estimated from the first steps)")
-    p.add_argument("--calibration-steps", type=int, default=30)
-    p.add_argument("--max-steps-guess", type=int, default=100000)
+    p.add_argument("--calibration-steps", type=int, default=30,
+                   help="steps timed to estimate the schedule length (default 30)")
+    p.add_argument("--max-steps-guess", type=int, default=100000,
+                   help="schedule length used until the estimate exists (default 100000)")
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--logging-steps", type=int, default=50)
+    p.add_argument("--seed", type=int, default=42, help="weights, masking and shuffling seed")
+    p.add_argument("--logging-steps", type=int, default=50,
+                   help="train loss logged to baseline.json every N steps (default 50)")
     return p.parse_args(argv)
 
 
