@@ -72,6 +72,15 @@ export function parseFlags<T extends Record<string, string | number | boolean | 
   argv: string[],
   defaults: T,
 ): T {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    const flags = Object.entries(defaults).map(([k, v]) =>
+      typeof v === 'boolean'
+        ? `[--${k}]`
+        : `[--${k} ${Array.isArray(v) ? 'X (repeatable)' : JSON.stringify(v)}]`,
+    );
+    console.log(`usage: npm run bench -- ${suite} ${flags.join(' ')}\n(see bench/${suite}.ts)`);
+    process.exit(0);
+  }
   const out: Record<string, string | number | boolean | string[]> = { ...defaults };
   for (const [k, v] of Object.entries(defaults)) if (Array.isArray(v)) out[k] = [...v];
   for (let i = 0; i < argv.length; i++) {

@@ -131,6 +131,20 @@ export async function run(argv: string[]): Promise<void> {
   ];
   const sets = (xs: string[]): string[] => xs.flatMap((s) => ['--set', s]);
 
+  // A curve per step needs a step schedule: a wall-clock budget (train.budget_minutes) would make
+  // our learning rate follow time instead.
+  const file = parseYaml(readFileSync(a.config, 'utf8')) as { train?: Record<string, unknown> };
+  const budgetOverride = a.set.find((s) => s.startsWith('train.budget_minutes='));
+  if (
+    file.train?.budget_minutes !== undefined &&
+    file.train.budget_minutes !== null &&
+    budgetOverride !== 'train.budget_minutes=null'
+  ) {
+    throw new Error(
+      `bench ${SUITE}: ${a.config}: train.budget_minutes is set; add --set train.budget_minutes=null (the curve compares step schedules)`,
+    );
+  }
+
   // 1. Ours.
   runBert('bert pretrain', [
     'pretrain',
