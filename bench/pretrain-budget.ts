@@ -15,9 +15,9 @@
  *     SIGINT: the run stops after the step with a checkpoint, which is
  *     exported (`bert export --format hf`) to <out>/ours/min-<m>, and the run
  *     continues with `bert pretrain --resume` (exact: same data stream, RNG,
- *     schedule). The last minute is the run's own budget end (a run still
- *     going 30 s after the clock passed it, e.g. one whose --max-minutes
- *     counts per process, gets SIGINT too).
+ *     schedule). The last minute is the run's own budget end. (A trainer
+ *     without a training clock across resumes, whose --max-minutes counts
+ *     per process, is stopped by SIGINT at every minute, the last included.)
  *  2. bench/hf/trainer_baseline.py for every --hf-arch × --hf-lr, saving HF
  *     directories at the same minutes (<out>/hf-<arch>-lr<lr>/min-<m>).
  *  3. bench/hf/mlm_heldout_eval.py on every directory (same blocks, same
@@ -71,7 +71,7 @@ function pretrainSegment(
   args: string[],
   baseS: number,
   stopAtS: number | null,
-): Promise<{ step: number; elapsedS: number; code: number | null }> {
+): Promise<{ step: number; elapsedS: number; code: number | null; trainClock: boolean }> {
   console.error(`\n$ node ${BERT_BIN} ${args.join(' ')}`);
   const child = spawn(process.execPath, [BERT_BIN, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -81,6 +81,7 @@ function pretrainSegment(
   // The clock at the last step event and when it came: between events it is extrapolated.
   let anchor: { s: number; ms: number } | null = null;
   let signalled = false;
+  let trainClock = false;
   const clockNow = (): number =>
     anchor === null ? baseS : anchor.s + (performance.now() - anchor.ms) / 1000;
   const maybeStop = (): void => {
@@ -106,6 +107,7 @@ function pretrainSegment(
     if (e.type !== 'step' || typeof e.step !== 'number') return;
     step = e.step;
     // The trainer's own training clock where it reports one; else wall-clock time from the first step.
+    if (typeof e.elapsed_train_s === 'number') trainClock = true;
     anchor =
       typeof e.elapsed_train_s === 'number'
         ? { s: e.elapsed_train_s, ms: performance.now() }
@@ -122,7 +124,7 @@ function pretrainSegment(
     child.on('error', reject);
     child.on('close', (code) => {
       clearInterval(timer);
-      resolve({ step, elapsedS: Math.max(elapsedS, clockNow()), code });
+      resolve({ step, elapsedS: Math.max(elapsedS, clockNow()), code, trainClock });
     });
   });
 }
@@ -147,18 +149,27 @@ async function runOurs(
 ): Promise<OursSave[]> {
   const runDir = join(out, 'ours', 'run');
   const sets = a.set.flatMap((s) => ['--set', s]);
-  const common = ['--max-minutes', String(a.minutes), '--ui', 'json', '--backend', a.backend];
+  const common = ['--ui', 'json', '--backend', a.backend];
   const saves: OursSave[] = [];
   let baseS = 0;
+  // Whether the trainer reports a training clock that survives resumes (step events'
+  // elapsed_train_s, with --max-minutes = train.budget_minutes, the whole run's budget). Without
+  // one, --max-minutes counts per process from its start: resumed segments get a generous one and
+  // the driver's SIGINT ends them at the save minute.
+  let trainClock = true;
   for (let i = 0; i < saveAt.length; i++) {
     const last = i === saveAt.length - 1;
     const args =
       i === 0
-        ? ['pretrain', '--config', a.config, ...sets, '--run', runDir, '--force', ...common]
-        : ['pretrain', '--resume', runDir, ...common];
-    // The last segment ends at the run's own budget; a run whose --max-minutes counts per process
-    // (no training clock across resumes) is stopped LAST_GRACE_S after the clock passes it.
-    const seg = await pretrainSegment(args, baseS, saveAt[i] * 60 + (last ? LAST_GRACE_S : 0));
+        ? ['pretrain', '--config', a.config, ...sets, '--run', runDir, '--force']
+        : ['pretrain', '--resume', runDir];
+    const budget = i === 0 || trainClock ? a.minutes : 2 * a.minutes;
+    args.push('--max-minutes', String(budget), ...common);
+    // The last segment ends at the run's own budget (with a training clock; stopped LAST_GRACE_S
+    // later if it has not), else at the driver's SIGINT.
+    const grace = last && trainClock ? LAST_GRACE_S : 0;
+    const seg = await pretrainSegment(args, baseS, saveAt[i] * 60 + grace);
+    trainClock = seg.trainClock;
     if (seg.code !== 0 && seg.code !== 130) {
       throw new Error(`bench ${SUITE}: bert pretrain exited with ${seg.code}`);
     }
