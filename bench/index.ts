@@ -4,7 +4,17 @@
  * its own table (and JSON lines with --json). Speed figures live here, never
  * in timed tests.
  */
-const SUITES = ['tokenize', 'data', 'train', 'train-checks', 'ui', 'embed', 'tf-sanity'] as const;
+const SUITES = [
+  'tokenize',
+  'data',
+  'train',
+  'train-checks',
+  'ui',
+  'embed',
+  'tf-sanity',
+  'pretrain-curve',
+  'pretrain-budget',
+] as const;
 
 const [suite, ...rest] = process.argv.slice(2);
 if (!suite || !(SUITES as readonly string[]).includes(suite)) {
