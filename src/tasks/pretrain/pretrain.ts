@@ -30,7 +30,7 @@ import { toHfConfigJson, fromHfConfigJson, type BertConfig } from '../../model/c
 import { bertConfigFromSection } from '../../config/model.js';
 import type { BertModel } from '../../model/bert.js';
 import { freshModel, modelFromTensors } from '../../model/load.js';
-import { pretrainingTensors, disposeTensors } from '../../model/batch.js';
+import { pretrainingTensors, disposeTensors, type PretrainingBatch } from '../../model/batch.js';
 import { pretrainingLosses } from '../../model/losses.js';
 import { PretrainingStep } from '../../train/step.js';
 import type { Optimizer } from '../../train/optimizer.js';
@@ -101,7 +101,7 @@ function totalStepsFor(config: PretrainConfig, instancesPerEpoch: number): numbe
  */
 export function evaluatePretraining(
   model: BertModel,
-  batches: readonly DataBatch[],
+  batches: readonly PretrainingBatch[],
   objective: PretrainObjective = 'mlm+nsp',
 ): Record<string, number> {
   const nsp = objective === 'mlm+nsp';
