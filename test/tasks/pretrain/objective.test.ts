@@ -6,6 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { PretrainConfig } from '../../../src/config/types.js';
 import { trainingPipelineConfig } from '../../../src/data/config.js';
@@ -15,6 +16,7 @@ import { selectBackend, type BackendChoice } from '../../../src/backend/select.j
 import type { BertEvent, EvalEvent, StepEvent } from '../../../src/ui/events.js';
 import { packageRoot } from '../../../src/paths.js';
 import { tinyPretrainConfig, tinyPretrainRoot } from '../../helpers/tiny-pretrain.js';
+import { bertBin, tinyPretrainSets } from '../../helpers/bert-cli.js';
 
 const { root, shards } = tinyPretrainRoot('bert-objective-');
 let backend: BackendChoice;
@@ -150,4 +152,46 @@ test('data.heldout_corpus naming a missing file is one clear error', async () =>
     run(join(root, 'missing'), cfg),
     /data\.heldout_corpus: .*nope\.txt: no such file/,
   );
+});
+
+test('the CLI: metrics.jsonl carries the held-out distinct_top_predictions; data inspect shows packed sequences', () => {
+  const dir = join(root, 'cli');
+  const sets = tinyPretrainSets(shards, [
+    'train.objective=mlm',
+    'data.heldout_fraction=0.34',
+    'train.max_steps=2',
+    'train.eval_every=2',
+    'train.eval_batches=2',
+  ]);
+  const backend = process.env.BERT_TEST_BACKEND ?? 'wasm';
+  const args = ['pretrain', '--ui', 'json', '--backend', backend, '--run', dir, ...sets];
+  const r = spawnSync(process.execPath, [bertBin, ...args], { encoding: 'utf8', cwd: packageRoot });
+  assert.equal(r.status, 0, r.stderr);
+  const events = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as BertEvent);
+  const evals = events.filter((e): e is EvalEvent => e.type === 'eval');
+  assert.equal(evals.length, 1);
+  assert.equal(evals[0].split, 'heldout');
+  assert.ok(Number.isInteger(evals[0].metrics.distinct_top_predictions));
+  assert.ok(evals[0].metrics.distinct_top_predictions >= 1);
+  assert.equal(evals[0].metrics.nsp_loss, undefined);
+
+  const inspect = spawnSync(
+    process.execPath,
+    [bertBin, 'data', 'inspect', '--json', '-n', '3', ...sets],
+    { encoding: 'utf8', cwd: packageRoot },
+  );
+  assert.equal(inspect.status, 0, inspect.stderr);
+  const records = inspect.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { tokens: string[]; token_type_ids: number[] });
+  assert.equal(records.length, 3);
+  for (const rec of records) {
+    assert.equal(rec.tokens.length, 32, 'full max_seq_length sequences');
+    assert.ok(!('is_random_next' in rec));
+    assert.ok(rec.token_type_ids.every((t) => t === 0));
+  }
 });
