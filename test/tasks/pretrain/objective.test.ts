@@ -15,6 +15,7 @@ import { latestCheckpoint } from '../../../src/train/checkpoint.js';
 import { selectBackend, type BackendChoice } from '../../../src/backend/select.js';
 import type { BertEvent, EvalEvent, StepEvent } from '../../../src/ui/events.js';
 import { packageRoot } from '../../../src/paths.js';
+import { loadVocab } from '../../../src/tokenizer/vocab.js';
 import { tinyPretrainConfig, tinyPretrainRoot } from '../../helpers/tiny-pretrain.js';
 import { bertBin, tinyPretrainSets } from '../../helpers/bert-cli.js';
 
@@ -193,5 +194,36 @@ test('the CLI: metrics.jsonl carries the held-out distinct_top_predictions; data
     assert.equal(rec.tokens.length, 32, 'full max_seq_length sequences');
     assert.ok(!('is_random_next' in rec));
     assert.ok(rec.token_type_ids.every((t) => t === 0));
+  }
+
+  // --split heldout with data.heldout_corpus shows the held-out files' text.
+  const heldout = join(root, 'zebra.txt');
+  const doc = Array.from({ length: 20 }, (_, i) => `the zebra number ${i} plays the xylophone .`);
+  writeFileSync(heldout, `${doc.join('\n')}\n\n${doc.join('\n')}\n`);
+  const fromFile = spawnSync(
+    process.execPath,
+    [
+      bertBin,
+      'data',
+      'inspect',
+      '--json',
+      '-n',
+      '2',
+      '--split',
+      'heldout',
+      ...sets,
+      '--set',
+      `data.heldout_corpus=[${heldout}]`,
+    ],
+    { encoding: 'utf8', cwd: packageRoot },
+  );
+  assert.equal(fromFile.status, 0, fromFile.stderr);
+  const zebra = loadVocab(
+    join(packageRoot, 'data/vocab/bert-base-uncased/vocab.txt'),
+  ).tokens.indexOf('zebra');
+  assert.ok(zebra > 0);
+  for (const line of fromFile.stdout.trim().split('\n')) {
+    const rec = JSON.parse(line) as { original_ids: number[] };
+    assert.ok(rec.original_ids.includes(zebra), 'a held-out sequence from the held-out file');
   }
 });
