@@ -34,8 +34,10 @@ export interface PretrainDataSection {
   short_seq_prob: number;
   /** Mask `##` WordPiece continuations together with the word they belong to. */
   whole_word_masking: boolean;
-  /** Fraction of documents kept out of training for evaluation. */
+  /** Fraction of documents kept out of training for evaluation (ignored when heldout_corpus is set). */
   heldout_fraction: number;
+  /** Text files that are the held-out set instead of heldout_fraction of the corpus; null: the fraction. */
+  heldout_corpus: string[] | null;
   /** Pad each batch to its longest sequence (`batch`) or always to max_seq_length (`max`). */
   pad_to: 'batch' | 'max';
   /** Batches the worker keeps ready ahead of the trainer. */
@@ -73,11 +75,18 @@ export interface TrainSection {
   threads: number | null;
 }
 
+/**
+ * What pretraining learns from: `mlm+nsp` (BERT: masked LM + next-sentence
+ * prediction on sentence pairs) or `mlm` (RoBERTa's FULL-SENTENCES: masked LM
+ * only, on sequences packed to max_seq_length).
+ */
+export type PretrainObjective = 'mlm+nsp' | 'mlm';
+
 export interface PretrainConfig {
   name: string;
   model: ModelSection;
   data: PretrainDataSection;
-  train: TrainSection & { eval_batches: number };
+  train: TrainSection & { eval_batches: number; objective: PretrainObjective };
 }
 
 /** `squad:` options of a fine-tuning config (squad, squad2). */

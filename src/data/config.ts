@@ -7,7 +7,7 @@
  * create_pretraining_data.py flags).
  */
 import { schemaDefaults } from '../config/schemas.js';
-import type { PretrainDataSection } from '../config/types.js';
+import type { PretrainConfig, PretrainDataSection, PretrainObjective } from '../config/types.js';
 
 export type PretrainDataConfig = Pick<
   PretrainDataSection,
@@ -51,3 +51,30 @@ export type InstanceParams = Pick<
   | 'whole_word_masking'
   | 'dupe_factor'
 >;
+
+/** `train.objective`'s default (the schema's), for pipelines built without a config file. */
+export const PRETRAIN_OBJECTIVE_DEFAULT = schemaDefaults('pretrain', ['train'])
+  .objective as PretrainObjective;
+
+/**
+ * What the training pipeline (and the loader worker) of a pretraining config
+ * reads: its data section and `train.objective`. With `data.heldout_corpus`
+ * the held-out set is those files, so no corpus document is held out.
+ */
+export function trainingPipelineConfig(
+  config: Pick<PretrainConfig, 'data' | 'train'>,
+): Omit<PretrainDataConfig, 'shards'> & { objective: PretrainObjective } {
+  const { data } = config;
+  return {
+    ...pickPipelineKeys(data),
+    heldout_fraction: data.heldout_corpus ? 0 : data.heldout_fraction,
+    objective: config.train.objective,
+  };
+}
+
+function pickPipelineKeys(data: PretrainDataSection): Omit<PretrainDataConfig, 'shards'> {
+  return Object.fromEntries(PIPELINE_KEYS.map((k) => [k, data[k]])) as Omit<
+    PretrainDataConfig,
+    'shards'
+  >;
+}

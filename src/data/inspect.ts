@@ -1,12 +1,13 @@
 /**
  * `bert data inspect`: the first N instances of the pretraining stream as the
  * trainer would see them (epoch 0 of the training split unless asked
- * otherwise), as JSON objects or a human-readable view with the masked
- * tokens highlighted.
+ * otherwise) — NSP pairs, or packed sequences with `train.objective: mlm` —
+ * as JSON objects or a human-readable view with the masked tokens highlighted.
  */
-import type { PretrainDataConfig } from './config.js';
+import { PRETRAIN_OBJECTIVE_DEFAULT, type PretrainDataConfig } from './config.js';
+import type { PretrainObjective } from '../config/types.js';
 import { openSource } from './loader-worker.js';
-import { createPipeline, type DataSplitName } from './pipeline.js';
+import { createPipeline, type DataSplitName, type PipelineConfig } from './pipeline.js';
 import type { MaskedInstance } from './stream.js';
 import type { DocumentSource } from './types.js';
 import { buildMaskingVocab, type MaskingVocab } from './vocab.js';
@@ -22,7 +23,8 @@ export interface InspectRecord {
   masked_labels: string[];
   /** Input ids before masking. */
   original_ids: number[];
-  is_random_next: boolean;
+  /** NSP pairs only (absent for packed MLM-only sequences): B was drawn from another document. */
+  is_random_next?: boolean;
 }
 
 export interface InspectOptions {
@@ -30,40 +32,46 @@ export interface InspectOptions {
   epoch?: number;
 }
 
-export function toInspectRecord(inst: MaskedInstance, vocab: MaskingVocab): InspectRecord {
+export function toInspectRecord(
+  inst: MaskedInstance,
+  vocab: MaskingVocab,
+  objective: PretrainObjective = PRETRAIN_OBJECTIVE_DEFAULT,
+): InspectRecord {
   const token = (id: number): string => vocab.tokens[id] ?? `<${id}>`;
-  return {
+  const record: InspectRecord = {
     tokens: Array.from(inst.inputIds, token),
     input_ids: Array.from(inst.inputIds),
     token_type_ids: Array.from(inst.tokenTypeIds),
     masked_positions: Array.from(inst.maskedLmPositions),
     masked_labels: Array.from(inst.maskedLmIds, token),
     original_ids: Array.from(inst.originalIds),
-    is_random_next: inst.isRandomNext,
   };
+  if (objective === 'mlm+nsp') record.is_random_next = inst.isRandomNext;
+  return record;
 }
 
 /** The first `count` instances of the stream over `source` (fewer if a held-out pass is shorter). */
 export function* inspectInstances(
   source: DocumentSource,
   vocabTokens: readonly string[],
-  config: Omit<PretrainDataConfig, 'shards'>,
+  config: PipelineConfig,
   seed: number,
   count: number,
   options: InspectOptions = {},
 ): Generator<InspectRecord> {
   const vocab = buildMaskingVocab(vocabTokens);
   const { stream } = createPipeline(source, vocab, config, seed, options.split ?? 'train');
+  const objective = config.objective ?? PRETRAIN_OBJECTIVE_DEFAULT;
   let n = 0;
   for (const { instance } of stream.from({ epoch: options.epoch ?? 0, index: 0 })) {
     if (n++ >= count) return;
-    yield toInspectRecord(instance, vocab);
+    yield toInspectRecord(instance, vocab, objective);
   }
 }
 
 /** `inspectInstances` over the shard directory named in the config. */
 export async function inspectFromConfig(
-  config: PretrainDataConfig,
+  config: PretrainDataConfig & Pick<PipelineConfig, 'objective'>,
   vocabTokens: readonly string[],
   seed: number,
   count: number,
@@ -83,7 +91,7 @@ const ANSI = {
 
 /**
  * A readable view of one instance: a header line, then segment A and
- * segment B on their own lines. A predicted position shows as
+ * segment B on their own lines (a packed MLM-only sequence: one line). A predicted position shows as
  * `{input|label}` (`{label}` when the token was left unchanged); with
  * `color` it is also highlighted (yellow [MASK], red random, green unchanged).
  */
@@ -107,9 +115,12 @@ export function renderInstance(
     }
     segments[record.token_type_ids[i] === 1 ? 1 : 0].push(text);
   });
+  const sizes = `  ${record.tokens.length} tokens, ${record.masked_positions.length} masked`;
+  if (record.is_random_next === undefined) {
+    return [`#${index}  packed (MLM only)${sizes}`, `  ${segments[0].join(' ')}`].join('\n');
+  }
   const header =
-    `#${index}  ${record.is_random_next ? 'NotNext (B from another document)' : 'IsNext'}` +
-    `  ${record.tokens.length} tokens, ${record.masked_positions.length} masked`;
+    `#${index}  ${record.is_random_next ? 'NotNext (B from another document)' : 'IsNext'}` + sizes;
   return [header, `  A: ${segments[0].join(' ')}`, `  B: ${segments[1].join(' ')}`].join('\n');
 }
 

@@ -24,7 +24,7 @@ import type { DocumentSource, Sentence, TokenId } from './types.js';
 import { Rng } from './rng.js';
 
 /** Stream keys for `Rng.derive(seed, key, ...)`: one per kind of random decision. */
-export const RNG_STREAM = { split: 1, instances: 2, shuffle: 3, masking: 4 } as const;
+export const RNG_STREAM = { split: 1, instances: 2, shuffle: 3, masking: 4, packing: 5 } as const;
 
 /** Fields of one recipe in an `EpochPlan` (stride = RECIPE_FIELDS). */
 const F = {
@@ -240,7 +240,7 @@ function binarySearch(sorted: Int32Array, x: number): number {
 export interface EpochPlan {
   readonly epoch: number;
   readonly count: number;
-  /** count × RECIPE_FIELDS, already in stream order. */
+  /** count × RECIPE_FIELDS (NSP pairs; packed sequences: packing.ts's PACK_FIELDS), already in stream order. */
   readonly recipes: Int32Array;
 }
 

@@ -4,18 +4,28 @@
  * in-thread builder (tests, `data inspect`) and the benchmark, so they all
  * produce the same stream.
  */
-import type { PretrainDataConfig } from './config.js';
+import { PRETRAIN_OBJECTIVE_DEFAULT, type PretrainDataConfig } from './config.js';
+import type { PretrainObjective } from '../config/types.js';
 import type { BatchShape } from './batch.js';
-import { splitDocuments, type DocumentSplit } from './split.js';
+import { nonEmptyDocuments, splitDocuments, type DocumentSplit } from './split.js';
 import { PretrainingStream } from './stream.js';
 import type { DocumentSource } from './types.js';
 import type { MaskingVocab } from './vocab.js';
 import { UserError } from '../errors.js';
 
-export type DataSplitName = 'train' | 'heldout';
+/**
+ * Which documents a pipeline reads: `train` and `heldout` are the two sides of
+ * `heldout_fraction`'s split of one corpus; `heldout_corpus` is every document
+ * of a source that is itself the held-out set (`data.heldout_corpus`'s shards).
+ * `train` cycles through epochs, the others are one pass.
+ */
+export type DataSplitName = 'train' | 'heldout' | 'heldout_corpus';
 
-/** The config keys the pipeline reads (`shards` is only needed to open the source). */
-export type PipelineConfig = Omit<PretrainDataConfig, 'shards'>;
+/**
+ * The config keys the pipeline reads (`shards` is only needed to open the
+ * source), and `train.objective` (absent: the schema's default, mlm+nsp).
+ */
+export type PipelineConfig = Omit<PretrainDataConfig, 'shards'> & { objective?: PretrainObjective };
 
 export interface Pipeline {
   stream: PretrainingStream;
@@ -32,10 +42,27 @@ export function createPipeline(
   where = 'data',
 ): Pipeline {
   validateConfig(config, where);
-  const split = splitDocuments(source, config.heldout_fraction, seed, where);
+  const objective = config.objective ?? PRETRAIN_OBJECTIVE_DEFAULT;
+  // NotNext pairs need two documents to draw from; packed sequences need one.
+  const minDocuments = objective === 'mlm' ? 1 : 2;
+  let split: DocumentSplit;
+  if (splitName === 'heldout_corpus') {
+    const all = nonEmptyDocuments(source);
+    if (all.length < minDocuments) {
+      throw new UserError(
+        `${where}.heldout_corpus: found ${all.length} non-empty document(s); ${objective === 'mlm' ? 'evaluation needs at least 1' : 'next-sentence pairs need at least 2 (documents are separated by blank lines)'}`,
+      );
+    }
+    split = { train: new Int32Array(0), heldout: all };
+  } else {
+    split = splitDocuments(source, config.heldout_fraction, seed, where, minDocuments);
+  }
   let docs = split.train;
   let randomDocs = split.train;
-  if (splitName === 'heldout') {
+  if (splitName === 'heldout_corpus') {
+    docs = split.heldout;
+    randomDocs = split.heldout;
+  } else if (splitName === 'heldout') {
     if (split.heldout.length === 0) {
       throw new UserError(`${where}.heldout_fraction is 0: there are no held-out documents`);
     }
@@ -45,10 +72,11 @@ export function createPipeline(
   }
   const stream = new PretrainingStream(source, vocab, {
     params: config,
+    objective,
     seed,
     docs,
     randomDocs,
-    singleEpoch: splitName === 'heldout',
+    singleEpoch: splitName !== 'train',
   });
   const shape: BatchShape = {
     max_seq_length: config.max_seq_length,
@@ -78,6 +106,9 @@ function validateConfig(c: PipelineConfig, where: string): void {
   };
   prob('masked_lm_prob', true);
   prob('short_seq_prob', false);
+  if (c.objective !== undefined && c.objective !== 'mlm+nsp' && c.objective !== 'mlm') {
+    throw new UserError(`train.objective: expected "mlm+nsp" or "mlm", got ${String(c.objective)}`);
+  }
   if (c.pad_to !== 'batch' && c.pad_to !== 'max') {
     throw new UserError(`${where}.pad_to: expected "batch" or "max", got ${String(c.pad_to)}`);
   }

@@ -1,11 +1,13 @@
 /**
  * The pretraining stream: instance k of epoch e is a pure function of
- * (seed, e, k). Pairs are planned per epoch (`planEpoch`) and masked on the
- * fly with a generator derived from (seed, epoch, k), so masking is dynamic
+ * (seed, e, k). Instances — NSP pairs (`planEpoch`, objective mlm+nsp) or
+ * packed MLM-only sequences (`planPackedEpoch`, objective mlm) — are planned
+ * per epoch and masked on the fly with a generator derived from (seed, epoch, k), so masking is dynamic
  * (fresh every epoch) and a run resumed from a `LoaderCursor` sees exactly the
  * stream it would have seen.
  */
 import type { InstanceParams } from './config.js';
+import type { PretrainObjective } from '../config/types.js';
 import {
   RNG_STREAM,
   lengthTable,
@@ -16,6 +18,7 @@ import {
   type LengthTable,
 } from './instances.js';
 import { cachedDocuments } from './document-cache.js';
+import { materializePacked, packedRecipeAt, planPackedEpoch, type PackedEpochPlan } from './packing.js';
 import { createMaskedLmPredictions } from './masking.js';
 import { Rng } from './rng.js';
 import type { DocumentSource } from './types.js';
@@ -45,10 +48,12 @@ export interface MaskedInstance {
 
 export interface StreamOptions {
   params: InstanceParams;
+  /** mlm+nsp: NSP pairs; mlm: sequences packed to max_seq_length (packing.ts). */
+  objective: PretrainObjective;
   seed: number;
   /** Documents instances are cut from. */
   docs: Int32Array;
-  /** Documents NotNext segments B are drawn from (usually `docs`). */
+  /** Documents NotNext segments B are drawn from (usually `docs`; unused by mlm). */
   randomDocs: Int32Array;
   /** Stop after one epoch instead of cycling (evaluation on held-out documents). */
   singleEpoch?: boolean;
@@ -74,8 +79,7 @@ export class PretrainingStream {
   epochPlan(epoch: number): EpochPlan {
     let plan = this.plans.get(epoch);
     if (!plan) {
-      const { params, seed, docs, randomDocs } = this.options;
-      plan = planEpoch(this.lengths, docs, randomDocs, params, seed, epoch);
+      plan = this.plan(epoch);
       if (plan.count === 0) throw new Error('the documents produced no instances');
       this.plans.set(epoch, plan);
     }
@@ -90,8 +94,14 @@ export class PretrainingStream {
    */
   preparePlanAfter(epoch: number): void {
     if (this.options.singleEpoch || this.plans.has(epoch + 1)) return;
-    const { params, seed, docs, randomDocs } = this.options;
-    this.plans.set(epoch + 1, planEpoch(this.lengths, docs, randomDocs, params, seed, epoch + 1));
+    this.plans.set(epoch + 1, this.plan(epoch + 1));
+  }
+
+  private plan(epoch: number): EpochPlan {
+    const { params, seed, docs, randomDocs, objective } = this.options;
+    return objective === 'mlm'
+      ? planPackedEpoch(this.lengths, docs, params, seed, epoch)
+      : planEpoch(this.lengths, docs, randomDocs, params, seed, epoch);
   }
 
   /** Instance `index` of `epoch`, masked. */
@@ -100,7 +110,15 @@ export class PretrainingStream {
     if (cursor.index < 0 || cursor.index >= plan.count) {
       throw new RangeError(`cursor index ${cursor.index} outside epoch ${cursor.epoch} (${plan.count})`);
     }
-    const inst = materializeInstance(this.source, recipeAt(plan, cursor.index), this.vocab);
+    const inst =
+      this.options.objective === 'mlm'
+        ? materializePacked(
+            this.source,
+            plan as PackedEpochPlan,
+            packedRecipeAt(plan as PackedEpochPlan, cursor.index),
+            this.vocab,
+          )
+        : materializeInstance(this.source, recipeAt(plan, cursor.index), this.vocab);
     const rng = Rng.derive(this.options.seed, RNG_STREAM.masking, cursor.epoch, cursor.index);
     const m = createMaskedLmPredictions(inst.tokens, this.options.params, this.vocab, rng);
     return {

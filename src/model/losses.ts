@@ -2,7 +2,8 @@
  * Pretraining and classification losses and accuracies, as tensors.
  * MLM: cross-entropy over the masked positions, weighted so padding
  * prediction slots count zero (google-research/bert's
- * sum(w·ce) / (sum(w) + 1e-5)); NSP: mean cross-entropy; total = sum.
+ * sum(w·ce) / (sum(w) + 1e-5)); NSP: mean cross-entropy; total = sum
+ * (MLM alone when NSP is off: the NSP head then gets no gradient).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClassificationTensors, EncoderTensors, PretrainingTensors } from './batch.js';
@@ -16,41 +17,58 @@ import {
 } from './bert.js';
 
 export interface PretrainingLosses {
-  /** mlm_loss + nsp_loss (scalar): what is differentiated. */
+  /** mlm_loss + nsp_loss (scalar), or mlm_loss alone without NSP: what is differentiated. */
   loss: tf.Scalar;
   mlmLoss: tf.Scalar;
-  nspLoss: tf.Scalar;
+  /** null when NSP is off. */
+  nspLoss: tf.Scalar | null;
   /** Weighted number of correct MLM predictions and the weight total (for accuracy over accumulated batches). */
   mlmCorrect: tf.Scalar;
   mlmCount: tf.Scalar;
-  nspCorrect: tf.Scalar;
+  /** [B·P] int32: the argmax token of every prediction slot (padding slots included; weight 0). */
+  mlmPredictions: tf.Tensor1D;
+  /** null when NSP is off. */
+  nspCorrect: tf.Scalar | null;
   nspCount: number;
+}
+
+export interface PretrainingLossOptions extends ForwardOptions {
+  /** Next-sentence prediction in the loss (default true); false: masked LM only. */
+  nsp?: boolean;
 }
 
 export function pretrainingLosses(
   model: BertModel,
   inputs: PretrainingTensors,
-  options: ForwardOptions,
+  options: PretrainingLossOptions,
 ): PretrainingLosses {
   const out = bertForPreTraining(model, inputs, options);
   const w = inputs.maskedLmWeights;
   const mlmPer = model.ops.softmaxCrossEntropy(out.mlmLogits, inputs.maskedLmIds);
   const mlmCount = tf.sum(w);
   const mlmLoss = tf.div(tf.sum(tf.mul(mlmPer, w)), tf.add(mlmCount, 1e-5)) as tf.Scalar;
+  const mlmPredictions = tf.argMax(out.mlmLogits, -1) as tf.Tensor1D;
+  const mlmHit = tf.cast(tf.equal(mlmPredictions, inputs.maskedLmIds), 'float32');
+  const mlm = {
+    mlmLoss,
+    mlmCorrect: tf.sum(tf.mul(mlmHit, w)) as tf.Scalar,
+    mlmCount: mlmCount as tf.Scalar,
+    mlmPredictions,
+  };
+  if (options.nsp === false) {
+    return { loss: mlmLoss, ...mlm, nspLoss: null, nspCorrect: null, nspCount: 0 };
+  }
   const nspLoss = tf.mean(
     model.ops.softmaxCrossEntropy(out.nspLogits, inputs.nextSentenceLabels),
   ) as tf.Scalar;
-  const mlmHit = tf.cast(tf.equal(tf.argMax(out.mlmLogits, -1), inputs.maskedLmIds), 'float32');
   const nspHit = tf.cast(
     tf.equal(tf.argMax(out.nspLogits, -1), inputs.nextSentenceLabels),
     'float32',
   );
   return {
     loss: tf.add(mlmLoss, nspLoss) as tf.Scalar,
-    mlmLoss,
+    ...mlm,
     nspLoss,
-    mlmCorrect: tf.sum(tf.mul(mlmHit, w)) as tf.Scalar,
-    mlmCount: mlmCount as tf.Scalar,
     nspCorrect: tf.sum(nspHit) as tf.Scalar,
     nspCount: inputs.batchSize,
   };

@@ -85,8 +85,13 @@ const STEP_SERIES: { key: keyof StepEvent; panel: Panel }[] = [
   { key: 'lr', panel: 'lr' },
 ];
 
-/** Eval metrics named like a loss go with the losses; everything else (accuracy, F1, MCC…) with the scores. */
-export function evalPanel(metric: string): Panel {
+/**
+ * Eval metrics named like a loss go with the losses; counts
+ * (`distinct_top_predictions`, on no panel's scale) are not drawn; everything
+ * else (accuracy, F1, MCC…) goes with the scores.
+ */
+export function evalPanel(metric: string): Panel | null {
+  if (/^distinct_/.test(metric)) return null;
   return /loss|perplexity/i.test(metric) ? 'loss' : 'accuracy';
 }
 
@@ -130,7 +135,8 @@ export function collectSeries(events: readonly BertEvent[]): RunMetrics {
     if (e.type === 'eval') {
       const ev: EvalEvent = e;
       for (const [metric, value] of Object.entries(ev.metrics ?? {})) {
-        put(metric, ev.split, evalPanel(metric), ev.step, value);
+        const panel = evalPanel(metric);
+        if (panel) put(metric, ev.split, panel, ev.step, value);
       }
     }
   }

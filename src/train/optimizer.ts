@@ -131,8 +131,10 @@ class AdamFamily implements Optimizer {
     const fused = type === 'adamw' && tf.getKernel(FUSED_ADAMW, tf.getBackend()) !== undefined;
     for (const [name, p] of params) {
       const g = grads.get(name);
-      if (!g) continue;
       const mo = this.momentsFor(name, p);
+      // No gradient (the NSP head under objective mlm): no update, no decay. Its
+      // moments stay zero but exist, so the saved state fits the model on resume.
+      if (!g) continue;
       const excludedHere = excludedFromWeightDecay(name);
       if (fused) {
         tf.tidy(() => {

@@ -19,6 +19,7 @@ import {
   type TokenLabelBatch,
 } from '../model/batch.js';
 import type { BertModel, ForwardOptions } from '../model/bert.js';
+import type { PretrainObjective } from '../config/types.js';
 import {
   classificationLosses,
   pretrainingLosses,
@@ -37,9 +38,11 @@ const FLOAT32_MAX = 3.4e38;
 export interface PretrainingMetrics {
   loss: number;
   mlm_loss: number;
-  nsp_loss: number;
+  /** Absent when the objective is mlm. */
+  nsp_loss?: number;
   mlm_accuracy: number;
-  nsp_accuracy: number;
+  /** Absent when the objective is mlm. */
+  nsp_accuracy?: number;
   /** Global gradient norm before clipping. */
   grad_norm: number;
 }
@@ -196,11 +199,30 @@ abstract class Accumulator<TBatch extends EncoderBatch, TMetrics> {
   }
 }
 
-/** MLM + NSP pretraining steps. */
+export interface PretrainingStepOptions extends StepOptions {
+  /**
+   * mlm+nsp (default): loss = MLM + NSP. mlm: MLM only; the pooler and NSP
+   * head get no gradient, so the optimizer leaves them alone (no update, no
+   * weight decay: it skips parameters without a gradient).
+   */
+  objective?: PretrainObjective;
+}
+
+/** Pretraining steps: MLM + NSP, or MLM only. */
 export class PretrainingStep extends Accumulator<PretrainingBatch, PretrainingMetrics> {
+  private readonly nsp: boolean;
+
+  constructor(model: BertModel, optimizer: Optimizer, options: PretrainingStepOptions = {}) {
+    super(model, optimizer, options);
+    this.nsp = (options.objective ?? 'mlm+nsp') === 'mlm+nsp';
+  }
+
   protected run(batch: PretrainingBatch): { loss: tf.Scalar; aux: tf.Tensor[] } {
     return this.forward(batch, pretrainingTensors, (inputs) => {
-      const l = pretrainingLosses(this.model, inputs, this.forwardOptions());
+      const l = pretrainingLosses(this.model, inputs, { ...this.forwardOptions(), nsp: this.nsp });
+      if (!l.nspLoss || !l.nspCorrect) {
+        return { loss: l.loss, aux: [l.mlmLoss, l.mlmCorrect, l.mlmCount] };
+      }
       return {
         loss: l.loss,
         aux: [l.mlmLoss, l.nspLoss, l.mlmCorrect, l.mlmCount, l.nspCorrect, tf.scalar(l.nspCount)],
@@ -209,6 +231,15 @@ export class PretrainingStep extends Accumulator<PretrainingBatch, PretrainingMe
   }
 
   protected metrics(v: Float32Array, n: number, gradNorm: number): PretrainingMetrics {
+    if (!this.nsp) {
+      const [loss, mlm, mlmCorrect, mlmCount] = v;
+      return {
+        loss: loss / n,
+        mlm_loss: mlm / n,
+        mlm_accuracy: mlmCount > 0 ? mlmCorrect / mlmCount : 0,
+        grad_norm: gradNorm,
+      };
+    }
     const [loss, mlm, nsp, mlmCorrect, mlmCount, nspCorrect, nspCount] = v;
     return {
       loss: loss / n,

@@ -262,12 +262,29 @@ function healthLines(state: DashboardState, o: ViewOptions): Line[] {
   return [data, memory];
 }
 
+/**
+ * Pretraining's held-out metrics that show whether the model learns or has
+ * collapsed, first (a narrow terminal cuts the line's end), with short names.
+ */
+const EVAL_FIRST: ReadonlyArray<[key: string, name: string, format: (v: number) => string]> = [
+  ['mlm_loss', 'mlm_loss', formatMetric],
+  ['mlm_accuracy', 'mlm_acc', formatPercent],
+  ['distinct_top_predictions', 'distinct', formatMetric],
+];
+
 function evalLine(state: DashboardState): Line[] {
   const e = state.lastEval;
   if (!e) return [];
   const line: Line = [label('eval'), plain(`${e.split} @${formatInt(e.step)} `)];
+  const first = new Set<string>();
+  for (const [key, name, format] of EVAL_FIRST) {
+    const v = e.metrics[key];
+    if (v === undefined) continue;
+    first.add(key);
+    line.push(plain(` ${name} `), value(format(v), 'cyan'));
+  }
   for (const [k, v] of Object.entries(e.metrics))
-    line.push(plain(` ${k} `), value(formatMetric(v), 'cyan'));
+    if (!first.has(k)) line.push(plain(` ${k} `), value(formatMetric(v), 'cyan'));
   return [line];
 }
 

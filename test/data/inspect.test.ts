@@ -45,3 +45,27 @@ test('the text view marks masked tokens, with ANSI colour only when allowed', ()
   assert.equal(colorAllowed({ isTTY: false }, {}), false);
   assert.equal(colorAllowed({ isTTY: true }, {}), true);
 });
+
+test('objective mlm: packed records, one segment, no is_random_next, a one-line view', () => {
+  const config = { ...PRETRAIN_DATA_DEFAULTS, objective: 'mlm' as const };
+  const packed = [...inspectInstances(source, vocabTokens, config, 3, 4)];
+  assert.equal(packed.length, 4);
+  for (const r of JSON.parse(JSON.stringify(packed)) as typeof packed) {
+    assert.deepEqual(Object.keys(r).sort(), [
+      'input_ids',
+      'masked_labels',
+      'masked_positions',
+      'original_ids',
+      'token_type_ids',
+      'tokens',
+    ]);
+    assert.equal(r.tokens.length, config.max_seq_length, 'a full sequence');
+    assert.equal(r.tokens[0], '[CLS]');
+    assert.equal(r.tokens.at(-1), '[SEP]');
+    assert.ok(r.token_type_ids.every((t) => t === 0));
+  }
+  const view = renderInstance(packed[0], 0, { color: false }).split('\n');
+  assert.match(view[0], /^#0 {2}packed \(MLM only\) {2}128 tokens, \d+ masked$/);
+  assert.equal(view.length, 2);
+  assert.ok(view[1].startsWith('  [CLS] '));
+});

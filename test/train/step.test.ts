@@ -75,8 +75,8 @@ test('a pretraining step reports sane metrics and lowers the loss on a repeated 
     Math.abs(first.mlm_loss - Math.log(cfg.vocab_size)) < 0.5,
     `mlm_loss ${first.mlm_loss}`,
   );
-  assert.ok(Math.abs(first.nsp_loss - Math.log(2)) < 0.2, `nsp_loss ${first.nsp_loss}`);
-  assert.ok(Math.abs(first.loss - first.mlm_loss - first.nsp_loss) < 1e-5);
+  assert.ok(Math.abs(first.nsp_loss! - Math.log(2)) < 0.2, `nsp_loss ${first.nsp_loss}`);
+  assert.ok(Math.abs(first.loss - first.mlm_loss - first.nsp_loss!) < 1e-5);
   assert.ok(first.grad_norm > 0);
   let last = first;
   for (let i = 0; i < 10; i++) last = trainStep(model, optimizer, batch, 1e-2);
@@ -143,11 +143,11 @@ test('evaluation: same losses as a training step without dropout, summed exactly
     Math.abs(both.mlm_loss - (s1.mlm_loss_sum + s2.mlm_loss_sum) / (s1.mlm_count + s2.mlm_count)) <
       1e-6,
   );
-  assert.ok(both.nsp_accuracy >= 0 && both.nsp_accuracy <= 1);
+  assert.ok(both.nsp_accuracy! >= 0 && both.nsp_accuracy! <= 1);
   const opt = createOptimizer({ type: 'adamw' });
   const m = trainStep(model, opt, b1, 1e-3);
   assert.ok(Math.abs(m.mlm_loss - only1.mlm_loss) < 1e-4, `${m.mlm_loss} vs ${only1.mlm_loss}`);
-  assert.ok(Math.abs(m.nsp_loss - only1.nsp_loss) < 1e-5);
+  assert.ok(Math.abs(m.nsp_loss! - only1.nsp_loss!) < 1e-5);
   assert.equal(m.mlm_accuracy, only1.mlm_accuracy);
   opt.dispose();
   disposeParams(model.params);

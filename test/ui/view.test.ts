@@ -108,3 +108,33 @@ test('a wall-clock budget shows the training time left, and fits the width', () 
   const plain = dashboardLines(unbudgeted, { nowMs: T0, width: 116, height: 40 }).map(lineText);
   assert.ok(!plain.some((l) => l.startsWith('budget')));
 });
+
+test('a held-out evaluation shows MLM loss, accuracy and distinct predictions first, within 76 columns', () => {
+  const state = fold([
+    runStart(),
+    step(1),
+    {
+      type: 'eval',
+      time: new Date(T0).toISOString(),
+      step: 200,
+      split: 'heldout',
+      metrics: {
+        mlm_loss: 6.5432,
+        mlm_accuracy: 0.118,
+        nsp_loss: 0.6931,
+        nsp_accuracy: 0.5,
+        loss: 7.2363,
+        distinct_top_predictions: 1,
+      },
+    },
+  ]);
+  const lines = dashboardLines(state, { nowMs: T0, width: 76, height: 30 }).map(lineText);
+  const line = lines.find((l) => l.startsWith('eval'));
+  assert.ok(line, lines.join('\n'));
+  assert.match(
+    line,
+    /^eval {6}heldout @200 {2}mlm_loss 6\.5432 mlm_acc 11\.8% distinct 1 nsp_loss/,
+  );
+  // The rest follow (cut with an ellipsis where the terminal ends).
+  assert.ok(line.includes('nsp_loss'));
+});

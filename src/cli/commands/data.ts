@@ -2,7 +2,8 @@ import type { CommandModule } from 'yargs';
 import { loadCommandConfig } from '../common.js';
 import { commandGroup } from '../command-group.js';
 import type { PretrainConfig } from '../../config/types.js';
-import { ensureShards } from '../../train/shards.js';
+import { ensureHeldoutShards, ensureShards } from '../../train/shards.js';
+import { trainingPipelineConfig } from '../../data/config.js';
 import { openShards } from '../../data/shards.js';
 import { loadVocab } from '../../tokenizer/vocab.js';
 import { inspectInstances, renderInstance, colorAllowed } from '../../data/inspect.js';
@@ -29,7 +30,7 @@ const stderrReporter = {
 
 const inspect: CommandModule<object, InspectFlags> = {
   command: 'inspect',
-  describe: 'Print pretraining instances (after NSP pairing and masking)',
+  describe: 'Print pretraining instances (after NSP pairing or MLM-only packing, and masking)',
   builder: (y) =>
     y
       .option('config', { alias: 'c', type: 'string', describe: 'Pretraining config (YAML)' })
@@ -40,7 +41,11 @@ const inspect: CommandModule<object, InspectFlags> = {
         default: 0,
         describe: 'Which epoch’s pairs and masks to show',
       })
-      .option('split', { choices: ['train', 'heldout'] as const, default: 'train' as const })
+      .option('split', {
+        choices: ['train', 'heldout'] as const,
+        default: 'train' as const,
+        describe: 'heldout: the held-out documents, or data.heldout_corpus when set',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'One JSON object per line' })
       .example('$0 data inspect -c configs/pretrain/tiny.yaml -n 3', 'masked tokens highlighted')
       .example(
@@ -49,17 +54,20 @@ const inspect: CommandModule<object, InspectFlags> = {
       ) as never,
   handler: async (flags) => {
     const config = loadCommandConfig<PretrainConfig>('pretrain', flags);
-    const dir = await ensureShards(config.data, stderrReporter);
+    const separate = flags.split === 'heldout' && config.data.heldout_corpus !== null;
+    const dir = separate
+      ? await ensureHeldoutShards(config.data, stderrReporter)
+      : await ensureShards(config.data, stderrReporter);
     const vocab = loadVocab(config.data.vocab);
     const records = inspectInstances(
       openShards(dir),
       vocab.tokens,
-      config.data,
+      trainingPipelineConfig(config),
       config.train.seed,
       flags.count,
       {
         epoch: flags.epoch,
-        split: flags.split,
+        split: separate ? 'heldout_corpus' : flags.split,
       },
     );
     const color = colorAllowed(process.stdout);

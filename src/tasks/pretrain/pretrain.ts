@@ -1,10 +1,12 @@
 /**
- * Pretraining (MLM + NSP) as a client of the training engine (train/loop.ts):
+ * Pretraining (MLM + NSP, or MLM only with `train.objective: mlm`) as a
+ * client of the training engine (train/loop.ts):
  *
  *   vocab → shards (tokenized on first use) → model (fresh, --init-from, or
  *   the checkpoint being resumed) → loader worker → train(): micro-batches,
- *   schedule, held-out MLM/NSP evaluation every eval_every (`best` = lowest
- *   held-out loss), checkpoints every save_every and at the end.
+ *   schedule, held-out evaluation every eval_every on fixed batches from the
+ *   held-out documents or `data.heldout_corpus` (`best` = lowest held-out
+ *   loss), checkpoints every save_every and at the end.
  *
  * Knows nothing about terminals: the engine emits events to a Reporter and
  * polls a StopSignal between steps (Ctrl-C / `q` → finish the step, save, stop).
@@ -13,10 +15,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UserError } from '../../errors.js';
-import type { PretrainConfig } from '../../config/types.js';
+import type { PretrainConfig, PretrainObjective } from '../../config/types.js';
 import { loadVocab } from '../../tokenizer/vocab.js';
 import { openShards } from '../../data/shards.js';
-import { ensureShards } from '../../train/shards.js';
+import { ensureHeldoutShards, ensureShards } from '../../train/shards.js';
+import { trainingPipelineConfig } from '../../data/config.js';
+import type { DocumentSource } from '../../data/types.js';
 import { buildMaskingVocab } from '../../data/vocab.js';
 import { createPipeline, type DataSplitName, type Pipeline } from '../../data/pipeline.js';
 import { buildBatches, type PretrainingBatch as DataBatch } from '../../data/batch.js';
@@ -26,13 +30,13 @@ import { toHfConfigJson, fromHfConfigJson, type BertConfig } from '../../model/c
 import { bertConfigFromSection } from '../../config/model.js';
 import type { BertModel } from '../../model/bert.js';
 import { freshModel, modelFromTensors } from '../../model/load.js';
-import { pretrainingTensors, disposeTensors } from '../../model/batch.js';
+import { pretrainingTensors, disposeTensors, type PretrainingBatch } from '../../model/batch.js';
 import { pretrainingLosses } from '../../model/losses.js';
 import { PretrainingStep } from '../../train/step.js';
 import type { Optimizer } from '../../train/optimizer.js';
 import { microBatches, optimizerFor } from '../../train/recipe.js';
 import { loadCheckpoint, type CheckpointDir, type TrainerState } from '../../train/checkpoint.js';
-import { now } from '../../ui/events.js';
+import { now, type Reporter } from '../../ui/events.js';
 import {
   modelShape,
   train as trainLoop,
@@ -91,26 +95,43 @@ function totalStepsFor(config: PretrainConfig, instancesPerEpoch: number): numbe
   );
 }
 
-/** Held-out MLM/NSP loss and accuracy over fixed batches (no dropout). */
+/**
+ * Held-out metrics over fixed batches (no dropout): MLM loss and accuracy,
+ * `distinct_top_predictions` (how many different token ids the model's argmax
+ * takes over all masked positions: 1 for a collapsed model that predicts one
+ * token everywhere), and with NSP its loss and accuracy. `loss` is what `best`
+ * is judged by: mlm_loss + nsp_loss, or mlm_loss alone without NSP.
+ */
 export function evaluatePretraining(
   model: BertModel,
-  batches: readonly DataBatch[],
+  batches: readonly PretrainingBatch[],
+  objective: PretrainObjective = 'mlm+nsp',
 ): Record<string, number> {
+  const nsp = objective === 'mlm+nsp';
   let mlmLoss = 0;
   let nspLoss = 0;
   let mlmCorrect = 0;
   let mlmCount = 0;
   let nspCorrect = 0;
   let nspCount = 0;
+  const predicted = new Set<number>();
   for (const b of batches) {
     const inputs = pretrainingTensors(b);
-    const packed = tf.tidy(() => {
-      const l = pretrainingLosses(model, inputs, { training: false });
-      return tf.stack([l.mlmLoss, l.nspLoss, l.mlmCorrect, l.mlmCount, l.nspCorrect]);
+    const [packed, predictions] = tf.tidy(() => {
+      const l = pretrainingLosses(model, inputs, { training: false, nsp });
+      const zero = tf.scalar(0);
+      return [
+        tf.stack([l.mlmLoss, l.nspLoss ?? zero, l.mlmCorrect, l.mlmCount, l.nspCorrect ?? zero]),
+        l.mlmPredictions,
+      ];
     });
     disposeTensors(inputs);
     const v = packed.dataSync();
+    const ids = predictions.dataSync();
     packed.dispose();
+    predictions.dispose();
+    // Slot k of the predictions is slot k of the batch's [B, P] prediction arrays.
+    for (let k = 0; k < ids.length; k++) if (b.masked_lm_weights[k] > 0) predicted.add(ids[k]);
     mlmLoss += v[0] * v[3];
     nspLoss += v[1] * b.batch_size;
     mlmCorrect += v[2];
@@ -118,12 +139,22 @@ export function evaluatePretraining(
     nspCorrect += v[4];
     nspCount += b.batch_size;
   }
+  const mlm = mlmLoss / Math.max(mlmCount, 1e-9);
+  if (!nsp) {
+    return {
+      mlm_loss: mlm,
+      mlm_accuracy: mlmCorrect / Math.max(mlmCount, 1e-9),
+      loss: mlm,
+      distinct_top_predictions: predicted.size,
+    };
+  }
   return {
-    mlm_loss: mlmLoss / Math.max(mlmCount, 1e-9),
+    mlm_loss: mlm,
     mlm_accuracy: mlmCorrect / Math.max(mlmCount, 1e-9),
     nsp_loss: nspLoss / Math.max(nspCount, 1),
     nsp_accuracy: nspCorrect / Math.max(nspCount, 1),
-    loss: mlmLoss / Math.max(mlmCount, 1e-9) + nspLoss / Math.max(nspCount, 1),
+    loss: mlm + nspLoss / Math.max(nspCount, 1),
+    distinct_top_predictions: predicted.size,
   };
 }
 
@@ -240,26 +271,45 @@ class LoaderData implements TrainingData<DataBatch> {
   }
 }
 
-/** A run's train or held-out pipeline: its corpus split and masked by its data settings and seed. */
+/** A run's train or held-out pipeline: its corpus split and masked by its data settings, objective and seed. */
 function runPipeline(
   config: PretrainConfig,
-  source: ReturnType<typeof openShards>,
+  source: DocumentSource,
   maskingVocab: ReturnType<typeof buildMaskingVocab>,
   split: DataSplitName,
 ): Pipeline {
-  return createPipeline(source, maskingVocab, { ...config.data }, config.train.seed, split);
+  return createPipeline(
+    source,
+    maskingVocab,
+    trainingPipelineConfig(config),
+    config.train.seed,
+    split,
+  );
 }
 
-/** Fixed held-out batches, built once: the same text and masks at every evaluation. */
-function heldoutBatchesFor(
+/**
+ * Fixed held-out batches, built once: the same text and masks at every
+ * evaluation. From `data.heldout_corpus`'s shards when set, else from the
+ * documents `heldout_fraction` keeps out of training.
+ */
+async function heldoutBatchesFor(
   config: PretrainConfig,
-  source: ReturnType<typeof openShards>,
+  source: DocumentSource,
   maskingVocab: ReturnType<typeof buildMaskingVocab>,
   micro: number,
-): DataBatch[] {
+  reporter: Reporter,
+): Promise<DataBatch[]> {
   const batches: DataBatch[] = [];
-  if (config.data.heldout_fraction <= 0 || config.train.eval_every === null) return batches;
-  const heldout = runPipeline(config, source, maskingVocab, 'heldout');
+  if (config.train.eval_every === null) return batches;
+  let heldout: Pipeline;
+  if (config.data.heldout_corpus) {
+    const dir = await ensureHeldoutShards(config.data, reporter);
+    heldout = runPipeline(config, openShards(dir), maskingVocab, 'heldout_corpus');
+  } else if (config.data.heldout_fraction > 0) {
+    heldout = runPipeline(config, source, maskingVocab, 'heldout');
+  } else {
+    return batches;
+  }
   for (const { batch } of buildBatches(heldout.stream, START_CURSOR, micro, heldout.shape)) {
     batches.push(batch);
     if (batches.length >= config.train.eval_batches) break;
@@ -267,12 +317,16 @@ function heldoutBatchesFor(
   return batches;
 }
 
-/** Held-out MLM/NSP metrics as the engine's evaluation (lower loss is better). */
-function heldoutEvaluator(model: BertModel, batches: readonly DataBatch[]): Evaluator | null {
+/** Held-out MLM (and NSP) metrics as the engine's evaluation (lower loss is better). */
+function heldoutEvaluator(
+  model: BertModel,
+  batches: readonly DataBatch[],
+  objective: PretrainObjective,
+): Evaluator | null {
   if (batches.length === 0) return null;
   return {
     evaluate: () => {
-      const m = evaluatePretraining(model, batches);
+      const m = evaluatePretraining(model, batches, objective);
       return { splits: [['heldout', m]], score: m.loss, record: m };
     },
     better: 'lower',
@@ -312,7 +366,7 @@ async function prepare(opts: PretrainOptions) {
     source,
     micro,
     totalSteps: totalStepsFor(config, train.stream.epochPlan(0).count),
-    heldoutBatches: heldoutBatchesFor(config, source, maskingVocab, micro),
+    heldoutBatches: await heldoutBatchesFor(config, source, maskingVocab, micro, opts.reporter),
   };
 }
 
@@ -343,7 +397,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
   const loader = PretrainingLoader.start({
     source: { kind: 'shards', dir: p.shardsDir },
     vocabTokens: p.vocabTokens,
-    config: { ...config.data },
+    config: trainingPipelineConfig(config),
     seed: config.train.seed,
     batchSize: p.micro,
     split: 'train',
@@ -360,9 +414,10 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     stepper: new PretrainingStep(model, optimizer, {
       maxGradNorm: config.train.max_grad_norm ?? 0,
       seed: config.train.seed,
+      objective: config.train.objective,
     }),
     data: new LoaderData(loader, cursor),
-    evaluator: heldoutEvaluator(model, p.heldoutBatches),
+    evaluator: heldoutEvaluator(model, p.heldoutBatches, config.train.objective),
     checkpoint: {
       config: checkpointConfig(config, p.modelConfig, p.initFrom),
       vocabPath: config.data.vocab,
@@ -372,7 +427,9 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
     describe: {
       backend: opts.backend.backend,
       model: { size: config.model.size, ...modelShape(model) },
-      data: `${p.shardsDir} (${p.source.numDocuments} documents)`,
+      data:
+        `${p.shardsDir} (${p.source.numDocuments} documents)` +
+        (config.data.heldout_corpus ? `; held out: ${config.data.heldout_corpus.join(', ')}` : ''),
       config: config as unknown as Record<string, unknown>,
     },
     resume: state
