@@ -1,5 +1,6 @@
 // `npm run quickstart`: the whole pipeline on the data shipped in data/, in a few minutes on a laptop CPU.
-//   1. pretrain BERT-Tiny on data/corpus/sample.txt (tokenized into shards on first use)
+//   1. pretrain BERT-Tiny on data/corpus/sample.txt for 2 minutes (QUICKSTART_MINUTES) of training
+//      with the shipped budget recipe (tokenized into shards on first use)
 //   2. fine-tune it on the SST-2 sample in data/glue and evaluate on SST-2 dev
 //   3. export the fine-tuned model as a HuggingFace directory
 // Everything goes under runs/quickstart*/ and exported/quickstart-sst2/ (replaced on each run).
@@ -17,16 +18,21 @@ const bert = (args) => {
   }
 };
 
-const steps = process.env.QUICKSTART_STEPS ?? '300';
+// The shipped 30-minute recipe (configs/pretrain/tiny-30min.yaml) at a 2-minute budget, on the sample corpus.
+const minutes = process.env.QUICKSTART_MINUTES ?? '2';
 bert(['env']);
 bert([
   'pretrain',
   '--config',
-  'configs/pretrain/tiny.yaml',
+  'configs/pretrain/tiny-30min.yaml',
   '--run',
   'runs/quickstart',
+  '--max-minutes',
+  minutes,
   '--set',
-  `train.max_steps=${steps}`,
+  'data.corpus=["data/corpus/sample.txt"]',
+  '--set',
+  'data.heldout_corpus=null',
   '--set',
   'train.eval_every=100',
   '--set',
