@@ -18,8 +18,8 @@ import {
   STATISTICS_CORPUS,
   tokenizeCorpus,
 } from './helpers/corpus.js';
+import { assertBinomial, assertReplacementSplit } from './helpers/masking-statistics.js';
 
-const Z = 4.5;
 const SEED = 20261206;
 const vocabTokens = loadVocabTokens();
 const vocab = buildMaskingVocab(vocabTokens);
@@ -33,15 +33,6 @@ const { stream } = createPipeline(source, vocab, config, SEED);
 const plan = stream.epochPlan(0);
 const instances: MaskedInstance[] = [];
 for (let i = 0; i < plan.count; i++) instances.push(stream.instanceAt({ epoch: 0, index: i }));
-
-function assertBinomial(what: string, hits: number, n: number, p: number): void {
-  const tol = Z * Math.sqrt((p * (1 - p)) / n);
-  const observed = hits / n;
-  assert.ok(
-    Math.abs(observed - p) <= tol,
-    `${what}: ${observed.toFixed(5)} vs ${p} ± ${tol.toFixed(5)} (n = ${n})`,
-  );
-}
 
 test(`an epoch of ${STATISTICS_CORPUS.name} packs into at least 20,000 full sequences`, () => {
   assert.ok(plan.count >= 20000, `only ${plan.count} sequences`);
@@ -76,24 +67,7 @@ test('masked fraction of eligible tokens is masked_lm_prob, uniform over the seq
 });
 
 test('replacements split 80% [MASK] / 10% random / 10% unchanged', () => {
-  let total = 0;
-  let mask = 0;
-  let kept = 0;
-  let random = 0;
-  for (const inst of instances) {
-    for (const pos of inst.maskedLmPositions) {
-      total++;
-      const now = inst.inputIds[pos];
-      if (now === vocab.maskId) mask++;
-      else if (now === inst.originalIds[pos]) kept++;
-      else random++;
-    }
-  }
-  assert.ok(total > 400_000);
-  const pSame = 0.1 / vocab.randomCandidates.length;
-  assertBinomial('[MASK]', mask, total, 0.8);
-  assertBinomial('unchanged', kept, total, 0.1 + pSame);
-  assertBinomial('random', random, total, 0.1 - pSame);
+  assertReplacementSplit(instances, vocab, 400_000);
 });
 
 test('[CLS], [SEP] separators and other special tokens are never predicted; one segment', () => {
