@@ -3,7 +3,10 @@
  * HuggingFace BERT directory (config.json + model.safetensors + vocab.txt),
  * or `none` (random init, the baseline that shows what pretraining buys).
  * The encoder comes from the checkpoint; the task's head is built from its
- * description (model/load.ts).
+ * description (model/load.ts). Dropout is a training setting, not a weight:
+ * it always comes from the fine-tuning config (default 0.1), so a checkpoint
+ * pretrained without dropout (configs/pretrain/tiny-30min.yaml) is still
+ * fine-tuned with it, as the finetune schema documents.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -106,9 +109,15 @@ async function startingWeights(
     vocabPath = join(mkdtempSync(join(tmpdir(), 'bert-vocab-')), 'vocab.txt');
     writeFileSync(vocabPath, bert.vocab.toText());
   }
+  const cfg: BertConfig = {
+    ...bert.config,
+    hidden_dropout_prob: config.model.hidden_dropout_prob,
+    attention_probs_dropout_prob: config.model.attention_probs_dropout_prob,
+  };
+  bert.model.config = cfg;
   return {
     model: bert.model,
-    config: bert.config,
+    config: cfg,
     vocabPath,
     lowercase: bert.lowercase,
     source: bert.dir,
