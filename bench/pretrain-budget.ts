@@ -7,17 +7,11 @@
  *
  * Ours against HuggingFace's Trainer at equal wall-clock, strictly one after
  * another (never in parallel: the runs would share the cores):
- *  1. `bert pretrain --config C --max-minutes M`. To have a model at each
- *     --save-at minute of ONE run, the driver watches the run's step events
- *     (`--ui json`) and, once the training clock (`elapsed_train_s` of the
- *     step events where the trainer reports it, else the wall-clock time since
- *     the first step of each segment, summed) passes a save minute, sends
- *     SIGINT: the run stops after the step with a checkpoint, which is
- *     exported (`bert export --format hf`) to <out>/ours/min-<m>, and the run
- *     continues with `bert pretrain --resume` (exact: same data stream, RNG,
- *     schedule). The last minute is the run's own budget end. (A trainer
- *     without a training clock across resumes, whose --max-minutes counts
- *     per process, is stopped by SIGINT at every minute, the last included.)
+ *  1. `bert pretrain --config C --max-minutes M` with
+ *     train.save_at_minutes = the --save-at minutes before the last: ONE run,
+ *     whose engine keeps checkpoints/minute-<m> at those minutes of training
+ *     time; the last minute is the budget's end. Each is exported
+ *     (`bert export --format hf`) to <out>/ours/min-<m>.
  *  2. bench/hf/trainer_baseline.py for every --hf-arch × --hf-lr, saving HF
  *     directories at the same minutes (<out>/hf-<arch>-lr<lr>/min-<m>).
  *  3. bench/hf/mlm_heldout_eval.py on every directory (same blocks, same
@@ -29,7 +23,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { performance } from 'node:perf_hooks';
 import {
   BERT_BIN,
   hfScript,
@@ -41,7 +34,6 @@ import {
 } from './hf-run.js';
 
 const SUITE = 'pretrain-budget';
-const LAST_GRACE_S = 30;
 
 interface Scored {
   side: string;
@@ -63,36 +55,17 @@ interface OursSave {
 }
 
 /**
- * One segment of our run: spawn `bert pretrain … --ui json`, follow its step
- * events, SIGINT it once the training clock passes `stopAtS` (null: let the
- * run end by itself). Resolves with the last step and clock seen.
+ * Our run: `bert pretrain … --ui json` with train.save_at_minutes set to the
+ * save minutes before the last (the engine evaluates and keeps
+ * checkpoints/minute-<m> at those minutes of training time; the budget's end
+ * saves the last). Step events are echoed every 100 steps. Resolves with the
+ * exit code.
  */
-function pretrainSegment(
-  args: string[],
-  baseS: number,
-  stopAtS: number | null,
-): Promise<{ step: number; elapsedS: number; code: number | null; trainClock: boolean }> {
+function pretrainOnce(args: string[]): Promise<number | null> {
   console.error(`\n$ node ${BERT_BIN} ${args.join(' ')}`);
   const child = spawn(process.execPath, [BERT_BIN, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  let step = 0;
-  let elapsedS = baseS;
-  // The clock at the last step event and when it came: between events it is extrapolated.
-  let anchor: { s: number; ms: number } | null = null;
-  let signalled = false;
-  let trainClock = false;
-  const clockNow = (): number =>
-    anchor === null ? baseS : anchor.s + (performance.now() - anchor.ms) / 1000;
-  const maybeStop = (): void => {
-    if (stopAtS === null || signalled || anchor === null || clockNow() < stopAtS) return;
-    signalled = true;
-    console.error(
-      `  ${(clockNow() / 60).toFixed(2)} min of training: SIGINT (checkpoint, then resume)`,
-    );
-    child.kill('SIGINT');
-  };
-  const timer = setInterval(maybeStop, 250);
   const lines = createInterface({ input: child.stdout });
   lines.on('line', (line) => {
     let e: { type?: string; step?: number; elapsed_train_s?: number; loss?: number };
@@ -104,41 +77,30 @@ function pretrainSegment(
     if (e.type === 'log' || e.type === 'warning') {
       console.error(`  ${(e as { message?: string }).message ?? ''}`);
     }
-    if (e.type !== 'step' || typeof e.step !== 'number') return;
-    step = e.step;
-    // The trainer's own training clock where it reports one; else wall-clock time from the first step.
-    if (typeof e.elapsed_train_s === 'number') trainClock = true;
-    anchor =
-      typeof e.elapsed_train_s === 'number'
-        ? { s: e.elapsed_train_s, ms: performance.now() }
-        : (anchor ?? { s: baseS, ms: performance.now() });
-    elapsedS = clockNow();
-    if (step % 100 === 0) {
-      console.error(
-        `  step ${step} · ${(elapsedS / 60).toFixed(2)} min · loss ${e.loss?.toFixed(3)}`,
-      );
+    if (e.type === 'step' && typeof e.step === 'number' && e.step % 100 === 0) {
+      const min = ((e.elapsed_train_s ?? 0) / 60).toFixed(2);
+      console.error(`  step ${e.step} · ${min} min · loss ${e.loss?.toFixed(3)}`);
     }
-    maybeStop();
   });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => {
-      clearInterval(timer);
-      resolve({ step, elapsedS: Math.max(elapsedS, clockNow()), code, trainClock });
-    });
+    child.on('close', resolve);
   });
 }
 
-/** The step of a checkpoint directory's trainer_state.json, or null. */
-function checkpointStep(dir: string): number | null {
+/** A checkpoint's step and training clock (trainer_state.json), or nulls. */
+function checkpointState(dir: string): { step: number | null; elapsedS: number | null } {
   try {
     const s = JSON.parse(readFileSync(join(dir, 'trainer_state.json'), 'utf8')) as {
       step?: number;
-      global_step?: number;
+      elapsed_train_ms?: number;
     };
-    return s.step ?? s.global_step ?? null;
+    return {
+      step: s.step ?? null,
+      elapsedS: s.elapsed_train_ms === undefined ? null : s.elapsed_train_ms / 1000,
+    };
   } catch {
-    return null;
+    return { step: null, elapsedS: null };
   }
 }
 
@@ -149,56 +111,50 @@ async function runOurs(
 ): Promise<OursSave[]> {
   const runDir = join(out, 'ours', 'run');
   const sets = a.set.flatMap((s) => ['--set', s]);
-  const common = ['--ui', 'json', '--backend', a.backend];
+  const snapshots = saveAt.slice(0, -1);
+  const code = await pretrainOnce([
+    'pretrain',
+    '--config',
+    a.config,
+    ...sets,
+    '--set',
+    `train.save_at_minutes=[${snapshots.join(',')}]`,
+    '--run',
+    runDir,
+    '--force',
+    '--max-minutes',
+    String(a.minutes),
+    '--ui',
+    'json',
+    '--backend',
+    a.backend,
+  ]);
+  if (code !== 0) throw new Error(`bench ${SUITE}: bert pretrain exited with ${code}`);
   const saves: OursSave[] = [];
-  let baseS = 0;
-  // Whether the trainer reports a training clock that survives resumes (step events'
-  // elapsed_train_s, with --max-minutes = train.budget_minutes, the whole run's budget). Without
-  // one, --max-minutes counts per process from its start: resumed segments get a generous one and
-  // the driver's SIGINT ends them at the save minute.
-  let trainClock = true;
-  for (let i = 0; i < saveAt.length; i++) {
-    const last = i === saveAt.length - 1;
-    const args =
-      i === 0
-        ? ['pretrain', '--config', a.config, ...sets, '--run', runDir, '--force']
-        : ['pretrain', '--resume', runDir];
-    const budget = i === 0 || trainClock ? a.minutes : 2 * a.minutes;
-    args.push('--max-minutes', String(budget), ...common);
-    // The last segment ends at the run's own budget (with a training clock; stopped LAST_GRACE_S
-    // later if it has not), else at the driver's SIGINT.
-    const grace = last && trainClock ? LAST_GRACE_S : 0;
-    const seg = await pretrainSegment(args, baseS, saveAt[i] * 60 + grace);
-    trainClock = seg.trainClock;
-    if (seg.code !== 0 && seg.code !== 130) {
-      throw new Error(`bench ${SUITE}: bert pretrain exited with ${seg.code}`);
+  for (const m of saveAt) {
+    const ckpt = join(runDir, 'checkpoints', m === a.minutes ? 'latest' : `minute-${m}`);
+    if (!existsSync(ckpt)) {
+      console.error(`  no checkpoint at ${m} min (${ckpt}): the run ended before it`);
+      continue;
     }
-    baseS = seg.elapsedS;
-    const latest = join(runDir, 'checkpoints', 'latest');
-    const dir = join(out, 'ours', `min-${saveAt[i]}`);
+    const dir = join(out, 'ours', `min-${m}`);
     runBert('bert export', [
       'export',
       '--checkpoint',
-      latest,
+      ckpt,
       '--format',
       'hf',
       '--out',
       dir,
       '--force',
     ]);
+    const state = checkpointState(ckpt);
     saves.push({
-      minutes: saveAt[i],
-      step: checkpointStep(latest) ?? seg.step,
-      elapsed_train_s: seg.elapsedS,
+      minutes: m,
+      step: state.step ?? 0,
+      elapsed_train_s: state.elapsedS ?? m * 60,
       dir,
     });
-    if (last) break;
-    if (seg.code === 0 && seg.elapsedS < saveAt[i] * 60) {
-      console.error(
-        `  bert pretrain ended by itself at ${(seg.elapsedS / 60).toFixed(2)} min, before ${saveAt[i]}: no later saves (is its budget or max_steps shorter than --minutes?)`,
-      );
-      break;
-    }
   }
   return saves;
 }

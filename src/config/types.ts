@@ -71,6 +71,8 @@ export interface TrainSection {
   log_every: number;
   eval_every: number | null;
   save_every: number | null;
+  /** Minutes of training time at which to evaluate and keep a checkpoint (checkpoints/minute-<m>). */
+  save_at_minutes: number[];
   keep_last: number;
   threads: number | null;
 }

@@ -205,6 +205,8 @@ export interface SaveOptions {
   keepLast: number;
   /** Also point `best` here. */
   best?: boolean;
+  /** Also point these links here (e.g. `minute-10`); their targets are never pruned. */
+  aliases?: string[];
 }
 
 /**
@@ -248,21 +250,22 @@ export async function saveCheckpoint(
   if (resave) await swapIn(dir, step);
   await pointLink(join(dir, 'latest'), name);
   if (options.best) await pointLink(join(dir, 'best'), name);
+  for (const alias of options.aliases ?? []) await pointLink(join(dir, alias), name);
   await pruneCheckpoints(runDir, options.keepLast);
   return path;
 }
 
 /**
- * Delete all but the newest `keepLast` step directories, never the ones
- * `latest`/`best` point at. Each is renamed away first, so a kill mid-delete
+ * Delete all but the newest `keepLast` step directories, never one a link
+ * points at (`latest`, `best`, a `minute-<m>` snapshot). Each is renamed away first, so a kill mid-delete
  * leaves a hidden temporary (swept later), never a half-empty step-N.
  */
 export async function pruneCheckpoints(runDir: string, keepLast: number): Promise<void> {
   const dir = checkpointsDir(runDir);
   const keep = new Set(
-    [linkTarget(join(dir, 'latest')), linkTarget(join(dir, 'best'))].filter(
-      (x): x is string => !!x,
-    ),
+    readdirSync(dir)
+      .map((name) => linkTarget(join(dir, name)))
+      .filter((x): x is string => !!x),
   );
   const all = listCheckpoints(runDir);
   for (const c of all.slice(0, Math.max(0, all.length - keepLast))) {

@@ -10,6 +10,8 @@
  *     → non-finite loss? stop (failed) → step event every log_every
  *     → evaluate every eval_every (and per epoch, and at the end, when the
  *       client asks) → checkpoint (save_every, each evaluation or a new best)
+ *     → a snapshot at each train.save_at_minutes of training time: evaluate
+ *       and save, kept as checkpoints/minute-<m> (never pruned)
  *   → stopped: evaluate / save the last step as the client asks; budget
  *     spent: evaluate and save the last step → result.
  *
@@ -205,6 +207,8 @@ class Engine<TBatch, M extends StepMetrics> {
   private savedAt = -1;
   private bestCheckpoint: string | null = null;
   private lastCheckpoint: string | null = null;
+  /** train.save_at_minutes still ahead of the training clock, ascending. */
+  private snapshotsDue: number[];
 
   constructor(private readonly run: TrainingRun<TBatch, M>) {
     this.step = run.resume?.step ?? 0;
@@ -217,6 +221,10 @@ class Engine<TBatch, M extends StepMetrics> {
       run.resume?.trainMs ?? 0,
     );
     this.accum = microBatches(run.train).accum;
+    const startedMs = run.resume?.trainMs ?? 0;
+    this.snapshotsDue = [...run.train.save_at_minutes]
+      .sort((a, b) => a - b)
+      .filter((m) => m * 60_000 > startedMs);
   }
 
   async loop(): Promise<void> {
@@ -259,7 +267,27 @@ class Engine<TBatch, M extends StepMetrics> {
       if ((evalNow && evaluator.saveEach) || isBest || everyN(this.step, run.train.save_every)) {
         await this.save(isBest);
       }
+      await this.snapshotIfDue(evalNow, isBest);
     }
+  }
+
+  /**
+   * At the first step boundary at or past each train.save_at_minutes of
+   * training time: evaluate (unless this step just was) and save, with a
+   * `minute-<m>` link to the checkpoint that pruning never removes. Minutes
+   * passed in one step share its snapshot.
+   */
+  private async snapshotIfDue(evaluated: boolean, wasBest: boolean): Promise<void> {
+    const minutes: number[] = [];
+    const spent = this.clock.elapsedMs();
+    while (this.snapshotsDue.length > 0 && this.snapshotsDue[0] * 60_000 <= spent)
+      minutes.push(this.snapshotsDue.shift()!);
+    if (minutes.length === 0) return;
+    const isBest = this.run.evaluator && !evaluated ? this.evaluate() : wasBest;
+    await this.save(
+      isBest,
+      minutes.map((m) => `minute-${m}`),
+    );
   }
 
   /** One optimizer step over `accum` micro-batches, and its step event. */
@@ -341,16 +369,16 @@ class Engine<TBatch, M extends StepMetrics> {
   }
 
   /** Write step-<N> (and `best`), training clock paused; metrics.jsonl is flushed first, so no checkpoint outlives its events. */
-  private async save(isBest: boolean): Promise<void> {
+  private async save(isBest: boolean, aliases: string[] = []): Promise<void> {
     const restart = this.clock.pause();
     try {
-      await this.write(isBest);
+      await this.write(isBest, aliases);
     } finally {
       restart();
     }
   }
 
-  private async write(isBest: boolean): Promise<void> {
+  private async write(isBest: boolean, aliases: string[]): Promise<void> {
     const { run, step } = this;
     const trainMs = this.clock.elapsedMs();
     const record = this.evaluatedAt === step ? (this.lastEval?.record ?? null) : null;
@@ -379,7 +407,7 @@ class Engine<TBatch, M extends StepMetrics> {
         config: run.checkpoint.config,
         vocabPath: run.checkpoint.vocabPath,
       },
-      { keepLast: run.train.keep_last, best: isBest },
+      { keepLast: run.train.keep_last, best: isBest, aliases },
     );
     run.reporter.emit({ type: 'checkpoint', time: now(), step, path, best: isBest });
     this.savedAt = step;

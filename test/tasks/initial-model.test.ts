@@ -19,7 +19,7 @@ const scratch = scratchOnTestBackend('bert-initial-model-');
 
 function finetuneConfig(from: string, sets: string[] = []): FinetuneConfig {
   return loadConfig<FinetuneConfig>('finetune', join(packageRoot, 'configs/finetune/glue.yaml'), {
-    sets: [`from=${from}`, "max_seq_length=32", ...sets],
+    sets: [`from=${from}`, 'max_seq_length=32', ...sets],
   }).config;
 }
 
@@ -35,7 +35,11 @@ async function checkpointWithoutDropout(): Promise<string> {
 
 test('fine-tuning a checkpoint pretrained without dropout uses the config dropout (0.1 by default)', async () => {
   const dir = await checkpointWithoutDropout();
-  const init = await initialModel(finetuneConfig(dir), { heads: 'classification', numLabels: 2 }, 3);
+  const init = await initialModel(
+    finetuneConfig(dir),
+    { heads: 'classification', numLabels: 2 },
+    3,
+  );
   try {
     assert.equal(init.model.config.hidden_dropout_prob, 0.1);
     assert.equal(init.model.config.attention_probs_dropout_prob, 0.1);

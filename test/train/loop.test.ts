@@ -5,7 +5,7 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { useTestBackend } from '../helpers/tf.js';
@@ -287,6 +287,46 @@ test('trainer_state.json records the training time, and a resumed run continues 
   near(resumed.lrs, budgetRates(30, 50));
   assert.equal(resumed.result.step, 6, '30 s left of the minute: three more steps');
   assert.equal(resumed.result.status, 'completed');
+});
+
+const linkedStep = (name: string, link: string): string =>
+  basename(readlinkSync(join(root, name, 'checkpoints', link)));
+
+test('save_at_minutes: evaluate and keep a checkpoint at each minute of training time', async () => {
+  const { result, events } = await run('snapshots', {
+    steps: 100,
+    stepMs: 10_000,
+    evalMs: 25_000,
+    train: [
+      ...budgetRun,
+      'train.save_at_minutes=[0.5, 0.25, 0.3]',
+      'train.keep_last=1',
+      'train.save_every=1',
+    ],
+    evaluator: { perEpoch: false, saveEach: false, onStop: false },
+    atEnd: true,
+  });
+  assert.equal(result.status, 'completed');
+  // 15 s and 18 s are passed by step 2 (20 s), 30 s by step 3; evaluation time is not training time.
+  assert.deepEqual(evalSteps(events), [2, 3, 6]);
+  assert.equal(linkedStep('snapshots', 'minute-0.25'), 'step-2');
+  assert.equal(linkedStep('snapshots', 'minute-0.3'), 'step-2');
+  assert.equal(linkedStep('snapshots', 'minute-0.5'), 'step-3');
+  const left = readdirSync(join(root, 'snapshots', 'checkpoints')).filter((n) => /^step-/.test(n));
+  assert.deepEqual(left.sort(), ['step-2', 'step-3', 'step-6'], 'keep_last 1 spares the snapshots');
+});
+
+test('a resumed run takes only the snapshots still ahead of its clock', async () => {
+  const { events } = await run('snapshots-resumed', {
+    steps: 100,
+    stepMs: 10_000,
+    train: [...budgetRun, 'train.save_at_minutes=[0.25, 0.75]'],
+    evaluator: { perEpoch: false, saveEach: false, onStop: false },
+    resume: { step: 3, best: null, trainMs: 30_000 },
+  });
+  assert.deepEqual(evalSteps(events), [5, 6], 'minute 0.75 (45 s) at step 5 (50 s), then the end');
+  assert.equal(linkedStep('snapshots-resumed', 'minute-0.75'), 'step-5');
+  assert.equal(existsSync(join(root, 'snapshots-resumed', 'checkpoints', 'minute-0.25')), false);
 });
 
 test('uncorrected Adam with a short warm-up at a high rate warns at run start', async () => {
