@@ -41,6 +41,7 @@ import { createBertModel } from '../src/model/bert.js';
 import {
   naiveWasmOps,
   opsForBackend,
+  wasmNativeUnfusedOps,
   wasmPackedAttentionOps,
   type ModelOps,
 } from '../src/model/ops.js';
@@ -213,7 +214,9 @@ async function runChild(args: Args): Promise<void> {
       ? naiveWasmOps
       : variant === 'packed-attention'
         ? wasmPackedAttentionOps
-        : opsForBackend(tf.getBackend());
+        : variant === 'unfused'
+          ? wasmNativeUnfusedOps
+          : opsForBackend(tf.getBackend());
   const model = createBertModel(config, { heads: 'pretraining', seed: 1, ops });
   const optimizer = createOptimizer({ type: 'adamw' });
   const step = new PretrainingStep(model, optimizer, { seed: 1 });
@@ -421,6 +424,9 @@ function plan(args: Args): Variant[] {
       if (t === 1 && size === 'tiny')
         add(size, t, 'plain WASM', () => runTfjsVariant(args, size, 'wasm/tuned', 1, builtin));
       if (args.ab) {
+        add(size, t, 'wasm + native, unfused', () =>
+          'addon' in native ? runTfjsVariant(args, size, 'wasm/unfused', t) : native.reason,
+        );
         if (t === 1)
           add(size, t, 'wasm/packed-attention', () =>
             runTfjsVariant(args, size, 'wasm/packed-attention', 1, builtin),

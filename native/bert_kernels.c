@@ -22,13 +22,31 @@
  *   keepMask(out: Float32Array, a, b, c, d, threshold, scale)
  *       dropout's scaled keep-mask from sfc32 state (a, b, c, d): exactly what
  *       src/model/dropout-mask.ts computes in JavaScript, ~10× faster.
+ *
+ * Fused elementwise kernels (src/model/kernels.ts declares them; rows are
+ * split over the OpenMP threads that setThreads sets, when the addon is
+ * built with -fopenmp; column sums add per-thread partials in a fixed order,
+ * so a thread count always gives the same numbers):
+ *   layerNorm(heap, xOff, rOff, gOff, bOff, yOff, xhatOff, rstdOff, rows, cols, eps)
+ *       y = LayerNorm(x + r)·g + b over each row (rOff < 0: no residual r);
+ *       also writes x̂ [rows, cols] and 1/σ [rows] for the gradient.
+ *   layerNormGrad(heap, dyOff, xhatOff, rstdOff, gOff, dxOff, dgOff, dbOff, rows, cols)
+ *       dx = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) with dx̂ = dy·g; dg = Σ dy·x̂, db = Σ dy.
+ *   biasGelu(heap, zOff, bOff, yOff, rows, cols, tanhForm)
+ *       y = GELU(z + b), the erf form or (tanhForm) the tanh approximation.
+ *   biasGeluGrad(heap, dyOff, zOff, bOff, dzOff, dbOff, rows, cols, tanhForm)
+ *       dz = dy·GELU'(z + b); db = Σ dz over rows.
  */
 #include <dlfcn.h>
 #include <math.h>
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 typedef int (*dnnl_sgemm_fn)(char, char, int64_t, int64_t, int64_t, float, const float *, int64_t,
                              const float *, int64_t, float, float *, int64_t);
@@ -250,6 +268,268 @@ static napi_value keep_mask(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+
+/* argv[from .. from+count) as int64. */
+static int get_i64s(napi_env env, napi_value *argv, int from, int count, int64_t *out) {
+  for (int i = 0; i < count; i++)
+    if (napi_get_value_int64(env, argv[from + i], &out[i]) != napi_ok) return 0;
+  return 1;
+}
+
+#define ARGS_OR_THROW(name, want)                                                                  \
+  napi_value argv[want];                                                                           \
+  void *heap = NULL;                                                                               \
+  size_t heap_bytes = 0;                                                                           \
+  if (!heap_args(env, info, want, argv, name, &heap, &heap_bytes)) return NULL;                    \
+  char *base = (char *)heap
+
+#define RANGE_ERROR(name)                                                                          \
+  do {                                                                                             \
+    napi_throw_range_error(env, NULL, "bert_kernels." name ": operand outside the heap");          \
+    return NULL;                                                                                   \
+  } while (0)
+
+/* This thread's share [*lo, *hi) of `rows` rows, and (thread, threads); one share without OpenMP. */
+static void my_rows(int64_t rows, int64_t *lo, int64_t *hi, int *thread, int *threads) {
+#ifdef _OPENMP
+  *thread = omp_get_thread_num();
+  *threads = omp_get_num_threads();
+#else
+  *thread = 0;
+  *threads = 1;
+#endif
+  *lo = rows * *thread / *threads;
+  *hi = rows * (*thread + 1) / *threads;
+}
+
+static int max_threads(void) {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+static napi_value layer_norm(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("layerNorm", 11);
+  int64_t v[10];
+  double eps = 0;
+  if (!get_i64s(env, argv, 1, 9, v) || napi_get_value_double(env, argv[10], &eps) != napi_ok) {
+    napi_throw_type_error(env, NULL, "bert_kernels.layerNorm: expected numbers");
+    return NULL;
+  }
+  const int64_t x_off = v[0], r_off = v[1], g_off = v[2], b_off = v[3], y_off = v[4],
+                xhat_off = v[5], rstd_off = v[6], rows = v[7], cols = v[8];
+  const int64_t n = rows * cols;
+  if (rows < 0 || cols < 1 || !in_heap(x_off, n, heap_bytes) ||
+      (r_off >= 0 && !in_heap(r_off, n, heap_bytes)) || !in_heap(g_off, cols, heap_bytes) ||
+      !in_heap(b_off, cols, heap_bytes) || !in_heap(y_off, n, heap_bytes) ||
+      !in_heap(xhat_off, n, heap_bytes) || !in_heap(rstd_off, rows, heap_bytes))
+    RANGE_ERROR("layerNorm");
+  const float *x = (const float *)(base + x_off);
+  const float *res = r_off >= 0 ? (const float *)(base + r_off) : NULL;
+  const float *g = (const float *)(base + g_off), *b = (const float *)(base + b_off);
+  float *y = (float *)(base + y_off), *xhat = (float *)(base + xhat_off);
+  float *rstd = (float *)(base + rstd_off);
+  const float e = (float)eps;
+#pragma omp parallel
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    for (int64_t i = lo; i < hi; i++) {
+      const float *xi = x + i * cols;
+      float *hi_row = xhat + i * cols, *yi = y + i * cols;
+      /* x̂ holds x + r first, then the normalised row. */
+      float sum = 0;
+      for (int64_t j = 0; j < cols; j++) {
+        const float s = res ? xi[j] + res[i * cols + j] : xi[j];
+        hi_row[j] = s;
+        sum += s;
+      }
+      const float mean = sum / (float)cols;
+      float sq = 0;
+      for (int64_t j = 0; j < cols; j++) {
+        const float c = hi_row[j] - mean;
+        hi_row[j] = c;
+        sq += c * c;
+      }
+      const float rs = 1.0f / sqrtf(sq / (float)cols + e);
+      rstd[i] = rs;
+      for (int64_t j = 0; j < cols; j++) {
+        const float h = hi_row[j] * rs;
+        hi_row[j] = h;
+        yi[j] = h * g[j] + b[j];
+      }
+    }
+  }
+  return NULL;
+}
+
+/* Column sums of per-thread partials [threads][width], in thread order, into out[width]. */
+static void add_partials(const float *partials, int threads, int64_t width, float *out) {
+  for (int64_t j = 0; j < width; j++) {
+    float s = 0;
+    for (int t = 0; t < threads; t++) s += partials[(int64_t)t * width + j];
+    out[j] = s;
+  }
+}
+
+static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("layerNormGrad", 10);
+  int64_t v[9];
+  if (!get_i64s(env, argv, 1, 9, v)) {
+    napi_throw_type_error(env, NULL, "bert_kernels.layerNormGrad: expected numbers");
+    return NULL;
+  }
+  const int64_t dy_off = v[0], xhat_off = v[1], rstd_off = v[2], g_off = v[3], dx_off = v[4],
+                dg_off = v[5], db_off = v[6], rows = v[7], cols = v[8];
+  const int64_t n = rows * cols;
+  if (rows < 0 || cols < 1 || !in_heap(dy_off, n, heap_bytes) ||
+      !in_heap(xhat_off, n, heap_bytes) || !in_heap(rstd_off, rows, heap_bytes) ||
+      !in_heap(g_off, cols, heap_bytes) || !in_heap(dx_off, n, heap_bytes) ||
+      !in_heap(dg_off, cols, heap_bytes) || !in_heap(db_off, cols, heap_bytes))
+    RANGE_ERROR("layerNormGrad");
+  const float *dy = (const float *)(base + dy_off), *xhat = (const float *)(base + xhat_off);
+  const float *rstd = (const float *)(base + rstd_off), *g = (const float *)(base + g_off);
+  float *dx = (float *)(base + dx_off);
+  float *dg = (float *)(base + dg_off), *db = (float *)(base + db_off);
+  const int most = max_threads();
+  /* Per thread: Σ dy·x̂ in the first `cols`, Σ dy in the next. */
+  float *partials = calloc((size_t)most * 2 * (size_t)cols, sizeof(float));
+  if (!partials) {
+    napi_throw_error(env, NULL, "bert_kernels.layerNormGrad: out of memory");
+    return NULL;
+  }
+  int used = 1;
+#pragma omp parallel num_threads(most)
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    if (thread == 0) used = threads;
+    float *pg = partials + (int64_t)thread * 2 * cols, *pb = pg + cols;
+    for (int64_t i = lo; i < hi; i++) {
+      const float *dyi = dy + i * cols, *hi_row = xhat + i * cols;
+      float a = 0, c = 0;
+      for (int64_t j = 0; j < cols; j++) {
+        const float d = dyi[j] * g[j];
+        a += d;
+        c += d * hi_row[j];
+        pg[j] += dyi[j] * hi_row[j];
+        pb[j] += dyi[j];
+      }
+      a /= (float)cols;
+      c /= (float)cols;
+      const float rs = rstd[i];
+      float *dxi = dx + i * cols;
+      for (int64_t j = 0; j < cols; j++) dxi[j] = rs * (dyi[j] * g[j] - a - hi_row[j] * c);
+    }
+  }
+  /* Interleaved [thread][dg | db] partials: sum each half. */
+  for (int64_t j = 0; j < cols; j++) {
+    float sg = 0, sb = 0;
+    for (int t = 0; t < used; t++) {
+      sg += partials[(int64_t)t * 2 * cols + j];
+      sb += partials[(int64_t)t * 2 * cols + cols + j];
+    }
+    dg[j] = sg;
+    db[j] = sb;
+  }
+  free(partials);
+  return NULL;
+}
+
+static const float SQRT_HALF = 0.70710678118654752f, INV_SQRT_2PI = 0.39894228040143268f,
+                   SQRT_2_OVER_PI = 0.79788456080286536f, GELU_CUBIC = 0.044715f;
+
+static inline float gelu_value(float x, int tanh_form) {
+  if (tanh_form)
+    return 0.5f * x * (1.0f + tanhf(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)));
+  return 0.5f * x * (1.0f + erff(x * SQRT_HALF));
+}
+
+static inline float gelu_slope(float x, int tanh_form) {
+  if (tanh_form) {
+    const float t = tanhf(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x));
+    return 0.5f * (1.0f + t) +
+           0.5f * x * (1.0f - t * t) * SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_CUBIC * x * x);
+  }
+  return 0.5f * (1.0f + erff(x * SQRT_HALF)) + x * INV_SQRT_2PI * expf(-0.5f * x * x);
+}
+
+static napi_value bias_gelu(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("biasGelu", 7);
+  int64_t v[5];
+  bool tanh_form = false;
+  if (!get_i64s(env, argv, 1, 5, v) || napi_get_value_bool(env, argv[6], &tanh_form) != napi_ok) {
+    napi_throw_type_error(env, NULL, "bert_kernels.biasGelu: expected numbers and a boolean");
+    return NULL;
+  }
+  const int64_t z_off = v[0], b_off = v[1], y_off = v[2], rows = v[3], cols = v[4];
+  const int64_t n = rows * cols;
+  if (rows < 0 || cols < 1 || !in_heap(z_off, n, heap_bytes) || !in_heap(b_off, cols, heap_bytes) ||
+      !in_heap(y_off, n, heap_bytes))
+    RANGE_ERROR("biasGelu");
+  const float *z = (const float *)(base + z_off), *b = (const float *)(base + b_off);
+  float *y = (float *)(base + y_off);
+  const int tf = tanh_form;
+#pragma omp parallel
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    for (int64_t i = lo; i < hi; i++)
+      for (int64_t j = 0; j < cols; j++)
+        y[i * cols + j] = gelu_value(z[i * cols + j] + b[j], tf);
+  }
+  return NULL;
+}
+
+static napi_value bias_gelu_grad(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("biasGeluGrad", 9);
+  int64_t v[7];
+  bool tanh_form = false;
+  if (!get_i64s(env, argv, 1, 7, v) || napi_get_value_bool(env, argv[8], &tanh_form) != napi_ok) {
+    napi_throw_type_error(env, NULL, "bert_kernels.biasGeluGrad: expected numbers and a boolean");
+    return NULL;
+  }
+  const int64_t dy_off = v[0], z_off = v[1], b_off = v[2], dz_off = v[3], db_off = v[4],
+                rows = v[5], cols = v[6];
+  const int64_t n = rows * cols;
+  if (rows < 0 || cols < 1 || !in_heap(dy_off, n, heap_bytes) || !in_heap(z_off, n, heap_bytes) ||
+      !in_heap(b_off, cols, heap_bytes) || !in_heap(dz_off, n, heap_bytes) ||
+      !in_heap(db_off, cols, heap_bytes))
+    RANGE_ERROR("biasGeluGrad");
+  const float *dy = (const float *)(base + dy_off), *z = (const float *)(base + z_off);
+  const float *b = (const float *)(base + b_off);
+  float *dz = (float *)(base + dz_off), *db = (float *)(base + db_off);
+  const int most = max_threads(), tf = tanh_form;
+  float *partials = calloc((size_t)most * (size_t)cols, sizeof(float));
+  if (!partials) {
+    napi_throw_error(env, NULL, "bert_kernels.biasGeluGrad: out of memory");
+    return NULL;
+  }
+  int used = 1;
+#pragma omp parallel num_threads(most)
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    if (thread == 0) used = threads;
+    float *p = partials + (int64_t)thread * cols;
+    for (int64_t i = lo; i < hi; i++)
+      for (int64_t j = 0; j < cols; j++) {
+        const float d = dy[i * cols + j] * gelu_slope(z[i * cols + j] + b[j], tf);
+        dz[i * cols + j] = d;
+        p[j] += d;
+      }
+  }
+  add_partials(partials, used, cols, db);
+  free(partials);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
@@ -257,6 +537,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"batchMatMul", NULL, batch_mat_mul, NULL, NULL, NULL, napi_default, NULL},
       {"keepMask", NULL, keep_mask, NULL, NULL, NULL, napi_default, NULL},
       {"adamW", NULL, adam_w, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNormGrad", NULL, layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"biasGelu", NULL, bias_gelu, NULL, NULL, NULL, napi_default, NULL},
+      {"biasGeluGrad", NULL, bias_gelu_grad, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

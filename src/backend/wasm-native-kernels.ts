@@ -3,14 +3,20 @@
  * working in place on the WASM heap: BatchMatMul on a native SGEMM (any
  * transpose or batch layout at native speed; registered over tfjs's own
  * kernel, the same product up to float32 summation order) and the fused
- * AdamW update (FUSED_ADAMW, bit-identical to the op-by-op update).
+ * AdamW update (FUSED_ADAMW, bit-identical to the op-by-op update), and the
+ * fused elementwise kernels (LayerNorm with an optional residual add, bias +
+ * GELU, forward and gradient; multi-threaded over rows in the addon).
  * `useNativeWasmKernels` switches them in, `useBuiltinWasmKernels` out; both
  * tell src/model/kernels.ts, so the model picks the formulation that suits
  * the active BatchMatMul.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  BIAS_GELU,
+  BIAS_GELU_GRAD,
   FUSED_ADAMW,
+  FUSED_LAYER_NORM,
+  FUSED_LAYER_NORM_GRAD,
   hasTransposingBatchMatMul,
   setTransposingBatchMatMul,
 } from '../model/kernels.js';
@@ -99,6 +105,121 @@ function nativeAdamW(addon: NativeKernels): tf.KernelFunc {
   };
 }
 
+/** The byte offset of a tensor on the WASM heap. */
+function heapOffset(wasm: WasmBackend, t: tf.TensorInfo): number {
+  return wasm.dataIdMap.get(t.dataId).memoryOffset;
+}
+
+/** [rows, cols] of a tensor seen as a matrix over its last axis. */
+function rowsCols(t: tf.TensorInfo): [number, number] {
+  const cols = t.shape[t.shape.length - 1];
+  return [cols ? tf.util.sizeFromShape(t.shape) / cols : 0, cols];
+}
+
+/** FUSED_LAYER_NORM: {x, gamma, beta[, residual]}, attrs {eps} → [y, x̂, 1/σ]. */
+function nativeLayerNorm(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { x, residual, gamma, beta } = inputs as Record<string, tf.TensorInfo | undefined>;
+    const input = x as tf.TensorInfo;
+    const [rows, cols] = rowsCols(input);
+    const outs = [
+      wasm.makeOutput([...input.shape], 'float32'),
+      wasm.makeOutput([...input.shape], 'float32'),
+      wasm.makeOutput([rows, 1], 'float32'),
+    ];
+    const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
+    addon.layerNorm(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      at(input),
+      residual ? at(residual) : -1,
+      at(gamma as tf.TensorInfo),
+      at(beta as tf.TensorInfo),
+      ...outs.map(at),
+      rows,
+      cols,
+      (attrs as { eps: number }).eps,
+    );
+    return outs;
+  };
+}
+
+/** FUSED_LAYER_NORM_GRAD: {dy, xhat, rstd, gamma}, attrs {residual} → [dx, (dx,) dgamma, dbeta]. */
+function nativeLayerNormGrad(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { dy, xhat, rstd, gamma } = inputs as Record<string, tf.TensorInfo>;
+    const [rows, cols] = rowsCols(dy);
+    const dx = wasm.makeOutput([...dy.shape], 'float32');
+    const dr = (attrs as { residual: boolean }).residual
+      ? wasm.makeOutput([...dy.shape], 'float32')
+      : null;
+    const dgamma = wasm.makeOutput([cols], 'float32');
+    const dbeta = wasm.makeOutput([cols], 'float32');
+    const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
+    addon.layerNormGrad(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      ...[dy, xhat, rstd, gamma, dx, dgamma, dbeta].map(at),
+      rows,
+      cols,
+    );
+    if (!dr) return [dx, dgamma, dbeta];
+    // The residual's gradient is dx again, as its own tensor (the tape may dispose either).
+    wasm.wasm.HEAPU8.copyWithin(at(dr), at(dx), at(dx) + 4 * rows * cols);
+    return [dx, dr, dgamma, dbeta];
+  };
+}
+
+/** BIAS_GELU: {z, bias}, attrs {tanhForm} → GELU(z + bias). */
+function nativeBiasGelu(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { z, bias } = inputs as Record<string, tf.TensorInfo>;
+    const [rows, cols] = rowsCols(z);
+    const y = wasm.makeOutput([...z.shape], 'float32');
+    const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
+    addon.biasGelu(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      at(z),
+      at(bias),
+      at(y),
+      rows,
+      cols,
+      (attrs as { tanhForm: boolean }).tanhForm,
+    );
+    return y;
+  };
+}
+
+/** BIAS_GELU_GRAD: {dy, z, bias}, attrs {tanhForm} → [dz, dbias]. */
+function nativeBiasGeluGrad(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { dy, z, bias } = inputs as Record<string, tf.TensorInfo>;
+    const [rows, cols] = rowsCols(z);
+    const dz = wasm.makeOutput([...z.shape], 'float32');
+    const dbias = wasm.makeOutput([cols], 'float32');
+    const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
+    addon.biasGeluGrad(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      ...[dy, z, bias, dz, dbias].map(at),
+      rows,
+      cols,
+      (attrs as { tanhForm: boolean }).tanhForm,
+    );
+    return [dz, dbias];
+  };
+}
+
+/** The fused kernels this module registers next to BatchMatMul, by name. */
+const FUSED: [string, (addon: NativeKernels) => tf.KernelFunc][] = [
+  [FUSED_ADAMW, nativeAdamW],
+  [FUSED_LAYER_NORM, nativeLayerNorm],
+  [FUSED_LAYER_NORM_GRAD, nativeLayerNormGrad],
+  [BIAS_GELU, nativeBiasGelu],
+  [BIAS_GELU_GRAD, nativeBiasGeluGrad],
+];
+
 let original: tf.KernelConfig | null = null;
 
 /** Whether the wasm backend currently runs the native kernels. */
@@ -106,27 +227,26 @@ export function nativeWasmKernelsActive(): boolean {
   return hasTransposingBatchMatMul('wasm');
 }
 
-/** Route the wasm backend's BatchMatMul and fused AdamW to `addon` (idempotent). */
+/** Route the wasm backend's BatchMatMul and the fused kernels to `addon` (idempotent). */
 export function useNativeWasmKernels(addon: NativeKernels): void {
   const current = tf.getKernel('BatchMatMul', 'wasm');
   if (!current) throw new Error('the wasm backend has registered no BatchMatMul kernel');
   original ??= current;
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel({ ...original, kernelFunc: nativeBatchMatMul(addon) });
-  if (tf.getKernel(FUSED_ADAMW, 'wasm')) tf.unregisterKernel(FUSED_ADAMW, 'wasm');
-  tf.registerKernel({
-    kernelName: FUSED_ADAMW,
-    backendName: 'wasm',
-    kernelFunc: nativeAdamW(addon),
-  });
+  for (const [kernelName, make] of FUSED) {
+    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: make(addon) });
+  }
   setTransposingBatchMatMul('wasm', true);
 }
 
-/** Put tfjs's own BatchMatMul back and drop the fused AdamW (tests compare the two). */
+/** Put tfjs's own BatchMatMul back and drop the fused kernels (tests compare the two). */
 export function useBuiltinWasmKernels(): void {
   if (!original || !nativeWasmKernelsActive()) return;
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel(original);
-  if (tf.getKernel(FUSED_ADAMW, 'wasm')) tf.unregisterKernel(FUSED_ADAMW, 'wasm');
+  for (const [kernelName] of FUSED)
+    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
   setTransposingBatchMatMul('wasm', false);
 }

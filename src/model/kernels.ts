@@ -13,6 +13,16 @@
  *   c2, epsilon, keep, lr} → [p', m', v'], the same float32 maths as the
  *   op-by-op update.
  *
+ * - Fused elementwise kernels (registered by src/backend/wasm-native-kernels.ts;
+ *   ops.ts falls back to op-by-op maths where a backend has none):
+ *   `BertLayerNorm` {x, gamma, beta[, residual]}, attrs {eps} → [y, x̂, 1/σ]:
+ *   y = LayerNorm(x + residual)·gamma + beta over the last axis, with x̂ [N, H]
+ *   and 1/σ [N, 1] for the gradient; `BertLayerNormGrad` {dy, xhat, rstd,
+ *   gamma}, attrs {residual} → [dx, (dresidual = dx,) dgamma, dbeta];
+ *   `BertBiasGelu` {z, bias}, attrs {tanhForm} → GELU(z + bias) (erf form, or
+ *   the tanh approximation); `BertBiasGeluGrad` {dy, z, bias}, attrs
+ *   {tanhForm} → [dz, dbias].
+ *
  * And one capability a backend declares: a BatchMatMul that takes transposed
  * operands at full speed (the native SGEMM of `bert setup native`), which
  * makes the wasm-native formulation in ops.ts the right one.
@@ -48,4 +58,65 @@ export function setTransposingBatchMatMul(backend: string, on: boolean): void {
 /** Whether `backend` (a tfjs backend name) currently has such a BatchMatMul. */
 export function hasTransposingBatchMatMul(backend: string): boolean {
   return transposingBatchMatMul.has(backend);
+}
+
+export const FUSED_LAYER_NORM = 'BertLayerNorm';
+export const FUSED_LAYER_NORM_GRAD = 'BertLayerNormGrad';
+export const BIAS_GELU = 'BertBiasGelu';
+export const BIAS_GELU_GRAD = 'BertBiasGeluGrad';
+
+/** Whether the active backend registered kernel `name`. */
+export function hasKernel(name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) !== undefined;
+}
+
+/** [LayerNorm(x + residual)·gamma + beta, x̂, 1/σ] (BertLayerNorm; no residual when null). */
+export function fusedLayerNorm(
+  x: tf.Tensor2D,
+  residual: tf.Tensor2D | null,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  const inputs: tf.NamedTensorMap = residual ? { x, residual, gamma, beta } : { x, gamma, beta };
+  return tf.engine().runKernel(FUSED_LAYER_NORM, inputs, { eps }) as unknown as [
+    tf.Tensor2D,
+    tf.Tensor2D,
+    tf.Tensor2D,
+  ];
+}
+
+/** BertLayerNormGrad: [dx, dgamma, dbeta], or [dx, dresidual, dgamma, dbeta] with `residual`. */
+export function fusedLayerNormGrad(
+  dy: tf.Tensor2D,
+  xhat: tf.Tensor2D,
+  rstd: tf.Tensor2D,
+  gamma: tf.Tensor1D,
+  residual: boolean,
+): tf.Tensor[] {
+  return tf
+    .engine()
+    .runKernel(
+      FUSED_LAYER_NORM_GRAD,
+      { dy, xhat, rstd, gamma },
+      { residual },
+    ) as unknown as tf.Tensor[];
+}
+
+/** GELU(z + bias) (BertBiasGelu). */
+export function biasGelu(z: tf.Tensor2D, bias: tf.Tensor1D, tanhForm: boolean): tf.Tensor2D {
+  return tf.engine().runKernel(BIAS_GELU, { z, bias }, { tanhForm }) as unknown as tf.Tensor2D;
+}
+
+/** [dz, dbias] of GELU(z + bias) (BertBiasGeluGrad). */
+export function biasGeluGrad(
+  dy: tf.Tensor2D,
+  z: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  tanhForm: boolean,
+): [tf.Tensor2D, tf.Tensor1D] {
+  return tf.engine().runKernel(BIAS_GELU_GRAD, { dy, z, bias }, { tanhForm }) as unknown as [
+    tf.Tensor2D,
+    tf.Tensor1D,
+  ];
 }

@@ -19,7 +19,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js';
-import { hasTransposingBatchMatMul, sparseSoftmaxCrossEntropy } from './kernels.js';
+import {
+  BIAS_GELU,
+  biasGelu,
+  biasGeluGrad,
+  FUSED_LAYER_NORM,
+  fusedLayerNorm,
+  fusedLayerNormGrad,
+  hasKernel,
+  hasTransposingBatchMatMul,
+  sparseSoftmaxCrossEntropy,
+} from './kernels.js';
 
 export interface AttentionShape {
   batch: number;
@@ -51,8 +61,32 @@ export interface ModelOps {
   gatherRows(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D;
   /** LayerNorm over the last axis of x [N, H]. */
   layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D;
+  /** GELU(x·w + b): a dense layer and its activation (`act`: BertConfig.hidden_act's GELUs). */
+  denseGelu(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, act: GeluForm): tf.Tensor2D;
+  /** LayerNorm(x + residual): a post-LN block's residual add and LayerNorm. */
+  addLayerNorm(
+    x: tf.Tensor2D,
+    residual: tf.Tensor2D,
+    gamma: tf.Tensor1D,
+    beta: tf.Tensor1D,
+    eps: number,
+  ): tf.Tensor2D;
   /** Per-row −log softmax(logits)[label]: logits [N, C], int32 labels [N] → [N]. */
   softmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D;
+}
+
+/** GELU's exact erf form ('gelu') or its tanh approximation ('gelu_new'). */
+export type GeluForm = 'gelu' | 'gelu_new';
+
+/** GELU, op by op: exact erf form ('gelu') or the tanh approximation ('gelu_new'). */
+export function gelu<T extends tf.Tensor>(x: T, act: GeluForm): T {
+  if (act === 'gelu_new') {
+    // x·x·x rather than pow(x, 3): the training step registers Mul's gradient, not Pow's.
+    const cube = tf.mul(x, tf.mul(x, x));
+    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, cube)));
+    return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner))) as T;
+  }
+  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))) as T;
 }
 
 type BatchMatMul = (a: tf.Tensor3D, b: tf.Tensor3D, transposeB: boolean) => tf.Tensor3D;
@@ -97,6 +131,9 @@ export const autodiffOps: ModelOps = {
     headsAttention(q, k, v, bias, shape, probsMask, (a, b, tb) => tf.matMul(a, b, false, tb)),
   gatherRows: (table, ids) => tf.gather(table, ids),
   layerNorm: layerNormPlain,
+  denseGelu: (x, w, b, act) => gelu(tf.add(tf.matMul(x, w), b), act),
+  addLayerNorm: (x, residual, gamma, beta, eps) =>
+    layerNormPlain(tf.add(x, residual), gamma, beta, eps),
   softmaxCrossEntropy(logits, labels) {
     const depth = logits.shape[1];
     // One-hot built as int32 and cast: a float oneHot is wrong on WASM.
@@ -331,6 +368,9 @@ export const wasmOps: ModelOps = {
     ),
   gatherRows: (table, ids) => wasmGatherRows(table, ids) as tf.Tensor2D,
   layerNorm: (x, gamma, beta, eps) => wasmLayerNorm(x, gamma, beta, tf.scalar(eps)) as tf.Tensor2D,
+  denseGelu: (x, w, b, act) => gelu(wasmDense(x, w, b), act),
+  addLayerNorm: (x, residual, gamma, beta, eps) =>
+    wasmLayerNorm(tf.add(x, residual), gamma, beta, tf.scalar(eps)) as tf.Tensor2D,
   softmaxCrossEntropy: (logits, labels) => wasmSoftmaxCrossEntropy(logits, labels) as tf.Tensor1D,
 };
 
@@ -381,6 +421,8 @@ export const tensorflowOps: ModelOps = {
   ...autodiffOps,
   name: 'tensorflow',
   layerNorm: (x, gamma, beta, eps) => wasmLayerNorm(x, gamma, beta, tf.scalar(eps)) as tf.Tensor2D,
+  addLayerNorm: (x, residual, gamma, beta, eps) =>
+    wasmLayerNorm(tf.add(x, residual), gamma, beta, tf.scalar(eps)) as tf.Tensor2D,
   softmaxCrossEntropy: (logits, labels) =>
     tensorflowSoftmaxCrossEntropy(logits, labels) as tf.Tensor1D,
 };
@@ -409,20 +451,109 @@ const nativeTiedDecoder = tf.customGrad((...args) => {
   };
 });
 
-export const wasmNativeOps: ModelOps = {
+/**
+ * The native formulation without the fused elementwise kernels (LayerNorm,
+ * bias + GELU op by op): `npm run bench -- train --ab` measures what the
+ * fused kernels buy against it.
+ */
+export const wasmNativeUnfusedOps: ModelOps = {
   ...wasmOps,
-  name: 'wasm-native',
+  name: 'wasm-native-unfused',
   dense: nativeDense,
+  denseGelu: (x, w, b, act) => gelu(nativeDense(x, w, b), act),
   tiedDecoder: (h, e, bias) => nativeTiedDecoder(h, e, bias) as tf.Tensor2D,
   attention: (q, k, v, bias, shape, probsMask) =>
     headsAttention(q, k, v, bias, shape, probsMask, (a, b, tb) => tf.matMul(a, b, false, tb)),
+};
+
+/**
+ * GELU(x·w + b) with the bias add and GELU in one kernel each way
+ * (BertBiasGelu / BertBiasGeluGrad): the pre-activation z = x·w is saved, and
+ * the gradient gives dz and the bias gradient in one pass.
+ */
+function fusedDenseGelu(tanhForm: boolean) {
+  return tf.customGrad((...args) => {
+    const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    const z = tf.matMul(x, w);
+    save([x, w, z, b]);
+    return {
+      value: biasGelu(z as tf.Tensor2D, b, tanhForm),
+      gradFunc: (dy, saved) => {
+        const [xs, ws, zs, bs] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+        const [dz, db] = biasGeluGrad(dy as tf.Tensor2D, zs, bs, tanhForm);
+        return [tf.matMul(dz, ws, false, true), tf.matMul(xs, dz, true, false), db];
+      },
+    };
+  });
+}
+
+const fusedDenseGeluForms = { gelu: fusedDenseGelu(false), gelu_new: fusedDenseGelu(true) };
+
+/**
+ * LayerNorm(x [+ residual]) in one kernel each way (BertLayerNorm /
+ * BertLayerNormGrad), one custom gradient per eps (a kernel attribute, not a
+ * tensor) and residual/no-residual form.
+ */
+const fusedLayerNorms = new Map<string, (...t: tf.Tensor[]) => tf.Tensor>();
+
+function fusedLayerNormOp(eps: number, withResidual: boolean): (...t: tf.Tensor[]) => tf.Tensor {
+  const key = `${eps}/${withResidual}`;
+  let op = fusedLayerNorms.get(key);
+  if (!op) {
+    op = tf.customGrad((...args) => {
+      const save = args.pop() as unknown as tf.GradSaveFunc;
+      const [x, gamma, beta, residual] = args as [
+        tf.Tensor2D,
+        tf.Tensor1D,
+        tf.Tensor1D,
+        tf.Tensor2D | undefined,
+      ];
+      const [y, xhat, rstd] = fusedLayerNorm(x, residual ?? null, gamma, beta, eps);
+      save([xhat, rstd, gamma]);
+      return {
+        value: y,
+        gradFunc: (dy, saved) => {
+          const [xh, rs, g] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          const [dx, ...rest] = fusedLayerNormGrad(dy as tf.Tensor2D, xh, rs, g, withResidual);
+          // Inputs in order x, gamma, beta[, residual]; the kernel gives dx[, dresidual], dgamma, dbeta.
+          return withResidual ? [dx, rest[1], rest[2], rest[0]] : [dx, ...rest];
+        },
+      };
+    }) as (...t: tf.Tensor[]) => tf.Tensor;
+    fusedLayerNorms.set(key, op);
+  }
+  return op;
+}
+
+/**
+ * wasmNativeUnfusedOps plus the fused elementwise kernels of the native addon
+ * (src/model/kernels.ts): LayerNorm with the post-LN residual add folded in,
+ * and bias + GELU, forward and gradient. Where the active backend has not
+ * registered them (the builtin WASM kernels swapped back), the op-by-op
+ * formulation runs instead.
+ */
+export const wasmNativeOps: ModelOps = {
+  ...wasmNativeUnfusedOps,
+  name: 'wasm-native',
+  denseGelu: (x, w, b, act) =>
+    hasKernel(BIAS_GELU)
+      ? (fusedDenseGeluForms[act](x, w, b) as tf.Tensor2D)
+      : wasmNativeUnfusedOps.denseGelu(x, w, b, act),
+  layerNorm: (x, gamma, beta, eps) =>
+    hasKernel(FUSED_LAYER_NORM)
+      ? (fusedLayerNormOp(eps, false)(x, gamma, beta) as tf.Tensor2D)
+      : wasmNativeUnfusedOps.layerNorm(x, gamma, beta, eps),
+  addLayerNorm: (x, residual, gamma, beta, eps) =>
+    hasKernel(FUSED_LAYER_NORM)
+      ? (fusedLayerNormOp(eps, true)(x, gamma, beta, residual) as tf.Tensor2D)
+      : wasmNativeUnfusedOps.addLayerNorm(x, residual, gamma, beta, eps),
 };
 
 /** Every formulation that runs on a tfjs backend, the tuned one (opsForBackend) last. */
 export function formulationsFor(backend: string): ModelOps[] {
   if (backend === 'tensorflow') return [autodiffOps, wasmOps, tensorflowOps];
   if (backend === 'wasm' && hasTransposingBatchMatMul('wasm'))
-    return [autodiffOps, wasmOps, wasmNativeOps];
+    return [autodiffOps, wasmOps, wasmNativeUnfusedOps, wasmNativeOps];
   return [autodiffOps, wasmOps];
 }
 
