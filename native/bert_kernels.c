@@ -36,6 +36,9 @@
  *       y = GELU(z + b), the erf form or (tanhForm) the tanh approximation.
  *   biasGeluGrad(heap, dyOff, zOff, bOff, dzOff, dbOff, rows, cols, tanhForm)
  *       dz = dy·GELU'(z + b); db = Σ dz over rows.
+ *   sumSquares(heap, xOff, outOff, n)
+ *       out[0] = Σ x² over n floats (float blocks of 1024 added in double).
+ * adamW is split over the threads too (elementwise: the same numbers).
  */
 #include <dlfcn.h>
 #include <math.h>
@@ -217,6 +220,7 @@ static napi_value adam_w(napi_env env, napi_callback_info info) {
   const float beta1 = (float)h[0], beta2 = (float)h[1], c1 = (float)h[2], c2 = (float)h[3],
               eps = (float)h[4], keep = (float)h[5], lr = (float)h[6];
   const int correct1 = h[2] != 1.0, correct2 = h[3] != 1.0, decay = h[5] != 1.0;
+#pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; i++) {
     const float mi = m[i] * beta1 + g[i] * gm;
     const float vi = v[i] * beta2 + (g[i] * g[i]) * gv;
@@ -530,6 +534,41 @@ static napi_value bias_gelu_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value sum_squares(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("sumSquares", 4);
+  int64_t v[3];
+  if (!get_i64s(env, argv, 1, 3, v)) {
+    napi_throw_type_error(env, NULL, "bert_kernels.sumSquares: expected numbers");
+    return NULL;
+  }
+  const int64_t x_off = v[0], out_off = v[1], n = v[2];
+  if (n < 0 || !in_heap(x_off, n, heap_bytes) || !in_heap(out_off, 1, heap_bytes))
+    RANGE_ERROR("sumSquares");
+  const float *x = (const float *)(base + x_off);
+  double partial[256] = {0};
+  int used = 1;
+#pragma omp parallel
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(n, &lo, &hi, &thread, &threads);
+    if (thread == 0) used = threads;
+    /* Float lanes over blocks of 1024 (vectorisable), each block's sum added in double. */
+    double s = 0;
+    for (int64_t i = lo; i < hi; i += 1024) {
+      const int64_t end = i + 1024 < hi ? i + 1024 : hi;
+      float block = 0;
+      for (int64_t j = i; j < end; j++) block += x[j] * x[j];
+      s += block;
+    }
+    if (thread < 256) partial[thread] = s;
+  }
+  double total = 0;
+  for (int t = 0; t < used && t < 256; t++) total += partial[t];
+  *(float *)(base + out_off) = (float)total;
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
@@ -541,6 +580,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"layerNormGrad", NULL, layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
       {"biasGelu", NULL, bias_gelu, NULL, NULL, NULL, napi_default, NULL},
       {"biasGeluGrad", NULL, bias_gelu_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"sumSquares", NULL, sum_squares, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -76,6 +76,7 @@ export interface NativeKernels {
   layerNormGrad(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
   biasGelu(heap: ArrayBuffer, ...args: [...offsetsAndSizes: number[], tanhForm: boolean]): void;
   biasGeluGrad(heap: ArrayBuffer, ...args: [...offsetsAndSizes: number[], tanhForm: boolean]): void;
+  sumSquares(heap: ArrayBuffer, xOffset: number, outOffset: number, n: number): void;
 }
 
 export interface LoadedKernels {

@@ -19,6 +19,7 @@ import {
   FUSED_LAYER_NORM_GRAD,
   hasTransposingBatchMatMul,
   setTransposingBatchMatMul,
+  SUM_SQUARES,
 } from '../model/kernels.js';
 import type { NativeKernels } from './native-addon.js';
 
@@ -211,6 +212,22 @@ function nativeBiasGeluGrad(addon: NativeKernels): tf.KernelFunc {
   };
 }
 
+/** SUM_SQUARES: {x} → Σ x² (a float32 scalar). */
+function nativeSumSquares(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { x } = inputs as { x: tf.TensorInfo };
+    const out = wasm.makeOutput([], 'float32');
+    addon.sumSquares(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      heapOffset(wasm, x),
+      heapOffset(wasm, out),
+      tf.util.sizeFromShape(x.shape),
+    );
+    return out;
+  };
+}
+
 /** The fused kernels this module registers next to BatchMatMul, by name. */
 const FUSED: [string, (addon: NativeKernels) => tf.KernelFunc][] = [
   [FUSED_ADAMW, nativeAdamW],
@@ -218,6 +235,7 @@ const FUSED: [string, (addon: NativeKernels) => tf.KernelFunc][] = [
   [FUSED_LAYER_NORM_GRAD, nativeLayerNormGrad],
   [BIAS_GELU, nativeBiasGelu],
   [BIAS_GELU_GRAD, nativeBiasGeluGrad],
+  [SUM_SQUARES, nativeSumSquares],
 ];
 
 let original: tf.KernelConfig | null = null;

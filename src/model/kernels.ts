@@ -22,6 +22,8 @@
  *   `BertBiasGelu` {z, bias}, attrs {tanhForm} → GELU(z + bias) (erf form, or
  *   the tanh approximation); `BertBiasGeluGrad` {dy, z, bias}, attrs
  *   {tanhForm} → [dz, dbias].
+ * - `BertSumSquares` {x} → Σ x² as a float32 scalar (the global-norm clip's
+ *   per-gradient term; registered by src/backend/wasm-native-kernels.ts).
  *
  * And one capability a backend declares: a BatchMatMul that takes transposed
  * operands at full speed (the native SGEMM of `bert setup native`), which
@@ -119,4 +121,13 @@ export function biasGeluGrad(
     tf.Tensor2D,
     tf.Tensor1D,
   ];
+}
+
+export const SUM_SQUARES = 'BertSumSquares';
+
+/** Σ x² over every element: BertSumSquares where registered, else Square and Sum. */
+export function sumSquares(x: tf.Tensor): tf.Scalar {
+  if (hasKernel(SUM_SQUARES))
+    return tf.engine().runKernel(SUM_SQUARES, { x }) as unknown as tf.Scalar;
+  return tf.tidy(() => tf.sum(tf.square(x)));
 }

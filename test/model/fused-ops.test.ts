@@ -15,7 +15,7 @@ import {
   useBuiltinWasmKernels,
   useNativeWasmKernels,
 } from '../../src/backend/wasm-native-kernels.js';
-import { BIAS_GELU, FUSED_LAYER_NORM } from '../../src/model/kernels.js';
+import { BIAS_GELU, FUSED_LAYER_NORM, SUM_SQUARES, sumSquares } from '../../src/model/kernels.js';
 import {
   autodiffOps,
   wasmNativeOps,
@@ -155,6 +155,41 @@ test('without the fused kernels registered, the same ops run op by op', async (t
   }
 });
 
+test('native sum of squares equals Square + Sum (1 and 2 threads) and falls back without the kernel', async (t) => {
+  const addon = native.need(t)?.addon;
+  if (!addon) return;
+  await selectBackend('wasm');
+  const wasActive = nativeWasmKernelsActive();
+  try {
+    for (const shape of [[1], [7, 13], [3001, 7]]) {
+      const x = random(shape, 11, 3);
+      useBuiltinWasmKernels();
+      assert.equal(tf.getKernel(SUM_SQUARES, 'wasm'), undefined);
+      // The exact sum (in double); float32 Square + Sum within ~1e-5 of it, the native one (float blocks added in double) within 1e-6.
+      const want = (x.dataSync() as Float32Array).reduce((s, v) => s + v * v, 0);
+      const plain = tf.tidy(() => sumSquares(x).dataSync()[0]);
+      assert.ok(
+        Math.abs(plain - want) <= 1e-5 * want,
+        `[${shape}] Square + Sum: ${plain} vs ${want}`,
+      );
+      useNativeWasmKernels(addon);
+      for (const threads of [1, 2]) {
+        addon.setThreads(threads);
+        const got = tf.tidy(() => sumSquares(x).dataSync()[0]);
+        assert.ok(
+          Math.abs(got - want) <= 1e-6 * want,
+          `[${shape}] ${threads} threads: ${got} vs ${want}`,
+        );
+      }
+      x.dispose();
+    }
+  } finally {
+    addon.setThreads(2);
+    if (wasActive) useNativeWasmKernels(addon);
+    else useBuiltinWasmKernels();
+  }
+});
+
 test('the fused kernels reject operands outside the heap', (t) => {
   const addon = native.need(t)?.addon;
   if (!addon) return;
@@ -163,4 +198,5 @@ test('the fused kernels reject operands outside the heap', (t) => {
   assert.throws(() => addon.layerNormGrad(heap, 0, 0, 0, 0, 0, 0, 0, 8, 8), /outside the heap/);
   assert.throws(() => addon.biasGelu(heap, 0, 0, 0, 8, 8, false), /outside the heap/);
   assert.throws(() => addon.biasGeluGrad(heap, 0, 0, 0, 0, 0, 8, 8, true), /outside the heap/);
+  assert.throws(() => addon.sumSquares(heap, 0, 0, 17), /outside the heap/);
 });
