@@ -346,6 +346,7 @@ static napi_value layer_norm(napi_env env, napi_callback_info info) {
       float *hi_row = xhat + i * cols, *yi = y + i * cols;
       /* x̂ holds x + r first, then the normalised row. */
       float sum = 0;
+#pragma omp simd reduction(+ : sum)
       for (int64_t j = 0; j < cols; j++) {
         const float s = res ? xi[j] + res[i * cols + j] : xi[j];
         hi_row[j] = s;
@@ -353,6 +354,7 @@ static napi_value layer_norm(napi_env env, napi_callback_info info) {
       }
       const float mean = sum / (float)cols;
       float sq = 0;
+#pragma omp simd reduction(+ : sq)
       for (int64_t j = 0; j < cols; j++) {
         const float c = hi_row[j] - mean;
         hi_row[j] = c;
@@ -360,6 +362,7 @@ static napi_value layer_norm(napi_env env, napi_callback_info info) {
       }
       const float rs = 1.0f / sqrtf(sq / (float)cols + e);
       rstd[i] = rs;
+#pragma omp simd
       for (int64_t j = 0; j < cols; j++) {
         const float h = hi_row[j] * rs;
         hi_row[j] = h;
@@ -416,6 +419,7 @@ static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
     for (int64_t i = lo; i < hi; i++) {
       const float *dyi = dy + i * cols, *hi_row = xhat + i * cols;
       float a = 0, c = 0;
+#pragma omp simd reduction(+ : a, c)
       for (int64_t j = 0; j < cols; j++) {
         const float d = dyi[j] * g[j];
         a += d;
@@ -427,6 +431,7 @@ static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
       c /= (float)cols;
       const float rs = rstd[i];
       float *dxi = dx + i * cols;
+#pragma omp simd
       for (int64_t j = 0; j < cols; j++) dxi[j] = rs * (dyi[j] * g[j] - a - hi_row[j] * c);
     }
   }
@@ -447,19 +452,128 @@ static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
 static const float SQRT_HALF = 0.70710678118654752f, INV_SQRT_2PI = 0.39894228040143268f,
                    SQRT_2_OVER_PI = 0.79788456080286536f, GELU_CUBIC = 0.044715f;
 
+/*
+ * exp, erf and tanh as straight-line float arithmetic, so that the GELU loops
+ * vectorise (libm's erff and expf are scalar calls):
+ * exp(x) = 2^n · e^r with n = round(x / ln 2), r = x − n·ln 2 (ln 2 split in
+ * a short high part and a correction, so n·ln2_hi is exact), |r| ≤ ln 2 / 2,
+ * e^r by its Taylor series to r⁷ (truncation < 2e-8 relative);
+ * erf by Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7: GELU adds it
+ * to 1, so its relative error stays ~1e-7); tanh(u) = 1 − 2 / (e^{2u} + 1).
+ */
+static inline float exp_f(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  x = x > 88.0f ? 88.0f : x;
+  /* Round to nearest by adding and removing 1.5·2²³ (no branch; needs no -ffast-math reassociation). */
+  const float fn = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  const int32_t n = (int32_t)fn;
+  const float r = (x - fn * 0.693145751953125f) - fn * 1.428606765330187e-6f;
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  union {
+    int32_t i;
+    float f;
+  } scale;
+  scale.i = (n + 127) << 23;
+  return p * scale.f;
+}
+
+static inline float erf_f(float x) {
+  const float a = x < 0.0f ? -x : x;
+  const float t = 1.0f / (1.0f + 0.3275911f * a);
+  float p = 1.061405429f;
+  p = p * t - 1.453152027f;
+  p = p * t + 1.421413741f;
+  p = p * t - 0.284496736f;
+  p = p * t + 0.254829592f;
+  const float e = 1.0f - p * t * exp_f(-a * a);
+  return x < 0.0f ? -e : e;
+}
+
+static inline float tanh_f(float u) { return 1.0f - 2.0f / (exp_f(2.0f * u) + 1.0f); }
+/* (The loops below vectorise when compiled with -fno-trapping-math, as `bert setup native` does.) */
+
 static inline float gelu_value(float x, int tanh_form) {
-  if (tanh_form)
-    return 0.5f * x * (1.0f + tanhf(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)));
-  return 0.5f * x * (1.0f + erff(x * SQRT_HALF));
+  if (tanh_form) return 0.5f * x * (1.0f + tanh_f(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)));
+  return 0.5f * x * (1.0f + erf_f(x * SQRT_HALF));
 }
 
 static inline float gelu_slope(float x, int tanh_form) {
   if (tanh_form) {
-    const float t = tanhf(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x));
+    const float t = tanh_f(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x));
     return 0.5f * (1.0f + t) +
            0.5f * x * (1.0f - t * t) * SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_CUBIC * x * x);
   }
-  return 0.5f * (1.0f + erff(x * SQRT_HALF)) + x * INV_SQRT_2PI * expf(-0.5f * x * x);
+  /* Φ(x) + x·φ(x); erf(x/√2)'s exp(−x²/2) is φ's, so one exp serves both. */
+  const float e = exp_f(-0.5f * x * x);
+  const float a = (x < 0.0f ? -x : x) * SQRT_HALF;
+  const float t = 1.0f / (1.0f + 0.3275911f * a);
+  float p = 1.061405429f;
+  p = p * t - 1.453152027f;
+  p = p * t + 1.421413741f;
+  p = p * t - 0.284496736f;
+  p = p * t + 0.254829592f;
+  const float erf_abs = 1.0f - p * t * e;
+  return 0.5f * (1.0f + (x < 0.0f ? -erf_abs : erf_abs)) + x * INV_SQRT_2PI * e;
+}
+
+/*
+ * The GELU row loops, compiled for AVX2 too where the compiler can clone
+ * functions by target (GCC, Clang on glibc): the CPU picks its version at load.
+ */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef VECTOR_CLONES
+#define VECTOR_CLONES
+#endif
+
+VECTOR_CLONES static void gelu_rows(const float *z, const float *b, float *y, int64_t lo,
+                                    int64_t hi, int64_t cols, int tanh_form) {
+  for (int64_t i = lo; i < hi; i++) {
+    const float *zi = z + i * cols;
+    float *yi = y + i * cols;
+    if (tanh_form) {
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) yi[j] = gelu_value(zi[j] + b[j], 1);
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) yi[j] = gelu_value(zi[j] + b[j], 0);
+    }
+  }
+}
+
+/* dz = dy·GELU'(z + b) over rows [lo, hi); column sums of dz added into p. */
+VECTOR_CLONES static void gelu_grad_rows(const float *dy, const float *z, const float *b,
+                                         float *dz, float *p, int64_t lo, int64_t hi,
+                                         int64_t cols, int tanh_form) {
+  for (int64_t i = lo; i < hi; i++) {
+    const float *dyi = dy + i * cols, *zi = z + i * cols;
+    float *dzi = dz + i * cols;
+    if (tanh_form) {
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) {
+        const float d = dyi[j] * gelu_slope(zi[j] + b[j], 1);
+        dzi[j] = d;
+        p[j] += d;
+      }
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) {
+        const float d = dyi[j] * gelu_slope(zi[j] + b[j], 0);
+        dzi[j] = d;
+        p[j] += d;
+      }
+    }
+  }
 }
 
 static napi_value bias_gelu(napi_env env, napi_callback_info info) {
@@ -483,9 +597,7 @@ static napi_value bias_gelu(napi_env env, napi_callback_info info) {
     int64_t lo, hi;
     int thread, threads;
     my_rows(rows, &lo, &hi, &thread, &threads);
-    for (int64_t i = lo; i < hi; i++)
-      for (int64_t j = 0; j < cols; j++)
-        y[i * cols + j] = gelu_value(z[i * cols + j] + b[j], tf);
+    gelu_rows(z, b, y, lo, hi, cols, tf);
   }
   return NULL;
 }
@@ -521,13 +633,7 @@ static napi_value bias_gelu_grad(napi_env env, napi_callback_info info) {
     int thread, threads;
     my_rows(rows, &lo, &hi, &thread, &threads);
     if (thread == 0) used = threads;
-    float *p = partials + (int64_t)thread * cols;
-    for (int64_t i = lo; i < hi; i++)
-      for (int64_t j = 0; j < cols; j++) {
-        const float d = dy[i * cols + j] * gelu_slope(z[i * cols + j] + b[j], tf);
-        dz[i * cols + j] = d;
-        p[j] += d;
-      }
+    gelu_grad_rows(dy, z, b, dz, partials + (int64_t)thread * cols, lo, hi, cols, tf);
   }
   add_partials(partials, used, cols, db);
   free(partials);
@@ -558,6 +664,7 @@ static napi_value sum_squares(napi_env env, napi_callback_info info) {
     for (int64_t i = lo; i < hi; i += 1024) {
       const int64_t end = i + 1024 < hi ? i + 1024 : hi;
       float block = 0;
+#pragma omp simd reduction(+ : block)
       for (int64_t j = i; j < end; j++) block += x[j] * x[j];
       s += block;
     }

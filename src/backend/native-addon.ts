@@ -145,6 +145,8 @@ export async function buildNativeKernels(options: BuildOptions = {}): Promise<Lo
   // without OpenMP builds them single-threaded (the retry below).
   const args = [
     '-O2',
+    // Lets the compiler vectorise the GELU loops' branch-free exp/erf (no FP-exception semantics needed).
+    '-fno-trapping-math',
     '-fopenmp',
     '-std=c11',
     '-Wall',
