@@ -38,6 +38,9 @@
  *       dz = dy·GELU'(z + b); db = Σ dz over rows.
  *   sumSquares(heap, xOff, outOff, n)
  *       out[0] = Σ x² over n floats (float blocks of 1024 added in double).
+ *   softmaxCrossEntropy(heap, logitsOff, labelsOff (int32), lossOff, dOff, rows, cols)
+ *       loss = log Σ exp(logits) − logits[label] per row and d = softmax − onehot:
+ *       src/model/kernels.ts's BertSparseSoftmaxCrossEntropy.
  * adamW is split over the threads too (elementwise: the same numbers).
  */
 #include <dlfcn.h>
@@ -676,6 +679,66 @@ static napi_value sum_squares(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * Softmax cross-entropy rows [lo, hi): loss[i] = log Σ exp(x) − x[label], and
+ * d[i] = softmax(x) − onehot(label) (d also holds exp(x − max) on the way).
+ * A label outside [0, cols) gives a NaN loss and no one-hot.
+ */
+VECTOR_CLONES static void softmax_ce_rows(const float *x, const int32_t *labels, float *loss,
+                                          float *d, int64_t lo, int64_t hi, int64_t cols) {
+  for (int64_t i = lo; i < hi; i++) {
+    const float *xi = x + i * cols;
+    float *di = d + i * cols;
+    float max = xi[0];
+#pragma omp simd reduction(max : max)
+    for (int64_t j = 1; j < cols; j++) max = xi[j] > max ? xi[j] : max;
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < cols; j++) {
+      const float e = exp_f(xi[j] - max);
+      di[j] = e;
+      sum += e;
+    }
+    const float inv = 1.0f / sum;
+#pragma omp simd
+    for (int64_t j = 0; j < cols; j++) di[j] *= inv;
+    const int32_t label = labels[i];
+    if (label >= 0 && label < cols) {
+      loss[i] = max + logf(sum) - xi[label];
+      di[label] -= 1.0f;
+    } else {
+      loss[i] = NAN;
+    }
+  }
+}
+
+static napi_value softmax_cross_entropy(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("softmaxCrossEntropy", 7);
+  int64_t v[6];
+  if (!get_i64s(env, argv, 1, 6, v)) {
+    napi_throw_type_error(env, NULL, "bert_kernels.softmaxCrossEntropy: expected numbers");
+    return NULL;
+  }
+  const int64_t x_off = v[0], labels_off = v[1], loss_off = v[2], d_off = v[3], rows = v[4],
+                cols = v[5];
+  const int64_t n = rows * cols;
+  if (rows < 0 || cols < 1 || !in_heap(x_off, n, heap_bytes) ||
+      !in_heap(labels_off, rows, heap_bytes) || !in_heap(loss_off, rows, heap_bytes) ||
+      !in_heap(d_off, n, heap_bytes))
+    RANGE_ERROR("softmaxCrossEntropy");
+  const float *x = (const float *)(base + x_off);
+  const int32_t *labels = (const int32_t *)(base + labels_off);
+  float *loss = (float *)(base + loss_off), *d = (float *)(base + d_off);
+#pragma omp parallel
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    softmax_ce_rows(x, labels, loss, d, lo, hi, cols);
+  }
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
@@ -688,6 +751,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"biasGelu", NULL, bias_gelu, NULL, NULL, NULL, napi_default, NULL},
       {"biasGeluGrad", NULL, bias_gelu_grad, NULL, NULL, NULL, napi_default, NULL},
       {"sumSquares", NULL, sum_squares, NULL, NULL, NULL, napi_default, NULL},
+      {"softmaxCrossEntropy", NULL, softmax_cross_entropy, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

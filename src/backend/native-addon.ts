@@ -77,6 +77,7 @@ export interface NativeKernels {
   biasGelu(heap: ArrayBuffer, ...args: [...offsetsAndSizes: number[], tanhForm: boolean]): void;
   biasGeluGrad(heap: ArrayBuffer, ...args: [...offsetsAndSizes: number[], tanhForm: boolean]): void;
   sumSquares(heap: ArrayBuffer, xOffset: number, outOffset: number, n: number): void;
+  softmaxCrossEntropy(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
 }
 
 export interface LoadedKernels {

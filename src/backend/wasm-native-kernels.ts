@@ -4,8 +4,9 @@
  * transpose or batch layout at native speed; registered over tfjs's own
  * kernel, the same product up to float32 summation order) and the fused
  * AdamW update (FUSED_ADAMW, bit-identical to the op-by-op update), and the
- * fused elementwise kernels (LayerNorm with an optional residual add, bias +
- * GELU, forward and gradient; multi-threaded over rows in the addon).
+ * fused kernels (LayerNorm with an optional residual add, bias + GELU,
+ * forward and gradient; the softmax cross-entropy with its gradient; the
+ * clip's sum of squares; multi-threaded over rows in the addon).
  * `useNativeWasmKernels` switches them in, `useBuiltinWasmKernels` out; both
  * tell src/model/kernels.ts, so the model picks the formulation that suits
  * the active BatchMatMul.
@@ -19,6 +20,7 @@ import {
   FUSED_LAYER_NORM_GRAD,
   hasTransposingBatchMatMul,
   setTransposingBatchMatMul,
+  SPARSE_SOFTMAX_CROSS_ENTROPY,
   SUM_SQUARES,
 } from '../model/kernels.js';
 import type { NativeKernels } from './native-addon.js';
@@ -228,6 +230,27 @@ function nativeSumSquares(addon: NativeKernels): tf.KernelFunc {
   };
 }
 
+/** SPARSE_SOFTMAX_CROSS_ENTROPY: {logits [N, C], labels [N] int32} → [loss [N], softmax − onehot [N, C]]. */
+function nativeSoftmaxCrossEntropy(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { logits, labels } = inputs as Record<string, tf.TensorInfo>;
+    if (logits.dtype !== 'float32' || labels.dtype !== 'int32')
+      throw new Error('BertSparseSoftmaxCrossEntropy: float32 logits and int32 labels expected');
+    const [rows, cols] = rowsCols(logits);
+    const loss = wasm.makeOutput([rows], 'float32');
+    const d = wasm.makeOutput([...logits.shape], 'float32');
+    const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
+    addon.softmaxCrossEntropy(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      ...[logits, labels, loss, d].map(at),
+      rows,
+      cols,
+    );
+    return [loss, d];
+  };
+}
+
 /** The fused kernels this module registers next to BatchMatMul, by name. */
 const FUSED: [string, (addon: NativeKernels) => tf.KernelFunc][] = [
   [FUSED_ADAMW, nativeAdamW],
@@ -236,6 +259,7 @@ const FUSED: [string, (addon: NativeKernels) => tf.KernelFunc][] = [
   [BIAS_GELU, nativeBiasGelu],
   [BIAS_GELU_GRAD, nativeBiasGeluGrad],
   [SUM_SQUARES, nativeSumSquares],
+  [SPARSE_SOFTMAX_CROSS_ENTROPY, nativeSoftmaxCrossEntropy],
 ];
 
 let original: tf.KernelConfig | null = null;

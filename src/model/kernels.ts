@@ -5,7 +5,8 @@
  * src/backend registers an implementation when it has one. Nothing here
  * imports a backend; a kernel that no backend registered is simply not used.
  *
- * - `BertSparseSoftmaxCrossEntropy` (registered by src/backend/tensorflow-kernels.ts):
+ * - `BertSparseSoftmaxCrossEntropy` (registered by src/backend/tensorflow-kernels.ts
+ *   and src/backend/wasm-native-kernels.ts):
  *   logits [N, C], int32 labels [N] → [per-row loss [N], d loss / d logits [N, C]].
  * - `BertFusedAdamW` (registered by src/backend/wasm-native-kernels.ts): one
  *   AdamW update in one pass; inputs {p, g, m, v, gm, gv} (gm, gv: the scalar

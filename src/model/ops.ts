@@ -28,6 +28,7 @@ import {
   fusedLayerNormGrad,
   hasKernel,
   hasTransposingBatchMatMul,
+  SPARSE_SOFTMAX_CROSS_ENTROPY,
   sparseSoftmaxCrossEntropy,
 } from './kernels.js';
 
@@ -526,15 +527,20 @@ function fusedLayerNormOp(eps: number, withResidual: boolean): (...t: tf.Tensor[
 }
 
 /**
- * wasmNativeUnfusedOps plus the fused elementwise kernels of the native addon
+ * wasmNativeUnfusedOps plus the fused kernels of the native addon
  * (src/model/kernels.ts): LayerNorm with the post-LN residual add folded in,
- * and bias + GELU, forward and gradient. Where the active backend has not
+ * bias + GELU, forward and gradient, and the softmax cross-entropy with its
+ * gradient in one pass (as tensorflowOps). Where the active backend has not
  * registered them (the builtin WASM kernels swapped back), the op-by-op
  * formulation runs instead.
  */
 export const wasmNativeOps: ModelOps = {
   ...wasmNativeUnfusedOps,
   name: 'wasm-native',
+  softmaxCrossEntropy: (logits, labels) =>
+    hasKernel(SPARSE_SOFTMAX_CROSS_ENTROPY)
+      ? (tensorflowSoftmaxCrossEntropy(logits, labels) as tf.Tensor1D)
+      : wasmNativeUnfusedOps.softmaxCrossEntropy(logits, labels),
   denseGelu: (x, w, b, act) =>
     hasKernel(BIAS_GELU)
       ? (fusedDenseGeluForms[act](x, w, b) as tf.Tensor2D)

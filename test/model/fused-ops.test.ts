@@ -1,6 +1,6 @@
 /**
- * The fused elementwise kernels of the native addon (bias + GELU, LayerNorm
- * with and without the residual add) through wasmNativeOps: outputs and
+ * The fused kernels of the native addon (bias + GELU, LayerNorm with and
+ * without the residual add, softmax cross-entropy) through wasmNativeOps: outputs and
  * gradients equal the op-by-op formulation and plain autodiff, on odd shapes
  * and at 1 and 2 threads; without the kernels registered the same ops fall
  * back to op-by-op maths. Built for real into a temporary cache (skipped
@@ -106,10 +106,25 @@ function cases(): [string, (ops: ModelOps) => (...xs: tf.Tensor[]) => tf.Tensor,
       [random([rows, cols], 7, 3), random([rows, cols], 8), random([cols], 9), random([cols], 10)],
     ]);
   }
+  for (const [rows, cols, scale] of [
+    [7, 13, 3],
+    [3, 1000, 30],
+  ]) {
+    const labels = tf.tensor1d(
+      Array.from({ length: rows }, (_, i) => (i * 7) % cols),
+      'int32',
+    ) as tf.Tensor1D;
+    out.push([
+      `softmaxCrossEntropy [${rows},${cols}] ×${scale}`,
+      ((ops: ModelOps) => (x: tf.Tensor) =>
+        ops.softmaxCrossEntropy(x as tf.Tensor2D, labels)) as never,
+      [random([rows, cols], 12, scale)],
+    ]);
+  }
   return out;
 }
 
-test('fused bias+GELU and (residual+)LayerNorm: values and gradients equal op-by-op and autodiff, 1 and 2 threads', async (t) => {
+test('fused bias+GELU, (residual+)LayerNorm, softmax cross-entropy: values and gradients equal op-by-op and autodiff, 1 and 2 threads', async (t) => {
   const addon = native.need(t)?.addon;
   if (!addon) return;
   await selectBackend('wasm');
@@ -201,4 +216,5 @@ test('the fused kernels reject operands outside the heap', (t) => {
   assert.throws(() => addon.biasGelu(heap, 0, 0, 0, 8, 8, false), /outside the heap/);
   assert.throws(() => addon.biasGeluGrad(heap, 0, 0, 0, 0, 0, 8, 8, true), /outside the heap/);
   assert.throws(() => addon.sumSquares(heap, 0, 0, 17), /outside the heap/);
+  assert.throws(() => addon.softmaxCrossEntropy(heap, 0, 0, 0, 0, 8, 8), /outside the heap/);
 });
