@@ -199,6 +199,53 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* This thread's share [*lo, *hi) of `rows` rows, and (thread, threads); one share without OpenMP. */
+static void my_rows(int64_t rows, int64_t *lo, int64_t *hi, int *thread, int *threads) {
+#ifdef _OPENMP
+  *thread = omp_get_thread_num();
+  *threads = omp_get_num_threads();
+#else
+  *thread = 0;
+  *threads = 1;
+#endif
+  *lo = rows * *thread / *threads;
+  *hi = rows * (*thread + 1) / *threads;
+}
+
+/*
+ * The elementwise loops, compiled for AVX2 too where the compiler can clone
+ * functions by target (GCC, Clang on glibc): the CPU picks its version at load.
+ */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef VECTOR_CLONES
+#define VECTOR_CLONES
+#endif
+
+/*
+ * AdamW over [lo, hi). Bias correction and decay off are c = 1 and keep = 1:
+ * dividing or multiplying by exactly 1 changes no bit, so the loop needs no
+ * branch (and vectorises) and still matches the op-by-op update.
+ */
+VECTOR_CLONES static void adam_w_range(const float *p, const float *g, const float *m,
+                                       const float *v, float *p2, float *m2, float *v2,
+                                       int64_t lo, int64_t hi, float gm, float gv, float beta1,
+                                       float beta2, float c1, float c2, float eps, float keep,
+                                       float lr) {
+#pragma omp simd
+  for (int64_t i = lo; i < hi; i++) {
+    const float mi = m[i] * beta1 + g[i] * gm;
+    const float vi = v[i] * beta2 + (g[i] * g[i]) * gv;
+    m2[i] = mi;
+    v2[i] = vi;
+    const float update = (mi / c1) / (sqrtf(vi / c2) + eps);
+    p2[i] = p[i] * keep - update * lr;
+  }
+}
+
 static napi_value adam_w(napi_env env, napi_callback_info info) {
   napi_value argv[18];
   void *heap = NULL;
@@ -222,16 +269,12 @@ static napi_value adam_w(napi_env env, napi_callback_info info) {
   float *p2 = (float *)(base + off[6]), *m2 = (float *)(base + off[7]), *v2 = (float *)(base + off[8]);
   const float beta1 = (float)h[0], beta2 = (float)h[1], c1 = (float)h[2], c2 = (float)h[3],
               eps = (float)h[4], keep = (float)h[5], lr = (float)h[6];
-  const int correct1 = h[2] != 1.0, correct2 = h[3] != 1.0, decay = h[5] != 1.0;
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; i++) {
-    const float mi = m[i] * beta1 + g[i] * gm;
-    const float vi = v[i] * beta2 + (g[i] * g[i]) * gv;
-    m2[i] = mi;
-    v2[i] = vi;
-    const float mh = correct1 ? mi / c1 : mi, vh = correct2 ? vi / c2 : vi;
-    const float update = mh / (sqrtf(vh) + eps);
-    p2[i] = (decay ? p[i] * keep : p[i]) - update * lr;
+#pragma omp parallel
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(n, &lo, &hi, &thread, &threads);
+    adam_w_range(p, g, m, v, p2, m2, v2, lo, hi, gm, gv, beta1, beta2, c1, c2, eps, keep, lr);
   }
   return NULL;
 }
@@ -295,19 +338,6 @@ static int get_i64s(napi_env env, napi_value *argv, int from, int count, int64_t
     napi_throw_range_error(env, NULL, "bert_kernels." name ": operand outside the heap");          \
     return NULL;                                                                                   \
   } while (0)
-
-/* This thread's share [*lo, *hi) of `rows` rows, and (thread, threads); one share without OpenMP. */
-static void my_rows(int64_t rows, int64_t *lo, int64_t *hi, int *thread, int *threads) {
-#ifdef _OPENMP
-  *thread = omp_get_thread_num();
-  *threads = omp_get_num_threads();
-#else
-  *thread = 0;
-  *threads = 1;
-#endif
-  *lo = rows * *thread / *threads;
-  *hi = rows * (*thread + 1) / *threads;
-}
 
 static int max_threads(void) {
 #ifdef _OPENMP
@@ -500,7 +530,8 @@ static inline float erf_f(float x) {
 }
 
 static inline float tanh_f(float u) { return 1.0f - 2.0f / (exp_f(2.0f * u) + 1.0f); }
-/* (The loops below vectorise when compiled with -fno-trapping-math, as `bert setup native` does.) */
+/* (The loops vectorise when compiled with -fno-trapping-math -fno-math-errno, as
+   `bert setup native` does.) */
 
 static inline float gelu_value(float x, int tanh_form) {
   if (tanh_form) return 0.5f * x * (1.0f + tanh_f(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)));
@@ -526,18 +557,6 @@ static inline float gelu_slope(float x, int tanh_form) {
   return 0.5f * (1.0f + (x < 0.0f ? -erf_abs : erf_abs)) + x * INV_SQRT_2PI * e;
 }
 
-/*
- * The GELU row loops, compiled for AVX2 too where the compiler can clone
- * functions by target (GCC, Clang on glibc): the CPU picks its version at load.
- */
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#endif
-#endif
-#ifndef VECTOR_CLONES
-#define VECTOR_CLONES
-#endif
 
 VECTOR_CLONES static void gelu_rows(const float *z, const float *b, float *y, int64_t lo,
                                     int64_t hi, int64_t cols, int tanh_form) {

@@ -146,8 +146,10 @@ export async function buildNativeKernels(options: BuildOptions = {}): Promise<Lo
   // without OpenMP builds them single-threaded (the retry below).
   const args = [
     '-O2',
-    // Lets the compiler vectorise the GELU loops' branch-free exp/erf (no FP-exception semantics needed).
+    // Let the compiler vectorise the elementwise loops (branch-free exp/erf, sqrt): nothing here
+    // reads FP exceptions or errno.
     '-fno-trapping-math',
+    '-fno-math-errno',
     '-fopenmp',
     '-std=c11',
     '-Wall',

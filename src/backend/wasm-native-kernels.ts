@@ -6,7 +6,9 @@
  * AdamW update (FUSED_ADAMW, bit-identical to the op-by-op update), and the
  * fused kernels (LayerNorm with an optional residual add, bias + GELU,
  * forward and gradient; the softmax cross-entropy with its gradient; the
- * clip's sum of squares; multi-threaded over rows in the addon).
+ * clip's sum of squares; multi-threaded over rows in the addon), and an
+ * Identity that shares data instead of copying (no addon needed, but only
+ * swapped in with the rest).
  * `useNativeWasmKernels` switches them in, `useBuiltinWasmKernels` out; both
  * tell src/model/kernels.ts, so the model picks the formulation that suits
  * the active BatchMatMul.
@@ -262,7 +264,28 @@ const FUSED: [string, (addon: NativeKernels) => tf.KernelFunc][] = [
   [SPARSE_SOFTMAX_CROSS_ENTROPY, nativeSoftmaxCrossEntropy],
 ];
 
-let original: tf.KernelConfig | null = null;
+/**
+ * Identity that shares its input's data (reference-counted, as tfjs-backend-cpu
+ * does) instead of copying it: the engine clones every tensor a gradient
+ * saves, and WASM's own Identity copies each one (~140 copies per BERT step).
+ * Tensors are immutable in tfjs, so sharing is safe.
+ */
+const sharedIdentity: tf.KernelFunc = ({ inputs, backend }) => {
+  const { x } = inputs as { x: tf.TensorInfo };
+  (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+};
+
+/** tfjs's own kernels that the native ones replace, saved to put back. */
+const originals = new Map<string, tf.KernelConfig>();
+
+function replaceKernel(kernelName: string, kernelFunc: tf.KernelFunc): void {
+  const current = tf.getKernel(kernelName, 'wasm');
+  if (!current) throw new Error(`the wasm backend has registered no ${kernelName} kernel`);
+  if (!originals.has(kernelName)) originals.set(kernelName, current);
+  tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ ...(originals.get(kernelName) as tf.KernelConfig), kernelFunc });
+}
 
 /** Whether the wasm backend currently runs the native kernels. */
 export function nativeWasmKernelsActive(): boolean {
@@ -271,11 +294,8 @@ export function nativeWasmKernelsActive(): boolean {
 
 /** Route the wasm backend's BatchMatMul and the fused kernels to `addon` (idempotent). */
 export function useNativeWasmKernels(addon: NativeKernels): void {
-  const current = tf.getKernel('BatchMatMul', 'wasm');
-  if (!current) throw new Error('the wasm backend has registered no BatchMatMul kernel');
-  original ??= current;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({ ...original, kernelFunc: nativeBatchMatMul(addon) });
+  replaceKernel('BatchMatMul', nativeBatchMatMul(addon));
+  replaceKernel('Identity', sharedIdentity);
   for (const [kernelName, make] of FUSED) {
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: make(addon) });
@@ -283,11 +303,13 @@ export function useNativeWasmKernels(addon: NativeKernels): void {
   setTransposingBatchMatMul('wasm', true);
 }
 
-/** Put tfjs's own BatchMatMul back and drop the fused kernels (tests compare the two). */
+/** Put tfjs's own BatchMatMul and Identity back and drop the fused kernels (tests compare the two). */
 export function useBuiltinWasmKernels(): void {
-  if (!original || !nativeWasmKernelsActive()) return;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel(original);
+  if (!nativeWasmKernelsActive()) return;
+  for (const [kernelName, config] of originals) {
+    tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel(config);
+  }
   for (const [kernelName] of FUSED)
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
   setTransposingBatchMatMul('wasm', false);
