@@ -199,6 +199,12 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * Fewer elements than this run on the calling thread alone: a parallel region
+ * costs a fork and a barrier, more than the work of a bias-sized tensor.
+ */
+#define PARALLEL_MIN 32768
+
 /* This thread's share [*lo, *hi) of `rows` rows, and (thread, threads); one share without OpenMP. */
 static void my_rows(int64_t rows, int64_t *lo, int64_t *hi, int *thread, int *threads) {
 #ifdef _OPENMP
@@ -269,7 +275,7 @@ static napi_value adam_w(napi_env env, napi_callback_info info) {
   float *p2 = (float *)(base + off[6]), *m2 = (float *)(base + off[7]), *v2 = (float *)(base + off[8]);
   const float beta1 = (float)h[0], beta2 = (float)h[1], c1 = (float)h[2], c2 = (float)h[3],
               eps = (float)h[4], keep = (float)h[5], lr = (float)h[6];
-#pragma omp parallel
+#pragma omp parallel if (n >= PARALLEL_MIN)
   {
     int64_t lo, hi;
     int thread, threads;
@@ -369,7 +375,7 @@ static napi_value layer_norm(napi_env env, napi_callback_info info) {
   float *y = (float *)(base + y_off), *xhat = (float *)(base + xhat_off);
   float *rstd = (float *)(base + rstd_off);
   const float e = (float)eps;
-#pragma omp parallel
+#pragma omp parallel if (n >= PARALLEL_MIN)
   {
     int64_t lo, hi;
     int thread, threads;
@@ -442,7 +448,7 @@ static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int used = 1;
-#pragma omp parallel num_threads(most)
+#pragma omp parallel num_threads(most) if (n >= PARALLEL_MIN)
   {
     int64_t lo, hi;
     int thread, threads;
@@ -614,7 +620,7 @@ static napi_value bias_gelu(napi_env env, napi_callback_info info) {
   const float *z = (const float *)(base + z_off), *b = (const float *)(base + b_off);
   float *y = (float *)(base + y_off);
   const int tf = tanh_form;
-#pragma omp parallel
+#pragma omp parallel if (n >= PARALLEL_MIN)
   {
     int64_t lo, hi;
     int thread, threads;
@@ -649,7 +655,7 @@ static napi_value bias_gelu_grad(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int used = 1;
-#pragma omp parallel num_threads(most)
+#pragma omp parallel num_threads(most) if (n >= PARALLEL_MIN)
   {
     int64_t lo, hi;
     int thread, threads;
@@ -675,7 +681,7 @@ static napi_value sum_squares(napi_env env, napi_callback_info info) {
   const float *x = (const float *)(base + x_off);
   double partial[256] = {0};
   int used = 1;
-#pragma omp parallel
+#pragma omp parallel if (n >= PARALLEL_MIN)
   {
     int64_t lo, hi;
     int thread, threads;
@@ -748,7 +754,7 @@ static napi_value softmax_cross_entropy(napi_env env, napi_callback_info info) {
   const float *x = (const float *)(base + x_off);
   const int32_t *labels = (const int32_t *)(base + labels_off);
   float *loss = (float *)(base + loss_off), *d = (float *)(base + d_off);
-#pragma omp parallel
+#pragma omp parallel if (n >= PARALLEL_MIN)
   {
     int64_t lo, hi;
     int thread, threads;

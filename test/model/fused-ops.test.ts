@@ -88,6 +88,8 @@ function cases(): [string, (ops: ModelOps) => (...xs: tf.Tensor[]) => tf.Tensor,
     [1, 3, 5, 2],
     [33, 8, 17, 2],
     [5, 4, 9, 20],
+    // Over the addon's PARALLEL_MIN (32768 elements): rows split over the threads.
+    [1031, 8, 33, 2],
   ]) {
     for (const act of ['gelu', 'gelu_new'] as const)
       out.push([
@@ -109,6 +111,7 @@ function cases(): [string, (ops: ModelOps) => (...xs: tf.Tensor[]) => tf.Tensor,
   for (const [rows, cols, scale] of [
     [7, 13, 3],
     [3, 1000, 30],
+    [37, 1001, 3],
   ]) {
     const labels = tf.tensor1d(
       Array.from({ length: rows }, (_, i) => (i * 7) % cols),
@@ -178,7 +181,7 @@ test('native sum of squares equals Square + Sum (1 and 2 threads) and falls back
   await selectBackend('wasm');
   const wasActive = nativeWasmKernelsActive();
   try {
-    for (const shape of [[1], [7, 13], [3001, 7]]) {
+    for (const shape of [[1], [7, 13], [5003, 7]]) {
       const x = random(shape, 11, 3);
       useBuiltinWasmKernels();
       assert.equal(tf.getKernel(SUM_SQUARES, 'wasm'), undefined);
