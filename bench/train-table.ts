@@ -94,17 +94,22 @@ export function assembleRows(series: readonly Series[], context: TableContext): 
 /** The table as text lines, one block per size. */
 export function formatRows(rows: readonly Row[]): string[] {
   const lines: string[] = [];
-  const header = `  ${'variant'.padEnd(44)} thr  ms/step (min–max)      tokens/s   ratio    MFU`;
+  const header = `  ${['variant'.padEnd(50), 'thr', 'ms/step (min–max)'.padEnd(20), 'tokens/s', 'ratio'.padStart(7), 'MFU'.padStart(6)].join(' ')}`;
   for (const size of [...new Set(rows.map((r) => r.size))]) {
     lines.push(`BERT-${size}:`, header);
     for (const r of rows.filter((x) => x.size === size)) {
-      const spread = `${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)}`;
-      lines.push(
-        `  ${r.variant.padEnd(44)} ${String(r.threads).padStart(3)}  ${r.medianMs.toFixed(0).padStart(7)} (${spread})`.padEnd(
-          72,
-        ) +
-          `${Math.round(r.tokensPerS).toString().padStart(8)}  ${(r.peer ? 'peer' : r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`).padStart(6)}  ${r.mfu === null ? '—'.padStart(5) : `${(100 * r.mfu).toFixed(1).padStart(4)}%`}`,
-      );
+      const ms = `${r.medianMs.toFixed(0)} (${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)})`;
+      const ratio = r.peer ? 'peer' : r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`;
+      const mfu = r.mfu === null ? '—' : `${(100 * r.mfu).toFixed(1)}%`;
+      const cells = [
+        r.variant.padEnd(50),
+        String(r.threads).padStart(3),
+        ms.padEnd(20),
+        String(Math.round(r.tokensPerS)).padStart(8),
+        ratio.padStart(7),
+        mfu.padStart(6),
+      ];
+      lines.push(`  ${cells.join(' ')}`);
     }
   }
   return lines;

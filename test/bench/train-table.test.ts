@@ -50,5 +50,5 @@ test('rows: median, spread, ratio against the newest peer at the same threads, M
   const text = formatRows(rows).join('\n');
   assert.match(text, /BERT-tiny:/);
   assert.match(text, /BERT-mini:/);
-  assert.match(text, /200 \(100–300\).*10000\s+2\.00×\s+50\.0%/);
+  assert.match(text, /200 \(100–300\)\s+10000\s+2\.00×\s+50\.0%/);
 });
