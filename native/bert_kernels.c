@@ -41,6 +41,11 @@
  *   softmaxCrossEntropy(heap, logitsOff, labelsOff (int32), lossOff, dOff, rows, cols)
  *       loss = log Σ exp(logits) − logits[label] per row and d = softmax − onehot:
  *       src/model/kernels.ts's BertSparseSoftmaxCrossEntropy.
+ *   attentionSoftmax(heap, xOff, biasOff, maskOff, probsOff, softOff, rows, cols, group)
+ *       soft = softmax(x + bias[row / group]) per row, probs = soft·mask (maskOff < 0:
+ *       no dropout, probs not written).
+ *   attentionSoftmaxGrad(heap, dpOff, softOff, maskOff, dxOff, rows, cols)
+ *       dx = soft·(g − Σ g·soft) per row with g = dp·mask (or dp).
  * adamW is split over the threads too (elementwise: the same numbers).
  */
 #include <dlfcn.h>
@@ -764,6 +769,119 @@ static napi_value softmax_cross_entropy(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * Attention probabilities over rows [lo, hi) of scores [rows, cols]:
+ * soft = softmax(x + bias[row / group]) (bias: one [cols] row per sequence,
+ * group = heads·T rows share it) and probs = soft·mask (the dropout keep-mask;
+ * none: probs is not written).
+ */
+VECTOR_CLONES static void attention_softmax_rows(const float *x, const float *bias,
+                                                 const float *mask, float *probs, float *soft,
+                                                 int64_t lo, int64_t hi, int64_t cols,
+                                                 int64_t group) {
+  for (int64_t i = lo; i < hi; i++) {
+    const float *xi = x + i * cols, *bi = bias + (i / group) * cols;
+    float *si = soft + i * cols;
+    float max = xi[0] + bi[0];
+#pragma omp simd reduction(max : max)
+    for (int64_t j = 1; j < cols; j++) max = xi[j] + bi[j] > max ? xi[j] + bi[j] : max;
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < cols; j++) {
+      const float e = exp_f(xi[j] + bi[j] - max);
+      si[j] = e;
+      sum += e;
+    }
+    const float inv = 1.0f / sum;
+#pragma omp simd
+    for (int64_t j = 0; j < cols; j++) si[j] *= inv;
+    if (mask) {
+      const float *mi = mask + i * cols;
+      float *pi = probs + i * cols;
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) pi[j] = si[j] * mi[j];
+    }
+  }
+}
+
+/* d scores = soft·(g − Σ g·soft) per row, g = d probs · mask (or d probs without a mask). */
+VECTOR_CLONES static void attention_softmax_grad_rows(const float *dp, const float *soft,
+                                                      const float *mask, float *dx, int64_t lo,
+                                                      int64_t hi, int64_t cols) {
+  for (int64_t i = lo; i < hi; i++) {
+    const float *dpi = dp + i * cols, *si = soft + i * cols;
+    float *dxi = dx + i * cols;
+    if (mask) {
+      const float *mi = mask + i * cols;
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) dxi[j] = dpi[j] * mi[j];
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) dxi[j] = dpi[j];
+    }
+    float dot = 0;
+#pragma omp simd reduction(+ : dot)
+    for (int64_t j = 0; j < cols; j++) dot += dxi[j] * si[j];
+#pragma omp simd
+    for (int64_t j = 0; j < cols; j++) dxi[j] = si[j] * (dxi[j] - dot);
+  }
+}
+
+static napi_value attention_softmax(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("attentionSoftmax", 9);
+  int64_t v[8];
+  if (!get_i64s(env, argv, 1, 8, v)) {
+    napi_throw_type_error(env, NULL, "bert_kernels.attentionSoftmax: expected numbers");
+    return NULL;
+  }
+  const int64_t x_off = v[0], bias_off = v[1], mask_off = v[2], probs_off = v[3], soft_off = v[4],
+                rows = v[5], cols = v[6], group = v[7];
+  const int64_t n = rows * cols;
+  if (rows < 0 || cols < 1 || group < 1 || !in_heap(x_off, n, heap_bytes) ||
+      !in_heap(bias_off, ((rows + group - 1) / group) * cols, heap_bytes) ||
+      (mask_off >= 0 && (!in_heap(mask_off, n, heap_bytes) || !in_heap(probs_off, n, heap_bytes))) ||
+      !in_heap(soft_off, n, heap_bytes))
+    RANGE_ERROR("attentionSoftmax");
+  const float *x = (const float *)(base + x_off), *bias = (const float *)(base + bias_off);
+  const float *mask = mask_off >= 0 ? (const float *)(base + mask_off) : NULL;
+  float *probs = mask ? (float *)(base + probs_off) : NULL, *soft = (float *)(base + soft_off);
+#pragma omp parallel if (n >= PARALLEL_MIN)
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    attention_softmax_rows(x, bias, mask, probs, soft, lo, hi, cols, group);
+  }
+  return NULL;
+}
+
+static napi_value attention_softmax_grad(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("attentionSoftmaxGrad", 7);
+  int64_t v[6];
+  if (!get_i64s(env, argv, 1, 6, v)) {
+    napi_throw_type_error(env, NULL, "bert_kernels.attentionSoftmaxGrad: expected numbers");
+    return NULL;
+  }
+  const int64_t dp_off = v[0], soft_off = v[1], mask_off = v[2], dx_off = v[3], rows = v[4],
+                cols = v[5];
+  const int64_t n = rows * cols;
+  if (rows < 0 || cols < 1 || !in_heap(dp_off, n, heap_bytes) ||
+      !in_heap(soft_off, n, heap_bytes) || (mask_off >= 0 && !in_heap(mask_off, n, heap_bytes)) ||
+      !in_heap(dx_off, n, heap_bytes))
+    RANGE_ERROR("attentionSoftmaxGrad");
+  const float *dp = (const float *)(base + dp_off), *soft = (const float *)(base + soft_off);
+  const float *mask = mask_off >= 0 ? (const float *)(base + mask_off) : NULL;
+  float *dx = (float *)(base + dx_off);
+#pragma omp parallel if (n >= PARALLEL_MIN)
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    attention_softmax_grad_rows(dp, soft, mask, dx, lo, hi, cols);
+  }
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
@@ -777,6 +895,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"biasGeluGrad", NULL, bias_gelu_grad, NULL, NULL, NULL, napi_default, NULL},
       {"sumSquares", NULL, sum_squares, NULL, NULL, NULL, napi_default, NULL},
       {"softmaxCrossEntropy", NULL, softmax_cross_entropy, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionSoftmax", NULL, attention_softmax, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionSoftmaxGrad", NULL, attention_softmax_grad, NULL, NULL, NULL, napi_default,
+       NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

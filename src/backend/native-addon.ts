@@ -78,6 +78,8 @@ export interface NativeKernels {
   biasGeluGrad(heap: ArrayBuffer, ...args: [...offsetsAndSizes: number[], tanhForm: boolean]): void;
   sumSquares(heap: ArrayBuffer, xOffset: number, outOffset: number, n: number): void;
   softmaxCrossEntropy(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
+  attentionSoftmax(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
+  attentionSoftmaxGrad(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
 }
 
 export interface LoadedKernels {

@@ -5,7 +5,8 @@
  * kernel, the same product up to float32 summation order) and the fused
  * AdamW update (FUSED_ADAMW, bit-identical to the op-by-op update), and the
  * fused kernels (LayerNorm with an optional residual add, bias + GELU,
- * forward and gradient; the softmax cross-entropy with its gradient; the
+ * forward and gradient; attention's bias + softmax + dropout and its
+ * gradient; the softmax cross-entropy with its gradient; the
  * clip's sum of squares; multi-threaded over rows in the addon), and an
  * Identity that shares data instead of copying (no addon needed, but only
  * swapped in with the rest).
@@ -15,6 +16,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  ATTENTION_SOFTMAX,
+  ATTENTION_SOFTMAX_GRAD,
   BIAS_GELU,
   BIAS_GELU_GRAD,
   FUSED_ADAMW,
@@ -253,6 +256,53 @@ function nativeSoftmaxCrossEntropy(addon: NativeKernels): tf.KernelFunc {
   };
 }
 
+/** ATTENTION_SOFTMAX: {scores, bias[, mask]}, attrs {group} → [probs, softmax] or [softmax]. */
+function nativeAttentionSoftmax(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { scores, bias, mask } = inputs as Record<string, tf.TensorInfo | undefined>;
+    const x = scores as tf.TensorInfo;
+    const [rows, cols] = rowsCols(x);
+    const probs = mask ? wasm.makeOutput([...x.shape], 'float32') : null;
+    const soft = wasm.makeOutput([...x.shape], 'float32');
+    const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
+    addon.attentionSoftmax(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      at(x),
+      at(bias as tf.TensorInfo),
+      mask ? at(mask) : -1,
+      probs ? at(probs) : -1,
+      at(soft),
+      rows,
+      cols,
+      (attrs as { group: number }).group,
+    );
+    return probs ? [probs, soft] : [soft];
+  };
+}
+
+/** ATTENTION_SOFTMAX_GRAD: {dy, softmax[, mask]} → d scores. */
+function nativeAttentionSoftmaxGrad(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { dy, softmax, mask } = inputs as Record<string, tf.TensorInfo | undefined>;
+    const d = dy as tf.TensorInfo;
+    const [rows, cols] = rowsCols(d);
+    const dx = wasm.makeOutput([...d.shape], 'float32');
+    const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
+    addon.attentionSoftmaxGrad(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      at(d),
+      at(softmax as tf.TensorInfo),
+      mask ? at(mask) : -1,
+      at(dx),
+      rows,
+      cols,
+    );
+    return dx;
+  };
+}
+
 /** The fused kernels this module registers next to BatchMatMul, by name. */
 const FUSED: [string, (addon: NativeKernels) => tf.KernelFunc][] = [
   [FUSED_ADAMW, nativeAdamW],
@@ -262,6 +312,8 @@ const FUSED: [string, (addon: NativeKernels) => tf.KernelFunc][] = [
   [BIAS_GELU_GRAD, nativeBiasGeluGrad],
   [SUM_SQUARES, nativeSumSquares],
   [SPARSE_SOFTMAX_CROSS_ENTROPY, nativeSoftmaxCrossEntropy],
+  [ATTENTION_SOFTMAX, nativeAttentionSoftmax],
+  [ATTENTION_SOFTMAX_GRAD, nativeAttentionSoftmaxGrad],
 ];
 
 /**

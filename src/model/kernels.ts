@@ -23,6 +23,11 @@
  *   `BertBiasGelu` {z, bias}, attrs {tanhForm} → GELU(z + bias) (erf form, or
  *   the tanh approximation); `BertBiasGeluGrad` {dy, z, bias}, attrs
  *   {tanhForm} → [dz, dbias].
+ * - `BertAttentionSoftmax` {scores [.., T], bias [B, 1, 1, T][, mask]}, attrs
+ *   {group} → [probs, softmax] with a dropout keep-mask, [softmax] without:
+ *   softmax(scores + bias) over the last axis, each bias row shared by `group`
+ *   consecutive score rows (heads × T), times the mask; and
+ *   `BertAttentionSoftmaxGrad` {dy, softmax[, mask]} → d scores.
  * - `BertSumSquares` {x} → Σ x² as a float32 scalar (the global-norm clip's
  *   per-gradient term; registered by src/backend/wasm-native-kernels.ts).
  *
@@ -131,4 +136,28 @@ export function sumSquares(x: tf.Tensor): tf.Scalar {
   if (hasKernel(SUM_SQUARES))
     return tf.engine().runKernel(SUM_SQUARES, { x }) as unknown as tf.Scalar;
   return tf.tidy(() => tf.sum(tf.square(x)));
+}
+
+export const ATTENTION_SOFTMAX = 'BertAttentionSoftmax';
+export const ATTENTION_SOFTMAX_GRAD = 'BertAttentionSoftmaxGrad';
+
+/** BertAttentionSoftmax: [probs, softmax] with a keep-mask, [softmax] without. */
+export function attentionSoftmax(
+  scores: tf.Tensor,
+  bias: tf.Tensor,
+  mask: tf.Tensor | null,
+  group: number,
+): tf.Tensor[] {
+  const inputs: tf.NamedTensorMap = mask ? { scores, bias, mask } : { scores, bias };
+  return tf.engine().runKernel(ATTENTION_SOFTMAX, inputs, { group }) as unknown as tf.Tensor[];
+}
+
+/** BertAttentionSoftmaxGrad: d scores from d probs, the saved softmax and the keep-mask. */
+export function attentionSoftmaxGrad(
+  dy: tf.Tensor,
+  softmax: tf.Tensor,
+  mask: tf.Tensor | null,
+): tf.Tensor {
+  const inputs: tf.NamedTensorMap = mask ? { dy, softmax, mask } : { dy, softmax };
+  return tf.engine().runKernel(ATTENTION_SOFTMAX_GRAD, inputs) as unknown as tf.Tensor;
 }

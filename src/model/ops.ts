@@ -20,6 +20,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js';
 import {
+  ATTENTION_SOFTMAX,
+  attentionSoftmax,
+  attentionSoftmaxGrad,
   BIAS_GELU,
   biasGelu,
   biasGeluGrad,
@@ -92,23 +95,41 @@ export function gelu<T extends tf.Tensor>(x: T, act: GeluForm): T {
 
 type BatchMatMul = (a: tf.Tensor3D, b: tf.Tensor3D, transposeB: boolean) => tf.Tensor3D;
 
+/**
+ * Attention probabilities from raw scores [B·A, T, T]: softmax(scores + bias)
+ * times the dropout keep-mask [B, A, T, T] (null: none) → [B·A, T, T].
+ */
+type AttentionProbabilities = (
+  scores: tf.Tensor3D,
+  bias: tf.Tensor4D,
+  probsMask: tf.Tensor4D | null,
+  shape: AttentionShape,
+) => tf.Tensor3D;
+
+const plainProbabilities: AttentionProbabilities = (scores, bias, probsMask, shape) => {
+  const { batch: B, seq: T, heads: A } = shape;
+  const softmax = tf.softmax(tf.add(tf.reshape(scores, [B, A, T, T]), bias));
+  const probs = probsMask ? tf.mul(softmax, probsMask) : softmax;
+  return tf.reshape(probs, [B * A, T, T]);
+};
+
 /** Attention as batched matMuls over [B·A, T, d] heads (4-D transposes: 5-D ones are slow on WASM). */
 function headsAttention(
   q: tf.Tensor2D,
   k: tf.Tensor2D,
   v: tf.Tensor2D,
   bias: tf.Tensor4D,
-  { batch: B, seq: T, heads: A }: AttentionShape,
+  shape: AttentionShape,
   probsMask: tf.Tensor4D | null,
   batchMatMul: BatchMatMul,
+  probabilities: AttentionProbabilities = plainProbabilities,
 ): tf.Tensor2D {
+  const { batch: B, seq: T, heads: A } = shape;
   const d = q.shape[1] / A;
   const toHeads = (t: tf.Tensor2D): tf.Tensor3D =>
     tf.reshape(tf.transpose(tf.reshape(t, [B, T, A, d]), [0, 2, 1, 3]), [B * A, T, d]);
-  const scores = tf.add(tf.reshape(batchMatMul(toHeads(q), toHeads(k), true), [B, A, T, T]), bias);
-  const softmax = tf.softmax(scores);
-  const probs = probsMask ? tf.mul(softmax, probsMask) : softmax;
-  const context = batchMatMul(tf.reshape(probs, [B * A, T, T]) as tf.Tensor3D, toHeads(v), false);
+  const probs = probabilities(batchMatMul(toHeads(q), toHeads(k), true), bias, probsMask, shape);
+  const context = batchMatMul(probs, toHeads(v), false);
   return tf.reshape(tf.transpose(tf.reshape(context, [B, A, T, d]), [0, 2, 1, 3]), [B * T, A * d]);
 }
 
@@ -529,14 +550,48 @@ function fusedLayerNormOp(eps: number, withResidual: boolean): (...t: tf.Tensor[
 /**
  * wasmNativeUnfusedOps plus the fused kernels of the native addon
  * (src/model/kernels.ts): LayerNorm with the post-LN residual add folded in,
- * bias + GELU, forward and gradient, and the softmax cross-entropy with its
- * gradient in one pass (as tensorflowOps). Where the active backend has not
+ * bias + GELU, attention's bias + softmax + dropout, forward and gradient,
+ * and the softmax cross-entropy with its gradient in one pass (as
+ * tensorflowOps). Where the active backend has not
  * registered them (the builtin WASM kernels swapped back), the op-by-op
  * formulation runs instead.
  */
+/**
+ * Attention probabilities in one kernel each way (BertAttentionSoftmax /
+ * BertAttentionSoftmaxGrad): bias add, softmax and dropout forward, the
+ * softmax gradient through the mask backward. The mask is a constant (no
+ * gradient), so it is captured rather than passed as an input.
+ */
+const fusedProbabilities: AttentionProbabilities = (scores, bias, probsMask, shape) => {
+  const op = tf.customGrad((...args) => {
+    const [s, b, save] = args as [tf.Tensor3D, tf.Tensor4D, tf.GradSaveFunc];
+    const outs = attentionSoftmax(s, b, probsMask, shape.heads * shape.seq);
+    save(probsMask ? [outs[1], probsMask] : [outs[0]]);
+    return {
+      value: outs[0] as tf.Tensor3D,
+      gradFunc: (dy, saved) => [
+        attentionSoftmaxGrad(dy as tf.Tensor, saved[0], saved[1] ?? null),
+        tf.zerosLike(b),
+      ],
+    };
+  });
+  return op(scores, bias) as tf.Tensor3D;
+};
+
 export const wasmNativeOps: ModelOps = {
   ...wasmNativeUnfusedOps,
   name: 'wasm-native',
+  attention: (q, k, v, bias, shape, probsMask) =>
+    headsAttention(
+      q,
+      k,
+      v,
+      bias,
+      shape,
+      probsMask,
+      (a, b, tb) => tf.matMul(a, b, false, tb),
+      hasKernel(ATTENTION_SOFTMAX) ? fusedProbabilities : plainProbabilities,
+    ),
   softmaxCrossEntropy: (logits, labels) =>
     hasKernel(SPARSE_SOFTMAX_CROSS_ENTROPY)
       ? (tensorflowSoftmaxCrossEntropy(logits, labels) as tf.Tensor1D)

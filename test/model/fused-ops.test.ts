@@ -1,6 +1,7 @@
 /**
  * The fused kernels of the native addon (bias + GELU, LayerNorm with and
- * without the residual add, softmax cross-entropy) through wasmNativeOps: outputs and
+ * without the residual add, softmax cross-entropy, attention's softmax and
+ * dropout) through wasmNativeOps: outputs and
  * gradients equal the op-by-op formulation and plain autodiff, on odd shapes
  * and at 1 and 2 threads; without the kernels registered the same ops fall
  * back to op-by-op maths. Built for real into a temporary cache (skipped
@@ -124,10 +125,41 @@ function cases(): [string, (ops: ModelOps) => (...xs: tf.Tensor[]) => tf.Tensor,
       [random([rows, cols], 12, scale)],
     ]);
   }
+  // Attention (odd T; the second over PARALLEL_MIN): padding in the bias, a dropout keep-mask or none.
+  for (const [B, T, A, H, dropout] of [
+    [2, 5, 3, 6, true],
+    [2, 65, 4, 8, true],
+    [3, 7, 2, 4, false],
+  ] as const) {
+    const biasValues = Array.from({ length: B * T }, (_, i) =>
+      i % T >= T - 2 && i >= T ? -10000 : 0,
+    );
+    const bias = tf.tensor4d(biasValues, [B, 1, 1, T]);
+    const r = rng(13);
+    const mask = dropout
+      ? tf.tensor4d(
+          Float32Array.from({ length: B * A * T * T }, () => (r() < 0.9 ? 1 / 0.9 : 0)),
+          [B, A, T, T],
+        )
+      : null;
+    out.push([
+      `attention B${B} T${T} A${A} H${H}${dropout ? ' + dropout' : ''}`,
+      ((ops: ModelOps) => (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) =>
+        ops.attention(
+          q as tf.Tensor2D,
+          k as tf.Tensor2D,
+          v as tf.Tensor2D,
+          bias,
+          { batch: B, seq: T, heads: A },
+          mask,
+        )) as never,
+      [random([B * T, H], 14, 2), random([B * T, H], 15, 2), random([B * T, H], 16)],
+    ]);
+  }
   return out;
 }
 
-test('fused bias+GELU, (residual+)LayerNorm, softmax cross-entropy: values and gradients equal op-by-op and autodiff, 1 and 2 threads', async (t) => {
+test('fused bias+GELU, (residual+)LayerNorm, cross-entropy, attention softmax: values and gradients equal op-by-op and autodiff, 1 and 2 threads', async (t) => {
   const addon = native.need(t)?.addon;
   if (!addon) return;
   await selectBackend('wasm');
@@ -220,4 +252,6 @@ test('the fused kernels reject operands outside the heap', (t) => {
   assert.throws(() => addon.biasGeluGrad(heap, 0, 0, 0, 0, 0, 8, 8, true), /outside the heap/);
   assert.throws(() => addon.sumSquares(heap, 0, 0, 17), /outside the heap/);
   assert.throws(() => addon.softmaxCrossEntropy(heap, 0, 0, 0, 0, 8, 8), /outside the heap/);
+  assert.throws(() => addon.attentionSoftmax(heap, 0, 0, -1, -1, 0, 8, 8, 8), /outside the heap/);
+  assert.throws(() => addon.attentionSoftmaxGrad(heap, 0, 0, -1, 0, 8, 8), /outside the heap/);
 });
