@@ -184,6 +184,23 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
   const float *b = (const float *)((char *)heap + b_off);
   float *c = (float *)((char *)heap + c_off);
   const int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n;
+  if (!dnnl_sgemm && !cblas_sgemm) {
+    napi_throw_error(env, NULL, "bert_kernels: load() was not called");
+    return NULL;
+  }
+  /*
+   * A batch of small products (attention's heads: 128×128×64) goes over the
+   * threads one product each, every dnnl_sgemm then on its own thread (oneDNN
+   * runs sequentially inside a parallel region): one fork and barrier per
+   * batch instead of one per product. OpenBLAS is not safe to nest, so only oneDNN.
+   */
+  if (dnnl_sgemm && batch > 1 && k > 0 && m * n * k <= (1 << 24)) {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < batch; i++)
+      dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, a + i * stride_a, lda,
+                 b + i * stride_b, ldb, 0.0f, c + i * m * n, n);
+    return NULL;
+  }
   for (int64_t i = 0; i < batch; i++) {
     const float *ai = a + i * stride_a, *bi = b + i * stride_b;
     float *ci = c + i * m * n;
@@ -192,13 +209,10 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
     } else if (dnnl_sgemm) {
       dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, ai, lda, bi, ldb, 0.0f, ci,
                  n);
-    } else if (cblas_sgemm) {
+    } else {
       cblas_sgemm(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS,
                   trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m, (int)n, (int)k, 1.0f, ai, (int)lda,
                   bi, (int)ldb, 0.0f, ci, (int)n);
-    } else {
-      napi_throw_error(env, NULL, "bert_kernels: load() was not called");
-      return NULL;
     }
   }
   return NULL;
