@@ -1,21 +1,33 @@
 /**
- * `npm run bench -- train [--size tiny,mini] [--json] [--steps N] [--naive] [--ab] [--profile]
- *   [--no-torch] [--python PYTHON]…`
+ * `npm run bench -- train [--size tiny,mini,small] [--threads 1,2] [--repeats 3] [--steps 5]
+ *   [--json] [--naive] [--ab] [--profile] [--no-torch] [--python PYTHON]…`
  *
  * ms/step and tokens/s of the standard BERT pretraining step — batch 16 ×
  * 128 tokens, 20 masked positions per sequence, tied decoder, NSP, AdamW,
- * global-norm clipping — for each backend/formulation available here, and
- * for the PyTorch peer (../shared/peers/torch_bert_step.py) in the same run,
- * with the ratios. Each variant runs in its own child process (a fresh
- * backend; TensorFlow reads its thread count once, at start).
+ * global-norm clipping — for our best variants and the PyTorch peer
+ * (../shared/peers/torch_bert_step.py), at each size and thread count.
  *
- * Variants: wasm/tuned (the model's default ops on WASM), wasm/naive (plain
- * tfjs autodiff; with --naive, slow), tensorflow with 1 and 2 threads (when
- * `bert setup tensorflow` has built it), pytorch with 1 and 2 threads for
- * every Python given (/usr/bin/python3 — Debian's PyTorch — plus each
- * `--python` and the colon-separated BERT_BENCH_PYTHON, e.g. a venv with
- * PyTorch 2). Ratios compare tokens/s with the newest PyTorch at the same
- * thread count (WASM runs one thread).
+ * Interleaved: each of --repeats rounds runs every variant once, in turn
+ * (ours, peer, ours, peer, …), each run a fresh child process (a fresh
+ * backend; TensorFlow reads its thread count once, at start) that times
+ * --steps steps after 2 warm-up steps and reports their median. A row gives
+ * the median of the repeats, their spread (fastest–slowest), tokens/s, the
+ * ratio of tokens/s to the newest PyTorch's median at the same size and
+ * threads, and MFU: the step's matMul FLOPs (bench/train-flops.ts) per
+ * second over the machine's SGEMM peak, measured in the same run at the same
+ * thread count (a 2048³ product through the native addon's SGEMM — oneDNN's
+ * dnnl_sgemm where installed — or, without the addon, torch.matmul in the
+ * peer's Python; the output says which).
+ *
+ * Variants per (size, threads): wasm + native kernels (`bert setup native`),
+ * tensorflow (`bert setup tensorflow`), each skipped with the reason when
+ * not set up; plain WASM (zero setup: BERT_NATIVE_KERNELS=0) at 1 thread on
+ * tiny; --ab adds the native formulation without the fused elementwise
+ * kernels and WASM with packed 2-D attention, --naive plain tfjs autodiff on
+ * WASM (slow). The peer runs under each Python given with --python (also
+ * the colon-separated BERT_BENCH_PYTHON, e.g. a venv with PyTorch 2), or
+ * /usr/bin/python3 (Debian's PyTorch) when none is given; --no-torch skips it.
+ * --json prints each repeat's result, the peaks and the rows as JSON lines.
  * --profile prints where a tuned step's time goes (tf.profile kernel shares).
  */
 import { spawnSync } from 'node:child_process';
@@ -24,11 +36,12 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendName } from '../src/backend/select.js';
-import { bertConfig, isSizeName, type BertConfig } from '../src/model/config.js';
+import { bertConfig, isSizeName, type BertConfig, type SizeName } from '../src/model/config.js';
 import { createBertModel } from '../src/model/bert.js';
 import {
   naiveWasmOps,
   opsForBackend,
+  wasmNativeUnfusedOps,
   wasmPackedAttentionOps,
   type ModelOps,
 } from '../src/model/ops.js';
@@ -36,6 +49,8 @@ import type { PretrainingBatch } from '../src/model/batch.js';
 import { PretrainingStep } from '../src/train/step.js';
 import { createOptimizer } from '../src/train/optimizer.js';
 import { loadNativeKernels } from '../src/backend/native-addon.js';
+import { trainStepFlops } from './train-flops.js';
+import { assembleRows, formatRows, median, type Series } from './train-table.js';
 
 const BATCH = 16;
 const SEQ = 128;
@@ -57,6 +72,9 @@ interface Result {
 
 interface Args {
   size: string;
+  /** Thread counts to compare at (a child gets one). */
+  threads: number[];
+  repeats: number;
   json: boolean;
   steps: number;
   naive: boolean;
@@ -66,21 +84,21 @@ interface Args {
   torch: boolean;
   pythons: string[];
   child: string | null;
-  threads: number;
 }
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
-    size: 'tiny,mini',
+    size: 'tiny,mini,small',
+    threads: [1, 2],
+    repeats: 3,
     json: false,
     steps: 5,
     naive: false,
     ab: false,
     profile: false,
     torch: true,
-    pythons: [DEBIAN_PYTHON, ...(process.env.BERT_BENCH_PYTHON ?? '').split(':').filter(Boolean)],
+    pythons: (process.env.BERT_BENCH_PYTHON ?? '').split(':').filter(Boolean),
     child: null,
-    threads: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -93,12 +111,20 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--no-torch') a.torch = false;
     else if (k === '--python') a.pythons.push(argv[++i]);
     else if (k === '--child') a.child = argv[++i];
-    else if (k === '--threads') a.threads = Number(argv[++i]);
+    else if (k === '--threads') a.threads = argv[++i].split(',').map(Number);
+    else if (k === '--repeats') a.repeats = Number(argv[++i]);
     else throw new Error(`bench train: unknown flag ${k}`);
   }
   for (const size of a.size.split(','))
     if (!isSizeName(size))
       throw new Error(`bench train: --size must be named sizes (tiny,mini,…), got ${size}`);
+  if (!a.threads.length || a.threads.some((t) => !Number.isInteger(t) || t < 1))
+    throw new Error('bench train: --threads must be positive integers, e.g. 1,2');
+  if (!Number.isInteger(a.repeats) || a.repeats < 1)
+    throw new Error(`bench train: --repeats must be a positive integer, got ${a.repeats}`);
+  if (!Number.isInteger(a.steps) || a.steps < 1)
+    throw new Error(`bench train: --steps must be a positive integer, got ${a.steps}`);
+  if (!a.pythons.length) a.pythons.push(DEBIAN_PYTHON);
   return a;
 }
 
@@ -127,11 +153,6 @@ export function standardBatch(
     masked_lm_weights: new Float32Array(batch * masked).fill(1),
     next_sentence_labels: Int32Array.from({ length: batch }, () => int(2)),
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /** Kernel-time shares of one step, largest first. */
@@ -183,15 +204,19 @@ async function profileStep(step: PretrainingStep, batch: PretrainingBatch): Prom
 
 /** Run one tfjs variant in this process and print its JSON line. */
 async function runChild(args: Args): Promise<void> {
+  const threads = args.threads[0];
+  if (args.child === 'sgemm') return sgemmChild(threads);
   const [backend, variant] = (args.child as string).split('/') as [BackendName, string];
-  await selectBackend(backend, { threads: args.threads });
+  await selectBackend(backend, { threads });
   const config = bertConfig(args.size as 'tiny');
   const ops: ModelOps =
     variant === 'naive'
       ? naiveWasmOps
       : variant === 'packed-attention'
         ? wasmPackedAttentionOps
-        : opsForBackend(tf.getBackend());
+        : variant === 'unfused'
+          ? wasmNativeUnfusedOps
+          : opsForBackend(tf.getBackend());
   const model = createBertModel(config, { heads: 'pretraining', seed: 1, ops });
   const optimizer = createOptimizer({ type: 'adamw' });
   const step = new PretrainingStep(model, optimizer, { seed: 1 });
@@ -210,7 +235,7 @@ async function runChild(args: Args): Promise<void> {
     size: args.size,
     variant: `${variant} (${ops.name} ops)`,
     backend,
-    threads: backend === 'tensorflow' || ops.name === 'wasm-native' ? args.threads : 1,
+    threads: backend === 'tensorflow' || ops.name.startsWith('wasm-native') ? threads : 1,
     batch: BATCH,
     seq: SEQ,
     masked: MASKED,
@@ -220,13 +245,48 @@ async function runChild(args: Args): Promise<void> {
   console.log(JSON.stringify(r));
 }
 
-function lastJson(stdout: string): Result | null {
+const SGEMM_N = 2048;
+
+interface Peak {
+  gflops: number;
+  method: string;
+}
+
+/** The best of 5 square SGEMMs through the native addon at `threads`; prints a Peak line. */
+function sgemmChild(threads: number): void {
+  const native = loadNativeKernels();
+  if (!('addon' in native)) throw new Error(`native kernels: ${native.reason}`);
+  native.addon.setThreads(threads);
+  const n = SGEMM_N;
+  const heap = new Float32Array(3 * n * n);
+  for (let i = 0; i < 2 * n * n; i++) heap[i] = ((i * 7919) % 1000) / 1000 - 0.5;
+  let best = Infinity;
+  for (let r = 0; r < 6; r++) {
+    const t0 = performance.now();
+    native.addon.batchMatMul(heap.buffer, 0, 4 * n * n, 8 * n * n, 1, n, n, n, false, false, 0, 0);
+    if (r > 0) best = Math.min(best, performance.now() - t0);
+  }
+  const peak: Peak = {
+    gflops: (2 * n ** 3) / (best / 1000) / 1e9,
+    method: `${native.library} SGEMM via the native addon, ${n}³, best of 5`,
+  };
+  console.log(JSON.stringify(peak));
+}
+
+function lastJson<T>(stdout: string): T | null {
   const line = stdout
     .trim()
     .split('\n')
     .reverse()
     .find((l) => l.startsWith('{'));
-  return line ? (JSON.parse(line) as Result) : null;
+  return line ? (JSON.parse(line) as T) : null;
+}
+
+/** The last line of a failed child's output that says why. */
+function failure(r: ReturnType<typeof spawnSync>): string {
+  const text = `${String(r.stderr ?? '')}\n${r.error?.message ?? ''}`;
+  const lines = text.split('\n').filter((l) => l.trim());
+  return lines.find((l) => /^\w*Error: /.test(l)) ?? lines.pop() ?? `exit ${r.status}`;
 }
 
 function runTfjsVariant(
@@ -256,11 +316,11 @@ function runTfjsVariant(
   });
   const profile = r.stdout.split('\n').filter((l) => !l.startsWith('{') && l.trim());
   if (profile.length && !args.json) console.log(profile.join('\n'));
-  const res = r.status === 0 ? lastJson(r.stdout) : null;
-  return res ?? r.stderr.split('\n').find((l) => /^\w*Error: /.test(l)) ?? `exit ${r.status}`;
+  const res = r.status === 0 ? lastJson<Result>(r.stdout) : null;
+  return res ?? failure(r);
 }
 
-function runTorch(size: string, python: string, threads: number): Result | string {
+function runTorch(args: Args, size: string, python: string, threads: number): Result | string {
   if (!existsSync(PEER)) return `${PEER} not found`;
   const r = spawnSync(
     python,
@@ -276,14 +336,13 @@ function runTorch(size: string, python: string, threads: number): Result | strin
       String(SEQ),
       '--masked',
       String(MASKED),
+      '--steps',
+      String(args.steps),
     ],
-    {
-      encoding: 'utf8',
-    },
+    { encoding: 'utf8' },
   );
-  if (r.status !== 0)
-    return (r.stderr || r.error?.message || '').trim().split('\n').pop() ?? 'failed';
-  const p = lastJson(r.stdout) as (Result & { peer: string }) | null;
+  if (r.status !== 0) return failure(r);
+  const p = lastJson<Result & { peer: string }>(r.stdout);
   if (!p) return 'no output';
   return {
     size,
@@ -298,81 +357,157 @@ function runTorch(size: string, python: string, threads: number): Result | strin
   };
 }
 
-/** PyTorch's version from a peer line ("pytorch 2.13.0+cpu") as a comparable number. */
-function torchVersion(variant: string): number {
-  const m = /(\d+)\.(\d+)/.exec(variant);
-  return m ? Number(m[1]) * 1000 + Number(m[2]) : 0;
+/** torch.matmul of two 2048² float32 matrices in the peer's Python: the fallback peak. */
+const TORCH_SGEMM = `
+import json, sys, time, torch
+torch.set_num_threads(int(sys.argv[1])); n = int(sys.argv[2])
+a = torch.randn(n, n); b = torch.randn(n, n); best = 1e9
+for r in range(6):
+    t0 = time.perf_counter(); torch.matmul(a, b); dt = time.perf_counter() - t0
+    if r: best = min(best, dt)
+print(json.dumps({"gflops": 2 * n**3 / best / 1e9,
+                  "method": f"torch.matmul (PyTorch {torch.__version__}), {n}³, best of 5"}))
+`;
+
+/** The SGEMM peak at `threads`: the native addon's SGEMM, else torch.matmul under `python`. */
+function measurePeak(threads: number, python: string): Peak | string {
+  const viaAddon = spawnSync(
+    process.execPath,
+    [process.argv[1], 'train', '--child', 'sgemm', '--threads', String(threads)],
+    { encoding: 'utf8' },
+  );
+  const peak = viaAddon.status === 0 ? lastJson<Peak>(viaAddon.stdout) : null;
+  if (peak) return peak;
+  const viaTorch = spawnSync(python, ['-c', TORCH_SGEMM, String(threads), String(SGEMM_N)], {
+    encoding: 'utf8',
+  });
+  return (
+    (viaTorch.status === 0 ? lastJson<Peak>(viaTorch.stdout) : null) ??
+    `${failure(viaAddon)}; ${failure(viaTorch)}`
+  );
+}
+
+interface Variant {
+  size: string;
+  threads: number;
+  name: string;
+  peer: boolean;
+  go: () => Result | string;
+  /** Why it was skipped (set on its first failure; it is not retried). */
+  skipped?: string;
+  results: Result[];
+}
+
+/** Every variant to time, in the order one round runs them. */
+function plan(args: Args): Variant[] {
+  const builtin = { BERT_NATIVE_KERNELS: '0' };
+  const native = loadNativeKernels();
+  const variants: Variant[] = [];
+  const add = (
+    size: string,
+    threads: number,
+    name: string,
+    go: () => Result | string,
+    peer = false,
+  ): void => {
+    variants.push({ size, threads, name, peer, go, results: [] });
+  };
+  for (const size of args.size.split(','))
+    for (const t of args.threads) {
+      const pythons = args.torch ? [...new Set(args.pythons)] : [];
+      add(size, t, 'wasm + native kernels', () =>
+        'addon' in native ? runTfjsVariant(args, size, 'wasm/tuned', t) : native.reason,
+      );
+      for (const python of pythons)
+        add(size, t, `pytorch (${python})`, () => runTorch(args, size, python, t), true);
+      add(size, t, 'tensorflow', () => runTfjsVariant(args, size, 'tensorflow/tuned', t));
+      if (t === 1 && size === 'tiny')
+        add(size, t, 'plain WASM', () => runTfjsVariant(args, size, 'wasm/tuned', 1, builtin));
+      if (args.ab) {
+        add(size, t, 'wasm + native, unfused', () =>
+          'addon' in native ? runTfjsVariant(args, size, 'wasm/unfused', t) : native.reason,
+        );
+        if (t === 1)
+          add(size, t, 'wasm/packed-attention', () =>
+            runTfjsVariant(args, size, 'wasm/packed-attention', 1, builtin),
+          );
+      }
+      if (args.naive && t === 1)
+        add(size, t, 'wasm/naive', () => runTfjsVariant(args, size, 'wasm/naive', 1, builtin));
+    }
+  return variants;
 }
 
 export async function run(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
   if (args.child) return runChild(args);
-  for (const size of args.size.split(',')) runSize(args, size);
-}
-
-function runSize(args: Args, size: string): void {
-  const builtin = { BERT_NATIVE_KERNELS: '0' };
-  const plan: { name: string; go: () => Result | string }[] = [
-    { name: 'wasm/tuned', go: () => runTfjsVariant(args, size, 'wasm/tuned', 1, builtin) },
-  ];
-  const native = loadNativeKernels();
-  for (const t of [1, 2])
-    plan.push({
-      name: `wasm + native matMul/${t} threads`,
-      go: () => ('addon' in native ? runTfjsVariant(args, size, 'wasm/tuned', t) : native.reason),
-    });
-  if (args.ab) {
-    plan.push({
-      name: 'wasm/packed-attention',
-      go: () => runTfjsVariant(args, size, 'wasm/packed-attention', 1, builtin),
-    });
-  }
-  if (args.naive)
-    plan.push({
-      name: 'wasm/naive',
-      go: () => runTfjsVariant(args, size, 'wasm/naive', 1, builtin),
-    });
-  for (const t of [1, 2])
-    plan.push({
-      name: `tensorflow/${t} threads`,
-      go: () => runTfjsVariant(args, size, 'tensorflow/tuned', t),
-    });
-  if (args.torch)
-    for (const python of [...new Set(args.pythons)])
-      for (const t of [1, 2])
-        plan.push({
-          name: `pytorch (${python})/${t} threads`,
-          go: () => runTorch(size, python, t),
-        });
-  const results: Result[] = [];
-  for (const p of plan) {
-    const r = p.go();
-    if (typeof r === 'string') {
-      // In --json mode stdout carries only result lines; the reason goes to stderr.
-      (args.json ? console.error : console.log)(`${p.name}: skipped (${r})`);
-      continue;
+  // In --json mode stdout carries only JSON lines; notes go to stderr.
+  const note = args.json ? console.error : console.log;
+  const variants = plan(args);
+  const peaks = new Map<number, Peak>();
+  for (let repeat = 0; repeat < args.repeats; repeat++) {
+    for (const t of args.threads) {
+      const peak = measurePeak(t, args.pythons[args.pythons.length - 1]);
+      if (typeof peak === 'string') note(`SGEMM peak at ${t} threads: not measured (${peak})`);
+      else if (!peaks.has(t) || peak.gflops > (peaks.get(t) as Peak).gflops) peaks.set(t, peak);
     }
-    results.push(r);
-    if (args.json) console.log(JSON.stringify(r));
+    for (const v of variants) {
+      if (v.skipped) continue;
+      const r = v.go();
+      if (typeof r === 'string') {
+        v.skipped = r;
+        note(`BERT-${v.size} ${v.name}/${v.threads} threads: skipped (${r})`);
+        continue;
+      }
+      v.results.push(r);
+      if (args.json) console.log(JSON.stringify({ ...r, repeat }));
+      else
+        note(
+          `  repeat ${repeat + 1}/${args.repeats}: BERT-${v.size} ${v.name}, ${v.threads} thr: ${r.ms_per_step.toFixed(0)} ms/step`,
+        );
+    }
   }
-  if (args.json) return;
-  const label = (r: Result): string => `${r.backend} ${r.variant}, ${r.threads} thr`.padEnd(48);
+  const series: Series[] = variants.map((v) => ({
+    size: v.size,
+    variant: v.results[0]
+      ? v.peer
+        ? v.results[0].variant
+        : `${v.name} (${/\((.+) ops\)/.exec(v.results[0].variant)?.[1] ?? v.results[0].variant} ops)`
+      : v.name,
+    threads: v.threads,
+    peer: v.peer,
+    msPerStep: v.results.map((r) => r.ms_per_step),
+  }));
+  const sizes = args.size.split(',') as SizeName[];
+  const rows = assembleRows(series, {
+    tokensPerStep: BATCH * SEQ,
+    flopsPerStep: new Map(
+      sizes.map((s) => [
+        s,
+        trainStepFlops(bertConfig(s), { batch: BATCH, seq: SEQ, masked: MASKED }),
+      ]),
+    ),
+    peakGflops: new Map([...peaks].map(([t, p]) => [t, p.gflops])),
+  });
+  if (args.json) {
+    for (const [threads, p] of peaks)
+      console.log(JSON.stringify({ sgemm_peak: { threads, ...p } }));
+    for (const r of rows) console.log(JSON.stringify({ row: r }));
+    return;
+  }
   console.log(
-    `\nBERT-${size} pretraining step, batch ${BATCH} × ${SEQ}, ${MASKED} masked/seq, AdamW`,
+    `\nPretraining step, batch ${BATCH} × ${SEQ}, ${MASKED} masked/seq, AdamW; median of ${args.repeats} interleaved repeats (${args.steps} steps each)`,
   );
-  for (const r of results) {
+  for (const s of sizes)
     console.log(
-      `  ${label(r)} ${r.ms_per_step.toFixed(0).padStart(7)} ms/step ${String(r.tokens_per_s).padStart(7)} tokens/s`,
+      `  BERT-${s}: ${(trainStepFlops(bertConfig(s), { batch: BATCH, seq: SEQ, masked: MASKED }) / 1e9).toFixed(1)} GFLOP of matMuls per step`,
     );
-  }
-  const torch = results.filter((r) => r.backend === 'pytorch');
-  if (!torch.length) return;
-  const newest = Math.max(...torch.map((r) => torchVersion(r.variant)));
-  const reference = torch.filter((r) => torchVersion(r.variant) === newest);
-  console.log(`ratios (tokens/s vs ${reference[0].variant} at the same thread count):`);
-  for (const r of results) {
-    if (reference.includes(r)) continue;
-    const ref = reference.find((t) => t.threads === r.threads);
-    if (ref) console.log(`  ${label(r)} ${(r.tokens_per_s / ref.tokens_per_s).toFixed(2)}×`);
-  }
+  for (const [t, p] of peaks)
+    console.log(
+      `  SGEMM peak at ${t} thread${t === 1 ? '' : 's'}: ${p.gflops.toFixed(0)} GFLOP/s (${p.method})`,
+    );
+  console.log(
+    '  ratio: tokens/s over the newest PyTorch at the same size and threads; MFU: matMul FLOP/s over that peak\n',
+  );
+  for (const line of formatRows(rows)) console.log(line);
 }

@@ -22,13 +22,42 @@
  *   keepMask(out: Float32Array, a, b, c, d, threshold, scale)
  *       dropout's scaled keep-mask from sfc32 state (a, b, c, d): exactly what
  *       src/model/dropout-mask.ts computes in JavaScript, ~10× faster.
+ *
+ * Fused elementwise kernels (src/model/kernels.ts declares them; rows are
+ * split over the OpenMP threads that setThreads sets, when the addon is
+ * built with -fopenmp; column sums add per-thread partials in a fixed order,
+ * so a thread count always gives the same numbers):
+ *   layerNorm(heap, xOff, rOff, gOff, bOff, yOff, xhatOff, rstdOff, rows, cols, eps)
+ *       y = LayerNorm(x + r)·g + b over each row (rOff < 0: no residual r);
+ *       also writes x̂ [rows, cols] and 1/σ [rows] for the gradient.
+ *   layerNormGrad(heap, dyOff, xhatOff, rstdOff, gOff, dxOff, dgOff, dbOff, rows, cols)
+ *       dx = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) with dx̂ = dy·g; dg = Σ dy·x̂, db = Σ dy.
+ *   biasGelu(heap, zOff, bOff, yOff, rows, cols, tanhForm)
+ *       y = GELU(z + b), the erf form or (tanhForm) the tanh approximation.
+ *   biasGeluGrad(heap, dyOff, zOff, bOff, dzOff, dbOff, rows, cols, tanhForm)
+ *       dz = dy·GELU'(z + b); db = Σ dz over rows.
+ *   sumSquares(heap, xOff, outOff, n)
+ *       out[0] = Σ x² over n floats (float blocks of 1024 added in double).
+ *   softmaxCrossEntropy(heap, logitsOff, labelsOff (int32), lossOff, dOff, rows, cols)
+ *       loss = log Σ exp(logits) − logits[label] per row and d = softmax − onehot:
+ *       src/model/kernels.ts's BertSparseSoftmaxCrossEntropy.
+ *   attentionSoftmax(heap, xOff, biasOff, maskOff, probsOff, softOff, rows, cols, group)
+ *       soft = softmax(x + bias[row / group]) per row, probs = soft·mask (maskOff < 0:
+ *       no dropout, probs not written).
+ *   attentionSoftmaxGrad(heap, dpOff, softOff, maskOff, dxOff, rows, cols)
+ *       dx = soft·(g − Σ g·soft) per row with g = dp·mask (or dp).
+ * adamW is split over the threads too (elementwise: the same numbers).
  */
 #include <dlfcn.h>
 #include <math.h>
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 typedef int (*dnnl_sgemm_fn)(char, char, int64_t, int64_t, int64_t, float, const float *, int64_t,
                              const float *, int64_t, float, float *, int64_t);
@@ -155,6 +184,23 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
   const float *b = (const float *)((char *)heap + b_off);
   float *c = (float *)((char *)heap + c_off);
   const int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n;
+  if (!dnnl_sgemm && !cblas_sgemm) {
+    napi_throw_error(env, NULL, "bert_kernels: load() was not called");
+    return NULL;
+  }
+  /*
+   * A batch of small products (attention's heads: 128×128×64) goes over the
+   * threads one product each, every dnnl_sgemm then on its own thread (oneDNN
+   * runs sequentially inside a parallel region): one fork and barrier per
+   * batch instead of one per product. OpenBLAS is not safe to nest, so only oneDNN.
+   */
+  if (dnnl_sgemm && batch > 1 && k > 0 && m * n * k <= (1 << 24)) {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < batch; i++)
+      dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, a + i * stride_a, lda,
+                 b + i * stride_b, ldb, 0.0f, c + i * m * n, n);
+    return NULL;
+  }
   for (int64_t i = 0; i < batch; i++) {
     const float *ai = a + i * stride_a, *bi = b + i * stride_b;
     float *ci = c + i * m * n;
@@ -163,16 +209,66 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
     } else if (dnnl_sgemm) {
       dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, ai, lda, bi, ldb, 0.0f, ci,
                  n);
-    } else if (cblas_sgemm) {
+    } else {
       cblas_sgemm(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS,
                   trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m, (int)n, (int)k, 1.0f, ai, (int)lda,
                   bi, (int)ldb, 0.0f, ci, (int)n);
-    } else {
-      napi_throw_error(env, NULL, "bert_kernels: load() was not called");
-      return NULL;
     }
   }
   return NULL;
+}
+
+/*
+ * Fewer elements than this run on the calling thread alone: a parallel region
+ * costs a fork and a barrier, more than the work of a bias-sized tensor.
+ */
+#define PARALLEL_MIN 32768
+
+/* This thread's share [*lo, *hi) of `rows` rows, and (thread, threads); one share without OpenMP. */
+static void my_rows(int64_t rows, int64_t *lo, int64_t *hi, int *thread, int *threads) {
+#ifdef _OPENMP
+  *thread = omp_get_thread_num();
+  *threads = omp_get_num_threads();
+#else
+  *thread = 0;
+  *threads = 1;
+#endif
+  *lo = rows * *thread / *threads;
+  *hi = rows * (*thread + 1) / *threads;
+}
+
+/*
+ * The elementwise loops, compiled for AVX2 too where the compiler can clone
+ * functions by target (GCC, Clang on glibc): the CPU picks its version at load.
+ */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef VECTOR_CLONES
+#define VECTOR_CLONES
+#endif
+
+/*
+ * AdamW over [lo, hi). Bias correction and decay off are c = 1 and keep = 1:
+ * dividing or multiplying by exactly 1 changes no bit, so the loop needs no
+ * branch (and vectorises) and still matches the op-by-op update.
+ */
+VECTOR_CLONES static void adam_w_range(const float *p, const float *g, const float *m,
+                                       const float *v, float *p2, float *m2, float *v2,
+                                       int64_t lo, int64_t hi, float gm, float gv, float beta1,
+                                       float beta2, float c1, float c2, float eps, float keep,
+                                       float lr) {
+#pragma omp simd
+  for (int64_t i = lo; i < hi; i++) {
+    const float mi = m[i] * beta1 + g[i] * gm;
+    const float vi = v[i] * beta2 + (g[i] * g[i]) * gv;
+    m2[i] = mi;
+    v2[i] = vi;
+    const float update = (mi / c1) / (sqrtf(vi / c2) + eps);
+    p2[i] = p[i] * keep - update * lr;
+  }
 }
 
 static napi_value adam_w(napi_env env, napi_callback_info info) {
@@ -198,15 +294,12 @@ static napi_value adam_w(napi_env env, napi_callback_info info) {
   float *p2 = (float *)(base + off[6]), *m2 = (float *)(base + off[7]), *v2 = (float *)(base + off[8]);
   const float beta1 = (float)h[0], beta2 = (float)h[1], c1 = (float)h[2], c2 = (float)h[3],
               eps = (float)h[4], keep = (float)h[5], lr = (float)h[6];
-  const int correct1 = h[2] != 1.0, correct2 = h[3] != 1.0, decay = h[5] != 1.0;
-  for (int64_t i = 0; i < n; i++) {
-    const float mi = m[i] * beta1 + g[i] * gm;
-    const float vi = v[i] * beta2 + (g[i] * g[i]) * gv;
-    m2[i] = mi;
-    v2[i] = vi;
-    const float mh = correct1 ? mi / c1 : mi, vh = correct2 ? vi / c2 : vi;
-    const float update = mh / (sqrtf(vh) + eps);
-    p2[i] = (decay ? p[i] * keep : p[i]) - update * lr;
+#pragma omp parallel if (n >= PARALLEL_MIN)
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(n, &lo, &hi, &thread, &threads);
+    adam_w_range(p, g, m, v, p2, m2, v2, lo, hi, gm, gv, beta1, beta2, c1, c2, eps, keep, lr);
   }
   return NULL;
 }
@@ -250,6 +343,559 @@ static napi_value keep_mask(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+
+/* argv[from .. from+count) as int64. */
+static int get_i64s(napi_env env, napi_value *argv, int from, int count, int64_t *out) {
+  for (int i = 0; i < count; i++)
+    if (napi_get_value_int64(env, argv[from + i], &out[i]) != napi_ok) return 0;
+  return 1;
+}
+
+#define ARGS_OR_THROW(name, want)                                                                  \
+  napi_value argv[want];                                                                           \
+  void *heap = NULL;                                                                               \
+  size_t heap_bytes = 0;                                                                           \
+  if (!heap_args(env, info, want, argv, name, &heap, &heap_bytes)) return NULL;                    \
+  char *base = (char *)heap
+
+#define RANGE_ERROR(name)                                                                          \
+  do {                                                                                             \
+    napi_throw_range_error(env, NULL, "bert_kernels." name ": operand outside the heap");          \
+    return NULL;                                                                                   \
+  } while (0)
+
+static int max_threads(void) {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+static napi_value layer_norm(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("layerNorm", 11);
+  int64_t v[10];
+  double eps = 0;
+  if (!get_i64s(env, argv, 1, 9, v) || napi_get_value_double(env, argv[10], &eps) != napi_ok) {
+    napi_throw_type_error(env, NULL, "bert_kernels.layerNorm: expected numbers");
+    return NULL;
+  }
+  const int64_t x_off = v[0], r_off = v[1], g_off = v[2], b_off = v[3], y_off = v[4],
+                xhat_off = v[5], rstd_off = v[6], rows = v[7], cols = v[8];
+  const int64_t n = rows * cols;
+  if (rows < 0 || cols < 1 || !in_heap(x_off, n, heap_bytes) ||
+      (r_off >= 0 && !in_heap(r_off, n, heap_bytes)) || !in_heap(g_off, cols, heap_bytes) ||
+      !in_heap(b_off, cols, heap_bytes) || !in_heap(y_off, n, heap_bytes) ||
+      !in_heap(xhat_off, n, heap_bytes) || !in_heap(rstd_off, rows, heap_bytes))
+    RANGE_ERROR("layerNorm");
+  const float *x = (const float *)(base + x_off);
+  const float *res = r_off >= 0 ? (const float *)(base + r_off) : NULL;
+  const float *g = (const float *)(base + g_off), *b = (const float *)(base + b_off);
+  float *y = (float *)(base + y_off), *xhat = (float *)(base + xhat_off);
+  float *rstd = (float *)(base + rstd_off);
+  const float e = (float)eps;
+#pragma omp parallel if (n >= PARALLEL_MIN)
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    for (int64_t i = lo; i < hi; i++) {
+      const float *xi = x + i * cols;
+      float *hi_row = xhat + i * cols, *yi = y + i * cols;
+      /* x̂ holds x + r first, then the normalised row. */
+      float sum = 0;
+#pragma omp simd reduction(+ : sum)
+      for (int64_t j = 0; j < cols; j++) {
+        const float s = res ? xi[j] + res[i * cols + j] : xi[j];
+        hi_row[j] = s;
+        sum += s;
+      }
+      const float mean = sum / (float)cols;
+      float sq = 0;
+#pragma omp simd reduction(+ : sq)
+      for (int64_t j = 0; j < cols; j++) {
+        const float c = hi_row[j] - mean;
+        hi_row[j] = c;
+        sq += c * c;
+      }
+      const float rs = 1.0f / sqrtf(sq / (float)cols + e);
+      rstd[i] = rs;
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) {
+        const float h = hi_row[j] * rs;
+        hi_row[j] = h;
+        yi[j] = h * g[j] + b[j];
+      }
+    }
+  }
+  return NULL;
+}
+
+/* Column sums of per-thread partials [threads][width], in thread order, into out[width]. */
+static void add_partials(const float *partials, int threads, int64_t width, float *out) {
+  for (int64_t j = 0; j < width; j++) {
+    float s = 0;
+    for (int t = 0; t < threads; t++) s += partials[(int64_t)t * width + j];
+    out[j] = s;
+  }
+}
+
+static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("layerNormGrad", 10);
+  int64_t v[9];
+  if (!get_i64s(env, argv, 1, 9, v)) {
+    napi_throw_type_error(env, NULL, "bert_kernels.layerNormGrad: expected numbers");
+    return NULL;
+  }
+  const int64_t dy_off = v[0], xhat_off = v[1], rstd_off = v[2], g_off = v[3], dx_off = v[4],
+                dg_off = v[5], db_off = v[6], rows = v[7], cols = v[8];
+  const int64_t n = rows * cols;
+  if (rows < 0 || cols < 1 || !in_heap(dy_off, n, heap_bytes) ||
+      !in_heap(xhat_off, n, heap_bytes) || !in_heap(rstd_off, rows, heap_bytes) ||
+      !in_heap(g_off, cols, heap_bytes) || !in_heap(dx_off, n, heap_bytes) ||
+      !in_heap(dg_off, cols, heap_bytes) || !in_heap(db_off, cols, heap_bytes))
+    RANGE_ERROR("layerNormGrad");
+  const float *dy = (const float *)(base + dy_off), *xhat = (const float *)(base + xhat_off);
+  const float *rstd = (const float *)(base + rstd_off), *g = (const float *)(base + g_off);
+  float *dx = (float *)(base + dx_off);
+  float *dg = (float *)(base + dg_off), *db = (float *)(base + db_off);
+  const int most = max_threads();
+  /* Per thread: Σ dy·x̂ in the first `cols`, Σ dy in the next. */
+  float *partials = calloc((size_t)most * 2 * (size_t)cols, sizeof(float));
+  if (!partials) {
+    napi_throw_error(env, NULL, "bert_kernels.layerNormGrad: out of memory");
+    return NULL;
+  }
+  int used = 1;
+#pragma omp parallel num_threads(most) if (n >= PARALLEL_MIN)
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    if (thread == 0) used = threads;
+    float *pg = partials + (int64_t)thread * 2 * cols, *pb = pg + cols;
+    for (int64_t i = lo; i < hi; i++) {
+      const float *dyi = dy + i * cols, *hi_row = xhat + i * cols;
+      float a = 0, c = 0;
+#pragma omp simd reduction(+ : a, c)
+      for (int64_t j = 0; j < cols; j++) {
+        const float d = dyi[j] * g[j];
+        a += d;
+        c += d * hi_row[j];
+        pg[j] += dyi[j] * hi_row[j];
+        pb[j] += dyi[j];
+      }
+      a /= (float)cols;
+      c /= (float)cols;
+      const float rs = rstd[i];
+      float *dxi = dx + i * cols;
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) dxi[j] = rs * (dyi[j] * g[j] - a - hi_row[j] * c);
+    }
+  }
+  /* Interleaved [thread][dg | db] partials: sum each half. */
+  for (int64_t j = 0; j < cols; j++) {
+    float sg = 0, sb = 0;
+    for (int t = 0; t < used; t++) {
+      sg += partials[(int64_t)t * 2 * cols + j];
+      sb += partials[(int64_t)t * 2 * cols + cols + j];
+    }
+    dg[j] = sg;
+    db[j] = sb;
+  }
+  free(partials);
+  return NULL;
+}
+
+static const float SQRT_HALF = 0.70710678118654752f, INV_SQRT_2PI = 0.39894228040143268f,
+                   SQRT_2_OVER_PI = 0.79788456080286536f, GELU_CUBIC = 0.044715f;
+
+/*
+ * exp, erf and tanh as straight-line float arithmetic, so that the GELU loops
+ * vectorise (libm's erff and expf are scalar calls):
+ * exp(x) = 2^n · e^r with n = round(x / ln 2), r = x − n·ln 2 (ln 2 split in
+ * a short high part and a correction, so n·ln2_hi is exact), |r| ≤ ln 2 / 2,
+ * e^r by its Taylor series to r⁷ (truncation < 2e-8 relative);
+ * erf by Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7: GELU adds it
+ * to 1, so its relative error stays ~1e-7); tanh(u) = 1 − 2 / (e^{2u} + 1).
+ */
+static inline float exp_f(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  x = x > 88.0f ? 88.0f : x;
+  /* Round to nearest by adding and removing 1.5·2²³ (no branch; needs no -ffast-math reassociation). */
+  const float fn = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  const int32_t n = (int32_t)fn;
+  const float r = (x - fn * 0.693145751953125f) - fn * 1.428606765330187e-6f;
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  union {
+    int32_t i;
+    float f;
+  } scale;
+  scale.i = (n + 127) << 23;
+  return p * scale.f;
+}
+
+static inline float erf_f(float x) {
+  const float a = x < 0.0f ? -x : x;
+  const float t = 1.0f / (1.0f + 0.3275911f * a);
+  float p = 1.061405429f;
+  p = p * t - 1.453152027f;
+  p = p * t + 1.421413741f;
+  p = p * t - 0.284496736f;
+  p = p * t + 0.254829592f;
+  const float e = 1.0f - p * t * exp_f(-a * a);
+  return x < 0.0f ? -e : e;
+}
+
+static inline float tanh_f(float u) { return 1.0f - 2.0f / (exp_f(2.0f * u) + 1.0f); }
+/* (The loops vectorise when compiled with -fno-trapping-math -fno-math-errno, as
+   `bert setup native` does.) */
+
+static inline float gelu_value(float x, int tanh_form) {
+  if (tanh_form) return 0.5f * x * (1.0f + tanh_f(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)));
+  return 0.5f * x * (1.0f + erf_f(x * SQRT_HALF));
+}
+
+static inline float gelu_slope(float x, int tanh_form) {
+  if (tanh_form) {
+    const float t = tanh_f(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x));
+    return 0.5f * (1.0f + t) +
+           0.5f * x * (1.0f - t * t) * SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_CUBIC * x * x);
+  }
+  /* Φ(x) + x·φ(x); erf(x/√2)'s exp(−x²/2) is φ's, so one exp serves both. */
+  const float e = exp_f(-0.5f * x * x);
+  const float a = (x < 0.0f ? -x : x) * SQRT_HALF;
+  const float t = 1.0f / (1.0f + 0.3275911f * a);
+  float p = 1.061405429f;
+  p = p * t - 1.453152027f;
+  p = p * t + 1.421413741f;
+  p = p * t - 0.284496736f;
+  p = p * t + 0.254829592f;
+  const float erf_abs = 1.0f - p * t * e;
+  return 0.5f * (1.0f + (x < 0.0f ? -erf_abs : erf_abs)) + x * INV_SQRT_2PI * e;
+}
+
+
+VECTOR_CLONES static void gelu_rows(const float *z, const float *b, float *y, int64_t lo,
+                                    int64_t hi, int64_t cols, int tanh_form) {
+  for (int64_t i = lo; i < hi; i++) {
+    const float *zi = z + i * cols;
+    float *yi = y + i * cols;
+    if (tanh_form) {
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) yi[j] = gelu_value(zi[j] + b[j], 1);
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) yi[j] = gelu_value(zi[j] + b[j], 0);
+    }
+  }
+}
+
+/* dz = dy·GELU'(z + b) over rows [lo, hi); column sums of dz added into p. */
+VECTOR_CLONES static void gelu_grad_rows(const float *dy, const float *z, const float *b,
+                                         float *dz, float *p, int64_t lo, int64_t hi,
+                                         int64_t cols, int tanh_form) {
+  for (int64_t i = lo; i < hi; i++) {
+    const float *dyi = dy + i * cols, *zi = z + i * cols;
+    float *dzi = dz + i * cols;
+    if (tanh_form) {
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) {
+        const float d = dyi[j] * gelu_slope(zi[j] + b[j], 1);
+        dzi[j] = d;
+        p[j] += d;
+      }
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) {
+        const float d = dyi[j] * gelu_slope(zi[j] + b[j], 0);
+        dzi[j] = d;
+        p[j] += d;
+      }
+    }
+  }
+}
+
+static napi_value bias_gelu(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("biasGelu", 7);
+  int64_t v[5];
+  bool tanh_form = false;
+  if (!get_i64s(env, argv, 1, 5, v) || napi_get_value_bool(env, argv[6], &tanh_form) != napi_ok) {
+    napi_throw_type_error(env, NULL, "bert_kernels.biasGelu: expected numbers and a boolean");
+    return NULL;
+  }
+  const int64_t z_off = v[0], b_off = v[1], y_off = v[2], rows = v[3], cols = v[4];
+  const int64_t n = rows * cols;
+  if (rows < 0 || cols < 1 || !in_heap(z_off, n, heap_bytes) || !in_heap(b_off, cols, heap_bytes) ||
+      !in_heap(y_off, n, heap_bytes))
+    RANGE_ERROR("biasGelu");
+  const float *z = (const float *)(base + z_off), *b = (const float *)(base + b_off);
+  float *y = (float *)(base + y_off);
+  const int tf = tanh_form;
+#pragma omp parallel if (n >= PARALLEL_MIN)
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    gelu_rows(z, b, y, lo, hi, cols, tf);
+  }
+  return NULL;
+}
+
+static napi_value bias_gelu_grad(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("biasGeluGrad", 9);
+  int64_t v[7];
+  bool tanh_form = false;
+  if (!get_i64s(env, argv, 1, 7, v) || napi_get_value_bool(env, argv[8], &tanh_form) != napi_ok) {
+    napi_throw_type_error(env, NULL, "bert_kernels.biasGeluGrad: expected numbers and a boolean");
+    return NULL;
+  }
+  const int64_t dy_off = v[0], z_off = v[1], b_off = v[2], dz_off = v[3], db_off = v[4],
+                rows = v[5], cols = v[6];
+  const int64_t n = rows * cols;
+  if (rows < 0 || cols < 1 || !in_heap(dy_off, n, heap_bytes) || !in_heap(z_off, n, heap_bytes) ||
+      !in_heap(b_off, cols, heap_bytes) || !in_heap(dz_off, n, heap_bytes) ||
+      !in_heap(db_off, cols, heap_bytes))
+    RANGE_ERROR("biasGeluGrad");
+  const float *dy = (const float *)(base + dy_off), *z = (const float *)(base + z_off);
+  const float *b = (const float *)(base + b_off);
+  float *dz = (float *)(base + dz_off), *db = (float *)(base + db_off);
+  const int most = max_threads(), tf = tanh_form;
+  float *partials = calloc((size_t)most * (size_t)cols, sizeof(float));
+  if (!partials) {
+    napi_throw_error(env, NULL, "bert_kernels.biasGeluGrad: out of memory");
+    return NULL;
+  }
+  int used = 1;
+#pragma omp parallel num_threads(most) if (n >= PARALLEL_MIN)
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    if (thread == 0) used = threads;
+    gelu_grad_rows(dy, z, b, dz, partials + (int64_t)thread * cols, lo, hi, cols, tf);
+  }
+  add_partials(partials, used, cols, db);
+  free(partials);
+  return NULL;
+}
+
+static napi_value sum_squares(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("sumSquares", 4);
+  int64_t v[3];
+  if (!get_i64s(env, argv, 1, 3, v)) {
+    napi_throw_type_error(env, NULL, "bert_kernels.sumSquares: expected numbers");
+    return NULL;
+  }
+  const int64_t x_off = v[0], out_off = v[1], n = v[2];
+  if (n < 0 || !in_heap(x_off, n, heap_bytes) || !in_heap(out_off, 1, heap_bytes))
+    RANGE_ERROR("sumSquares");
+  const float *x = (const float *)(base + x_off);
+  double partial[256] = {0};
+  int used = 1;
+#pragma omp parallel if (n >= PARALLEL_MIN)
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(n, &lo, &hi, &thread, &threads);
+    if (thread == 0) used = threads;
+    /* Float lanes over blocks of 1024 (vectorisable), each block's sum added in double. */
+    double s = 0;
+    for (int64_t i = lo; i < hi; i += 1024) {
+      const int64_t end = i + 1024 < hi ? i + 1024 : hi;
+      float block = 0;
+#pragma omp simd reduction(+ : block)
+      for (int64_t j = i; j < end; j++) block += x[j] * x[j];
+      s += block;
+    }
+    if (thread < 256) partial[thread] = s;
+  }
+  double total = 0;
+  for (int t = 0; t < used && t < 256; t++) total += partial[t];
+  *(float *)(base + out_off) = (float)total;
+  return NULL;
+}
+
+/*
+ * Softmax cross-entropy rows [lo, hi): loss[i] = log Σ exp(x) − x[label], and
+ * d[i] = softmax(x) − onehot(label) (d also holds exp(x − max) on the way).
+ * A label outside [0, cols) gives a NaN loss and no one-hot.
+ */
+VECTOR_CLONES static void softmax_ce_rows(const float *x, const int32_t *labels, float *loss,
+                                          float *d, int64_t lo, int64_t hi, int64_t cols) {
+  for (int64_t i = lo; i < hi; i++) {
+    const float *xi = x + i * cols;
+    float *di = d + i * cols;
+    float max = xi[0];
+#pragma omp simd reduction(max : max)
+    for (int64_t j = 1; j < cols; j++) max = xi[j] > max ? xi[j] : max;
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < cols; j++) {
+      const float e = exp_f(xi[j] - max);
+      di[j] = e;
+      sum += e;
+    }
+    const float inv = 1.0f / sum;
+#pragma omp simd
+    for (int64_t j = 0; j < cols; j++) di[j] *= inv;
+    const int32_t label = labels[i];
+    if (label >= 0 && label < cols) {
+      loss[i] = max + logf(sum) - xi[label];
+      di[label] -= 1.0f;
+    } else {
+      loss[i] = NAN;
+    }
+  }
+}
+
+static napi_value softmax_cross_entropy(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("softmaxCrossEntropy", 7);
+  int64_t v[6];
+  if (!get_i64s(env, argv, 1, 6, v)) {
+    napi_throw_type_error(env, NULL, "bert_kernels.softmaxCrossEntropy: expected numbers");
+    return NULL;
+  }
+  const int64_t x_off = v[0], labels_off = v[1], loss_off = v[2], d_off = v[3], rows = v[4],
+                cols = v[5];
+  const int64_t n = rows * cols;
+  if (rows < 0 || cols < 1 || !in_heap(x_off, n, heap_bytes) ||
+      !in_heap(labels_off, rows, heap_bytes) || !in_heap(loss_off, rows, heap_bytes) ||
+      !in_heap(d_off, n, heap_bytes))
+    RANGE_ERROR("softmaxCrossEntropy");
+  const float *x = (const float *)(base + x_off);
+  const int32_t *labels = (const int32_t *)(base + labels_off);
+  float *loss = (float *)(base + loss_off), *d = (float *)(base + d_off);
+#pragma omp parallel if (n >= PARALLEL_MIN)
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    softmax_ce_rows(x, labels, loss, d, lo, hi, cols);
+  }
+  return NULL;
+}
+
+/*
+ * Attention probabilities over rows [lo, hi) of scores [rows, cols]:
+ * soft = softmax(x + bias[row / group]) (bias: one [cols] row per sequence,
+ * group = heads·T rows share it) and probs = soft·mask (the dropout keep-mask;
+ * none: probs is not written).
+ */
+VECTOR_CLONES static void attention_softmax_rows(const float *x, const float *bias,
+                                                 const float *mask, float *probs, float *soft,
+                                                 int64_t lo, int64_t hi, int64_t cols,
+                                                 int64_t group) {
+  for (int64_t i = lo; i < hi; i++) {
+    const float *xi = x + i * cols, *bi = bias + (i / group) * cols;
+    float *si = soft + i * cols;
+    float max = xi[0] + bi[0];
+#pragma omp simd reduction(max : max)
+    for (int64_t j = 1; j < cols; j++) max = xi[j] + bi[j] > max ? xi[j] + bi[j] : max;
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < cols; j++) {
+      const float e = exp_f(xi[j] + bi[j] - max);
+      si[j] = e;
+      sum += e;
+    }
+    const float inv = 1.0f / sum;
+#pragma omp simd
+    for (int64_t j = 0; j < cols; j++) si[j] *= inv;
+    if (mask) {
+      const float *mi = mask + i * cols;
+      float *pi = probs + i * cols;
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) pi[j] = si[j] * mi[j];
+    }
+  }
+}
+
+/* d scores = soft·(g − Σ g·soft) per row, g = d probs · mask (or d probs without a mask). */
+VECTOR_CLONES static void attention_softmax_grad_rows(const float *dp, const float *soft,
+                                                      const float *mask, float *dx, int64_t lo,
+                                                      int64_t hi, int64_t cols) {
+  for (int64_t i = lo; i < hi; i++) {
+    const float *dpi = dp + i * cols, *si = soft + i * cols;
+    float *dxi = dx + i * cols;
+    if (mask) {
+      const float *mi = mask + i * cols;
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) dxi[j] = dpi[j] * mi[j];
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) dxi[j] = dpi[j];
+    }
+    float dot = 0;
+#pragma omp simd reduction(+ : dot)
+    for (int64_t j = 0; j < cols; j++) dot += dxi[j] * si[j];
+#pragma omp simd
+    for (int64_t j = 0; j < cols; j++) dxi[j] = si[j] * (dxi[j] - dot);
+  }
+}
+
+static napi_value attention_softmax(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("attentionSoftmax", 9);
+  int64_t v[8];
+  if (!get_i64s(env, argv, 1, 8, v)) {
+    napi_throw_type_error(env, NULL, "bert_kernels.attentionSoftmax: expected numbers");
+    return NULL;
+  }
+  const int64_t x_off = v[0], bias_off = v[1], mask_off = v[2], probs_off = v[3], soft_off = v[4],
+                rows = v[5], cols = v[6], group = v[7];
+  const int64_t n = rows * cols;
+  if (rows < 0 || cols < 1 || group < 1 || !in_heap(x_off, n, heap_bytes) ||
+      !in_heap(bias_off, ((rows + group - 1) / group) * cols, heap_bytes) ||
+      (mask_off >= 0 && (!in_heap(mask_off, n, heap_bytes) || !in_heap(probs_off, n, heap_bytes))) ||
+      !in_heap(soft_off, n, heap_bytes))
+    RANGE_ERROR("attentionSoftmax");
+  const float *x = (const float *)(base + x_off), *bias = (const float *)(base + bias_off);
+  const float *mask = mask_off >= 0 ? (const float *)(base + mask_off) : NULL;
+  float *probs = mask ? (float *)(base + probs_off) : NULL, *soft = (float *)(base + soft_off);
+#pragma omp parallel if (n >= PARALLEL_MIN)
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    attention_softmax_rows(x, bias, mask, probs, soft, lo, hi, cols, group);
+  }
+  return NULL;
+}
+
+static napi_value attention_softmax_grad(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("attentionSoftmaxGrad", 7);
+  int64_t v[6];
+  if (!get_i64s(env, argv, 1, 6, v)) {
+    napi_throw_type_error(env, NULL, "bert_kernels.attentionSoftmaxGrad: expected numbers");
+    return NULL;
+  }
+  const int64_t dp_off = v[0], soft_off = v[1], mask_off = v[2], dx_off = v[3], rows = v[4],
+                cols = v[5];
+  const int64_t n = rows * cols;
+  if (rows < 0 || cols < 1 || !in_heap(dp_off, n, heap_bytes) ||
+      !in_heap(soft_off, n, heap_bytes) || (mask_off >= 0 && !in_heap(mask_off, n, heap_bytes)) ||
+      !in_heap(dx_off, n, heap_bytes))
+    RANGE_ERROR("attentionSoftmaxGrad");
+  const float *dp = (const float *)(base + dp_off), *soft = (const float *)(base + soft_off);
+  const float *mask = mask_off >= 0 ? (const float *)(base + mask_off) : NULL;
+  float *dx = (float *)(base + dx_off);
+#pragma omp parallel if (n >= PARALLEL_MIN)
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    attention_softmax_grad_rows(dp, soft, mask, dx, lo, hi, cols);
+  }
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
@@ -257,6 +903,15 @@ static napi_value init(napi_env env, napi_value exports) {
       {"batchMatMul", NULL, batch_mat_mul, NULL, NULL, NULL, napi_default, NULL},
       {"keepMask", NULL, keep_mask, NULL, NULL, NULL, napi_default, NULL},
       {"adamW", NULL, adam_w, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNormGrad", NULL, layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"biasGelu", NULL, bias_gelu, NULL, NULL, NULL, napi_default, NULL},
+      {"biasGeluGrad", NULL, bias_gelu_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"sumSquares", NULL, sum_squares, NULL, NULL, NULL, napi_default, NULL},
+      {"softmaxCrossEntropy", NULL, softmax_cross_entropy, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionSoftmax", NULL, attention_softmax, NULL, NULL, NULL, napi_default, NULL},
+      {"attentionSoftmaxGrad", NULL, attention_softmax_grad, NULL, NULL, NULL, napi_default,
+       NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -71,6 +71,15 @@ export interface NativeKernels {
   adamW(heap: ArrayBuffer, ...offsetsAndHyper: number[]): void;
   /** dropout-mask.ts's sfc32 mask, natively (same values). */
   keepMask: MaskGenerator;
+  /** The fused elementwise kernels (see native/bert_kernels.c): heap, byte offsets, sizes, then flags. */
+  layerNorm(heap: ArrayBuffer, ...offsetsSizesEps: number[]): void;
+  layerNormGrad(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
+  biasGelu(heap: ArrayBuffer, ...args: [...offsetsAndSizes: number[], tanhForm: boolean]): void;
+  biasGeluGrad(heap: ArrayBuffer, ...args: [...offsetsAndSizes: number[], tanhForm: boolean]): void;
+  sumSquares(heap: ArrayBuffer, xOffset: number, outOffset: number, n: number): void;
+  softmaxCrossEntropy(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
+  attentionSoftmax(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
+  attentionSoftmaxGrad(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
 }
 
 export interface LoadedKernels {
@@ -135,8 +144,15 @@ export async function buildNativeKernels(options: BuildOptions = {}): Promise<Lo
   await mkdir(dirname(out), { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
   log(`compiling ${KERNELS_SOURCE} with ${compiler} (headers: ${include})`);
+  // -fopenmp splits the fused kernels' rows over the SGEMM library's OpenMP threads; a compiler
+  // without OpenMP builds them single-threaded (the retry below).
   const args = [
     '-O2',
+    // Let the compiler vectorise the elementwise loops (branch-free exp/erf, sqrt): nothing here
+    // reads FP exceptions or errno.
+    '-fno-trapping-math',
+    '-fno-math-errno',
+    '-fopenmp',
     '-std=c11',
     '-Wall',
     '-shared',
@@ -149,7 +165,15 @@ export async function buildNativeKernels(options: BuildOptions = {}): Promise<Lo
     '-ldl',
     '-lm',
   ];
-  const result = await run(compiler, args, {});
+  let result = await run(compiler, args, {});
+  if (result.code !== 0 && !result.notFound) {
+    log(`compiling with -fopenmp failed; compiling without OpenMP (single-threaded fused kernels)`);
+    result = await run(
+      compiler,
+      args.filter((a) => a !== '-fopenmp'),
+      {},
+    );
+  }
   if (result.code !== 0) {
     await rm(tmp, { force: true });
     const detail = result.notFound

@@ -3,16 +3,30 @@
  * working in place on the WASM heap: BatchMatMul on a native SGEMM (any
  * transpose or batch layout at native speed; registered over tfjs's own
  * kernel, the same product up to float32 summation order) and the fused
- * AdamW update (FUSED_ADAMW, bit-identical to the op-by-op update).
+ * AdamW update (FUSED_ADAMW, bit-identical to the op-by-op update), and the
+ * fused kernels (LayerNorm with an optional residual add, bias + GELU,
+ * forward and gradient; attention's bias + softmax + dropout and its
+ * gradient; the softmax cross-entropy with its gradient; the
+ * clip's sum of squares; multi-threaded over rows in the addon), and an
+ * Identity that shares data instead of copying (no addon needed, but only
+ * swapped in with the rest).
  * `useNativeWasmKernels` switches them in, `useBuiltinWasmKernels` out; both
  * tell src/model/kernels.ts, so the model picks the formulation that suits
  * the active BatchMatMul.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  ATTENTION_SOFTMAX,
+  ATTENTION_SOFTMAX_GRAD,
+  BIAS_GELU,
+  BIAS_GELU_GRAD,
   FUSED_ADAMW,
+  FUSED_LAYER_NORM,
+  FUSED_LAYER_NORM_GRAD,
   hasTransposingBatchMatMul,
   setTransposingBatchMatMul,
+  SPARSE_SOFTMAX_CROSS_ENTROPY,
+  SUM_SQUARES,
 } from '../model/kernels.js';
 import type { NativeKernels } from './native-addon.js';
 
@@ -99,34 +113,256 @@ function nativeAdamW(addon: NativeKernels): tf.KernelFunc {
   };
 }
 
-let original: tf.KernelConfig | null = null;
+/** The byte offset of a tensor on the WASM heap. */
+function heapOffset(wasm: WasmBackend, t: tf.TensorInfo): number {
+  return wasm.dataIdMap.get(t.dataId).memoryOffset;
+}
+
+/** [rows, cols] of a tensor seen as a matrix over its last axis. */
+function rowsCols(t: tf.TensorInfo): [number, number] {
+  const cols = t.shape[t.shape.length - 1];
+  return [cols ? tf.util.sizeFromShape(t.shape) / cols : 0, cols];
+}
+
+/** FUSED_LAYER_NORM: {x, gamma, beta[, residual]}, attrs {eps} → [y, x̂, 1/σ]. */
+function nativeLayerNorm(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { x, residual, gamma, beta } = inputs as Record<string, tf.TensorInfo | undefined>;
+    const input = x as tf.TensorInfo;
+    const [rows, cols] = rowsCols(input);
+    const outs = [
+      wasm.makeOutput([...input.shape], 'float32'),
+      wasm.makeOutput([...input.shape], 'float32'),
+      wasm.makeOutput([rows, 1], 'float32'),
+    ];
+    const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
+    addon.layerNorm(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      at(input),
+      residual ? at(residual) : -1,
+      at(gamma as tf.TensorInfo),
+      at(beta as tf.TensorInfo),
+      ...outs.map(at),
+      rows,
+      cols,
+      (attrs as { eps: number }).eps,
+    );
+    return outs;
+  };
+}
+
+/** FUSED_LAYER_NORM_GRAD: {dy, xhat, rstd, gamma}, attrs {residual} → [dx, (dx,) dgamma, dbeta]. */
+function nativeLayerNormGrad(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { dy, xhat, rstd, gamma } = inputs as Record<string, tf.TensorInfo>;
+    const [rows, cols] = rowsCols(dy);
+    const dx = wasm.makeOutput([...dy.shape], 'float32');
+    const dr = (attrs as { residual: boolean }).residual
+      ? wasm.makeOutput([...dy.shape], 'float32')
+      : null;
+    const dgamma = wasm.makeOutput([cols], 'float32');
+    const dbeta = wasm.makeOutput([cols], 'float32');
+    const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
+    addon.layerNormGrad(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      ...[dy, xhat, rstd, gamma, dx, dgamma, dbeta].map(at),
+      rows,
+      cols,
+    );
+    if (!dr) return [dx, dgamma, dbeta];
+    // The residual's gradient is dx again, as its own tensor (the tape may dispose either).
+    wasm.wasm.HEAPU8.copyWithin(at(dr), at(dx), at(dx) + 4 * rows * cols);
+    return [dx, dr, dgamma, dbeta];
+  };
+}
+
+/** BIAS_GELU: {z, bias}, attrs {tanhForm} → GELU(z + bias). */
+function nativeBiasGelu(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { z, bias } = inputs as Record<string, tf.TensorInfo>;
+    const [rows, cols] = rowsCols(z);
+    const y = wasm.makeOutput([...z.shape], 'float32');
+    const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
+    addon.biasGelu(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      at(z),
+      at(bias),
+      at(y),
+      rows,
+      cols,
+      (attrs as { tanhForm: boolean }).tanhForm,
+    );
+    return y;
+  };
+}
+
+/** BIAS_GELU_GRAD: {dy, z, bias}, attrs {tanhForm} → [dz, dbias]. */
+function nativeBiasGeluGrad(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { dy, z, bias } = inputs as Record<string, tf.TensorInfo>;
+    const [rows, cols] = rowsCols(z);
+    const dz = wasm.makeOutput([...z.shape], 'float32');
+    const dbias = wasm.makeOutput([cols], 'float32');
+    const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
+    addon.biasGeluGrad(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      ...[dy, z, bias, dz, dbias].map(at),
+      rows,
+      cols,
+      (attrs as { tanhForm: boolean }).tanhForm,
+    );
+    return [dz, dbias];
+  };
+}
+
+/** SUM_SQUARES: {x} → Σ x² (a float32 scalar). */
+function nativeSumSquares(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { x } = inputs as { x: tf.TensorInfo };
+    const out = wasm.makeOutput([], 'float32');
+    addon.sumSquares(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      heapOffset(wasm, x),
+      heapOffset(wasm, out),
+      tf.util.sizeFromShape(x.shape),
+    );
+    return out;
+  };
+}
+
+/** SPARSE_SOFTMAX_CROSS_ENTROPY: {logits [N, C], labels [N] int32} → [loss [N], softmax − onehot [N, C]]. */
+function nativeSoftmaxCrossEntropy(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { logits, labels } = inputs as Record<string, tf.TensorInfo>;
+    if (logits.dtype !== 'float32' || labels.dtype !== 'int32')
+      throw new Error('BertSparseSoftmaxCrossEntropy: float32 logits and int32 labels expected');
+    const [rows, cols] = rowsCols(logits);
+    const loss = wasm.makeOutput([rows], 'float32');
+    const d = wasm.makeOutput([...logits.shape], 'float32');
+    const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
+    addon.softmaxCrossEntropy(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      ...[logits, labels, loss, d].map(at),
+      rows,
+      cols,
+    );
+    return [loss, d];
+  };
+}
+
+/** ATTENTION_SOFTMAX: {scores, bias[, mask]}, attrs {group} → [probs, softmax] or [softmax]. */
+function nativeAttentionSoftmax(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { scores, bias, mask } = inputs as Record<string, tf.TensorInfo | undefined>;
+    const x = scores as tf.TensorInfo;
+    const [rows, cols] = rowsCols(x);
+    const probs = mask ? wasm.makeOutput([...x.shape], 'float32') : null;
+    const soft = wasm.makeOutput([...x.shape], 'float32');
+    const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
+    addon.attentionSoftmax(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      at(x),
+      at(bias as tf.TensorInfo),
+      mask ? at(mask) : -1,
+      probs ? at(probs) : -1,
+      at(soft),
+      rows,
+      cols,
+      (attrs as { group: number }).group,
+    );
+    return probs ? [probs, soft] : [soft];
+  };
+}
+
+/** ATTENTION_SOFTMAX_GRAD: {dy, softmax[, mask]} → d scores. */
+function nativeAttentionSoftmaxGrad(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { dy, softmax, mask } = inputs as Record<string, tf.TensorInfo | undefined>;
+    const d = dy as tf.TensorInfo;
+    const [rows, cols] = rowsCols(d);
+    const dx = wasm.makeOutput([...d.shape], 'float32');
+    const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
+    addon.attentionSoftmaxGrad(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      at(d),
+      at(softmax as tf.TensorInfo),
+      mask ? at(mask) : -1,
+      at(dx),
+      rows,
+      cols,
+    );
+    return dx;
+  };
+}
+
+/** The fused kernels this module registers next to BatchMatMul, by name. */
+const FUSED: [string, (addon: NativeKernels) => tf.KernelFunc][] = [
+  [FUSED_ADAMW, nativeAdamW],
+  [FUSED_LAYER_NORM, nativeLayerNorm],
+  [FUSED_LAYER_NORM_GRAD, nativeLayerNormGrad],
+  [BIAS_GELU, nativeBiasGelu],
+  [BIAS_GELU_GRAD, nativeBiasGeluGrad],
+  [SUM_SQUARES, nativeSumSquares],
+  [SPARSE_SOFTMAX_CROSS_ENTROPY, nativeSoftmaxCrossEntropy],
+  [ATTENTION_SOFTMAX, nativeAttentionSoftmax],
+  [ATTENTION_SOFTMAX_GRAD, nativeAttentionSoftmaxGrad],
+];
+
+/**
+ * Identity that shares its input's data (reference-counted, as tfjs-backend-cpu
+ * does) instead of copying it: the engine clones every tensor a gradient
+ * saves, and WASM's own Identity copies each one (~140 copies per BERT step).
+ * Tensors are immutable in tfjs, so sharing is safe.
+ */
+const sharedIdentity: tf.KernelFunc = ({ inputs, backend }) => {
+  const { x } = inputs as { x: tf.TensorInfo };
+  (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+};
+
+/** tfjs's own kernels that the native ones replace, saved to put back. */
+const originals = new Map<string, tf.KernelConfig>();
+
+function replaceKernel(kernelName: string, kernelFunc: tf.KernelFunc): void {
+  const current = tf.getKernel(kernelName, 'wasm');
+  if (!current) throw new Error(`the wasm backend has registered no ${kernelName} kernel`);
+  if (!originals.has(kernelName)) originals.set(kernelName, current);
+  tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ ...(originals.get(kernelName) as tf.KernelConfig), kernelFunc });
+}
 
 /** Whether the wasm backend currently runs the native kernels. */
 export function nativeWasmKernelsActive(): boolean {
   return hasTransposingBatchMatMul('wasm');
 }
 
-/** Route the wasm backend's BatchMatMul and fused AdamW to `addon` (idempotent). */
+/** Route the wasm backend's BatchMatMul and the fused kernels to `addon` (idempotent). */
 export function useNativeWasmKernels(addon: NativeKernels): void {
-  const current = tf.getKernel('BatchMatMul', 'wasm');
-  if (!current) throw new Error('the wasm backend has registered no BatchMatMul kernel');
-  original ??= current;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({ ...original, kernelFunc: nativeBatchMatMul(addon) });
-  if (tf.getKernel(FUSED_ADAMW, 'wasm')) tf.unregisterKernel(FUSED_ADAMW, 'wasm');
-  tf.registerKernel({
-    kernelName: FUSED_ADAMW,
-    backendName: 'wasm',
-    kernelFunc: nativeAdamW(addon),
-  });
+  replaceKernel('BatchMatMul', nativeBatchMatMul(addon));
+  replaceKernel('Identity', sharedIdentity);
+  for (const [kernelName, make] of FUSED) {
+    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: make(addon) });
+  }
   setTransposingBatchMatMul('wasm', true);
 }
 
-/** Put tfjs's own BatchMatMul back and drop the fused AdamW (tests compare the two). */
+/** Put tfjs's own BatchMatMul and Identity back and drop the fused kernels (tests compare the two). */
 export function useBuiltinWasmKernels(): void {
-  if (!original || !nativeWasmKernelsActive()) return;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel(original);
-  if (tf.getKernel(FUSED_ADAMW, 'wasm')) tf.unregisterKernel(FUSED_ADAMW, 'wasm');
+  if (!nativeWasmKernelsActive()) return;
+  for (const [kernelName, config] of originals) {
+    tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel(config);
+  }
+  for (const [kernelName] of FUSED)
+    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
   setTransposingBatchMatMul('wasm', false);
 }

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { EncoderTensors, PretrainingTensors } from './batch.js';
 import type { BertConfig } from './config.js';
 import { keepMask } from './dropout-mask.js';
-import { opsForBackend, type ModelOps } from './ops.js';
+import { opsForBackend, type GeluForm, type ModelOps } from './ops.js';
 import { FINAL_LAYER_NORM, initBertParams, type BertHeads, type BertParams } from './params.js';
 
 export interface BertModel {
@@ -94,6 +94,27 @@ function dense(model: BertModel, x: tf.Tensor2D, prefix: string): tf.Tensor2D {
   return model.ops.dense(x, w2(model, `${prefix}.weight`), w1(model, `${prefix}.bias`));
 }
 
+/** GELU(dense(x)), fused where the backend can. */
+function denseGelu(model: BertModel, x: tf.Tensor2D, prefix: string, act: GeluForm): tf.Tensor2D {
+  return model.ops.denseGelu(x, w2(model, `${prefix}.weight`), w1(model, `${prefix}.bias`), act);
+}
+
+/** LayerNorm(x + residual), fused where the backend can. */
+function addLayerNorm(
+  model: BertModel,
+  x: tf.Tensor2D,
+  residual: tf.Tensor2D,
+  prefix: string,
+): tf.Tensor2D {
+  return model.ops.addLayerNorm(
+    x,
+    residual,
+    w1(model, `${prefix}.weight`),
+    w1(model, `${prefix}.bias`),
+    model.config.layer_norm_eps,
+  );
+}
+
 function layerNorm(model: BertModel, x: tf.Tensor2D, prefix: string): tf.Tensor2D {
   return model.ops.layerNorm(
     x,
@@ -103,16 +124,7 @@ function layerNorm(model: BertModel, x: tf.Tensor2D, prefix: string): tf.Tensor2
   );
 }
 
-/** GELU: exact erf form ('gelu') or the tanh approximation ('gelu_new'). */
-export function gelu<T extends tf.Tensor>(x: T, act: BertConfig['hidden_act']): T {
-  if (act === 'gelu_new') {
-    // x·x·x rather than pow(x, 3): the training step registers Mul's gradient, not Pow's.
-    const cube = tf.mul(x, tf.mul(x, x));
-    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, cube)));
-    return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner))) as T;
-  }
-  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))) as T;
-}
+export { gelu } from './ops.js';
 
 /** Word + position + token-type embeddings, LayerNorm, dropout → [B·T, H]. */
 export function embeddings(
@@ -169,10 +181,10 @@ export function encoderLayer(
   const rate = model.config.hidden_dropout_prob;
   const context = selfAttention(model, x, inputs, `${p}.attention.self`, dropout);
   const attnOut = dropout.apply(dense(model, context, `${p}.attention.output.dense`), rate);
-  const h = layerNorm(model, tf.add(attnOut, x), `${p}.attention.output.LayerNorm`);
-  const inter = gelu(dense(model, h, `${p}.intermediate.dense`), model.config.hidden_act);
+  const h = addLayerNorm(model, attnOut, x, `${p}.attention.output.LayerNorm`);
+  const inter = denseGelu(model, h, `${p}.intermediate.dense`, model.config.hidden_act);
   const out = dropout.apply(dense(model, inter, `${p}.output.dense`), rate);
-  return layerNorm(model, tf.add(out, h), `${p}.output.LayerNorm`);
+  return addLayerNorm(model, out, h, `${p}.output.LayerNorm`);
 }
 
 /**
@@ -193,7 +205,7 @@ function preLnEncoderLayer(
   const attnOut = dropout.apply(dense(model, context, `${p}.attention.output.dense`), rate);
   const h = tf.add(attnOut, x) as tf.Tensor2D;
   const hNormed = layerNorm(model, h, `${p}.intermediate.LayerNorm`);
-  const inter = gelu(dense(model, hNormed, `${p}.intermediate.dense`), model.config.hidden_act);
+  const inter = denseGelu(model, hNormed, `${p}.intermediate.dense`, model.config.hidden_act);
   const out = dropout.apply(dense(model, inter, `${p}.output.dense`), rate);
   return tf.add(out, h) as tf.Tensor2D;
 }
@@ -244,7 +256,7 @@ export function mlmHead(
   const act = model.config.layer_norm === 'pre' ? 'gelu' : model.config.hidden_act;
   const t = layerNorm(
     model,
-    gelu(dense(model, h, `${p}.transform.dense`), act),
+    denseGelu(model, h, `${p}.transform.dense`, act),
     `${p}.transform.LayerNorm`,
   );
   // The decoder is the word embedding table (tied), plus its own output bias.

@@ -19,7 +19,21 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js';
-import { hasTransposingBatchMatMul, sparseSoftmaxCrossEntropy } from './kernels.js';
+import {
+  ATTENTION_SOFTMAX,
+  attentionSoftmax,
+  attentionSoftmaxGrad,
+  BIAS_GELU,
+  biasGelu,
+  biasGeluGrad,
+  FUSED_LAYER_NORM,
+  fusedLayerNorm,
+  fusedLayerNormGrad,
+  hasKernel,
+  hasTransposingBatchMatMul,
+  SPARSE_SOFTMAX_CROSS_ENTROPY,
+  sparseSoftmaxCrossEntropy,
+} from './kernels.js';
 
 export interface AttentionShape {
   batch: number;
@@ -51,11 +65,53 @@ export interface ModelOps {
   gatherRows(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D;
   /** LayerNorm over the last axis of x [N, H]. */
   layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D;
+  /** GELU(x·w + b): a dense layer and its activation (`act`: BertConfig.hidden_act's GELUs). */
+  denseGelu(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, act: GeluForm): tf.Tensor2D;
+  /** LayerNorm(x + residual): a post-LN block's residual add and LayerNorm. */
+  addLayerNorm(
+    x: tf.Tensor2D,
+    residual: tf.Tensor2D,
+    gamma: tf.Tensor1D,
+    beta: tf.Tensor1D,
+    eps: number,
+  ): tf.Tensor2D;
   /** Per-row −log softmax(logits)[label]: logits [N, C], int32 labels [N] → [N]. */
   softmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D;
 }
 
+/** GELU's exact erf form ('gelu') or its tanh approximation ('gelu_new'). */
+export type GeluForm = 'gelu' | 'gelu_new';
+
+/** GELU, op by op: exact erf form ('gelu') or the tanh approximation ('gelu_new'). */
+export function gelu<T extends tf.Tensor>(x: T, act: GeluForm): T {
+  if (act === 'gelu_new') {
+    // x·x·x rather than pow(x, 3): the training step registers Mul's gradient, not Pow's.
+    const cube = tf.mul(x, tf.mul(x, x));
+    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, cube)));
+    return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner))) as T;
+  }
+  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))) as T;
+}
+
 type BatchMatMul = (a: tf.Tensor3D, b: tf.Tensor3D, transposeB: boolean) => tf.Tensor3D;
+
+/**
+ * Attention probabilities from raw scores [B·A, T, T]: softmax(scores + bias)
+ * times the dropout keep-mask [B, A, T, T] (null: none) → [B·A, T, T].
+ */
+type AttentionProbabilities = (
+  scores: tf.Tensor3D,
+  bias: tf.Tensor4D,
+  probsMask: tf.Tensor4D | null,
+  shape: AttentionShape,
+) => tf.Tensor3D;
+
+const plainProbabilities: AttentionProbabilities = (scores, bias, probsMask, shape) => {
+  const { batch: B, seq: T, heads: A } = shape;
+  const softmax = tf.softmax(tf.add(tf.reshape(scores, [B, A, T, T]), bias));
+  const probs = probsMask ? tf.mul(softmax, probsMask) : softmax;
+  return tf.reshape(probs, [B * A, T, T]);
+};
 
 /** Attention as batched matMuls over [B·A, T, d] heads (4-D transposes: 5-D ones are slow on WASM). */
 function headsAttention(
@@ -63,17 +119,17 @@ function headsAttention(
   k: tf.Tensor2D,
   v: tf.Tensor2D,
   bias: tf.Tensor4D,
-  { batch: B, seq: T, heads: A }: AttentionShape,
+  shape: AttentionShape,
   probsMask: tf.Tensor4D | null,
   batchMatMul: BatchMatMul,
+  probabilities: AttentionProbabilities = plainProbabilities,
 ): tf.Tensor2D {
+  const { batch: B, seq: T, heads: A } = shape;
   const d = q.shape[1] / A;
   const toHeads = (t: tf.Tensor2D): tf.Tensor3D =>
     tf.reshape(tf.transpose(tf.reshape(t, [B, T, A, d]), [0, 2, 1, 3]), [B * A, T, d]);
-  const scores = tf.add(tf.reshape(batchMatMul(toHeads(q), toHeads(k), true), [B, A, T, T]), bias);
-  const softmax = tf.softmax(scores);
-  const probs = probsMask ? tf.mul(softmax, probsMask) : softmax;
-  const context = batchMatMul(tf.reshape(probs, [B * A, T, T]) as tf.Tensor3D, toHeads(v), false);
+  const probs = probabilities(batchMatMul(toHeads(q), toHeads(k), true), bias, probsMask, shape);
+  const context = batchMatMul(probs, toHeads(v), false);
   return tf.reshape(tf.transpose(tf.reshape(context, [B, A, T, d]), [0, 2, 1, 3]), [B * T, A * d]);
 }
 
@@ -97,6 +153,9 @@ export const autodiffOps: ModelOps = {
     headsAttention(q, k, v, bias, shape, probsMask, (a, b, tb) => tf.matMul(a, b, false, tb)),
   gatherRows: (table, ids) => tf.gather(table, ids),
   layerNorm: layerNormPlain,
+  denseGelu: (x, w, b, act) => gelu(tf.add(tf.matMul(x, w), b), act),
+  addLayerNorm: (x, residual, gamma, beta, eps) =>
+    layerNormPlain(tf.add(x, residual), gamma, beta, eps),
   softmaxCrossEntropy(logits, labels) {
     const depth = logits.shape[1];
     // One-hot built as int32 and cast: a float oneHot is wrong on WASM.
@@ -331,6 +390,9 @@ export const wasmOps: ModelOps = {
     ),
   gatherRows: (table, ids) => wasmGatherRows(table, ids) as tf.Tensor2D,
   layerNorm: (x, gamma, beta, eps) => wasmLayerNorm(x, gamma, beta, tf.scalar(eps)) as tf.Tensor2D,
+  denseGelu: (x, w, b, act) => gelu(wasmDense(x, w, b), act),
+  addLayerNorm: (x, residual, gamma, beta, eps) =>
+    wasmLayerNorm(tf.add(x, residual), gamma, beta, tf.scalar(eps)) as tf.Tensor2D,
   softmaxCrossEntropy: (logits, labels) => wasmSoftmaxCrossEntropy(logits, labels) as tf.Tensor1D,
 };
 
@@ -381,6 +443,8 @@ export const tensorflowOps: ModelOps = {
   ...autodiffOps,
   name: 'tensorflow',
   layerNorm: (x, gamma, beta, eps) => wasmLayerNorm(x, gamma, beta, tf.scalar(eps)) as tf.Tensor2D,
+  addLayerNorm: (x, residual, gamma, beta, eps) =>
+    wasmLayerNorm(tf.add(x, residual), gamma, beta, tf.scalar(eps)) as tf.Tensor2D,
   softmaxCrossEntropy: (logits, labels) =>
     tensorflowSoftmaxCrossEntropy(logits, labels) as tf.Tensor1D,
 };
@@ -409,20 +473,148 @@ const nativeTiedDecoder = tf.customGrad((...args) => {
   };
 });
 
-export const wasmNativeOps: ModelOps = {
+/**
+ * The native formulation without the fused elementwise kernels (LayerNorm,
+ * bias + GELU op by op): `npm run bench -- train --ab` measures what the
+ * fused kernels buy against it.
+ */
+export const wasmNativeUnfusedOps: ModelOps = {
   ...wasmOps,
-  name: 'wasm-native',
+  name: 'wasm-native-unfused',
   dense: nativeDense,
+  denseGelu: (x, w, b, act) => gelu(nativeDense(x, w, b), act),
   tiedDecoder: (h, e, bias) => nativeTiedDecoder(h, e, bias) as tf.Tensor2D,
   attention: (q, k, v, bias, shape, probsMask) =>
     headsAttention(q, k, v, bias, shape, probsMask, (a, b, tb) => tf.matMul(a, b, false, tb)),
+};
+
+/**
+ * GELU(x·w + b) with the bias add and GELU in one kernel each way
+ * (BertBiasGelu / BertBiasGeluGrad): the pre-activation z = x·w is saved, and
+ * the gradient gives dz and the bias gradient in one pass.
+ */
+function fusedDenseGelu(tanhForm: boolean) {
+  return tf.customGrad((...args) => {
+    const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    const z = tf.matMul(x, w);
+    save([x, w, z, b]);
+    return {
+      value: biasGelu(z as tf.Tensor2D, b, tanhForm),
+      gradFunc: (dy, saved) => {
+        const [xs, ws, zs, bs] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+        const [dz, db] = biasGeluGrad(dy as tf.Tensor2D, zs, bs, tanhForm);
+        return [tf.matMul(dz, ws, false, true), tf.matMul(xs, dz, true, false), db];
+      },
+    };
+  });
+}
+
+const fusedDenseGeluForms = { gelu: fusedDenseGelu(false), gelu_new: fusedDenseGelu(true) };
+
+/**
+ * LayerNorm(x [+ residual]) in one kernel each way (BertLayerNorm /
+ * BertLayerNormGrad), one custom gradient per eps (a kernel attribute, not a
+ * tensor) and residual/no-residual form.
+ */
+const fusedLayerNorms = new Map<string, (...t: tf.Tensor[]) => tf.Tensor>();
+
+function fusedLayerNormOp(eps: number, withResidual: boolean): (...t: tf.Tensor[]) => tf.Tensor {
+  const key = `${eps}/${withResidual}`;
+  let op = fusedLayerNorms.get(key);
+  if (!op) {
+    op = tf.customGrad((...args) => {
+      const save = args.pop() as unknown as tf.GradSaveFunc;
+      const [x, gamma, beta, residual] = args as [
+        tf.Tensor2D,
+        tf.Tensor1D,
+        tf.Tensor1D,
+        tf.Tensor2D | undefined,
+      ];
+      const [y, xhat, rstd] = fusedLayerNorm(x, residual ?? null, gamma, beta, eps);
+      save([xhat, rstd, gamma]);
+      return {
+        value: y,
+        gradFunc: (dy, saved) => {
+          const [xh, rs, g] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          const [dx, ...rest] = fusedLayerNormGrad(dy as tf.Tensor2D, xh, rs, g, withResidual);
+          // Inputs in order x, gamma, beta[, residual]; the kernel gives dx[, dresidual], dgamma, dbeta.
+          return withResidual ? [dx, rest[1], rest[2], rest[0]] : [dx, ...rest];
+        },
+      };
+    }) as (...t: tf.Tensor[]) => tf.Tensor;
+    fusedLayerNorms.set(key, op);
+  }
+  return op;
+}
+
+/**
+ * wasmNativeUnfusedOps plus the fused kernels of the native addon
+ * (src/model/kernels.ts): LayerNorm with the post-LN residual add folded in,
+ * bias + GELU, attention's bias + softmax + dropout, forward and gradient,
+ * and the softmax cross-entropy with its gradient in one pass (as
+ * tensorflowOps). Where the active backend has not
+ * registered them (the builtin WASM kernels swapped back), the op-by-op
+ * formulation runs instead.
+ */
+/**
+ * Attention probabilities in one kernel each way (BertAttentionSoftmax /
+ * BertAttentionSoftmaxGrad): bias add, softmax and dropout forward, the
+ * softmax gradient through the mask backward. The mask is a constant (no
+ * gradient), so it is captured rather than passed as an input.
+ */
+const fusedProbabilities: AttentionProbabilities = (scores, bias, probsMask, shape) => {
+  const op = tf.customGrad((...args) => {
+    const [s, b, save] = args as [tf.Tensor3D, tf.Tensor4D, tf.GradSaveFunc];
+    const outs = attentionSoftmax(s, b, probsMask, shape.heads * shape.seq);
+    save(probsMask ? [outs[1], probsMask] : [outs[0]]);
+    return {
+      value: outs[0] as tf.Tensor3D,
+      gradFunc: (dy, saved) => [
+        attentionSoftmaxGrad(dy as tf.Tensor, saved[0], saved[1] ?? null),
+        tf.zerosLike(b),
+      ],
+    };
+  });
+  return op(scores, bias) as tf.Tensor3D;
+};
+
+export const wasmNativeOps: ModelOps = {
+  ...wasmNativeUnfusedOps,
+  name: 'wasm-native',
+  attention: (q, k, v, bias, shape, probsMask) =>
+    headsAttention(
+      q,
+      k,
+      v,
+      bias,
+      shape,
+      probsMask,
+      (a, b, tb) => tf.matMul(a, b, false, tb),
+      hasKernel(ATTENTION_SOFTMAX) ? fusedProbabilities : plainProbabilities,
+    ),
+  softmaxCrossEntropy: (logits, labels) =>
+    hasKernel(SPARSE_SOFTMAX_CROSS_ENTROPY)
+      ? (tensorflowSoftmaxCrossEntropy(logits, labels) as tf.Tensor1D)
+      : wasmNativeUnfusedOps.softmaxCrossEntropy(logits, labels),
+  denseGelu: (x, w, b, act) =>
+    hasKernel(BIAS_GELU)
+      ? (fusedDenseGeluForms[act](x, w, b) as tf.Tensor2D)
+      : wasmNativeUnfusedOps.denseGelu(x, w, b, act),
+  layerNorm: (x, gamma, beta, eps) =>
+    hasKernel(FUSED_LAYER_NORM)
+      ? (fusedLayerNormOp(eps, false)(x, gamma, beta) as tf.Tensor2D)
+      : wasmNativeUnfusedOps.layerNorm(x, gamma, beta, eps),
+  addLayerNorm: (x, residual, gamma, beta, eps) =>
+    hasKernel(FUSED_LAYER_NORM)
+      ? (fusedLayerNormOp(eps, true)(x, gamma, beta, residual) as tf.Tensor2D)
+      : wasmNativeUnfusedOps.addLayerNorm(x, residual, gamma, beta, eps),
 };
 
 /** Every formulation that runs on a tfjs backend, the tuned one (opsForBackend) last. */
 export function formulationsFor(backend: string): ModelOps[] {
   if (backend === 'tensorflow') return [autodiffOps, wasmOps, tensorflowOps];
   if (backend === 'wasm' && hasTransposingBatchMatMul('wasm'))
-    return [autodiffOps, wasmOps, wasmNativeOps];
+    return [autodiffOps, wasmOps, wasmNativeUnfusedOps, wasmNativeOps];
   return [autodiffOps, wasmOps];
 }
 

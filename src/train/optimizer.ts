@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors.js';
 import type { TensorData } from '../io/safetensors.js';
-import { FUSED_ADAMW } from '../model/kernels.js';
+import { FUSED_ADAMW, sumSquares } from '../model/kernels.js';
 
 export type OptimizerType = 'adamw' | 'lamb';
 
@@ -263,7 +263,7 @@ export function globalNormScale(
   divisor = 1,
 ): { norm: tf.Scalar; scale: tf.Scalar } {
   return tf.tidy(() => {
-    const sum = tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))));
+    const sum = tf.sqrt(tf.addN([...grads.values()].map((g) => sumSquares(g))));
     const norm = (divisor === 1 ? sum : tf.div(sum, divisor)) as tf.Scalar;
     const clip = tf.div(maxNorm, tf.maximum(norm, maxNorm));
     return { norm, scale: (divisor === 1 ? clip : tf.div(clip, divisor)) as tf.Scalar };
