@@ -250,9 +250,19 @@ export async function saveCheckpoint(
   if (resave) await swapIn(dir, step);
   await pointLink(join(dir, 'latest'), name);
   if (options.best) await pointLink(join(dir, 'best'), name);
-  for (const alias of options.aliases ?? []) await pointLink(join(dir, alias), name);
+  await linkCheckpoint(runDir, step, options.aliases ?? []);
   await pruneCheckpoints(runDir, options.keepLast);
   return path;
+}
+
+/** Point each of `aliases` (e.g. `minute-10`) at step-<step>, which must exist; pruning keeps linked steps. */
+export async function linkCheckpoint(
+  runDir: string,
+  step: number,
+  aliases: readonly string[],
+): Promise<void> {
+  const dir = checkpointsDir(runDir);
+  for (const alias of aliases) await pointLink(join(dir, alias), `step-${step}`);
 }
 
 /**

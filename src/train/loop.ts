@@ -36,7 +36,12 @@ import { budgetMs, microBatches, scheduleFor, type SchedulePosition } from './re
 import { stopReason, memoryFields, type StopControl } from './loop-control.js';
 import { TrainingClock } from './training-clock.js';
 import { adamOvershootWarning } from './adam-overshoot.js';
-import { NonFiniteWeightsError, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import {
+  NonFiniteWeightsError,
+  linkCheckpoint,
+  saveCheckpoint,
+  type TrainerState,
+} from './checkpoint.js';
 
 /**
  * What a command hands every training client besides its config: where the
@@ -221,7 +226,7 @@ class Engine<TBatch, M extends StepMetrics> {
       run.resume?.trainMs ?? 0,
     );
     this.accum = microBatches(run.train).accum;
-    const startedMs = run.resume?.trainMs ?? 0;
+    const startedMs = this.clock.elapsedMs();
     this.snapshotsDue = [...run.train.save_at_minutes]
       .sort((a, b) => a - b)
       .filter((m) => m * 60_000 > startedMs);
@@ -283,11 +288,14 @@ class Engine<TBatch, M extends StepMetrics> {
     while (this.snapshotsDue.length > 0 && this.snapshotsDue[0] * 60_000 <= spent)
       minutes.push(this.snapshotsDue.shift()!);
     if (minutes.length === 0) return;
-    const isBest = this.run.evaluator && !evaluated ? this.evaluate() : wasBest;
-    await this.save(
-      isBest,
-      minutes.map((m) => `minute-${m}`),
-    );
+    const aliases = minutes.map((m) => `minute-${m}`);
+    const evaluateNow = this.run.evaluator !== null && !evaluated;
+    // A step already saved after its evaluation (or with no evaluator) is linked, not written again.
+    if (this.savedAt === this.step && !evaluateNow) {
+      await linkCheckpoint(this.run.runDir, this.step, aliases);
+      return;
+    }
+    await this.save(evaluateNow ? this.evaluate() : wasBest, aliases);
   }
 
   /** One optimizer step over `accum` micro-batches, and its step event. */

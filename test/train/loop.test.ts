@@ -316,6 +316,18 @@ test('save_at_minutes: evaluate and keep a checkpoint at each minute of training
   assert.deepEqual(left.sort(), ['step-2', 'step-3', 'step-6'], 'keep_last 1 spares the snapshots');
 });
 
+test('a snapshot at a step already evaluated and saved links it instead of writing it again', async () => {
+  const { events } = await run('snapshots-linked', {
+    steps: 3,
+    stepMs: 10_000,
+    train: [...budgetRun, 'train.save_at_minutes=[0.25]', 'train.eval_every=2'],
+    evaluator: { perEpoch: false },
+  });
+  assert.deepEqual(evalSteps(events), [2, 3]);
+  assert.deepEqual(savedSteps(events), [2, 3], 'step 2 is written once');
+  assert.equal(linkedStep('snapshots-linked', 'minute-0.25'), 'step-2');
+});
+
 test('a resumed run takes only the snapshots still ahead of its clock', async () => {
   const { events } = await run('snapshots-resumed', {
     steps: 100,
