@@ -5,10 +5,13 @@
  * top; intermediate_size follows hidden_size (4×) unless the section sets it.
  */
 import { bertConfig, type BertConfig } from '../model/config.js';
-import type { ModelSection } from './types.js';
+import type { ModelSection, PretrainModelSection } from './types.js';
 
 /** The BertConfig `section` describes for a vocabulary of `vocabSize` tokens. */
-export function bertConfigFromSection(section: ModelSection, vocabSize: number): BertConfig {
+export function bertConfigFromSection(
+  section: ModelSection | PretrainModelSection,
+  vocabSize: number,
+): BertConfig {
   const overrides: Partial<BertConfig> = {
     vocab_size: vocabSize,
     hidden_act: section.hidden_act,
@@ -19,6 +22,7 @@ export function bertConfigFromSection(section: ModelSection, vocabSize: number):
     initializer_range: section.initializer_range,
     layer_norm_eps: section.layer_norm_eps,
     layer_norm: section.layer_norm,
+    tie_word_embeddings: 'tie_word_embeddings' in section ? section.tie_word_embeddings : true,
   };
   for (const k of [
     'hidden_size',

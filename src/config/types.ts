@@ -12,9 +12,16 @@ type SizedKey = 'hidden_size' | 'num_hidden_layers' | 'num_attention_heads' | 'i
 
 /** The model section: a named size, any of its keys overridden, and BertConfig's other keys. */
 export interface ModelSection
-  extends Partial<Pick<BertConfig, SizedKey>>, Omit<BertConfig, SizedKey | 'vocab_size'> {
+  extends
+    Partial<Pick<BertConfig, SizedKey>>,
+    Omit<BertConfig, SizedKey | 'vocab_size' | 'tie_word_embeddings'> {
   size: SizeName;
   vocab_size: number | null;
+}
+
+/** A pretraining model section: also whether the MLM decoder shares the word embeddings. */
+export interface PretrainModelSection extends ModelSection {
+  tie_word_embeddings: boolean;
 }
 
 export interface PretrainDataSection {
@@ -86,7 +93,7 @@ export type PretrainObjective = 'mlm+nsp' | 'mlm';
 
 export interface PretrainConfig {
   name: string;
-  model: ModelSection;
+  model: PretrainModelSection;
   data: PretrainDataSection;
   train: TrainSection & { eval_batches: number; objective: PretrainObjective };
 }

@@ -12,8 +12,9 @@
  * (model_type, RobertaPreLayerNormFor* classes and names, model/hf.ts); its
  * masked-LM class has no pooler nor NSP head, so a pretraining model's are left out.
  *
- * The tied MLM decoder (cls.predictions.decoder.weight/bias) is left out, as
- * transformers' own save_pretrained does: it re-ties both on load. No optimizer
+ * A tied MLM decoder (cls.predictions.decoder.weight/bias) is left out, as
+ * transformers' own save_pretrained does: it re-ties both on load. An untied one
+ * (model.tie_word_embeddings: false) is written with tie_word_embeddings false. No optimizer
  * state, no trainer_state.json. Written into a temporary sibling and renamed.
  */
 import { existsSync } from 'node:fs';
@@ -54,7 +55,6 @@ export function exportConfigJson(
     position_embedding_type: 'absolute',
     classifier_dropout: null,
     use_cache: true,
-    tie_word_embeddings: true,
     torch_dtype: 'float32',
   };
   if (heads === 'classification' || heads === 'token_classification') {

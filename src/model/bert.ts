@@ -10,7 +10,14 @@ import type { EncoderTensors, PretrainingTensors } from './batch.js';
 import type { BertConfig } from './config.js';
 import { keepMask } from './dropout-mask.js';
 import { opsForBackend, type GeluForm, type ModelOps } from './ops.js';
-import { FINAL_LAYER_NORM, initBertParams, type BertHeads, type BertParams } from './params.js';
+import {
+  DECODER_WEIGHT,
+  FINAL_LAYER_NORM,
+  WORD_EMBEDDINGS,
+  initBertParams,
+  type BertHeads,
+  type BertParams,
+} from './params.js';
 
 export interface BertModel {
   config: BertConfig;
@@ -259,10 +266,10 @@ export function mlmHead(
     denseGelu(model, h, `${p}.transform.dense`, act),
     `${p}.transform.LayerNorm`,
   );
-  // The decoder is the word embedding table (tied), plus its own output bias.
+  // The decoder is the word embedding table (tied) or its own table, plus its own output bias.
   return model.ops.tiedDecoder(
     t,
-    w2(model, 'bert.embeddings.word_embeddings.weight'),
+    w2(model, model.config.tie_word_embeddings ? WORD_EMBEDDINGS : DECODER_WEIGHT),
     w1(model, `${p}.bias`),
   );
 }

@@ -40,6 +40,12 @@ export interface BertConfig {
   initializer_range: number;
   layer_norm_eps: number;
   layer_norm: LayerNormPlacement;
+  /**
+   * true: the MLM decoder is the word embedding table (BERT); false: the decoder has its own
+   * [vocab, hidden] weight (cls.predictions.decoder.weight), so the output softmax's gradient
+   * never reaches the input embeddings.
+   */
+  tie_word_embeddings: boolean;
 }
 
 export interface NamedSize {
@@ -73,6 +79,7 @@ export const DEFAULT_CONFIG: BertConfig = {
   initializer_range: 0.02,
   layer_norm_eps: 1e-12,
   layer_norm: 'post',
+  tie_word_embeddings: true,
 };
 
 export function isSizeName(name: string): name is SizeName {
@@ -136,6 +143,11 @@ export function validateBertConfig(config: BertConfig, where = 'model config'): 
     const v = config[k];
     if (typeof v !== 'number' || !(v > 0))
       throw new UserError(`${where}: ${k} must be a positive number, got ${JSON.stringify(v)}`);
+  }
+  if (typeof config.tie_word_embeddings !== 'boolean') {
+    throw new UserError(
+      `${where}: tie_word_embeddings must be true or false, got ${JSON.stringify(config.tie_word_embeddings)}`,
+    );
   }
 }
 

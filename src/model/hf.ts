@@ -8,6 +8,8 @@ import { UserError } from '../errors.js';
 import type { TensorData } from '../io/safetensors.js';
 import { PRE_LN_POSITION_OFFSET, type BertConfig } from './config.js';
 import {
+  DECODER_WEIGHT,
+  WORD_EMBEDDINGS,
   hasPooler,
   initialValue,
   isPreLayerNorm,
@@ -19,7 +21,13 @@ import {
 
 /** Linear weights are the only parameters whose file layout differs (transposed). */
 function isLinearWeight(name: string): boolean {
-  return name.endsWith('.weight') && !name.includes('embeddings.') && !name.includes('LayerNorm');
+  // The untied decoder is kept [vocab, hidden] in memory, as in files (the embeddings' layout).
+  return (
+    name.endsWith('.weight') &&
+    !name.includes('embeddings.') &&
+    !name.includes('LayerNorm') &&
+    name !== DECODER_WEIGHT
+  );
 }
 
 function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
@@ -80,6 +88,10 @@ function fromPreLnHfName(name: string): string {
 
 const POSITIONS = 'bert.embeddings.position_embeddings.weight';
 
+/** The MLM output bias (our parameter) and the second name HF files may also give it. */
+const DECODER_BIAS_OWNER = 'cls.predictions.bias';
+const DECODER_BIAS = 'cls.predictions.decoder.bias';
+
 /**
  * Parameters as HF-named, HF-shaped float32 arrays (copies), ready for
  * writeSafetensors. A pre-LN model (isPreLayerNorm) comes out in HF's
@@ -114,6 +126,17 @@ export function toHfTensors(params: BertParams): Map<string, TensorData> {
     } else {
       out.set(hfName, { dtype: 'float32', shape: [...v.shape], data: Float32Array.from(data) });
     }
+  }
+  // transformers ties an untied decoder's bias to cls.predictions.bias only when it ties the
+  // weight too: an untied model writes the bias under both names, as its save_pretrained does.
+  const bias = params.get(DECODER_BIAS_OWNER);
+  if (params.has(DECODER_WEIGHT) && bias) {
+    const name = preLn ? preLnHfName(DECODER_BIAS, sequenceClassifier) : DECODER_BIAS;
+    out.set(name, {
+      dtype: 'float32',
+      shape: [...bias.shape],
+      data: Float32Array.from(bias.dataSync() as Float32Array),
+    });
   }
   return out;
 }
@@ -193,21 +216,28 @@ export function fromHfTensors(
       name === POSITIONS && config.layer_norm === 'pre' ? withoutPositionOffset(t) : t,
     );
   }
-  // The decoder is tied: an explicit copy must equal the word embeddings. Its bias is cls.predictions.bias.
-  const decoder = byName.get('cls.predictions.decoder.weight');
-  if (decoder) {
-    const words = byName.get('bert.embeddings.word_embeddings.weight');
+  // A tied decoder's explicit copy must equal the word embeddings (it is dropped); an untied
+  // model (tie_word_embeddings: false) keeps it as its own parameter. Its bias is cls.predictions.bias.
+  const decoder = byName.get(DECODER_WEIGHT);
+  if (decoder && config.tie_word_embeddings) {
+    const words = byName.get(WORD_EMBEDDINGS);
     if (words && !sameValues(decoder, words)) {
       throw new UserError(
-        `${source}: cls.predictions.decoder.weight differs from bert.embeddings.word_embeddings.weight; this model ties them (untied decoders are not supported)`,
+        `${source}: ${DECODER_WEIGHT} differs from ${WORD_EMBEDDINGS} but config.json says tie_word_embeddings is true (expected equal tables, or tie_word_embeddings: false)`,
       );
     }
-    byName.delete('cls.predictions.decoder.weight');
+    byName.delete(DECODER_WEIGHT);
   }
-  const decoderBias = byName.get('cls.predictions.decoder.bias');
+  const decoderBias = byName.get(DECODER_BIAS);
   if (decoderBias) {
-    if (!byName.has('cls.predictions.bias')) byName.set('cls.predictions.bias', decoderBias);
-    byName.delete('cls.predictions.decoder.bias');
+    const bias = byName.get(DECODER_BIAS_OWNER);
+    if (!bias) byName.set(DECODER_BIAS_OWNER, decoderBias);
+    else if (!sameValues(decoderBias, bias)) {
+      throw new UserError(
+        `${source}: ${DECODER_BIAS} differs from ${DECODER_BIAS_OWNER} (expected one output bias, written under both names)`,
+      );
+    }
+    byName.delete(DECODER_BIAS);
   }
 
   const specs = parameterSpecs(config, options);

@@ -52,6 +52,12 @@ function layerNorm(prefix: string, size: number): ParamSpec[] {
 /** The LayerNorm after the last block of a pre-LN model; post-LN models have none. */
 export const FINAL_LAYER_NORM = 'bert.LayerNorm';
 
+/** An untied MLM decoder's own weight ([vocab, hidden], like HF's nn.Linear(hidden, vocab).weight). */
+export const DECODER_WEIGHT = 'cls.predictions.decoder.weight';
+
+/** The word embedding table (also the MLM decoder's weight when tied). */
+export const WORD_EMBEDDINGS = 'bert.embeddings.word_embeddings.weight';
+
 /** Whether these parameter names are a pre-LN model's (they include the final LayerNorm). */
 export function isPreLayerNorm(names: Iterable<string>): boolean {
   for (const n of names) if (n.startsWith(`${FINAL_LAYER_NORM}.`)) return true;
@@ -64,7 +70,7 @@ export function parameterSpecs(config: BertConfig, options: HeadOptions): ParamS
   const I = config.intermediate_size;
   const specs: ParamSpec[] = [
     {
-      name: 'bert.embeddings.word_embeddings.weight',
+      name: WORD_EMBEDDINGS,
       kind: 'embedding',
       shape: [config.vocab_size, H],
     },
@@ -116,7 +122,11 @@ export function parameterSpecs(config: BertConfig, options: HeadOptions): ParamS
     specs.push(
       ...linear('cls.predictions.transform.dense', H, H),
       ...layerNorm('cls.predictions.transform.LayerNorm', H),
-      // The decoder weight is the word embedding table (tied); only its bias is a parameter.
+      // Tied, the decoder weight is the word embedding table and only its bias is a parameter;
+      // untied, the decoder has its own table, [vocab, hidden] like the embeddings.
+      ...(config.tie_word_embeddings
+        ? []
+        : [{ name: DECODER_WEIGHT, kind: 'embedding' as const, shape: [config.vocab_size, H] }]),
       { name: 'cls.predictions.bias', kind: 'bias', shape: [config.vocab_size] },
       ...linear('cls.seq_relationship', H, 2),
     );

@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config/load.js';
 import { bertConfigFromSection } from '../../src/config/model.js';
-import type { ModelSection, PretrainConfig } from '../../src/config/types.js';
+import type { PretrainConfig, PretrainModelSection } from '../../src/config/types.js';
 import { DEFAULT_CONFIG, NAMED_SIZES, type BertConfig } from '../../src/model/config.js';
 import { UserError } from '../../src/errors.js';
 
-const defaults = (): ModelSection => loadConfig<PretrainConfig>('pretrain', null).config.model;
+const defaults = (): PretrainModelSection => loadConfig<PretrainConfig>('pretrain', null).config.model;
 
 test('a model section with schema defaults is its named size with the vocabulary’s size', () => {
   const config = bertConfigFromSection(defaults(), 1234);
@@ -33,8 +33,9 @@ test('every field of the model section reaches the BertConfig', () => {
     initializer_range: 0.05,
     layer_norm_eps: 1e-6,
     layer_norm: 'pre',
+    tie_word_embeddings: false,
   };
-  const section: ModelSection = { ...defaults(), size: 'mini', ...fields };
+  const section: PretrainModelSection = { ...defaults(), size: 'mini', ...fields };
   const config = bertConfigFromSection(section, 500);
   const expected: BertConfig = { vocab_size: 500, ...fields };
   assert.deepEqual(config, expected);

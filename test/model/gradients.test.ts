@@ -20,7 +20,7 @@ import {
   opsForBackend,
   type ModelOps,
 } from '../../src/model/ops.js';
-import { disposeParams } from '../../src/model/params.js';
+import { DECODER_WEIGHT, WORD_EMBEDDINGS, disposeParams } from '../../src/model/params.js';
 import { randomBatch, randomModel, smallConfig } from './helpers.js';
 
 const config = smallConfig({
@@ -228,4 +228,56 @@ test('pre-LN gradients: backend-tuned equal autodiff, and match finite differenc
   // Post-LN's per-block LayerNorms are gone.
   assert.equal(model.params.has('bert.encoder.layer.0.output.LayerNorm.weight'), false);
   disposeParams(model.params);
+});
+
+test('untied decoder: its table matches finite differences, and word embeddings of tokens absent from the inputs get no gradient (tied: they do)', async () => {
+  const backend = await useTestBackend();
+  assert.ok(decoderOnlyToken >= 0, 'test batch should have a label token that is not an input');
+  const untied = { ...config, tie_word_embeddings: false };
+  const model = randomModel(untied, { seed: 21, ops: opsForBackend(backend), scale: 0.5 });
+  const grads = gradients(model, batch);
+  const H = config.hidden_size;
+  const words = grads.get(WORD_EMBEDDINGS)!;
+  const inputs = new Set(batch.input_ids);
+  for (let token = 0; token < config.vocab_size; token++) {
+    if (inputs.has(token)) continue;
+    const row = words.subarray(token * H, (token + 1) * H);
+    assert.ok(
+      row.every((g) => g === 0),
+      `word embedding row ${token} (not an input) has gradient`,
+    );
+  }
+  // Every decoder row gets the softmax's gradient, the label-only token's included.
+  const decoder = grads.get(DECODER_WEIGHT)!;
+  const row = decoder.subarray(decoderOnlyToken * H, (decoderOnlyToken + 1) * H);
+  assert.ok(row.some((g) => Math.abs(g) > 1e-4));
+  const eps = 1e-2;
+  for (const [name, index] of [
+    [DECODER_WEIGHT, decoderOnlyToken * H + argMaxAbs(row)],
+    [DECODER_WEIGHT, argMaxAbs(decoder)],
+    [WORD_EMBEDDINGS, argMaxAbs(words)],
+  ] as const) {
+    const v = model.params.get(name) as tf.Variable;
+    const x0 = (v.dataSync() as Float32Array)[index];
+    setElement(v, index, x0 + eps);
+    const up = lossOf(model, batch);
+    setElement(v, index, x0 - eps);
+    const down = lossOf(model, batch);
+    setElement(v, index, x0);
+    const fd = (up - down) / (2 * eps);
+    const g = grads.get(name)![index];
+    assert.ok(Math.abs(g) > 1e-3, `${name}[${index}]: gradient ${g} too small to check`);
+    assert.ok(
+      Math.abs(fd - g) <= 2e-3 + 2e-2 * Math.abs(g),
+      `${name}[${index}]: analytic ${g} vs finite difference ${fd}`,
+    );
+  }
+  disposeParams(model.params);
+  // The same batch through a tied model moves the label-only token's embedding row.
+  const tied = randomModel(config, { seed: 21, ops: opsForBackend(backend), scale: 0.5 });
+  const tiedWords = gradients(tied, batch).get(WORD_EMBEDDINGS)!;
+  assert.ok(
+    tiedWords.subarray(decoderOnlyToken * H, (decoderOnlyToken + 1) * H).some((g) => g !== 0),
+  );
+  disposeParams(tied.params);
 });

@@ -184,10 +184,11 @@ async function restore(
     'num_attention_heads',
     'intermediate_size',
     'layer_norm',
+    'tie_word_embeddings',
   ] as const) {
     if (saved[k] !== modelConfig[k]) {
       throw new UserError(
-        `${dir}: checkpoint has ${k} ${saved[k]}, the config asks for ${modelConfig[k]} (another model size?)`,
+        `${dir}: checkpoint has ${k} ${saved[k]}, the config asks for ${modelConfig[k]} (resume with the model section it was trained with)`,
       );
     }
   }
