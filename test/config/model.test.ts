@@ -6,7 +6,8 @@ import type { PretrainConfig, PretrainModelSection } from '../../src/config/type
 import { DEFAULT_CONFIG, NAMED_SIZES, type BertConfig } from '../../src/model/config.js';
 import { UserError } from '../../src/errors.js';
 
-const defaults = (): PretrainModelSection => loadConfig<PretrainConfig>('pretrain', null).config.model;
+const defaults = (): PretrainModelSection =>
+  loadConfig<PretrainConfig>('pretrain', null).config.model;
 
 test('a model section with schema defaults is its named size with the vocabulary’s size', () => {
   const config = bertConfigFromSection(defaults(), 1234);
