@@ -9,6 +9,7 @@ const SUITES = [
   'data',
   'train',
   'train-checks',
+  'finetune',
   'ui',
   'embed',
   'tf-sanity',

@@ -91,10 +91,21 @@ export function assembleRows(series: readonly Series[], context: TableContext): 
   });
 }
 
+export interface FormatOptions {
+  /** The time column's unit (bench finetune's forward rows: "ms/batch"). */
+  per?: string;
+  /** Sequence length: adds a sequences/s column (tokens/s ÷ length). */
+  seqLength?: number;
+}
+
 /** The table as text lines, one block per size. */
-export function formatRows(rows: readonly Row[]): string[] {
+export function formatRows(
+  rows: readonly Row[],
+  { per = 'step', seqLength }: FormatOptions = {},
+): string[] {
   const lines: string[] = [];
-  const header = `  ${['variant'.padEnd(50), 'thr', 'ms/step (min–max)'.padEnd(20), 'tokens/s', 'ratio'.padStart(7), 'MFU'.padStart(6)].join(' ')}`;
+  const seqs = seqLength ? ['seqs/s'.padStart(7)] : [];
+  const header = `  ${['variant'.padEnd(50), 'thr', `ms/${per} (min–max)`.padEnd(20), 'tokens/s', ...seqs, 'ratio'.padStart(7), 'MFU'.padStart(6)].join(' ')}`;
   for (const size of [...new Set(rows.map((r) => r.size))]) {
     lines.push(`BERT-${size}:`, header);
     for (const r of rows.filter((x) => x.size === size)) {
@@ -106,6 +117,7 @@ export function formatRows(rows: readonly Row[]): string[] {
         String(r.threads).padStart(3),
         ms.padEnd(20),
         String(Math.round(r.tokensPerS)).padStart(8),
+        ...(seqLength ? [(r.tokensPerS / seqLength).toFixed(1).padStart(7)] : []),
         ratio.padStart(7),
         mfu.padStart(6),
       ];

@@ -29,6 +29,10 @@
  * /usr/bin/python3 (Debian's PyTorch) when none is given; --no-torch skips it.
  * --json prints each repeat's result, the peaks and the rows as JSON lines.
  * --profile prints where a tuned step's time goes (tf.profile kernel shares).
+ *
+ * The harness (shared flags, child runs, peer runs, the standard variants,
+ * interleaved rounds with the SGEMM peak, the table) is exported for the
+ * other suites that time ours against PyTorch (bench/finetune.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -50,7 +54,14 @@ import { PretrainingStep } from '../src/train/step.js';
 import { createOptimizer } from '../src/train/optimizer.js';
 import { loadNativeKernels } from '../src/backend/native-addon.js';
 import { trainStepFlops } from './train-flops.js';
-import { assembleRows, formatRows, median, type Series } from './train-table.js';
+import {
+  assembleRows,
+  formatRows,
+  median,
+  type FormatOptions,
+  type Row,
+  type Series,
+} from './train-table.js';
 
 const BATCH = 16;
 const SEQ = 128;
@@ -58,73 +69,81 @@ const MASKED = 20;
 const PEER = fileURLToPath(new URL('../../../shared/peers/torch_bert_step.py', import.meta.url));
 const DEBIAN_PYTHON = '/usr/bin/python3';
 
-interface Result {
-  size: string;
-  variant: string;
-  backend: string;
-  threads: number;
-  batch: number;
-  seq: number;
+interface Result extends RunResult {
   masked: number;
-  ms_per_step: number;
-  tokens_per_s: number;
 }
 
-interface Args {
+/** The flags every bench suite that times ours against a PyTorch peer shares. */
+export interface CommonArgs {
   size: string;
   /** Thread counts to compare at (a child gets one). */
   threads: number[];
   repeats: number;
   json: boolean;
   steps: number;
-  naive: boolean;
-  /** Also run the WASM formulation with packed 2-D attention (wasmPackedAttentionOps) for an A/B comparison. */
-  ab: boolean;
-  profile: boolean;
   torch: boolean;
   pythons: string[];
   child: string | null;
 }
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = {
+interface Args extends CommonArgs {
+  naive: boolean;
+  /** Also run the WASM formulation with packed 2-D attention (wasmPackedAttentionOps) for an A/B comparison. */
+  ab: boolean;
+  profile: boolean;
+}
+
+/** The shared flags' defaults: every size from tiny to small, 1 and 2 threads, 3 repeats of 5 steps. */
+export function commonArgs(): CommonArgs {
+  return {
     size: 'tiny,mini,small',
     threads: [1, 2],
     repeats: 3,
     json: false,
     steps: 5,
-    naive: false,
-    ab: false,
-    profile: false,
     torch: true,
     pythons: (process.env.BERT_BENCH_PYTHON ?? '').split(':').filter(Boolean),
     child: null,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    if (k === '--size') a.size = argv[++i];
-    else if (k === '--json') a.json = true;
-    else if (k === '--steps') a.steps = Number(argv[++i]);
-    else if (k === '--naive') a.naive = true;
-    else if (k === '--ab') a.ab = true;
-    else if (k === '--profile') a.profile = true;
-    else if (k === '--no-torch') a.torch = false;
-    else if (k === '--python') a.pythons.push(argv[++i]);
-    else if (k === '--child') a.child = argv[++i];
-    else if (k === '--threads') a.threads = argv[++i].split(',').map(Number);
-    else if (k === '--repeats') a.repeats = Number(argv[++i]);
-    else throw new Error(`bench train: unknown flag ${k}`);
-  }
+}
+
+/** Reads shared flag `k` into `a` (`next` gives its value); false when `k` is not one of them. */
+export function commonFlag(a: CommonArgs, k: string, next: () => string): boolean {
+  if (k === '--size') a.size = next();
+  else if (k === '--json') a.json = true;
+  else if (k === '--steps') a.steps = Number(next());
+  else if (k === '--no-torch') a.torch = false;
+  else if (k === '--python') a.pythons.push(next());
+  else if (k === '--child') a.child = next();
+  else if (k === '--threads') a.threads = next().split(',').map(Number);
+  else if (k === '--repeats') a.repeats = Number(next());
+  else return false;
+  return true;
+}
+
+/** Throws on a shared flag that makes no sense; the peer's Python defaults to Debian's. */
+export function checkCommonArgs(a: CommonArgs, suite: string): void {
   for (const size of a.size.split(','))
     if (!isSizeName(size))
-      throw new Error(`bench train: --size must be named sizes (tiny,mini,…), got ${size}`);
+      throw new Error(`bench ${suite}: --size must be named sizes (tiny,mini,…), got ${size}`);
   if (!a.threads.length || a.threads.some((t) => !Number.isInteger(t) || t < 1))
-    throw new Error('bench train: --threads must be positive integers, e.g. 1,2');
-  if (!Number.isInteger(a.repeats) || a.repeats < 1)
-    throw new Error(`bench train: --repeats must be a positive integer, got ${a.repeats}`);
-  if (!Number.isInteger(a.steps) || a.steps < 1)
-    throw new Error(`bench train: --steps must be a positive integer, got ${a.steps}`);
+    throw new Error(`bench ${suite}: --threads must be positive integers, e.g. 1,2`);
+  for (const k of ['repeats', 'steps'] as const)
+    if (!Number.isInteger(a[k]) || a[k] < 1)
+      throw new Error(`bench ${suite}: --${k} must be a positive integer, got ${a[k]}`);
   if (!a.pythons.length) a.pythons.push(DEBIAN_PYTHON);
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { ...commonArgs(), naive: false, ab: false, profile: false };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    if (k === '--naive') a.naive = true;
+    else if (k === '--ab') a.ab = true;
+    else if (k === '--profile') a.profile = true;
+    else if (!commonFlag(a, k, () => argv[++i])) throw new Error(`bench train: unknown flag ${k}`);
+  }
+  checkCommonArgs(a, 'train');
   return a;
 }
 
@@ -202,6 +221,26 @@ async function profileStep(step: PretrainingStep, batch: PretrainingBatch): Prom
   }
 }
 
+/**
+ * The median ms of `steps` calls of `step` after 2 warm-up calls (the first
+ * builds kernels and optimizer state, the second settles the allocator).
+ */
+export function timeSteps(steps: number, step: () => void): number {
+  const times: number[] = [];
+  const warmup = 2;
+  for (let i = 0; i < warmup + steps; i++) {
+    const t0 = performance.now();
+    step();
+    if (i >= warmup) times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+/** The threads a tfjs variant really runs on: plain WASM and the autodiff ops run on one. */
+export function variantThreads(backend: string, ops: ModelOps, threads: number): number {
+  return backend === 'tensorflow' || ops.name.startsWith('wasm-native') ? threads : 1;
+}
+
 /** Run one tfjs variant in this process and print its JSON line. */
 async function runChild(args: Args): Promise<void> {
   const threads = args.threads[0];
@@ -221,21 +260,16 @@ async function runChild(args: Args): Promise<void> {
   const optimizer = createOptimizer({ type: 'adamw' });
   const step = new PretrainingStep(model, optimizer, { seed: 1 });
   const batch = standardBatch(config);
-  const times: number[] = [];
-  const warmup = 2;
-  for (let i = 0; i < warmup + args.steps; i++) {
-    const t0 = performance.now();
+  const ms = timeSteps(args.steps, () => {
     step.accumulate(batch);
     step.apply(1e-4);
-    if (i >= warmup) times.push(performance.now() - t0);
-  }
+  });
   if (args.profile) await profileStep(step, batch);
-  const ms = median(times);
   const r: Result = {
     size: args.size,
     variant: `${variant} (${ops.name} ops)`,
     backend,
-    threads: backend === 'tensorflow' || ops.name.startsWith('wasm-native') ? threads : 1,
+    threads: variantThreads(backend, ops, threads),
     batch: BATCH,
     seq: SEQ,
     masked: MASKED,
@@ -247,7 +281,7 @@ async function runChild(args: Args): Promise<void> {
 
 const SGEMM_N = 2048;
 
-interface Peak {
+export interface Peak {
   gflops: number;
   method: string;
 }
@@ -289,6 +323,34 @@ function failure(r: ReturnType<typeof spawnSync>): string {
   return lines.find((l) => /^\w*Error: /.test(l)) ?? lines.pop() ?? `exit ${r.status}`;
 }
 
+/**
+ * `bench <argv…>` (a suite in child mode) in a fresh Node process with `env`
+ * added: its last JSON line, or why it failed. `echo` gets its other lines.
+ */
+export function benchChild<T>(
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+  echo?: (lines: string[]) => void,
+): T | string {
+  const r = spawnSync(process.execPath, [process.argv[1], ...argv], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    env: { ...process.env, ...env },
+  });
+  const other = r.stdout.split('\n').filter((l) => !l.startsWith('{') && l.trim());
+  if (other.length && echo) echo(other);
+  const res = r.status === 0 ? lastJson<T>(r.stdout) : null;
+  return res ?? failure(r);
+}
+
+/** A peer script under `python` with `argv`: its last JSON line, or why it failed. */
+export function peerRun<T>(python: string, script: string, argv: string[]): T | string {
+  if (!existsSync(script)) return `${script} not found`;
+  const r = spawnSync(python, [script, ...argv], { encoding: 'utf8' });
+  if (r.status !== 0) return failure(r);
+  return lastJson<T>(r.stdout) ?? 'no output';
+}
+
 function runTfjsVariant(
   args: Args,
   size: string,
@@ -296,54 +358,30 @@ function runTfjsVariant(
   threads: number,
   env: NodeJS.ProcessEnv = {},
 ): Result | string {
-  const argv = [
-    process.argv[1],
-    'train',
-    '--child',
-    child,
-    '--size',
-    size,
-    '--steps',
-    String(args.steps),
-    '--threads',
-    String(threads),
-  ];
+  const argv = ['train', '--child', child, '--size', size, '--steps', String(args.steps)];
+  argv.push('--threads', String(threads));
   if (args.profile) argv.push('--profile');
-  const r = spawnSync(process.execPath, argv, {
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-    env: { ...process.env, ...env },
+  return benchChild<Result>(argv, env, (lines) => {
+    if (!args.json) console.log(lines.join('\n'));
   });
-  const profile = r.stdout.split('\n').filter((l) => !l.startsWith('{') && l.trim());
-  if (profile.length && !args.json) console.log(profile.join('\n'));
-  const res = r.status === 0 ? lastJson<Result>(r.stdout) : null;
-  return res ?? failure(r);
 }
 
 function runTorch(args: Args, size: string, python: string, threads: number): Result | string {
-  if (!existsSync(PEER)) return `${PEER} not found`;
-  const r = spawnSync(
-    python,
-    [
-      PEER,
-      '--size',
-      size,
-      '--threads',
-      String(threads),
-      '--batch',
-      String(BATCH),
-      '--seq',
-      String(SEQ),
-      '--masked',
-      String(MASKED),
-      '--steps',
-      String(args.steps),
-    ],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) return failure(r);
-  const p = lastJson<Result & { peer: string }>(r.stdout);
-  if (!p) return 'no output';
+  const p = peerRun<Result & { peer: string }>(python, PEER, [
+    '--size',
+    size,
+    '--threads',
+    String(threads),
+    '--batch',
+    String(BATCH),
+    '--seq',
+    String(SEQ),
+    '--masked',
+    String(MASKED),
+    '--steps',
+    String(args.steps),
+  ]);
+  if (typeof p === 'string') return p;
   return {
     size,
     variant: p.peer,
@@ -387,15 +425,70 @@ function measurePeak(threads: number, python: string): Peak | string {
   );
 }
 
-interface Variant {
+/** What a run reports: what ran (a tfjs child's "<variant> (<ops> ops)", a peer's "pytorch x.y") and its ms/step. */
+export interface Timed {
+  variant: string;
+  ms_per_step: number;
+}
+
+/** A run's JSON line: what ran, where, on what shape, how fast. */
+export interface RunResult extends Timed {
+  size: string;
+  backend: string;
+  threads: number;
+  batch: number;
+  seq: number;
+  tokens_per_s: number;
+}
+
+export interface Variant<R extends Timed = Result> {
   size: string;
   threads: number;
   name: string;
   peer: boolean;
-  go: () => Result | string;
+  go: () => R | string;
+  /** What is timed, where a suite times more than one thing (bench finetune: step or forward). */
+  mode?: string;
+  /** What one timed call is: 'step' (default) or, for a forward pass, 'batch'. */
+  per?: string;
   /** Why it was skipped (set on its first failure; it is not retried). */
   skipped?: string;
-  results: Result[];
+  results: R[];
+}
+
+/**
+ * The variants every suite times at (size, threads), in the order one round
+ * runs them: wasm + native kernels, each PyTorch peer, tensorflow, and plain
+ * WASM (BERT_NATIVE_KERNELS=0) at 1 thread on tiny. `ours(child, threads,
+ * env)` runs a tfjs child ("wasm/tuned", "tensorflow/tuned"), `peer(python)`
+ * the PyTorch peer; `native` is loadNativeKernels()'s answer.
+ */
+export function standardVariants<R extends Timed>(
+  size: string,
+  threads: number,
+  pythons: readonly string[],
+  native: ReturnType<typeof loadNativeKernels>,
+  ours: (child: string, threads: number, env?: NodeJS.ProcessEnv) => R | string,
+  peer: (python: string) => R | string,
+): Variant<R>[] {
+  const v = (name: string, go: () => R | string, isPeer = false): Variant<R> => ({
+    size,
+    threads,
+    name,
+    peer: isPeer,
+    go,
+    results: [],
+  });
+  return [
+    v('wasm + native kernels', () =>
+      'addon' in native ? ours('wasm/tuned', threads) : native.reason,
+    ),
+    ...[...new Set(pythons)].map((python) => v(`pytorch (${python})`, () => peer(python), true)),
+    v('tensorflow', () => ours('tensorflow/tuned', threads)),
+    ...(threads === 1 && size === 'tiny'
+      ? [v('plain WASM', () => ours('wasm/tuned', 1, { BERT_NATIVE_KERNELS: '0' }))]
+      : []),
+  ];
 }
 
 /** Every variant to time, in the order one round runs them. */
@@ -403,26 +496,21 @@ function plan(args: Args): Variant[] {
   const builtin = { BERT_NATIVE_KERNELS: '0' };
   const native = loadNativeKernels();
   const variants: Variant[] = [];
-  const add = (
-    size: string,
-    threads: number,
-    name: string,
-    go: () => Result | string,
-    peer = false,
-  ): void => {
-    variants.push({ size, threads, name, peer, go, results: [] });
+  const add = (size: string, threads: number, name: string, go: () => Result | string): void => {
+    variants.push({ size, threads, name, peer: false, go, results: [] });
   };
   for (const size of args.size.split(','))
     for (const t of args.threads) {
-      const pythons = args.torch ? [...new Set(args.pythons)] : [];
-      add(size, t, 'wasm + native kernels', () =>
-        'addon' in native ? runTfjsVariant(args, size, 'wasm/tuned', t) : native.reason,
+      variants.push(
+        ...standardVariants<Result>(
+          size,
+          t,
+          args.torch ? args.pythons : [],
+          native,
+          (child, threads, env) => runTfjsVariant(args, size, child, threads, env),
+          (python) => runTorch(args, size, python, t),
+        ),
       );
-      for (const python of pythons)
-        add(size, t, `pytorch (${python})`, () => runTorch(args, size, python, t), true);
-      add(size, t, 'tensorflow', () => runTfjsVariant(args, size, 'tensorflow/tuned', t));
-      if (t === 1 && size === 'tiny')
-        add(size, t, 'plain WASM', () => runTfjsVariant(args, size, 'wasm/tuned', 1, builtin));
       if (args.ab) {
         add(size, t, 'wasm + native, unfused', () =>
           'addon' in native ? runTfjsVariant(args, size, 'wasm/unfused', t) : native.reason,
@@ -438,12 +526,19 @@ function plan(args: Args): Variant[] {
   return variants;
 }
 
-export async function run(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
-  if (args.child) return runChild(args);
+/**
+ * --repeats interleaved rounds: each measures the SGEMM peak at every thread
+ * count (the best of the rounds is kept), then runs every variant once, in
+ * turn; a variant that fails is skipped from then on, with its reason.
+ * Progress (or, with --json, each repeat's JSON line) as it goes; returns
+ * the peaks per thread count.
+ */
+export function runRounds<R extends Timed>(
+  args: CommonArgs,
+  variants: readonly Variant<R>[],
+): Map<number, Peak> {
   // In --json mode stdout carries only JSON lines; notes go to stderr.
   const note = args.json ? console.error : console.log;
-  const variants = plan(args);
   const peaks = new Map<number, Peak>();
   for (let repeat = 0; repeat < args.repeats; repeat++) {
     for (const t of args.threads) {
@@ -453,21 +548,27 @@ export async function run(argv: string[]): Promise<void> {
     }
     for (const v of variants) {
       if (v.skipped) continue;
+      const what = `BERT-${v.size} ${v.mode ? `${v.mode} ` : ''}${v.name}`;
       const r = v.go();
       if (typeof r === 'string') {
         v.skipped = r;
-        note(`BERT-${v.size} ${v.name}/${v.threads} threads: skipped (${r})`);
+        note(`${what}/${v.threads} threads: skipped (${r})`);
         continue;
       }
       v.results.push(r);
       if (args.json) console.log(JSON.stringify({ ...r, repeat }));
       else
         note(
-          `  repeat ${repeat + 1}/${args.repeats}: BERT-${v.size} ${v.name}, ${v.threads} thr: ${r.ms_per_step.toFixed(0)} ms/step`,
+          `  repeat ${repeat + 1}/${args.repeats}: ${what}, ${v.threads} thr: ${r.ms_per_step.toFixed(0)} ms/${v.per ?? 'step'}`,
         );
     }
   }
-  const series: Series[] = variants.map((v) => ({
+  return peaks;
+}
+
+/** The table's series: a tfjs variant named with the ops its child reported, a peer by its version. */
+export function seriesOf<R extends Timed>(variants: readonly Variant<R>[]): Series[] {
+  return variants.map((v) => ({
     size: v.size,
     variant: v.results[0]
       ? v.peer
@@ -478,29 +579,28 @@ export async function run(argv: string[]): Promise<void> {
     peer: v.peer,
     msPerStep: v.results.map((r) => r.ms_per_step),
   }));
-  const sizes = args.size.split(',') as SizeName[];
-  const rows = assembleRows(series, {
-    tokensPerStep: BATCH * SEQ,
-    flopsPerStep: new Map(
-      sizes.map((s) => [
-        s,
-        trainStepFlops(bertConfig(s), { batch: BATCH, seq: SEQ, masked: MASKED }),
-      ]),
-    ),
-    peakGflops: new Map([...peaks].map(([t, p]) => [t, p.gflops])),
-  });
-  if (args.json) {
-    for (const [threads, p] of peaks)
-      console.log(JSON.stringify({ sgemm_peak: { threads, ...p } }));
-    for (const r of rows) console.log(JSON.stringify({ row: r }));
-    return;
-  }
-  console.log(
-    `\nPretraining step, batch ${BATCH} × ${SEQ}, ${MASKED} masked/seq, AdamW; median of ${args.repeats} interleaved repeats (${args.steps} steps each)`,
-  );
-  for (const s of sizes)
+}
+
+/** The peaks as JSON lines. */
+export function peakJson(peaks: ReadonlyMap<number, Peak>): void {
+  for (const [threads, p] of peaks) console.log(JSON.stringify({ sgemm_peak: { threads, ...p } }));
+}
+
+/**
+ * A table: its title, the matMul GFLOP of a step at each size, the SGEMM
+ * peaks, what ratio and MFU mean, then the rows (formatRows with `format`).
+ */
+export function printTable(
+  title: string,
+  flops: ReadonlyMap<string, number>,
+  peaks: ReadonlyMap<number, Peak>,
+  rows: readonly Row[],
+  format: FormatOptions = {},
+): void {
+  console.log(`\n${title}`);
+  for (const [size, f] of flops)
     console.log(
-      `  BERT-${s}: ${(trainStepFlops(bertConfig(s), { batch: BATCH, seq: SEQ, masked: MASKED }) / 1e9).toFixed(1)} GFLOP of matMuls per step`,
+      `  BERT-${size}: ${(f / 1e9).toFixed(1)} GFLOP of matMuls per ${format.per ?? 'step'}`,
     );
   for (const [t, p] of peaks)
     console.log(
@@ -509,5 +609,35 @@ export async function run(argv: string[]): Promise<void> {
   console.log(
     '  ratio: tokens/s over the newest PyTorch at the same size and threads; MFU: matMul FLOP/s over that peak\n',
   );
-  for (const line of formatRows(rows)) console.log(line);
+  for (const line of formatRows(rows, format)) console.log(line);
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  if (args.child) return runChild(args);
+  const variants = plan(args);
+  const peaks = runRounds(args, variants);
+  const sizes = args.size.split(',') as SizeName[];
+  const flops = new Map(
+    sizes.map((s) => [
+      s,
+      trainStepFlops(bertConfig(s), { batch: BATCH, seq: SEQ, masked: MASKED }),
+    ]),
+  );
+  const rows = assembleRows(seriesOf(variants), {
+    tokensPerStep: BATCH * SEQ,
+    flopsPerStep: flops,
+    peakGflops: new Map([...peaks].map(([t, p]) => [t, p.gflops])),
+  });
+  if (args.json) {
+    peakJson(peaks);
+    for (const r of rows) console.log(JSON.stringify({ row: r }));
+    return;
+  }
+  printTable(
+    `Pretraining step, batch ${BATCH} × ${SEQ}, ${MASKED} masked/seq, AdamW; median of ${args.repeats} interleaved repeats (${args.steps} steps each)`,
+    flops,
+    peaks,
+    rows,
+  );
 }

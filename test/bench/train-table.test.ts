@@ -52,3 +52,18 @@ test('rows: median, spread, ratio against the newest peer at the same threads, M
   assert.match(text, /BERT-mini:/);
   assert.match(text, /200 \(100–300\)\s+10000\s+2\.00×\s+50\.0%/);
 });
+
+test('formatRows: another time unit and a sequences/s column', () => {
+  const rows = assembleRows(
+    [
+      { size: 'tiny', variant: 'ours', threads: 1, peer: false, msPerStep: [200] },
+      { size: 'tiny', variant: 'pytorch 2.13.0', threads: 1, peer: true, msPerStep: [400] },
+    ],
+    { tokensPerStep: 2048, flopsPerStep: new Map(), peakGflops: new Map() },
+  );
+  const text = formatRows(rows, { per: 'batch', seqLength: 128 }).join('\n');
+  assert.match(text, /ms\/batch \(min–max\)\s+tokens\/s\s+seqs\/s\s+ratio/);
+  // 2048 tokens in 0.2 s = 10,240 tokens/s = 80 sequences of 128 per second.
+  assert.match(text, /200 \(200–200\)\s+10240\s+80\.0\s+2\.00×\s+—/);
+  assert.match(text, /400 \(400–400\)\s+5120\s+40\.0\s+peer/);
+});
