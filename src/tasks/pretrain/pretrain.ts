@@ -87,7 +87,9 @@ function totalStepsFor(config: PretrainConfig, instancesPerEpoch: number): numbe
   if (config.train.max_steps !== null) return config.train.max_steps;
   if (config.train.epochs === null) {
     if (config.train.budget_minutes !== null) return Number.POSITIVE_INFINITY;
-    throw new UserError('train: set max_steps, epochs or budget_minutes');
+    throw new UserError(
+      "train: set max_steps, epochs or budget_minutes (the schedule's length; --max-steps only stops a run early)",
+    );
   }
   return Math.max(
     1,
