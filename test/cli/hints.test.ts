@@ -30,6 +30,7 @@ const HINT_COMMANDS: Record<string, string[]> = {
   'src/cli/run-session.ts': ['pretrain', 'finetune glue/sst2'],
   'src/cli/commands/finetune.ts': ['finetune glue/sst2'],
   'src/cli/commands/pretrain.ts': ['pretrain'],
+  'src/tasks/pretrain/pretrain.ts': ['pretrain'],
   'src/tasks/glue/fetch.ts': ['data fetch glue'],
   'src/tokenizer/run.ts': ['tokenize'],
   'src/tokenizer/shard-corpus.ts': ['tokenize'],
