@@ -13,7 +13,11 @@ import {
   bertForSequenceClassification,
   type BertModel,
 } from '../../src/model/bert.js';
-import { pretrainingTensors, disposeTensors } from '../../src/model/batch.js';
+import {
+  pretrainingTensors,
+  disposeTensors,
+  type PretrainingTensors,
+} from '../../src/model/batch.js';
 import { BertTokenizer, type Encoding } from '../../src/tokenizer/bert-tokenizer.js';
 import { Vocab } from '../../src/tokenizer/vocab.js';
 import { paddedBatch } from '../../src/export/embed.js';
@@ -37,13 +41,15 @@ export interface Outputs {
   architecture?: string;
 }
 
-/** Our forward over the padded batch: [CLS] state, the first 8 MLM logits of every real position, or the classifier's logits. */
-export function ours(model: BertModel): Outputs[] {
+/** `encodings` as one right-padded batch whose every position (T a row) is an MLM prediction row. */
+export function everyPositionInputs(encodings: Encoding[]): {
+  inputs: PretrainingTensors;
+  B: number;
+  T: number;
+} {
   const batch = paddedBatch(encodings);
   const B = batch.batch_size;
   const T = batch.seq_length;
-  const H = model.config.hidden_size;
-  const V = model.config.vocab_size;
   const inputs = pretrainingTensors({
     ...batch,
     num_predictions: T,
@@ -52,6 +58,14 @@ export function ours(model: BertModel): Outputs[] {
     masked_lm_weights: new Float32Array(B * T).fill(1),
     next_sentence_labels: new Int32Array(B),
   });
+  return { inputs, B, T };
+}
+
+/** Our forward over the padded batch: [CLS] state, the first 8 MLM logits of every real position, or the classifier's logits. */
+export function ours(model: BertModel): Outputs[] {
+  const { inputs, T } = everyPositionInputs(encodings);
+  const H = model.config.hidden_size;
+  const V = model.config.vocab_size;
   const results: Outputs[] = [];
   if (model.heads === 'pretraining') {
     const o = bertForPreTraining(model, inputs, { training: false });

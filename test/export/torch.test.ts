@@ -19,14 +19,14 @@ import {
   bertForSequenceClassification,
   type BertModel,
 } from '../../src/model/bert.js';
-import { pretrainingTensors, disposeTensors } from '../../src/model/batch.js';
+import { disposeTensors } from '../../src/model/batch.js';
 import { disposeParams } from '../../src/model/params.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { BertTokenizer, type Encoding } from '../../src/tokenizer/bert-tokenizer.js';
 import { Vocab } from '../../src/tokenizer/vocab.js';
 import { exportHf } from '../../src/export/hf.js';
 import { loadBertDirectory } from '../../src/export/load.js';
-import { paddedBatch } from '../../src/export/embed.js';
+import { everyPositionInputs } from './hf-auto.js';
 import {
   PYTHON,
   TINY_VOCAB,
@@ -51,19 +51,9 @@ const encodings: Encoding[] = [
 
 /** What we compute for the encodings, one forward over a padded batch, all positions as MLM rows. */
 function ours(model: BertModel): PeerOutput[] {
-  const batch = paddedBatch(encodings);
-  const B = batch.batch_size;
-  const T = batch.seq_length;
+  const { inputs, T } = everyPositionInputs(encodings);
   const H = model.config.hidden_size;
   const V = model.config.vocab_size;
-  const inputs = pretrainingTensors({
-    ...batch,
-    num_predictions: T,
-    masked_lm_positions: new Int32Array(B * T).map((_, i) => i % T),
-    masked_lm_ids: new Int32Array(B * T),
-    masked_lm_weights: new Float32Array(B * T).fill(1),
-    next_sentence_labels: new Int32Array(B),
-  });
   const results: PeerOutput[] = [];
   if (model.heads === 'pretraining') {
     const o = bertForPreTraining(model, inputs, { training: false });

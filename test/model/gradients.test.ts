@@ -69,6 +69,31 @@ function argMaxAbs(a: Float32Array): number {
   return best;
 }
 
+/** The analytic gradient of element `index` of `name` equals a central finite difference of the loss. */
+function assertFiniteDifference(
+  model: BertModel,
+  grads: Map<string, Float32Array>,
+  name: string,
+  index: number,
+): void {
+  // float32 loss (~4): roundoff ~1e-6 / (2·eps) ≈ 5e-5; truncation O(eps²). eps = 1e-2 balances them.
+  const eps = 1e-2;
+  const v = model.params.get(name) as tf.Variable;
+  const x0 = (v.dataSync() as Float32Array)[index];
+  setElement(v, index, x0 + eps);
+  const up = lossOf(model, batch);
+  setElement(v, index, x0 - eps);
+  const down = lossOf(model, batch);
+  setElement(v, index, x0);
+  const fd = (up - down) / (2 * eps);
+  const g = grads.get(name)![index];
+  assert.ok(Math.abs(g) > 1e-3, `${name}[${index}]: gradient ${g} too small to check`);
+  assert.ok(
+    Math.abs(fd - g) <= 2e-3 + 2e-2 * Math.abs(g),
+    `${name}[${index}]: analytic ${g} vs finite difference ${fd}`,
+  );
+}
+
 // Padding in row 1, one padding prediction slot per row: the gradient must respect both.
 const batch = randomBatch(config, { seed: 3, batch: 2, seq: 7, predictions: 4, lengths: [7, 5] });
 // A token that is a label but never an input: its embedding row gets gradient only through the tied decoder.
@@ -146,24 +171,7 @@ test('gradients match central finite differences (embeddings, attention, LayerNo
       'cls.seq_relationship.weight',
     ].map((name) => ({ name, index: argMaxAbs(grads.get(name)!) })),
   ];
-  // float32 loss (~4): roundoff ~1e-6 / (2·eps) ≈ 5e-5; truncation O(eps²). eps = 1e-2 balances them.
-  const eps = 1e-2;
-  for (const { name, index } of checks) {
-    const v = model.params.get(name) as tf.Variable;
-    const x0 = (v.dataSync() as Float32Array)[index];
-    setElement(v, index, x0 + eps);
-    const up = lossOf(model, batch);
-    setElement(v, index, x0 - eps);
-    const down = lossOf(model, batch);
-    setElement(v, index, x0);
-    const fd = (up - down) / (2 * eps);
-    const g = grads.get(name)![index];
-    assert.ok(Math.abs(g) > 1e-3, `${name}[${index}]: gradient ${g} too small to check`);
-    assert.ok(
-      Math.abs(fd - g) <= 2e-3 + 2e-2 * Math.abs(g),
-      `${name}[${index}]: analytic ${g} vs finite difference ${fd}`,
-    );
-  }
+  for (const { name, index } of checks) assertFiniteDifference(model, grads, name, index);
   disposeParams(model.params);
 });
 
@@ -192,7 +200,6 @@ test('pre-LN gradients: backend-tuned equal autodiff, and match finite differenc
 
   const model = randomModel(pre, { seed: 21, ops: opsForBackend(backend), scale: 0.5 });
   const grads = gradients(model, batch);
-  const eps = 1e-2;
   for (const name of [
     'bert.embeddings.LayerNorm.weight',
     'bert.encoder.layer.0.attention.LayerNorm.weight',
@@ -209,21 +216,7 @@ test('pre-LN gradients: backend-tuned equal autodiff, and match finite differenc
   ]) {
     const g0 = grads.get(name);
     assert.ok(g0, `${name} is a parameter of the pre-LN model`);
-    const index = argMaxAbs(g0);
-    const v = model.params.get(name) as tf.Variable;
-    const x0 = (v.dataSync() as Float32Array)[index];
-    setElement(v, index, x0 + eps);
-    const up = lossOf(model, batch);
-    setElement(v, index, x0 - eps);
-    const down = lossOf(model, batch);
-    setElement(v, index, x0);
-    const fd = (up - down) / (2 * eps);
-    const g = g0[index];
-    assert.ok(Math.abs(g) > 1e-3, `${name}[${index}]: gradient ${g} too small to check`);
-    assert.ok(
-      Math.abs(fd - g) <= 2e-3 + 2e-2 * Math.abs(g),
-      `${name}[${index}]: analytic ${g} vs finite difference ${fd}`,
-    );
+    assertFiniteDifference(model, grads, name, argMaxAbs(g0));
   }
   // Post-LN's per-block LayerNorms are gone.
   assert.equal(model.params.has('bert.encoder.layer.0.output.LayerNorm.weight'), false);
@@ -251,27 +244,12 @@ test('untied decoder: its table matches finite differences, and word embeddings 
   const decoder = grads.get(DECODER_WEIGHT)!;
   const row = decoder.subarray(decoderOnlyToken * H, (decoderOnlyToken + 1) * H);
   assert.ok(row.some((g) => Math.abs(g) > 1e-4));
-  const eps = 1e-2;
   for (const [name, index] of [
     [DECODER_WEIGHT, decoderOnlyToken * H + argMaxAbs(row)],
     [DECODER_WEIGHT, argMaxAbs(decoder)],
     [WORD_EMBEDDINGS, argMaxAbs(words)],
-  ] as const) {
-    const v = model.params.get(name) as tf.Variable;
-    const x0 = (v.dataSync() as Float32Array)[index];
-    setElement(v, index, x0 + eps);
-    const up = lossOf(model, batch);
-    setElement(v, index, x0 - eps);
-    const down = lossOf(model, batch);
-    setElement(v, index, x0);
-    const fd = (up - down) / (2 * eps);
-    const g = grads.get(name)![index];
-    assert.ok(Math.abs(g) > 1e-3, `${name}[${index}]: gradient ${g} too small to check`);
-    assert.ok(
-      Math.abs(fd - g) <= 2e-3 + 2e-2 * Math.abs(g),
-      `${name}[${index}]: analytic ${g} vs finite difference ${fd}`,
-    );
-  }
+  ] as const)
+    assertFiniteDifference(model, grads, name, index);
   disposeParams(model.params);
   // The same batch through a tied model moves the label-only token's embedding row.
   const tied = randomModel(config, { seed: 21, ops: opsForBackend(backend), scale: 0.5 });
