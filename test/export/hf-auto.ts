@@ -118,12 +118,23 @@ export async function theirs(
     .map((l) => JSON.parse(l) as Outputs);
 }
 
-export function worstDifference(a: Outputs[], b: Outputs[]): number {
+/** What two forwards are compared on: the [CLS] state and whichever heads the first one has. */
+interface Comparable {
+  last_hidden_state_cls: number[];
+  pooled?: number[];
+  nsp_logits?: number[];
+  classifier_logits?: number[];
+  mlm_logits_first?: number[][];
+}
+
+export function worstDifference(a: Comparable[], b: Comparable[]): number {
   assert.equal(a.length, b.length);
   let worst = 0;
   a.forEach((x, i) => {
     const y = b[i];
     worst = Math.max(worst, maxAbsDiff(x.last_hidden_state_cls, y.last_hidden_state_cls));
+    if (x.pooled) worst = Math.max(worst, maxAbsDiff(x.pooled, y.pooled!));
+    if (x.nsp_logits) worst = Math.max(worst, maxAbsDiff(x.nsp_logits, y.nsp_logits!));
     if (x.classifier_logits)
       worst = Math.max(worst, maxAbsDiff(x.classifier_logits, y.classifier_logits!));
     if (x.mlm_logits_first) {

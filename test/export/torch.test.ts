@@ -26,11 +26,10 @@ import { BertTokenizer, type Encoding } from '../../src/tokenizer/bert-tokenizer
 import { Vocab } from '../../src/tokenizer/vocab.js';
 import { exportHf } from '../../src/export/hf.js';
 import { loadBertDirectory } from '../../src/export/load.js';
-import { everyPositionInputs } from './hf-auto.js';
+import { everyPositionInputs, worstDifference } from './hf-auto.js';
 import {
   PYTHON,
   TINY_VOCAB,
-  maxAbsDiff,
   runPeer,
   scratchOnTestBackend,
   torchMissing,
@@ -93,26 +92,6 @@ function ours(model: BertModel): PeerOutput[] {
   }
   disposeTensors(inputs);
   return results;
-}
-
-/** The largest difference over every output both sides have. */
-function worstDifference(a: PeerOutput[], b: PeerOutput[]): number {
-  let worst = 0;
-  a.forEach((x, i) => {
-    const y = b[i];
-    worst = Math.max(worst, maxAbsDiff(x.last_hidden_state_cls, y.last_hidden_state_cls));
-    worst = Math.max(worst, maxAbsDiff(x.pooled!, y.pooled!));
-    if (x.nsp_logits) worst = Math.max(worst, maxAbsDiff(x.nsp_logits, y.nsp_logits!));
-    if (x.classifier_logits)
-      worst = Math.max(worst, maxAbsDiff(x.classifier_logits, y.classifier_logits!));
-    if (x.mlm_logits_first) {
-      assert.equal(y.mlm_logits_first!.length, x.mlm_logits_first.length);
-      x.mlm_logits_first.forEach((row, t) => {
-        worst = Math.max(worst, maxAbsDiff(row, y.mlm_logits_first![t]));
-      });
-    }
-  });
-  return worst;
 }
 
 const peerInputs = encodings.map((e) => ({ input_ids: e.ids, token_type_ids: e.tokenTypeIds }));
