@@ -14,6 +14,13 @@
  *   setThreads(n)           -> threads the library will use
  *   batchMatMul(heap, aOff, bOff, cOff, batch, m, n, k, transA, transB, strideA, strideB)
  *       C[i] = op(A[i]) · op(B[i]) for i < batch, row-major; stride 0 broadcasts an operand.
+ *   stridedMatMul(heap, aOff, bOff, cOff, outer, inner, m, n, k, transA, transB, alpha,
+ *                 lda, ldb, ldc, aOuter, aInner, bOuter, bInner, cOuter, cInner)
+ *       C_ij = alpha · op(A_ij) · op(B_ij) for i < outer, j < inner, each operand at its
+ *       own offsets (i·xOuter + j·xInner floats) and leading dimension: attention's
+ *       per-head products read and write heads inside [B·T, H] activations directly.
+ *   denseBias(heap, xOff, wOff, bOff, yOff, rows, in, out)
+ *       y = x · w + b in one SGEMM (y's rows start as b, beta = 1).
  *   adamW(heap, pOff, gOff, mOff, vOff, gmOff, gvOff, outPOff, outMOff, outVOff, n,
  *         beta1, beta2, c1, c2, epsilon, keep, lr)
  *       one AdamW update in one pass, in float32 and in the same order as
@@ -29,7 +36,8 @@
  * so a thread count always gives the same numbers):
  *   layerNorm(heap, xOff, rOff, gOff, bOff, yOff, xhatOff, rstdOff, rows, cols, eps)
  *       y = LayerNorm(x + r)·g + b over each row (rOff < 0: no residual r);
- *       also writes x̂ [rows, cols] and 1/σ [rows] for the gradient.
+ *       also writes x̂ [rows, cols] and 1/σ [rows] for the gradient (xhatOff and
+ *       rstdOff both < 0: forward only, neither written).
  *   layerNormGrad(heap, dyOff, xhatOff, rstdOff, gOff, dxOff, dgOff, dbOff, rows, cols)
  *       dx = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) with dx̂ = dy·g; dg = Σ dy·x̂, db = Σ dy.
  *   biasGelu(heap, zOff, bOff, yOff, rows, cols, tanhForm)
@@ -238,12 +246,14 @@ static void my_rows(int64_t rows, int64_t *lo, int64_t *hi, int *thread, int *th
 }
 
 /*
- * The elementwise loops, compiled for AVX2 too where the compiler can clone
- * functions by target (GCC, Clang on glibc): the CPU picks its version at load.
+ * The elementwise loops, compiled for AVX-512 and AVX2 too where the compiler
+ * can clone functions by target (GCC, Clang on glibc): the CPU picks its
+ * version at load. (Elementwise maths gives the same bits at every width;
+ * only the order of a reduction's partial sums depends on it.)
  */
 #if defined(__x86_64__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
-#define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 #endif
 #ifndef VECTOR_CLONES
@@ -372,6 +382,120 @@ static int max_threads(void) {
 #endif
 }
 
+/*
+ * One product of stridedMatMul: C = alpha·op(A)·op(B) + beta·C, every
+ * operand with its own leading dimension (so a head's columns inside a
+ * [B·T, H] activation are a matrix without a transpose).
+ */
+static void sgemm_ld(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                     const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                     int64_t ldc) {
+  if (dnnl_sgemm) {
+    dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c,
+               ldc);
+  } else {
+    cblas_sgemm(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS,
+                trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m, (int)n, (int)k, alpha, a, (int)lda,
+                b, (int)ldb, beta, c, (int)ldc);
+  }
+}
+
+/* The last float a strided operand reaches, plus one: its extent from its offset. */
+static int64_t strided_extent(int64_t outer, int64_t inner, int64_t so, int64_t si, int64_t rows,
+                              int64_t cols, int64_t ld) {
+  if (outer < 1 || inner < 1 || rows < 1 || cols < 1) return 0;
+  return (outer - 1) * so + (inner - 1) * si + (rows - 1) * ld + cols;
+}
+
+/*
+ * stridedMatMul(heap, aOff, bOff, cOff, outer, inner, m, n, k, transA, transB, alpha,
+ *               lda, ldb, ldc, aOuter, aInner, bOuter, bInner, cOuter, cInner)
+ * For i < outer, j < inner: C_ij = alpha·op(A_ij)·op(B_ij), A_ij at aOff + 4·(i·aOuter + j·aInner)
+ * with leading dimension lda (likewise B, C). Products go one per thread (as batchMatMul's).
+ */
+static napi_value strided_mat_mul(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("stridedMatMul", 21);
+  int64_t v[8], ld[3], st[6];
+  bool trans_a = false, trans_b = false;
+  double alpha = 1.0;
+  if (!get_i64s(env, argv, 1, 8, v) || napi_get_value_bool(env, argv[9], &trans_a) != napi_ok ||
+      napi_get_value_bool(env, argv[10], &trans_b) != napi_ok ||
+      napi_get_value_double(env, argv[11], &alpha) != napi_ok || !get_i64s(env, argv, 12, 3, ld) ||
+      !get_i64s(env, argv, 15, 6, st)) {
+    napi_throw_type_error(env, NULL, "bert_kernels.stridedMatMul: bad arguments");
+    return NULL;
+  }
+  const int64_t a_off = v[0], b_off = v[1], c_off = v[2], outer = v[3], inner = v[4], m = v[5],
+                n = v[6], k = v[7];
+  const int64_t ar = trans_a ? k : m, ac = trans_a ? m : k, br = trans_b ? n : k,
+                bc = trans_b ? k : n;
+  if (outer < 1 || inner < 1 || m < 1 || n < 1 || k < 1 || ld[0] < ac || ld[1] < bc ||
+      ld[2] < n || st[0] < 0 || st[1] < 0 || st[2] < 0 || st[3] < 0 || st[4] < 0 || st[5] < 0 ||
+      !in_heap(a_off, strided_extent(outer, inner, st[0], st[1], ar, ac, ld[0]), heap_bytes) ||
+      !in_heap(b_off, strided_extent(outer, inner, st[2], st[3], br, bc, ld[1]), heap_bytes) ||
+      !in_heap(c_off, strided_extent(outer, inner, st[4], st[5], m, n, ld[2]), heap_bytes))
+    RANGE_ERROR("stridedMatMul");
+  if (!dnnl_sgemm && !cblas_sgemm) {
+    napi_throw_error(env, NULL, "bert_kernels: load() was not called");
+    return NULL;
+  }
+  const float *a = (const float *)(base + a_off), *b = (const float *)(base + b_off);
+  float *c = (float *)(base + c_off);
+  const int64_t count = outer * inner;
+  const float al = (float)alpha;
+  /* As batchMatMul: small products one per thread (oneDNN only: OpenBLAS does not nest). */
+  if (dnnl_sgemm && count > 1 && m * n * k <= (1 << 24)) {
+#pragma omp parallel for schedule(static)
+    for (int64_t p = 0; p < count; p++) {
+      const int64_t i = p / inner, j = p % inner;
+      sgemm_ld(trans_a, trans_b, m, n, k, al, a + i * st[0] + j * st[1], ld[0],
+               b + i * st[2] + j * st[3], ld[1], 0.0f, c + i * st[4] + j * st[5], ld[2]);
+    }
+    return NULL;
+  }
+  for (int64_t p = 0; p < count; p++) {
+    const int64_t i = p / inner, j = p % inner;
+    sgemm_ld(trans_a, trans_b, m, n, k, al, a + i * st[0] + j * st[1], ld[0],
+             b + i * st[2] + j * st[3], ld[1], 0.0f, c + i * st[4] + j * st[5], ld[2]);
+  }
+  return NULL;
+}
+
+/*
+ * denseBias(heap, xOff, wOff, bOff, yOff, rows, in, out)
+ * y = x·w + b: x [rows, in], w [in, out], b [out]; y's rows start as b
+ * (split over the threads) and the SGEMM adds x·w to them (beta = 1).
+ */
+static napi_value dense_bias(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("denseBias", 8);
+  int64_t v[7];
+  if (!get_i64s(env, argv, 1, 7, v)) {
+    napi_throw_type_error(env, NULL, "bert_kernels.denseBias: bad arguments");
+    return NULL;
+  }
+  const int64_t rows = v[4], in = v[5], out = v[6];
+  if (rows < 1 || in < 1 || out < 1 || !in_heap(v[0], rows * in, heap_bytes) ||
+      !in_heap(v[1], in * out, heap_bytes) || !in_heap(v[2], out, heap_bytes) ||
+      !in_heap(v[3], rows * out, heap_bytes))
+    RANGE_ERROR("denseBias");
+  if (!dnnl_sgemm && !cblas_sgemm) {
+    napi_throw_error(env, NULL, "bert_kernels: load() was not called");
+    return NULL;
+  }
+  const float *x = (const float *)(base + v[0]), *w = (const float *)(base + v[1]),
+              *b = (const float *)(base + v[2]);
+  float *y = (float *)(base + v[3]);
+#pragma omp parallel if (rows * out >= PARALLEL_MIN)
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    for (int64_t i = lo; i < hi; i++) memcpy(y + i * out, b, (size_t)out * sizeof(float));
+  }
+  sgemm_ld(0, 0, rows, out, in, 1.0f, x, in, w, out, 1.0f, y, out);
+  return NULL;
+}
+
 static napi_value layer_norm(napi_env env, napi_callback_info info) {
   ARGS_OR_THROW("layerNorm", 11);
   int64_t v[10];
@@ -383,16 +507,18 @@ static napi_value layer_norm(napi_env env, napi_callback_info info) {
   const int64_t x_off = v[0], r_off = v[1], g_off = v[2], b_off = v[3], y_off = v[4],
                 xhat_off = v[5], rstd_off = v[6], rows = v[7], cols = v[8];
   const int64_t n = rows * cols;
+  /* Forward only (xhatOff and rstdOff both < 0): y is the scratch row and no statistics are kept. */
+  const int stats = xhat_off >= 0 || rstd_off >= 0;
   if (rows < 0 || cols < 1 || !in_heap(x_off, n, heap_bytes) ||
       (r_off >= 0 && !in_heap(r_off, n, heap_bytes)) || !in_heap(g_off, cols, heap_bytes) ||
       !in_heap(b_off, cols, heap_bytes) || !in_heap(y_off, n, heap_bytes) ||
-      !in_heap(xhat_off, n, heap_bytes) || !in_heap(rstd_off, rows, heap_bytes))
+      (stats && (!in_heap(xhat_off, n, heap_bytes) || !in_heap(rstd_off, rows, heap_bytes))))
     RANGE_ERROR("layerNorm");
   const float *x = (const float *)(base + x_off);
   const float *res = r_off >= 0 ? (const float *)(base + r_off) : NULL;
   const float *g = (const float *)(base + g_off), *b = (const float *)(base + b_off);
-  float *y = (float *)(base + y_off), *xhat = (float *)(base + xhat_off);
-  float *rstd = (float *)(base + rstd_off);
+  float *y = (float *)(base + y_off), *xhat = stats ? (float *)(base + xhat_off) : y;
+  float *rstd = stats ? (float *)(base + rstd_off) : NULL;
   const float e = (float)eps;
 #pragma omp parallel if (n >= PARALLEL_MIN)
   {
@@ -419,7 +545,7 @@ static napi_value layer_norm(napi_env env, napi_callback_info info) {
         sq += c * c;
       }
       const float rs = 1.0f / sqrtf(sq / (float)cols + e);
-      rstd[i] = rs;
+      if (rstd) rstd[i] = rs;
 #pragma omp simd
       for (int64_t j = 0; j < cols; j++) {
         const float h = hi_row[j] * rs;
@@ -901,6 +1027,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_thread_count, NULL, NULL, NULL, napi_default, NULL},
       {"batchMatMul", NULL, batch_mat_mul, NULL, NULL, NULL, napi_default, NULL},
+      {"stridedMatMul", NULL, strided_mat_mul, NULL, NULL, NULL, napi_default, NULL},
+      {"denseBias", NULL, dense_bias, NULL, NULL, NULL, napi_default, NULL},
       {"keepMask", NULL, keep_mask, NULL, NULL, NULL, napi_default, NULL},
       {"adamW", NULL, adam_w, NULL, NULL, NULL, napi_default, NULL},
       {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},

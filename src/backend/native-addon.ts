@@ -67,6 +67,27 @@ export interface NativeKernels {
     strideA: number,
     strideB: number,
   ): void;
+  /**
+   * C_ij = alpha·op(A_ij)·op(B_ij) over an outer × inner grid of products, each operand at
+   * its own element strides and leading dimension (see native/bert_kernels.c).
+   */
+  stridedMatMul(
+    heap: ArrayBuffer,
+    aOffset: number,
+    bOffset: number,
+    cOffset: number,
+    outer: number,
+    inner: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    alpha: number,
+    ...leadingDimsAndStrides: number[]
+  ): void;
+  /** y = x·w + b in one SGEMM: heap, offsets of x, w, b, y, then rows, in, out. */
+  denseBias(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
   /** One AdamW update of n values in one pass (see native/bert_kernels.c). */
   adamW(heap: ArrayBuffer, ...offsetsAndHyper: number[]): void;
   /** dropout-mask.ts's sfc32 mask, natively (same values). */

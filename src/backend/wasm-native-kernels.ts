@@ -7,7 +7,9 @@
  * fused kernels (LayerNorm with an optional residual add, bias + GELU,
  * forward and gradient; attention's bias + softmax + dropout and its
  * gradient; the softmax cross-entropy with its gradient; the
- * clip's sum of squares; multi-threaded over rows in the addon), and an
+ * clip's sum of squares; multi-threaded over rows in the addon), the dense
+ * layer's product with its bias added in the SGEMM, attention's per-head
+ * products read and written in place (no head transposes), and an
  * Identity that shares data instead of copying (no addon needed, but only
  * swapped in with the rest).
  * `useNativeWasmKernels` switches them in, `useBuiltinWasmKernels` out; both
@@ -20,10 +22,14 @@ import {
   ATTENTION_SOFTMAX_GRAD,
   BIAS_GELU,
   BIAS_GELU_GRAD,
+  DENSE_BIAS,
   FUSED_ADAMW,
   FUSED_LAYER_NORM,
   FUSED_LAYER_NORM_GRAD,
+  HEADS_MAT_MUL,
   hasTransposingBatchMatMul,
+  type HeadsLayout,
+  type HeadsMatMulAttrs,
   setTransposingBatchMatMul,
   SPARSE_SOFTMAX_CROSS_ENTROPY,
   SUM_SQUARES,
@@ -124,18 +130,20 @@ function rowsCols(t: tf.TensorInfo): [number, number] {
   return [cols ? tf.util.sizeFromShape(t.shape) / cols : 0, cols];
 }
 
-/** FUSED_LAYER_NORM: {x, gamma, beta[, residual]}, attrs {eps} → [y, x̂, 1/σ]. */
+/** FUSED_LAYER_NORM: {x, gamma, beta[, residual]}, attrs {eps[, stats]} → [y, x̂, 1/σ] ([y]: stats false). */
 function nativeLayerNorm(addon: NativeKernels): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const wasm = backend as unknown as WasmBackend;
     const { x, residual, gamma, beta } = inputs as Record<string, tf.TensorInfo | undefined>;
     const input = x as tf.TensorInfo;
     const [rows, cols] = rowsCols(input);
-    const outs = [
-      wasm.makeOutput([...input.shape], 'float32'),
-      wasm.makeOutput([...input.shape], 'float32'),
-      wasm.makeOutput([rows, 1], 'float32'),
-    ];
+    const { eps, stats } = attrs as { eps: number; stats?: boolean };
+    const outs = [wasm.makeOutput([...input.shape], 'float32')];
+    if (stats !== false)
+      outs.push(
+        wasm.makeOutput([...input.shape], 'float32'),
+        wasm.makeOutput([rows, 1], 'float32'),
+      );
     const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
     addon.layerNorm(
       wasm.wasm.HEAPU8.buffer as ArrayBuffer,
@@ -143,10 +151,12 @@ function nativeLayerNorm(addon: NativeKernels): tf.KernelFunc {
       residual ? at(residual) : -1,
       at(gamma as tf.TensorInfo),
       at(beta as tf.TensorInfo),
-      ...outs.map(at),
+      at(outs[0]),
+      outs[1] ? at(outs[1]) : -1,
+      outs[2] ? at(outs[2]) : -1,
       rows,
       cols,
-      (attrs as { eps: number }).eps,
+      eps,
     );
     return outs;
   };
@@ -303,6 +313,102 @@ function nativeAttentionSoftmaxGrad(addon: NativeKernels): tf.KernelFunc {
   };
 }
 
+/** DENSE_BIAS: {x [N, in], w [in, out], bias [out]} → x·w + bias. */
+function nativeDenseBias(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { x, w, bias } = inputs as Record<string, tf.TensorInfo>;
+    const [rows, inner] = x.shape;
+    const out = w.shape[1];
+    if (x.shape.length !== 2 || w.shape.length !== 2 || w.shape[0] !== inner)
+      throw new Error(`BertDenseBias: cannot multiply [${x.shape}] by [${w.shape}]`);
+    if (bias.shape.length !== 1 || bias.shape[0] !== out)
+      throw new Error(`BertDenseBias: bias [${bias.shape}] does not match ${out} outputs`);
+    const y = wasm.makeOutput([rows, out], 'float32');
+    const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
+    addon.denseBias(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      ...[x, w, bias, y].map(at),
+      rows,
+      inner,
+      out,
+    );
+    return y;
+  };
+}
+
+/** One operand of BertHeadsMatMul as stored matrices: shape, leading dimension, strides. */
+interface HeadsOperand {
+  rows: number;
+  cols: number;
+  ld: number;
+  outer: number;
+  inner: number;
+}
+
+/** `t` in `layout` as B·A matrices (see HeadsLayout in src/model/kernels.ts). */
+function headsOperand(t: tf.TensorInfo, layout: HeadsLayout, B: number, A: number): HeadsOperand {
+  if (layout === 'heads') {
+    const [bt, h] = t.shape;
+    if (t.shape.length !== 2 || bt % B !== 0 || h % A !== 0)
+      throw new Error(`BertHeadsMatMul: [${t.shape}] is not [B·T, A·d] for B=${B}, A=${A}`);
+    const T = bt / B;
+    return { rows: T, cols: h / A, ld: h, outer: T * h, inner: h / A };
+  }
+  const [ba, r, c] = t.shape;
+  if (t.shape.length !== 3 || ba !== B * A)
+    throw new Error(`BertHeadsMatMul: [${t.shape}] is not [B·A, R, C] for B=${B}, A=${A}`);
+  return { rows: r, cols: c, ld: c, outer: A * r * c, inner: r * c };
+}
+
+/** HEADS_MAT_MUL: {a, b}, attrs HeadsMatMulAttrs → per (sequence, head) alpha·op(a)·op(b). */
+function nativeHeadsMatMul(addon: NativeKernels): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { a, b } = inputs as Record<string, tf.TensorInfo>;
+    const at = attrs as unknown as HeadsMatMulAttrs;
+    const B = at.batch;
+    const A = at.heads;
+    const oa = headsOperand(a, at.a, B, A);
+    const ob = headsOperand(b, at.b, B, A);
+    const m = at.transposeA ? oa.cols : oa.rows;
+    const k = at.transposeA ? oa.rows : oa.cols;
+    const kb = at.transposeB ? ob.cols : ob.rows;
+    const n = at.transposeB ? ob.rows : ob.cols;
+    if (k !== kb)
+      throw new Error(`BertHeadsMatMul: inner sizes ${k} and ${kb} of [${a.shape}], [${b.shape}]`);
+    const heads = at.out === 'heads';
+    const y = wasm.makeOutput(heads ? [B * m, A * n] : [B * A, m, n], 'float32');
+    const oc = heads
+      ? { ld: A * n, outer: m * A * n, inner: n }
+      : { ld: n, outer: A * m * n, inner: m * n };
+    addon.stridedMatMul(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      heapOffset(wasm, a),
+      heapOffset(wasm, b),
+      heapOffset(wasm, y),
+      B,
+      A,
+      m,
+      n,
+      k,
+      at.transposeA,
+      at.transposeB,
+      at.alpha,
+      oa.ld,
+      ob.ld,
+      oc.ld,
+      oa.outer,
+      oa.inner,
+      ob.outer,
+      ob.inner,
+      oc.outer,
+      oc.inner,
+    );
+    return y;
+  };
+}
+
 /** The fused kernels this module registers next to BatchMatMul, by name. */
 const FUSED: [string, (addon: NativeKernels) => tf.KernelFunc][] = [
   [FUSED_ADAMW, nativeAdamW],
@@ -314,6 +420,8 @@ const FUSED: [string, (addon: NativeKernels) => tf.KernelFunc][] = [
   [SPARSE_SOFTMAX_CROSS_ENTROPY, nativeSoftmaxCrossEntropy],
   [ATTENTION_SOFTMAX, nativeAttentionSoftmax],
   [ATTENTION_SOFTMAX_GRAD, nativeAttentionSoftmaxGrad],
+  [DENSE_BIAS, nativeDenseBias],
+  [HEADS_MAT_MUL, nativeHeadsMatMul],
 ];
 
 /**

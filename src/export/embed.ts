@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { UserError } from '../errors.js';
 import { tempSibling, writeAll } from '../io/atomic.js';
 import { bertEncoder, type BertModel } from '../model/bert.js';
-import { lengthSortedBatches } from '../model/predict.js';
+import { forInference, lengthSortedBatches } from '../model/predict.js';
 import { padSequences, encoderTensors, disposeTensors, type EncoderBatch } from '../model/batch.js';
 import { BertTokenizer, type Encoding } from '../tokenizer/bert-tokenizer.js';
 import { decodeUtf8Strict } from '../tokenizer/text-file.js';
@@ -39,7 +39,7 @@ export function paddedBatch(encodings: readonly Encoding[]): EncoderBatch {
 export function poolBatch(model: BertModel, batch: EncoderBatch, pooling: Pooling): Float32Array {
   const inputs = encoderTensors(batch);
   const out = tf.tidy(() => {
-    const enc = bertEncoder(model, inputs, { training: false });
+    const enc = bertEncoder(forInference(model), inputs, { training: false });
     if (pooling === 'pooler') return enc.pooledOutput;
     if (pooling === 'cls') return model.ops.gatherRows(enc.sequenceOutput, inputs.clsRows);
     const B = batch.batch_size;

@@ -163,9 +163,7 @@ function selfAttention(
   const B = inputs.batchSize;
   const T = inputs.seqLength;
   const A = config.num_attention_heads;
-  const d = config.hidden_size / A;
-  // Scaling q rather than the [T, T] scores is the same maths on fewer numbers.
-  const q = tf.mul(dense(model, x, `${prefix}.query`), 1 / Math.sqrt(d)) as tf.Tensor2D;
+  const q = dense(model, x, `${prefix}.query`);
   const k = dense(model, x, `${prefix}.key`);
   const v = dense(model, x, `${prefix}.value`);
   const probsMask = dropout.mask(

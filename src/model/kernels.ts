@@ -16,9 +16,9 @@
  *
  * - Fused elementwise kernels (registered by src/backend/wasm-native-kernels.ts;
  *   ops.ts falls back to op-by-op maths where a backend has none):
- *   `BertLayerNorm` {x, gamma, beta[, residual]}, attrs {eps} → [y, x̂, 1/σ]:
+ *   `BertLayerNorm` {x, gamma, beta[, residual]}, attrs {eps[, stats]} → [y, x̂, 1/σ]:
  *   y = LayerNorm(x + residual)·gamma + beta over the last axis, with x̂ [N, H]
- *   and 1/σ [N, 1] for the gradient; `BertLayerNormGrad` {dy, xhat, rstd,
+ *   and 1/σ [N, 1] for the gradient (stats false: [y] alone, for inference); `BertLayerNormGrad` {dy, xhat, rstd,
  *   gamma}, attrs {residual} → [dx, (dresidual = dx,) dgamma, dbeta];
  *   `BertBiasGelu` {z, bias}, attrs {tanhForm} → GELU(z + bias) (erf form, or
  *   the tanh approximation); `BertBiasGeluGrad` {dy, z, bias}, attrs
@@ -30,6 +30,11 @@
  *   `BertAttentionSoftmaxGrad` {dy, softmax[, mask]} → d scores.
  * - `BertSumSquares` {x} → Σ x² as a float32 scalar (the global-norm clip's
  *   per-gradient term; registered by src/backend/wasm-native-kernels.ts).
+ * - `BertDenseBias` {x, w, bias} → x·w + bias in one SGEMM (no separate
+ *   bias pass); `BertHeadsMatMul` {a, b}, attrs HeadsMatMulAttrs → per
+ *   (sequence, head) products that read and write heads in place inside
+ *   [B·T, H] activations (attention without head transposes). Both
+ *   registered by src/backend/wasm-native-kernels.ts.
  *
  * And one capability a backend declares: a BatchMatMul that takes transposed
  * operands at full speed (the native SGEMM of `bert setup native`), which
@@ -92,6 +97,24 @@ export function fusedLayerNorm(
     tf.Tensor2D,
     tf.Tensor2D,
   ];
+}
+
+/**
+ * LayerNorm(x + residual)·gamma + beta alone (BertLayerNorm with attr stats
+ * false): for forward passes no gradient follows, x̂ and 1/σ are not written.
+ */
+export function layerNormForward(
+  x: tf.Tensor2D,
+  residual: tf.Tensor2D | null,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+): tf.Tensor2D {
+  const inputs: tf.NamedTensorMap = residual ? { x, residual, gamma, beta } : { x, gamma, beta };
+  const [y] = tf.engine().runKernel(FUSED_LAYER_NORM, inputs, { eps, stats: false }) as unknown as [
+    tf.Tensor2D,
+  ];
+  return y;
 }
 
 /** BertLayerNormGrad: [dx, dgamma, dbeta], or [dx, dresidual, dgamma, dbeta] with `residual`. */
@@ -160,4 +183,49 @@ export function attentionSoftmaxGrad(
 ): tf.Tensor {
   const inputs: tf.NamedTensorMap = mask ? { dy, softmax, mask } : { dy, softmax };
   return tf.engine().runKernel(ATTENTION_SOFTMAX_GRAD, inputs) as unknown as tf.Tensor;
+}
+
+export const DENSE_BIAS = 'BertDenseBias';
+
+/** x [N, in] · w [in, out] + b [out] in one kernel (BertDenseBias). */
+export function denseBias(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  return tf.engine().runKernel(DENSE_BIAS, { x, w, bias }) as unknown as tf.Tensor2D;
+}
+
+export const HEADS_MAT_MUL = 'BertHeadsMatMul';
+
+/**
+ * How BertHeadsMatMul sees a tensor as B·A matrices (B sequences, A heads):
+ * 'heads' — an activation [B·T, A·d] whose matrix (b, a) is sequence b's T rows
+ * restricted to head a's d columns; 'blocks' — [B·A, R, C], matrix b·A + a.
+ */
+export type HeadsLayout = 'heads' | 'blocks';
+
+export interface HeadsMatMulAttrs {
+  /** B: sequences. */
+  batch: number;
+  /** A: attention heads. */
+  heads: number;
+  transposeA: boolean;
+  transposeB: boolean;
+  /** The product's scale (1/√d for attention scores). */
+  alpha: number;
+  a: HeadsLayout;
+  b: HeadsLayout;
+  out: HeadsLayout;
+}
+
+/**
+ * Per (sequence, head): out = alpha·op(a)·op(b), each operand read and the
+ * output written in its layout (BertHeadsMatMul), so attention needs no
+ * transposes into and out of [B·A, T, d] heads.
+ */
+export function headsMatMul(a: tf.Tensor, b: tf.Tensor, attrs: HeadsMatMulAttrs): tf.Tensor {
+  return tf
+    .engine()
+    .runKernel(
+      HEADS_MAT_MUL,
+      { a, b },
+      attrs as unknown as tf.NamedAttrMap,
+    ) as unknown as tf.Tensor;
 }

@@ -26,11 +26,17 @@ import {
   BIAS_GELU,
   biasGelu,
   biasGeluGrad,
+  DENSE_BIAS,
+  denseBias,
   FUSED_LAYER_NORM,
   fusedLayerNorm,
   fusedLayerNormGrad,
   hasKernel,
+  layerNormForward,
   hasTransposingBatchMatMul,
+  HEADS_MAT_MUL,
+  headsMatMul,
+  type HeadsLayout,
   SPARSE_SOFTMAX_CROSS_ENTROPY,
   sparseSoftmaxCrossEntropy,
 } from './kernels.js';
@@ -48,8 +54,8 @@ export interface ModelOps {
   /** The tied MLM decoder: h [M, H] · embeddingsᵀ (embeddings [V, H]) + bias [V] → logits [M, V]. */
   tiedDecoder(h: tf.Tensor2D, embeddings: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D;
   /**
-   * Multi-head scaled dot-product attention: q (already scaled by 1/√d), k, v
-   * [B·T, H]; `bias` [B, 1, 1, T] added to the scores (the padding mask);
+   * Multi-head scaled dot-product attention softmax(q·kᵀ/√d + bias)·v per
+   * head (d = H / heads): q, k, v [B·T, H]; `bias` [B, 1, 1, T] added to the scores (the padding mask);
    * `probsMask` [B, A, T, T] is the attention-dropout keep-mask (null: no
    * dropout) → context [B·T, H].
    */
@@ -128,7 +134,14 @@ function headsAttention(
   const d = q.shape[1] / A;
   const toHeads = (t: tf.Tensor2D): tf.Tensor3D =>
     tf.reshape(tf.transpose(tf.reshape(t, [B, T, A, d]), [0, 2, 1, 3]), [B * A, T, d]);
-  const probs = probabilities(batchMatMul(toHeads(q), toHeads(k), true), bias, probsMask, shape);
+  // Scaling q rather than the [T, T] scores is the same maths on fewer numbers.
+  const qScaled = tf.mul(q, 1 / Math.sqrt(d)) as tf.Tensor2D;
+  const probs = probabilities(
+    batchMatMul(toHeads(qScaled), toHeads(k), true),
+    bias,
+    probsMask,
+    shape,
+  );
   const context = batchMatMul(probs, toHeads(v), false);
   return tf.reshape(tf.transpose(tf.reshape(context, [B, A, T, d]), [0, 2, 1, 3]), [B * T, A * d]);
 }
@@ -170,17 +183,20 @@ function columnSum(m: tf.Tensor2D): tf.Tensor1D {
 }
 
 /**
- * x·w + b with a custom gradient: `inputGrads(x, w, dy)` gives [dx, dw]; the
- * bias gradient is a ones·dy matMul (a Sum over axis 0 transposes first on WASM).
+ * x·w + b (or `forward`'s equal) with a custom gradient: `inputGrads(x, w, dy)`
+ * gives [dx, dw]; the bias gradient is a ones·dy matMul (a Sum over axis 0
+ * transposes first on WASM).
  */
 function customDense(
   inputGrads: (x: tf.Tensor2D, w: tf.Tensor2D, dy: tf.Tensor2D) => [tf.Tensor, tf.Tensor],
+  forward: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor = (x, w, b) =>
+    tf.add(tf.matMul(x, w), b),
 ): (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D {
   const op = tf.customGrad((...args) => {
     const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
     save([x, w]);
     return {
-      value: tf.add(tf.matMul(x, w), b),
+      value: forward(x, w, b),
       gradFunc: (dy, saved) => {
         const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
         const d = dy as tf.Tensor2D;
@@ -266,6 +282,7 @@ function packedAttention(
   probsMask: tf.Tensor4D | null,
 ): tf.Tensor2D {
   const H = q.shape[1];
+  q = tf.mul(q, 1 / Math.sqrt(H / A));
   const mask = headMask(A, T, H);
   const biasRows = tf.reshape(bias, [B, T]);
   // Per-sequence [A·T, T] blocks of the [B, A, T, T] mask: row b of a [B, A·T·T] view.
@@ -548,14 +565,6 @@ function fusedLayerNormOp(eps: number, withResidual: boolean): (...t: tf.Tensor[
 }
 
 /**
- * wasmNativeUnfusedOps plus the fused kernels of the native addon
- * (src/model/kernels.ts): LayerNorm with the post-LN residual add folded in,
- * bias + GELU, attention's bias + softmax + dropout, forward and gradient,
- * and the softmax cross-entropy with its gradient in one pass (as
- * tensorflowOps). Where the active backend has not
- * registered them (the builtin WASM kernels swapped back), the op-by-op
- * formulation runs instead.
- */
 /**
  * Attention probabilities in one kernel each way (BertAttentionSoftmax /
  * BertAttentionSoftmaxGrad): bias add, softmax and dropout forward, the
@@ -578,20 +587,105 @@ const fusedProbabilities: AttentionProbabilities = (scores, bias, probsMask, sha
   return op(scores, bias) as tf.Tensor3D;
 };
 
+/** nativeDense with the bias added inside the SGEMM (BertDenseBias) where registered. */
+const fusedNativeDense = customDense(
+  (x, w, d) => [tf.matMul(d, w, false, true), tf.matMul(x, d, true, false)],
+  (x, w, b) => (hasKernel(DENSE_BIAS) ? denseBias(x, w, b) : tf.add(tf.matMul(x, w), b)),
+);
+
+/**
+ * Attention with every per-head product reading and writing the heads in
+ * place (BertHeadsMatMul: no transposes into [B·A, T, d] and back), the 1/√d
+ * scale folded into the scores' product, and the fused softmax; one custom
+ * gradient for q, k and v:
+ *   S = α·q·kᵀ, P = softmax(S + bias)·mask, out = P·v;
+ *   dP = dout·vᵀ, dv = Pᵀ·dout, dS = softmax'(dP), dq = α·dS·k, dk = α·dSᵀ·q.
+ */
+function inPlaceHeadsAttention(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  bias: tf.Tensor4D,
+  { batch, seq, heads }: AttentionShape,
+  probsMask: tf.Tensor4D | null,
+): tf.Tensor2D {
+  const alpha = 1 / Math.sqrt(q.shape[1] / heads);
+  const mm = (
+    a: tf.Tensor,
+    b: tf.Tensor,
+    layouts: [HeadsLayout, HeadsLayout, HeadsLayout],
+    transposeA: boolean,
+    transposeB: boolean,
+    scale = 1,
+  ): tf.Tensor =>
+    headsMatMul(a, b, {
+      batch,
+      heads,
+      transposeA,
+      transposeB,
+      alpha: scale,
+      a: layouts[0],
+      b: layouts[1],
+      out: layouts[2],
+    });
+  const op = tf.customGrad((...args) => {
+    const [qs, ks, vs, b, save] = args as [
+      tf.Tensor2D,
+      tf.Tensor2D,
+      tf.Tensor2D,
+      tf.Tensor4D,
+      tf.GradSaveFunc,
+    ];
+    const scores = mm(qs, ks, ['heads', 'heads', 'blocks'], false, true, alpha);
+    // Each bias row serves heads × seq consecutive score rows: one sequence.
+    const outs = attentionSoftmax(scores, b, probsMask, heads * seq);
+    const probs = outs[0];
+    const softmax = outs[probsMask ? 1 : 0];
+    save(probsMask ? [qs, ks, vs, probs, softmax, probsMask] : [qs, ks, vs, softmax]);
+    return {
+      value: mm(probs, vs, ['blocks', 'heads', 'heads'], false, false) as tf.Tensor2D,
+      gradFunc: (dy, saved) => {
+        const [qk, kk, vk, pk] = saved;
+        const sk = saved[probsMask ? 4 : 3];
+        const dProbs = mm(dy as tf.Tensor, vk, ['heads', 'heads', 'blocks'], false, true);
+        const dv = mm(pk, dy as tf.Tensor, ['blocks', 'heads', 'heads'], true, false);
+        const dScores = attentionSoftmaxGrad(dProbs, sk, probsMask ? saved[5] : null);
+        const dq = mm(dScores, kk, ['blocks', 'heads', 'heads'], false, false, alpha);
+        const dk = mm(dScores, qk, ['blocks', 'heads', 'heads'], true, false, alpha);
+        return [dq, dk, dv, tf.zerosLike(b)];
+      },
+    };
+  });
+  return op(q, k, v, bias) as tf.Tensor2D;
+}
+
+/**
+ * wasmNativeUnfusedOps plus the fused kernels of the native addon
+ * (src/model/kernels.ts): dense layers with the bias added in the SGEMM,
+ * LayerNorm with the post-LN residual add folded in, bias + GELU, attention
+ * with in-place per-head products and bias + softmax + dropout in one
+ * kernel, forward and gradient, and the softmax cross-entropy with its
+ * gradient in one pass (as tensorflowOps). Where the active backend has not
+ * registered them (the builtin WASM kernels swapped back), the op-by-op
+ * formulation runs instead.
+ */
 export const wasmNativeOps: ModelOps = {
   ...wasmNativeUnfusedOps,
   name: 'wasm-native',
+  dense: fusedNativeDense,
   attention: (q, k, v, bias, shape, probsMask) =>
-    headsAttention(
-      q,
-      k,
-      v,
-      bias,
-      shape,
-      probsMask,
-      (a, b, tb) => tf.matMul(a, b, false, tb),
-      hasKernel(ATTENTION_SOFTMAX) ? fusedProbabilities : plainProbabilities,
-    ),
+    hasKernel(HEADS_MAT_MUL) && hasKernel(ATTENTION_SOFTMAX)
+      ? inPlaceHeadsAttention(q, k, v, bias, shape, probsMask)
+      : headsAttention(
+          q,
+          k,
+          v,
+          bias,
+          shape,
+          probsMask,
+          (a, b, tb) => tf.matMul(a, b, false, tb),
+          hasKernel(ATTENTION_SOFTMAX) ? fusedProbabilities : plainProbabilities,
+        ),
   softmaxCrossEntropy: (logits, labels) =>
     hasKernel(SPARSE_SOFTMAX_CROSS_ENTROPY)
       ? (tensorflowSoftmaxCrossEntropy(logits, labels) as tf.Tensor1D)
@@ -609,6 +703,29 @@ export const wasmNativeOps: ModelOps = {
       ? (fusedLayerNormOp(eps, true)(x, gamma, beta, residual) as tf.Tensor2D)
       : wasmNativeUnfusedOps.addLayerNorm(x, residual, gamma, beta, eps),
 };
+
+/**
+ * wasmNativeOps for forward passes that no gradient follows (inference:
+ * src/model/predict.ts): LayerNorm writes its output alone, not the x̂ and 1/σ
+ * a gradient would need (a third less memory traffic in a memory-bound kernel).
+ */
+export const wasmNativeForwardOps: ModelOps = {
+  ...wasmNativeOps,
+  name: 'wasm-native-forward',
+  layerNorm: (x, gamma, beta, eps) =>
+    hasKernel(FUSED_LAYER_NORM)
+      ? layerNormForward(x, null, gamma, beta, eps)
+      : wasmNativeOps.layerNorm(x, gamma, beta, eps),
+  addLayerNorm: (x, residual, gamma, beta, eps) =>
+    hasKernel(FUSED_LAYER_NORM)
+      ? layerNormForward(x, residual, gamma, beta, eps)
+      : wasmNativeOps.addLayerNorm(x, residual, gamma, beta, eps),
+};
+
+/** The formulation of `ops` for a forward pass that no gradient follows (the same maths). */
+export function forwardOnly(ops: ModelOps): ModelOps {
+  return ops === wasmNativeOps ? wasmNativeForwardOps : ops;
+}
 
 /** Every formulation that runs on a tfjs backend, the tuned one (opsForBackend) last. */
 export function formulationsFor(backend: string): ModelOps[] {

@@ -11,6 +11,12 @@ import {
   bertForTokenClassification,
   type BertModel,
 } from './bert.js';
+import { forwardOnly } from './ops.js';
+
+/** `model` with the formulation for forward passes that no gradient follows. */
+export function forInference(model: BertModel): BertModel {
+  return { ...model, ops: forwardOnly(model.ops) };
+}
 
 /**
  * The indices of `items` in batches of `batchSize`, shortest sequence first,
@@ -36,7 +42,7 @@ export function predictClassification(model: BertModel, batch: EncoderBatch): Fl
   const inputs = encoderTensors(batch);
   try {
     const logits = tf.tidy(
-      () => bertForSequenceClassification(model, inputs, { training: false }).logits,
+      () => bertForSequenceClassification(forInference(model), inputs, { training: false }).logits,
     );
     const data = Float32Array.from(logits.dataSync() as Float32Array);
     logits.dispose();
@@ -55,7 +61,7 @@ export function predictSpans(
   const inputs = encoderTensors(batch);
   try {
     const out = tf.tidy(() => {
-      const r = bertForQuestionAnswering(model, inputs, { training: false });
+      const r = bertForQuestionAnswering(forInference(model), inputs, { training: false });
       return [r.startLogits, r.endLogits];
     });
     const start = Float32Array.from(out[0].dataSync() as Float32Array);
@@ -72,7 +78,9 @@ export function predictTokenLogits(model: BertModel, batch: EncoderBatch): Float
   validateBatch(batch, model.config);
   const inputs = encoderTensors(batch);
   try {
-    const logits = tf.tidy(() => bertForTokenClassification(model, inputs, { training: false }));
+    const logits = tf.tidy(() =>
+      bertForTokenClassification(forInference(model), inputs, { training: false }),
+    );
     const data = Float32Array.from(logits.dataSync() as Float32Array);
     logits.dispose();
     return data;

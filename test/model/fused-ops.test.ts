@@ -1,6 +1,7 @@
 /**
- * The fused kernels of the native addon (bias + GELU, LayerNorm with and
- * without the residual add, softmax cross-entropy, attention's softmax and
+ * The fused kernels of the native addon (dense with its bias in the SGEMM,
+ * bias + GELU, LayerNorm with and without the residual add, softmax
+ * cross-entropy, attention's in-place per-head products, softmax and
  * dropout) through wasmNativeOps: outputs and
  * gradients equal the op-by-op formulation and plain autodiff, on odd shapes
  * and at 1 and 2 threads; without the kernels registered the same ops fall
@@ -16,9 +17,18 @@ import {
   useBuiltinWasmKernels,
   useNativeWasmKernels,
 } from '../../src/backend/wasm-native-kernels.js';
-import { BIAS_GELU, FUSED_LAYER_NORM, SUM_SQUARES, sumSquares } from '../../src/model/kernels.js';
+import {
+  BIAS_GELU,
+  DENSE_BIAS,
+  FUSED_LAYER_NORM,
+  HEADS_MAT_MUL,
+  SUM_SQUARES,
+  sumSquares,
+} from '../../src/model/kernels.js';
 import {
   autodiffOps,
+  forwardOnly,
+  wasmNativeForwardOps,
   wasmNativeOps,
   wasmNativeUnfusedOps,
   type GeluForm,
@@ -92,6 +102,12 @@ function cases(): [string, (ops: ModelOps) => (...xs: tf.Tensor[]) => tf.Tensor,
     // Over the addon's PARALLEL_MIN (32768 elements): rows split over the threads.
     [1031, 8, 33, 2],
   ]) {
+    out.push([
+      `dense [${rows},${inner}]·[${inner},${cols}]`,
+      ((ops: ModelOps) => (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+        ops.dense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D)) as never,
+      [random([rows, inner], 1, scale), random([inner, cols], 2), random([cols], 3)],
+    ]);
     for (const act of ['gelu', 'gelu_new'] as const)
       out.push([
         `denseGelu ${act} [${rows},${inner}]·[${inner},${cols}] ×${scale}`,
@@ -166,7 +182,8 @@ test('fused bias+GELU, (residual+)LayerNorm, cross-entropy, attention softmax: v
   const wasActive = nativeWasmKernelsActive();
   useNativeWasmKernels(addon);
   try {
-    assert.ok(tf.getKernel(BIAS_GELU, 'wasm') && tf.getKernel(FUSED_LAYER_NORM, 'wasm'));
+    for (const kernel of [BIAS_GELU, FUSED_LAYER_NORM, DENSE_BIAS, HEADS_MAT_MUL])
+      assert.ok(tf.getKernel(kernel, 'wasm'), `${kernel} is registered`);
     for (const [name, f, inputs] of cases()) {
       const want = valueAndGrads(f(wasmNativeUnfusedOps), inputs);
       assertClose(valueAndGrads(f(autodiffOps), inputs), want, `${name} autodiff`);
@@ -242,11 +259,57 @@ test('native sum of squares equals Square + Sum (1 and 2 threads) and falls back
   }
 });
 
+test('forward-only LayerNorm (no x̂, 1/σ written) gives the fused values, leaks nothing', async (t) => {
+  const addon = native.need(t)?.addon;
+  if (!addon) return;
+  await selectBackend('wasm');
+  const wasActive = nativeWasmKernelsActive();
+  useNativeWasmKernels(addon);
+  try {
+    for (const [rows, cols] of [
+      [7, 13],
+      [1031, 33],
+    ]) {
+      const x = random([rows, cols], 4, 3) as tf.Tensor2D;
+      const r = random([rows, cols], 8) as tf.Tensor2D;
+      const g = random([cols], 5) as tf.Tensor1D;
+      const b = random([cols], 6) as tf.Tensor1D;
+      for (const threads of [1, 2]) {
+        addon.setThreads(threads);
+        const before = tf.memory().numTensors;
+        const pairs: [tf.Tensor, tf.Tensor][] = [
+          [wasmNativeForwardOps.layerNorm(x, g, b, 1e-12), wasmNativeOps.layerNorm(x, g, b, 1e-12)],
+          [
+            wasmNativeForwardOps.addLayerNorm(x, r, g, b, 1e-5),
+            wasmNativeOps.addLayerNorm(x, r, g, b, 1e-5),
+          ],
+        ];
+        for (const [got, want] of pairs) {
+          assert.deepEqual(got.dataSync(), want.dataSync(), `[${rows},${cols}] ${threads} threads`);
+          tf.dispose([got, want]);
+        }
+        assert.equal(tf.memory().numTensors, before);
+      }
+      tf.dispose([x, r, g, b]);
+    }
+    assert.equal(forwardOnly(wasmNativeOps), wasmNativeForwardOps);
+    assert.equal(forwardOnly(autodiffOps), autodiffOps);
+  } finally {
+    addon.setThreads(2);
+    if (!wasActive) useBuiltinWasmKernels();
+  }
+});
+
 test('the fused kernels reject operands outside the heap', (t) => {
   const addon = native.need(t)?.addon;
   if (!addon) return;
   const heap = new ArrayBuffer(64);
   assert.throws(() => addon.layerNorm(heap, 0, -1, 0, 0, 0, 0, 0, 8, 8, 1e-5), /outside the heap/);
+  // Forward only (no x̂, 1/σ): the output must still fit.
+  assert.throws(
+    () => addon.layerNorm(heap, 0, -1, 0, 0, 64, -1, -1, 2, 2, 1e-5),
+    /outside the heap/,
+  );
   assert.throws(() => addon.layerNormGrad(heap, 0, 0, 0, 0, 0, 0, 0, 8, 8), /outside the heap/);
   assert.throws(() => addon.biasGelu(heap, 0, 0, 0, 8, 8, false), /outside the heap/);
   assert.throws(() => addon.biasGeluGrad(heap, 0, 0, 0, 0, 0, 8, 8, true), /outside the heap/);
@@ -254,4 +317,81 @@ test('the fused kernels reject operands outside the heap', (t) => {
   assert.throws(() => addon.softmaxCrossEntropy(heap, 0, 0, 0, 0, 8, 8), /outside the heap/);
   assert.throws(() => addon.attentionSoftmax(heap, 0, 0, -1, -1, 0, 8, 8, 8), /outside the heap/);
   assert.throws(() => addon.attentionSoftmaxGrad(heap, 0, 0, -1, 0, 8, 8), /outside the heap/);
+  assert.throws(() => addon.denseBias(heap, 0, 0, 0, 0, 4, 4, 5), /outside the heap/);
+  // 2×2 products fit; a second product 16 floats on does not (strides), nor a row at ld 20.
+  const strided = (outerStride: number, ld: number) => () =>
+    addon.stridedMatMul(
+      heap,
+      0,
+      0,
+      0,
+      2,
+      1,
+      2,
+      2,
+      2,
+      false,
+      false,
+      1,
+      ld,
+      2,
+      2,
+      outerStride,
+      0,
+      0,
+      0,
+      0,
+      0,
+    );
+  strided(0, 2)();
+  assert.throws(strided(16, 2), /outside the heap/);
+  assert.throws(strided(0, 20), /outside the heap/);
+  // A leading dimension under the stored columns is not a matrix layout.
+  assert.throws(strided(0, 1), /outside the heap/);
+});
+
+test('stridedMatMul: per (i, j) products at their own offsets, leading dimensions and scale', (t) => {
+  const addon = native.need(t)?.addon;
+  if (!addon) return;
+  // A: two 3×2 matrices side by side in a [3, 4] block (ld 4, inner stride 2) per outer i,
+  // B: shared 2×3 (strides 0), C: 3×3 each into a [2, 2, 3, 3] block; alpha 0.5.
+  const heap = new Float32Array(2 * 12 + 6 + 36);
+  const r = rng(21);
+  for (let i = 0; i < 30; i++) heap[i] = Math.round((r() * 2 - 1) * 8);
+  const aOff = 0;
+  const bOff = 24;
+  const cOff = 30;
+  addon.stridedMatMul(
+    heap.buffer,
+    aOff * 4,
+    bOff * 4,
+    cOff * 4,
+    2,
+    2,
+    3,
+    3,
+    2,
+    false,
+    false,
+    0.5,
+    4,
+    3,
+    3,
+    12,
+    2,
+    0,
+    0,
+    18,
+    9,
+  );
+  for (let i = 0; i < 2; i++)
+    for (let j = 0; j < 2; j++)
+      for (let row = 0; row < 3; row++)
+        for (let col = 0; col < 3; col++) {
+          let want = 0;
+          for (let k = 0; k < 2; k++)
+            want += heap[aOff + i * 12 + j * 2 + row * 4 + k] * heap[bOff + k * 3 + col];
+          const got = heap[cOff + i * 18 + j * 9 + row * 3 + col];
+          assert.equal(got, 0.5 * want, `C[${i},${j}][${row},${col}]`);
+        }
 });

@@ -32,6 +32,7 @@ import type { BertModel } from '../../model/bert.js';
 import { freshModel, modelFromTensors } from '../../model/load.js';
 import { pretrainingTensors, disposeTensors, type PretrainingBatch } from '../../model/batch.js';
 import { pretrainingLosses } from '../../model/losses.js';
+import { forInference } from '../../model/predict.js';
 import { PretrainingStep } from '../../train/step.js';
 import type { Optimizer } from '../../train/optimizer.js';
 import { microBatches, optimizerFor } from '../../train/recipe.js';
@@ -120,7 +121,7 @@ export function evaluatePretraining(
   for (const b of batches) {
     const inputs = pretrainingTensors(b);
     const [packed, predictions] = tf.tidy(() => {
-      const l = pretrainingLosses(model, inputs, { training: false, nsp });
+      const l = pretrainingLosses(forInference(model), inputs, { training: false, nsp });
       const zero = tf.scalar(0);
       return [
         tf.stack([l.mlmLoss, l.nspLoss ?? zero, l.mlmCorrect, l.mlmCount, l.nspCorrect ?? zero]),
