@@ -39,6 +39,29 @@ import { rng } from './helpers.js';
 
 const native = nativeKernelsForTests();
 
+type Addon = NonNullable<ReturnType<typeof native.need>>['addon'];
+
+/**
+ * Run `body` on wasm with the native kernels swapped in, then put back what was
+ * active and 2 threads; nothing runs where the addon cannot be built (`t` skips).
+ */
+async function withNativeKernels(
+  t: Parameters<typeof native.need>[0],
+  body: (addon: Addon) => void,
+): Promise<void> {
+  const addon = native.need(t)?.addon;
+  if (!addon) return;
+  await selectBackend('wasm');
+  const wasActive = nativeWasmKernelsActive();
+  useNativeWasmKernels(addon);
+  try {
+    body(addon);
+  } finally {
+    addon.setThreads(2);
+    if (!wasActive) useBuiltinWasmKernels();
+  }
+}
+
 function random(shape: number[], seed: number, scale = 1): tf.Tensor {
   const r = rng(seed);
   const n = shape.reduce((a, b) => a * b, 1);
@@ -176,12 +199,7 @@ function cases(): [string, (ops: ModelOps) => (...xs: tf.Tensor[]) => tf.Tensor,
 }
 
 test('fused bias+GELU, (residual+)LayerNorm, cross-entropy, attention softmax: values and gradients equal op-by-op and autodiff, 1 and 2 threads', async (t) => {
-  const addon = native.need(t)?.addon;
-  if (!addon) return;
-  await selectBackend('wasm');
-  const wasActive = nativeWasmKernelsActive();
-  useNativeWasmKernels(addon);
-  try {
+  await withNativeKernels(t, (addon) => {
     for (const kernel of [BIAS_GELU, FUSED_LAYER_NORM, DENSE_BIAS, HEADS_MAT_MUL])
       assert.ok(tf.getKernel(kernel, 'wasm'), `${kernel} is registered`);
     for (const [name, f, inputs] of cases()) {
@@ -199,10 +217,7 @@ test('fused bias+GELU, (residual+)LayerNorm, cross-entropy, attention softmax: v
       }
       tf.dispose(inputs);
     }
-  } finally {
-    addon.setThreads(2);
-    if (!wasActive) useBuiltinWasmKernels();
-  }
+  });
 });
 
 test('without the fused kernels registered, the same ops run op by op', async (t) => {
@@ -260,12 +275,7 @@ test('native sum of squares equals Square + Sum (1 and 2 threads) and falls back
 });
 
 test('forward-only LayerNorm (no x̂, 1/σ written) gives the fused values, leaks nothing', async (t) => {
-  const addon = native.need(t)?.addon;
-  if (!addon) return;
-  await selectBackend('wasm');
-  const wasActive = nativeWasmKernelsActive();
-  useNativeWasmKernels(addon);
-  try {
+  await withNativeKernels(t, (addon) => {
     for (const [rows, cols] of [
       [7, 13],
       [1031, 33],
@@ -294,10 +304,7 @@ test('forward-only LayerNorm (no x̂, 1/σ written) gives the fused values, leak
     }
     assert.equal(forwardOnly(wasmNativeOps), wasmNativeForwardOps);
     assert.equal(forwardOnly(autodiffOps), autodiffOps);
-  } finally {
-    addon.setThreads(2);
-    if (!wasActive) useBuiltinWasmKernels();
-  }
+  });
 });
 
 test('the fused kernels reject operands outside the heap', (t) => {
