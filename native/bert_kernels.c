@@ -165,6 +165,24 @@ static int in_heap(int64_t off, int64_t count, size_t heap_bytes) {
   return off >= 0 && count >= 0 && (uint64_t)(off + 4 * count) <= heap_bytes;
 }
 
+/*
+ * One product C = alpha·op(A)·op(B) + beta·C on whichever SGEMM load() found,
+ * every operand with its own leading dimension (so a head's columns inside a
+ * [B·T, H] activation are a matrix without a transpose).
+ */
+static void sgemm_ld(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                     const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                     int64_t ldc) {
+  if (dnnl_sgemm) {
+    dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c,
+               ldc);
+  } else {
+    cblas_sgemm(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS,
+                trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m, (int)n, (int)k, alpha, a, (int)lda,
+                b, (int)ldb, beta, c, (int)ldc);
+  }
+}
+
 static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
   napi_value argv[12];
   void *heap = NULL;
@@ -205,22 +223,17 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
   if (dnnl_sgemm && batch > 1 && k > 0 && m * n * k <= (1 << 24)) {
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < batch; i++)
-      dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, a + i * stride_a, lda,
-                 b + i * stride_b, ldb, 0.0f, c + i * m * n, n);
+      sgemm_ld(trans_a, trans_b, m, n, k, 1.0f, a + i * stride_a, lda, b + i * stride_b, ldb, 0.0f,
+               c + i * m * n, n);
     return NULL;
   }
   for (int64_t i = 0; i < batch; i++) {
-    const float *ai = a + i * stride_a, *bi = b + i * stride_b;
     float *ci = c + i * m * n;
     if (k == 0) {
       memset(ci, 0, (size_t)(m * n) * sizeof(float));
-    } else if (dnnl_sgemm) {
-      dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, ai, lda, bi, ldb, 0.0f, ci,
-                 n);
     } else {
-      cblas_sgemm(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS,
-                  trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m, (int)n, (int)k, 1.0f, ai, (int)lda,
-                  bi, (int)ldb, 0.0f, ci, (int)n);
+      sgemm_ld(trans_a, trans_b, m, n, k, 1.0f, a + i * stride_a, lda, b + i * stride_b, ldb, 0.0f,
+               ci, n);
     }
   }
   return NULL;
@@ -380,24 +393,6 @@ static int max_threads(void) {
 #else
   return 1;
 #endif
-}
-
-/*
- * One product of stridedMatMul: C = alpha·op(A)·op(B) + beta·C, every
- * operand with its own leading dimension (so a head's columns inside a
- * [B·T, H] activation are a matrix without a transpose).
- */
-static void sgemm_ld(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                     const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-                     int64_t ldc) {
-  if (dnnl_sgemm) {
-    dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c,
-               ldc);
-  } else {
-    cblas_sgemm(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS,
-                trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m, (int)n, (int)k, alpha, a, (int)lda,
-                b, (int)ldb, beta, c, (int)ldc);
-  }
 }
 
 /* The last float a strided operand reaches, plus one: its extent from its offset. */
