@@ -425,8 +425,13 @@ static napi_value strided_mat_mul(napi_env env, napi_callback_info info) {
   const int64_t ar = trans_a ? k : m, ac = trans_a ? m : k, br = trans_b ? n : k,
                 bc = trans_b ? k : n;
   if (outer < 1 || inner < 1 || m < 1 || n < 1 || k < 1 || ld[0] < ac || ld[1] < bc ||
-      ld[2] < n || st[0] < 0 || st[1] < 0 || st[2] < 0 || st[3] < 0 || st[4] < 0 || st[5] < 0 ||
-      !in_heap(a_off, strided_extent(outer, inner, st[0], st[1], ar, ac, ld[0]), heap_bytes) ||
+      ld[2] < n || st[0] < 0 || st[1] < 0 || st[2] < 0 || st[3] < 0 || st[4] < 0 || st[5] < 0) {
+    napi_throw_range_error(env, NULL,
+                           "bert_kernels.stridedMatMul: not a matrix layout (sizes >= 1, "
+                           "leading dimensions >= the stored columns, strides >= 0)");
+    return NULL;
+  }
+  if (!in_heap(a_off, strided_extent(outer, inner, st[0], st[1], ar, ac, ld[0]), heap_bytes) ||
       !in_heap(b_off, strided_extent(outer, inner, st[2], st[3], br, bc, ld[1]), heap_bytes) ||
       !in_heap(c_off, strided_extent(outer, inner, st[4], st[5], m, n, ld[2]), heap_bytes))
     RANGE_ERROR("stridedMatMul");

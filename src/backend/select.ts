@@ -6,7 +6,8 @@
  * The native packages are optional dependencies: absent or broken, they are
  * skipped with the reason, never a crash. Choosing a backend also registers
  * this project's kernels for it (tensorflow-kernels.ts, the wasm kernels of
- * wasm-native-kernels.ts or wasm-split-batch-matmul.ts, native dropout masks).
+ * wasm-native-kernels.ts or wasm-split-batch-matmul.ts and js-adamw.ts,
+ * native dropout masks).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -19,6 +20,7 @@ import { loadNativeKernels } from './native-addon.js';
 import { registerTensorflowKernels } from './tensorflow-kernels.js';
 import { useBuiltinWasmKernels, useNativeWasmKernels } from './wasm-native-kernels.js';
 import { restoreWasmBatchMatMul, useSplitWasmBatchMatMul } from './wasm-split-batch-matmul.js';
+import { useJavaScriptAdamW } from './js-adamw.js';
 
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -143,7 +145,8 @@ async function tryWasm(threads: number | null): Promise<string> {
   if (!('addon' in native)) {
     useBuiltinWasmKernels();
     useSplitWasmBatchMatMul();
-    return `@tensorflow/tfjs-backend-wasm, batched matMuls as XNNPACK products (native matMul: ${native.reason})`;
+    useJavaScriptAdamW('wasm');
+    return `@tensorflow/tfjs-backend-wasm, batched matMuls as XNNPACK products, AdamW in one JavaScript pass (native matMul: ${native.reason})`;
   }
   const n = threads ?? availableParallelism();
   const threaded = native.addon.setThreads(n);
@@ -154,6 +157,7 @@ async function tryWasm(threads: number | null): Promise<string> {
 
 async function tryCpu(): Promise<string> {
   if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend failed to initialise');
+  useJavaScriptAdamW('cpu');
   return '@tensorflow/tfjs-backend-cpu (pure JavaScript, slow)';
 }
 

@@ -105,19 +105,16 @@ type BatchMatMul = (a: tf.Tensor3D, b: tf.Tensor3D, transposeB: boolean) => tf.T
  * Attention probabilities from raw scores [B·A, T, T]: softmax(scores + bias)
  * times the dropout keep-mask [B, A, T, T] (null: none) → [B·A, T, T].
  */
-type AttentionProbabilities = (
+function attentionProbabilities(
   scores: tf.Tensor3D,
   bias: tf.Tensor4D,
   probsMask: tf.Tensor4D | null,
-  shape: AttentionShape,
-) => tf.Tensor3D;
-
-const plainProbabilities: AttentionProbabilities = (scores, bias, probsMask, shape) => {
-  const { batch: B, seq: T, heads: A } = shape;
+  { batch: B, seq: T, heads: A }: AttentionShape,
+): tf.Tensor3D {
   const softmax = tf.softmax(tf.add(tf.reshape(scores, [B, A, T, T]), bias));
   const probs = probsMask ? tf.mul(softmax, probsMask) : softmax;
   return tf.reshape(probs, [B * A, T, T]);
-};
+}
 
 /** Attention as batched matMuls over [B·A, T, d] heads (4-D transposes: 5-D ones are slow on WASM). */
 function headsAttention(
@@ -128,7 +125,6 @@ function headsAttention(
   shape: AttentionShape,
   probsMask: tf.Tensor4D | null,
   batchMatMul: BatchMatMul,
-  probabilities: AttentionProbabilities = plainProbabilities,
 ): tf.Tensor2D {
   const { batch: B, seq: T, heads: A } = shape;
   const d = q.shape[1] / A;
@@ -136,7 +132,7 @@ function headsAttention(
     tf.reshape(tf.transpose(tf.reshape(t, [B, T, A, d]), [0, 2, 1, 3]), [B * A, T, d]);
   // Scaling q rather than the [T, T] scores is the same maths on fewer numbers.
   const qScaled = tf.mul(q, 1 / Math.sqrt(d)) as tf.Tensor2D;
-  const probs = probabilities(
+  const probs = attentionProbabilities(
     batchMatMul(toHeads(qScaled), toHeads(k), true),
     bias,
     probsMask,
@@ -564,29 +560,6 @@ function fusedLayerNormOp(eps: number, withResidual: boolean): (...t: tf.Tensor[
   return op;
 }
 
-/**
-/**
- * Attention probabilities in one kernel each way (BertAttentionSoftmax /
- * BertAttentionSoftmaxGrad): bias add, softmax and dropout forward, the
- * softmax gradient through the mask backward. The mask is a constant (no
- * gradient), so it is captured rather than passed as an input.
- */
-const fusedProbabilities: AttentionProbabilities = (scores, bias, probsMask, shape) => {
-  const op = tf.customGrad((...args) => {
-    const [s, b, save] = args as [tf.Tensor3D, tf.Tensor4D, tf.GradSaveFunc];
-    const outs = attentionSoftmax(s, b, probsMask, shape.heads * shape.seq);
-    save(probsMask ? [outs[1], probsMask] : [outs[0]]);
-    return {
-      value: outs[0] as tf.Tensor3D,
-      gradFunc: (dy, saved) => [
-        attentionSoftmaxGrad(dy as tf.Tensor, saved[0], saved[1] ?? null),
-        tf.zerosLike(b),
-      ],
-    };
-  });
-  return op(scores, bias) as tf.Tensor3D;
-};
-
 /** nativeDense with the bias added inside the SGEMM (BertDenseBias) where registered. */
 const fusedNativeDense = customDense(
   (x, w, d) => [tf.matMul(d, w, false, true), tf.matMul(x, d, true, false)],
@@ -676,16 +649,7 @@ export const wasmNativeOps: ModelOps = {
   attention: (q, k, v, bias, shape, probsMask) =>
     hasKernel(HEADS_MAT_MUL) && hasKernel(ATTENTION_SOFTMAX)
       ? inPlaceHeadsAttention(q, k, v, bias, shape, probsMask)
-      : headsAttention(
-          q,
-          k,
-          v,
-          bias,
-          shape,
-          probsMask,
-          (a, b, tb) => tf.matMul(a, b, false, tb),
-          hasKernel(ATTENTION_SOFTMAX) ? fusedProbabilities : plainProbabilities,
-        ),
+      : headsAttention(q, k, v, bias, shape, probsMask, (a, b, tb) => tf.matMul(a, b, false, tb)),
   softmaxCrossEntropy: (logits, labels) =>
     hasKernel(SPARSE_SOFTMAX_CROSS_ENTROPY)
       ? (tensorflowSoftmaxCrossEntropy(logits, labels) as tf.Tensor1D)

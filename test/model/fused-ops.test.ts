@@ -353,8 +353,9 @@ test('the fused kernels reject operands outside the heap', (t) => {
   strided(0, 2)();
   assert.throws(strided(16, 2), /outside the heap/);
   assert.throws(strided(0, 20), /outside the heap/);
-  // A leading dimension under the stored columns is not a matrix layout.
-  assert.throws(strided(0, 1), /outside the heap/);
+  // A leading dimension under the stored columns is not a matrix layout, wherever it lies.
+  assert.throws(strided(0, 1), /not a matrix layout/);
+  assert.throws(strided(-1, 2), /not a matrix layout/);
 });
 
 test('stridedMatMul: per (i, j) products at their own offsets, leading dimensions and scale', (t) => {
