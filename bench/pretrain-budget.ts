@@ -3,7 +3,12 @@
  *   [--save-at 10,20,30] [--hf-arch bert,roberta-prelayernorm] [--hf-lr 5e-4,1e-3]
  *   [--hf-batch-size 32] [--hf-warmup-steps 100] [--hf-threads 2] [--hf-max-blocks N] [--python PY]
  *   [--out runs/bench-pretrain-budget] [--set key=value]… [--skip-ours] [--skip-hf]
- *   [--heldout FILE] [--eval-blocks 400]`
+ *   [--heldout FILE] [--eval-blocks 400] [--vocab VOCAB.txt]`
+ *
+ * --vocab: one vocabulary for all three steps (ours as data.vocab, HF's
+ * tokenizer, the evaluator's); without it the config's, and HF's and the
+ * evaluator's default (data/vocab/bert-base-uncased), which the evaluator
+ * checks against every model directory's vocab.txt.
  *
  * Ours against HuggingFace's Trainer at equal wall-clock, strictly one after
  * another (never in parallel: the runs would share the cores):
@@ -105,12 +110,15 @@ function checkpointState(dir: string): { step: number | null; elapsedS: number |
 }
 
 async function runOurs(
-  a: { config: string; minutes: number; set: string[]; backend: string },
+  a: { config: string; minutes: number; set: string[]; backend: string; vocab: string },
   saveAt: number[],
   out: string,
 ): Promise<OursSave[]> {
   const runDir = join(out, 'ours', 'run');
-  const sets = a.set.flatMap((s) => ['--set', s]);
+  const sets = [...(a.vocab ? [`data.vocab=${a.vocab}`] : []), ...a.set].flatMap((s) => [
+    '--set',
+    s,
+  ]);
   const snapshots = saveAt.slice(0, -1);
   const code = await pretrainOnce([
     'pretrain',
@@ -178,6 +186,7 @@ export async function run(argv: string[]): Promise<void> {
     'eval-blocks': 400,
     'skip-ours': false,
     'skip-hf': false,
+    vocab: '',
   });
   if (!a['skip-ours'] && !a.config) {
     throw new Error(`bench ${SUITE}: --config is required (e.g. configs/pretrain/tiny-30min.yaml)`);
@@ -233,6 +242,7 @@ export async function run(argv: string[]): Promise<void> {
             '--out',
             out,
             ...(a['hf-max-blocks'] ? ['--max-blocks', String(a['hf-max-blocks'])] : []),
+            ...(a.vocab ? ['--vocab', a.vocab] : []),
           ],
           { showStdout: true },
         );
@@ -260,6 +270,7 @@ export async function run(argv: string[]): Promise<void> {
       '--blocks',
       String(a['eval-blocks']),
       ...(a.heldout ? ['--text', a.heldout] : []),
+      ...(a.vocab ? ['--vocab', a.vocab] : []),
     ]);
     const [r] = jsonLines<{ mlm_loss: number; mlm_accuracy: number; distinct_predictions: number }>(
       text,

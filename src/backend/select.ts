@@ -6,8 +6,8 @@
  * The native packages are optional dependencies: absent or broken, they are
  * skipped with the reason, never a crash. Choosing a backend also registers
  * this project's kernels for it (tensorflow-kernels.ts, the wasm kernels of
- * wasm-native-kernels.ts or wasm-split-batch-matmul.ts and js-adamw.ts,
- * native dropout masks).
+ * wasm-native-kernels.ts or wasm-split-batch-matmul.ts, js-adamw.ts for
+ * cpu, native dropout masks).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -145,8 +145,7 @@ async function tryWasm(threads: number | null): Promise<string> {
   if (!('addon' in native)) {
     useBuiltinWasmKernels();
     useSplitWasmBatchMatMul();
-    useJavaScriptAdamW('wasm');
-    return `@tensorflow/tfjs-backend-wasm, batched matMuls as XNNPACK products, AdamW in one JavaScript pass (native matMul: ${native.reason})`;
+    return `@tensorflow/tfjs-backend-wasm, batched matMuls as XNNPACK products (native matMul: ${native.reason})`;
   }
   const n = threads ?? availableParallelism();
   const threaded = native.addon.setThreads(n);
@@ -157,7 +156,7 @@ async function tryWasm(threads: number | null): Promise<string> {
 
 async function tryCpu(): Promise<string> {
   if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend failed to initialise');
-  useJavaScriptAdamW('cpu');
+  useJavaScriptAdamW();
   return '@tensorflow/tfjs-backend-cpu (pure JavaScript, slow)';
 }
 

@@ -214,7 +214,11 @@ const wasmTiedDecoder = tf.customGrad((...args) => {
   const [h, e, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
   save([h, e]);
   return {
-    value: tf.add(tf.matMul(h, tf.transpose(e)), bias),
+    // (E·hᵀ + bias)ᵀ rather than h·Eᵀ + bias: XNNPACK then packs the small hᵀ
+    // as the product's weights instead of the [H, vocab] Eᵀ, and E needs no transpose.
+    value: tf.transpose(
+      tf.add(tf.matMul(e, tf.transpose(h)), tf.reshape(bias, [bias.shape[0], 1])),
+    ),
     gradFunc: (dy, saved) => {
       const [hs, es] = saved as [tf.Tensor2D, tf.Tensor2D];
       const d = dy as tf.Tensor2D;
