@@ -226,6 +226,8 @@ function encoderStack(model: BertModel, inputs: EncoderTensors, dropout: Dropout
 export interface EncoderOutput {
   /** [B·T, H] last hidden state, flattened. */
   sequenceOutput: tf.Tensor2D;
+  /** [B, H] last hidden state at [CLS] (before the pooler and its dropout). */
+  clsOutput: tf.Tensor2D;
   /** [B, H] tanh(dense([CLS])). */
   pooledOutput: tf.Tensor2D;
 }
@@ -243,10 +245,12 @@ export function bertEncoder(
   dropoutBeforePooler = false,
 ): EncoderOutput {
   const x = encoderStack(model, inputs, dropout);
-  let cls = model.ops.gatherRows(x, inputs.clsRows);
-  if (dropoutBeforePooler) cls = dropout.apply(cls, model.config.hidden_dropout_prob);
+  const clsOutput = model.ops.gatherRows(x, inputs.clsRows);
+  const cls = dropoutBeforePooler
+    ? dropout.apply(clsOutput, model.config.hidden_dropout_prob)
+    : clsOutput;
   const pooledOutput = tf.tanh(dense(model, cls, 'bert.pooler.dense'));
-  return { sequenceOutput: x, pooledOutput };
+  return { sequenceOutput: x, clsOutput, pooledOutput };
 }
 
 /** The MLM head on the given rows of the sequence output → logits [rows, vocab]. */

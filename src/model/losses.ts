@@ -30,6 +30,8 @@ export interface PretrainingLosses {
   /** null when NSP is off. */
   nspCorrect: tf.Scalar | null;
   nspCount: number;
+  /** [B, H] the last hidden state at [CLS] (evaluation reads how alike it is across inputs). */
+  clsStates: tf.Tensor2D;
 }
 
 export interface PretrainingLossOptions extends ForwardOptions {
@@ -50,6 +52,7 @@ export function pretrainingLosses(
   const mlmPredictions = tf.argMax(out.mlmLogits, -1) as tf.Tensor1D;
   const mlmHit = tf.cast(tf.equal(mlmPredictions, inputs.maskedLmIds), 'float32');
   const mlm = {
+    clsStates: out.clsOutput,
     mlmLoss,
     mlmCorrect: tf.sum(tf.mul(mlmHit, w)) as tf.Scalar,
     mlmCount: mlmCount as tf.Scalar,

@@ -270,6 +270,7 @@ const EVAL_FIRST: ReadonlyArray<[key: string, name: string, format: (v: number) 
   ['mlm_loss', 'mlm_loss', formatMetric],
   ['mlm_accuracy', 'mlm_acc', formatPercent],
   ['distinct_top_predictions', 'distinct', formatMetric],
+  ['cls_mean_cosine', 'cls_cos', formatMetric],
 ];
 
 function evalLine(state: DashboardState): Line[] {

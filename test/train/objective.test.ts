@@ -1,7 +1,7 @@
 /**
  * `train.objective: mlm` in the step (no NSP loss, the pooler and NSP head
- * untouched by the update) and the held-out evaluation's collapse signal
- * (`distinct_top_predictions`).
+ * untouched by the update) and the held-out evaluation's collapse signals
+ * (`distinct_top_predictions`, `cls_mean_cosine`).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -83,7 +83,10 @@ test('distinct_top_predictions: 1 for a model whose decoder bias makes one token
   assert.ok(m.distinct_top_predictions > 1, `fresh model: ${m.distinct_top_predictions}`);
   assert.ok(m.distinct_top_predictions <= 3 * 4 * 4);
   assert.ok(m.mlm_accuracy >= 0 && m.mlm_accuracy <= 1);
+  // A fresh model's [CLS] state follows its input: 12 sequences, far from one shared direction.
+  assert.ok(m.cls_mean_cosine > -1 && m.cls_mean_cosine < 0.99, `cls ${m.cls_mean_cosine}`);
   assert.deepEqual(Object.keys(m).sort(), [
+    'cls_mean_cosine',
     'distinct_top_predictions',
     'loss',
     'mlm_accuracy',
@@ -101,6 +104,7 @@ test('distinct_top_predictions: 1 for a model whose decoder bias makes one token
   const c = evaluatePretraining(collapsed, batches, 'mlm');
   assert.equal(c.distinct_top_predictions, 1);
   assert.deepEqual(Object.keys(c).sort(), [
+    'cls_mean_cosine',
     'distinct_top_predictions',
     'loss',
     'mlm_accuracy',
@@ -109,4 +113,21 @@ test('distinct_top_predictions: 1 for a model whose decoder bias makes one token
   assert.equal(c.loss, c.mlm_loss);
   disposeParams(fresh.params);
   disposeParams(collapsed.params);
+});
+
+test('cls_mean_cosine: 1 when the last LayerNorm makes every [CLS] state its bias', async () => {
+  await useTestBackend();
+  const batches = [1, 2].map((seed) =>
+    randomBatch(cfg, { seed, batch: 4, seq: 12, predictions: 4, lengths: [12, 9, 12, 7] }),
+  );
+  const model = randomModel(cfg, { seed: 5, scale: 0.5 });
+  // Post-LN: every final state is gamma·x̂ + beta of the last layer's output LayerNorm.
+  const last = `bert.encoder.layer.${cfg.num_hidden_layers - 1}.output.LayerNorm`;
+  const gamma = model.params.get(`${last}.weight`)!;
+  const before = evaluatePretraining(model, batches).cls_mean_cosine;
+  gamma.assign(tf.zerosLike(gamma));
+  const after = evaluatePretraining(model, batches).cls_mean_cosine;
+  assert.ok(before < 0.99, `fresh model: ${before}`);
+  assert.ok(Math.abs(after - 1) < 1e-6, `constant [CLS]: ${after}`);
+  disposeParams(model.params);
 });

@@ -51,6 +51,7 @@ import {
   initFromRecordOf,
   type InitialPretrainingModel,
 } from '../../export/init-from.js';
+import { meanPairwiseCosine } from '../../metrics/similarity.js';
 
 export interface PretrainOptions extends RunControl {
   config: PretrainConfig;
@@ -102,8 +103,11 @@ function totalStepsFor(config: PretrainConfig, instancesPerEpoch: number): numbe
  * Held-out metrics over fixed batches (no dropout): MLM loss and accuracy,
  * `distinct_top_predictions` (how many different token ids the model's argmax
  * takes over all masked positions: 1 for a collapsed model that predicts one
- * token everywhere), and with NSP its loss and accuracy. `loss` is what `best`
- * is judged by: mlm_loss + nsp_loss, or mlm_loss alone without NSP.
+ * token everywhere), `cls_mean_cosine` (the mean cosine similarity of the
+ * final [CLS] states of different held-out sequences: near 1 when [CLS] no
+ * longer depends on the input, as after MLM-only pretraining, which slows a
+ * classifier fine-tuned on it), and with NSP its loss and accuracy. `loss` is
+ * what `best` is judged by: mlm_loss + nsp_loss, or mlm_loss alone without NSP.
  */
 export function evaluatePretraining(
   model: BertModel,
@@ -118,21 +122,23 @@ export function evaluatePretraining(
   let nspCorrect = 0;
   let nspCount = 0;
   const predicted = new Set<number>();
+  const clsStates: Float32Array[] = [];
   for (const b of batches) {
     const inputs = pretrainingTensors(b);
-    const [packed, predictions] = tf.tidy(() => {
+    const [packed, predictions, cls] = tf.tidy(() => {
       const l = pretrainingLosses(forInference(model), inputs, { training: false, nsp });
       const zero = tf.scalar(0);
       return [
         tf.stack([l.mlmLoss, l.nspLoss ?? zero, l.mlmCorrect, l.mlmCount, l.nspCorrect ?? zero]),
         l.mlmPredictions,
+        l.clsStates,
       ];
     });
     disposeTensors(inputs);
     const v = packed.dataSync();
     const ids = predictions.dataSync();
-    packed.dispose();
-    predictions.dispose();
+    clsStates.push(Float32Array.from(cls.dataSync() as Float32Array));
+    tf.dispose([packed, predictions, cls]);
     // Slot k of the predictions is slot k of the batch's [B, P] prediction arrays.
     for (let k = 0; k < ids.length; k++) if (b.masked_lm_weights[k] > 0) predicted.add(ids[k]);
     mlmLoss += v[0] * v[3];
@@ -143,12 +149,20 @@ export function evaluatePretraining(
     nspCount += b.batch_size;
   }
   const mlm = mlmLoss / Math.max(mlmCount, 1e-9);
+  const hidden = model.config.hidden_size;
+  const allCls = Float32Array.from(clsStates.flatMap((c) => Array.from(c)));
+  const alike = meanPairwiseCosine(allCls, allCls.length / hidden, hidden);
+  const shared = {
+    distinct_top_predictions: predicted.size,
+    // NaN (fewer than two sequences) would not survive JSON: left out then.
+    ...(Number.isNaN(alike) ? {} : { cls_mean_cosine: alike }),
+  };
   if (!nsp) {
     return {
       mlm_loss: mlm,
       mlm_accuracy: mlmCorrect / Math.max(mlmCount, 1e-9),
       loss: mlm,
-      distinct_top_predictions: predicted.size,
+      ...shared,
     };
   }
   return {
@@ -157,7 +171,7 @@ export function evaluatePretraining(
     nsp_loss: nspLoss / Math.max(nspCount, 1),
     nsp_accuracy: nspCorrect / Math.max(nspCount, 1),
     loss: mlm + nspLoss / Math.max(nspCount, 1),
-    distinct_top_predictions: predicted.size,
+    ...shared,
   };
 }
 

@@ -129,8 +129,9 @@ test('data.heldout_corpus: held-out batches come from those files, fixed across 
     assert.deepEqual(
       keys,
       objective === 'mlm'
-        ? ['distinct_top_predictions', 'loss', 'mlm_accuracy', 'mlm_loss']
+        ? ['cls_mean_cosine', 'distinct_top_predictions', 'loss', 'mlm_accuracy', 'mlm_loss']
         : [
+            'cls_mean_cosine',
             'distinct_top_predictions',
             'loss',
             'mlm_accuracy',
