@@ -9,37 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
 import { adamWLoop, useJavaScriptAdamW } from '../../src/backend/js-adamw.js';
 import { FUSED_ADAMW } from '../../src/model/kernels.js';
-import { createOptimizer } from '../../src/train/optimizer.js';
-
-/** Three AdamW steps on two parameters (one decayed, one not); their values and moments after. */
-function threeSteps(biasCorrection: boolean): Float32Array[] {
-  const variable = (shape: number[], seed: number): tf.Variable => {
-    const init = tf.randomNormal(shape, 0, 1, 'float32', seed);
-    const v = tf.variable(init);
-    init.dispose();
-    return v;
-  };
-  const params = new Map<string, tf.Variable>([
-    ['a.weight', variable([37, 5], 7)],
-    ['a.bias', variable([5], 8)],
-  ]);
-  const opt = createOptimizer({ type: 'adamw', biasCorrection, weightDecay: 0.01 });
-  for (let step = 0; step < 3; step++) {
-    const grads = new Map<string, tf.Tensor>(
-      [...params].map(([n, p]) => [n, tf.randomNormal(p.shape, 0, 1e-2, 'float32', 10 + step)]),
-    );
-    const scale = tf.scalar(0.37);
-    opt.applyGradients(params, grads, 1e-2, scale);
-    tf.dispose([...grads.values(), scale]);
-  }
-  const out = [
-    ...[...params.values()].map((p) => p.dataSync() as Float32Array),
-    ...[...opt.exportState().tensors.values()].map((s) => s.data as Float32Array),
-  ];
-  opt.dispose();
-  params.forEach((p) => p.dispose());
-  return out;
-}
+import { threeAdamWSteps } from '../helpers/adamw-steps.js';
 
 test('cpu: the JavaScript fused AdamW equals the op-by-op update bit for bit', async () => {
   await selectBackend('cpu');
@@ -47,11 +17,11 @@ test('cpu: the JavaScript fused AdamW equals the op-by-op update bit for bit', a
   try {
     for (const correction of [false, true]) {
       if (tf.getKernel(FUSED_ADAMW, 'cpu')) tf.unregisterKernel(FUSED_ADAMW, 'cpu');
-      const opByOp = threeSteps(correction);
+      const opByOp = threeAdamWSteps(correction);
       useJavaScriptAdamW();
       assert.ok(tf.getKernel(FUSED_ADAMW, 'cpu'), 'registered');
       const before = tf.memory().numTensors;
-      const fused = threeSteps(correction);
+      const fused = threeAdamWSteps(correction);
       assert.equal(tf.memory().numTensors, before, 'the fused path leaks nothing');
       assert.deepEqual(fused, opByOp, `bias correction ${correction}`);
       // The steps moved every weight (a kernel that returned its inputs would fail here).

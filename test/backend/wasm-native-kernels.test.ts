@@ -16,8 +16,8 @@ import {
 } from '../../src/backend/wasm-native-kernels.js';
 import { keepMask } from '../../src/model/dropout-mask.js';
 import { FUSED_ADAMW } from '../../src/model/kernels.js';
-import { createOptimizer } from '../../src/train/optimizer.js';
 import { nativeKernelsForTests } from '../helpers/native-kernels.js';
+import { threeAdamWSteps } from '../helpers/adamw-steps.js';
 
 const native = nativeKernelsForTests();
 
@@ -103,33 +103,7 @@ test('fused native AdamW equals the tfjs-op AdamW bit for bit, with and without 
     if (fused) useNativeWasmKernels(addon);
     else useBuiltinWasmKernels();
     assert.equal(tf.getKernel(FUSED_ADAMW, 'wasm') !== undefined, fused);
-    const variable = (shape: number[], seed: number): tf.Variable => {
-      const init = tf.randomNormal(shape, 0, 1, 'float32', seed);
-      const v = tf.variable(init);
-      init.dispose();
-      return v;
-    };
-    const params = new Map<string, tf.Variable>([
-      ['a.weight', variable([37, 5], 7)],
-      ['a.bias', variable([5], 8)],
-    ]);
-    const opt = createOptimizer({ type: 'adamw', biasCorrection });
-    for (let step = 0; step < 3; step++) {
-      const grads = new Map<string, tf.Tensor>(
-        [...params].map(([n, p]) => [n, tf.randomNormal(p.shape, 0, 1, 'float32', 10 + step)]),
-      );
-      const scale = tf.scalar(0.37);
-      opt.applyGradients(params, grads, 1e-2, scale);
-      tf.dispose([...grads.values(), scale]);
-    }
-    const state = opt.exportState().tensors;
-    const out = [
-      ...[...params.values()].map((p) => p.dataSync() as Float32Array),
-      ...[...state.values()].map((s) => s.data as Float32Array),
-    ];
-    opt.dispose();
-    params.forEach((p) => p.dispose());
-    return out;
+    return threeAdamWSteps(biasCorrection);
   };
   try {
     for (const correction of [false, true]) {
