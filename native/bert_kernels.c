@@ -444,15 +444,8 @@ static napi_value strided_mat_mul(napi_env env, napi_callback_info info) {
   const int64_t count = outer * inner;
   const float al = (float)alpha;
   /* As batchMatMul: small products one per thread (oneDNN only: OpenBLAS does not nest). */
-  if (dnnl_sgemm && count > 1 && m * n * k <= (1 << 24)) {
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < count; p++) {
-      const int64_t i = p / inner, j = p % inner;
-      sgemm_ld(trans_a, trans_b, m, n, k, al, a + i * st[0] + j * st[1], ld[0],
-               b + i * st[2] + j * st[3], ld[1], 0.0f, c + i * st[4] + j * st[5], ld[2]);
-    }
-    return NULL;
-  }
+  const int one_per_thread = dnnl_sgemm && count > 1 && m * n * k <= (1 << 24);
+#pragma omp parallel for schedule(static) if (one_per_thread)
   for (int64_t p = 0; p < count; p++) {
     const int64_t i = p / inner, j = p % inner;
     sgemm_ld(trans_a, trans_b, m, n, k, al, a + i * st[0] + j * st[1], ld[0],

@@ -137,7 +137,7 @@ export function evaluatePretraining(
     disposeTensors(inputs);
     const v = packed.dataSync();
     const ids = predictions.dataSync();
-    clsStates.push(Float32Array.from(cls.dataSync() as Float32Array));
+    clsStates.push(cls.dataSync() as Float32Array);
     tf.dispose([packed, predictions, cls]);
     // Slot k of the predictions is slot k of the batch's [B, P] prediction arrays.
     for (let k = 0; k < ids.length; k++) if (b.masked_lm_weights[k] > 0) predicted.add(ids[k]);
@@ -150,7 +150,12 @@ export function evaluatePretraining(
   }
   const mlm = mlmLoss / Math.max(mlmCount, 1e-9);
   const hidden = model.config.hidden_size;
-  const allCls = Float32Array.from(clsStates.flatMap((c) => Array.from(c)));
+  const allCls = new Float32Array(clsStates.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of clsStates) {
+    allCls.set(c, at);
+    at += c.length;
+  }
   const alike = meanPairwiseCosine(allCls, allCls.length / hidden, hidden);
   const shared = {
     distinct_top_predictions: predicted.size,
