@@ -61,16 +61,16 @@ export async function run(argv: string[]): Promise<void> {
   const realTokens = encodings.reduce((a, e) => a + e.ids.length, 0);
   const rows: Row[] = [];
 
-  const forward = (variant: string, batch: number, order: number[]): void => {
+  const forward = async (variant: string, batch: number, order: number[]): Promise<void> => {
     // Warm up kernels and caches on one batch first.
-    poolBatch(model, paddedBatch(order.slice(0, batch).map((i) => encodings[i])), 'cls');
+    await poolBatch(model, paddedBatch(order.slice(0, batch).map((i) => encodings[i])), 'cls');
     let padded = 0;
     const t0 = performance.now();
     for (let b = 0; b < order.length; b += batch) {
       const group: Encoding[] = order.slice(b, b + batch).map((i) => encodings[i]);
       const pb = paddedBatch(group);
       padded += pb.batch_size * pb.seq_length;
-      poolBatch(model, pb, 'cls');
+      await poolBatch(model, pb, 'cls');
     }
     const seconds = (performance.now() - t0) / 1000;
     rows.push({
@@ -90,8 +90,8 @@ export async function run(argv: string[]): Promise<void> {
   const inputOrder = encodings.map((_, i) => i);
   // Sorted over the whole input: the best case of `bert embed`'s per-chunk sort.
   const sorted = [...inputOrder].sort((a, b) => encodings[a].ids.length - encodings[b].ids.length);
-  for (const batch of [1, 8, 32, 128]) forward('sorted', batch, sorted);
-  forward('input order', 32, inputOrder);
+  for (const batch of [1, 8, 32, 128]) await forward('sorted', batch, sorted);
+  await forward('input order', 32, inputOrder);
 
   // End to end, as the CLI runs it: checkpoint load, tokenize, chunked sort, forward, .npy write.
   const dir = await mkdtemp(join(tmpdir(), 'bench-embed-'));
@@ -99,7 +99,7 @@ export async function run(argv: string[]): Promise<void> {
     const ckpt = join(dir, 'ckpt');
     const { mkdir, copyFile } = await import('node:fs/promises');
     await mkdir(ckpt);
-    await writeSafetensors(join(ckpt, 'model.safetensors'), toHfTensors(model.params), {
+    await writeSafetensors(join(ckpt, 'model.safetensors'), await toHfTensors(model.params), {
       format: 'pt',
     });
     await writeFile(join(ckpt, 'config.json'), JSON.stringify(toHfConfigJson(config)));

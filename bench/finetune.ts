@@ -149,18 +149,18 @@ async function runChild(args: Args): Promise<void> {
   });
   const B = batchOf(args, mode);
   const batch = classificationBatch(config, 1, { batch: B, seq: args.seq });
-  let work: () => void;
+  let work: () => Promise<unknown>;
   if (mode === 'step') {
     const step = new ClassificationStep(model, createOptimizer({ type: 'adamw' }), {
       maxGradNorm: 1.0,
       seed: 1,
     });
-    work = () => {
+    work = async () => {
       step.accumulate(batch);
-      step.apply(LR);
+      await step.apply(LR);
     };
   } else work = () => predictClassification(model, batch);
-  const ms = timeSteps(args.steps, work);
+  const ms = await timeSteps(args.steps, work);
   const r: Result = {
     mode,
     size: args.size,

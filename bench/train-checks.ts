@@ -135,7 +135,7 @@ async function runChild(args: Args): Promise<void> {
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) {
     step.accumulate(checkBatch(config, SHAPES[check], batchSeed(i)));
-    losses.push(step.apply(LR).loss);
+    losses.push((await step.apply(LR)).loss);
     if ((i + 1) % SAMPLE_EVERY === 0 || i + 1 === steps) sample(i + 1);
   }
   const ms_per_step = Math.round((performance.now() - t0) / Math.max(1, steps));

@@ -176,9 +176,9 @@ export function standardBatch(
 
 /** Kernel-time shares of one step, largest first. */
 async function profileStep(step: PretrainingStep, batch: PretrainingBatch): Promise<void> {
-  const info = await tf.profile(() => {
+  const info = await tf.profile(async () => {
     step.accumulate(batch);
-    step.apply(1e-4);
+    await step.apply(1e-4);
   });
   const byKernel = new Map<string, { ms: number; calls: number }>();
   let total = 0;
@@ -225,12 +225,15 @@ async function profileStep(step: PretrainingStep, batch: PretrainingBatch): Prom
  * The median ms of `steps` calls of `step` after 2 warm-up calls (the first
  * builds kernels and optimizer state, the second settles the allocator).
  */
-export function timeSteps(steps: number, step: () => void): number {
+export async function timeSteps(
+  steps: number,
+  step: () => Promise<unknown> | void,
+): Promise<number> {
   const times: number[] = [];
   const warmup = 2;
   for (let i = 0; i < warmup + steps; i++) {
     const t0 = performance.now();
-    step();
+    await step();
     if (i >= warmup) times.push(performance.now() - t0);
   }
   return median(times);
@@ -260,9 +263,9 @@ async function runChild(args: Args): Promise<void> {
   const optimizer = createOptimizer({ type: 'adamw' });
   const step = new PretrainingStep(model, optimizer, { seed: 1 });
   const batch = standardBatch(config);
-  const ms = timeSteps(args.steps, () => {
+  const ms = await timeSteps(args.steps, async () => {
     step.accumulate(batch);
-    step.apply(1e-4);
+    await step.apply(1e-4);
   });
   if (args.profile) await profileStep(step, batch);
   const r: Result = {

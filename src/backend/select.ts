@@ -21,6 +21,7 @@ import { registerTensorflowKernels } from './tensorflow-kernels.js';
 import { useBuiltinWasmKernels, useNativeWasmKernels } from './wasm-native-kernels.js';
 import { restoreWasmBatchMatMul, useSplitWasmBatchMatMul } from './wasm-split-batch-matmul.js';
 import { useJavaScriptAdamW } from './js-adamw.js';
+import { useWebgpuAdamW } from './webgpu-adamw.js';
 
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -112,8 +113,8 @@ async function tryTensorflow(threads: number | null): Promise<string> {
   );
 }
 
-async function tryWebgpu(): Promise<string> {
-  let gpuApi: { create: (flags: string[]) => GpuLike };
+async function tryWebgpu(_threads: number | null, named: boolean): Promise<string> {
+  let gpuApi: { create: (flags: string[]) => GpuLike; globals: object };
   if (!vulkanLoaderPresent()) {
     throw new BackendSkip('no GPU adapter: libvulkan.so.1 not found (no Vulkan driver installed)');
   }
@@ -125,17 +126,34 @@ async function tryWebgpu(): Promise<string> {
   const gpu = gpuApi.create([]);
   const adapter = await gpu.requestAdapter();
   if (!adapter) throw new Error('no GPU adapter found (Dawn found no Vulkan/Metal/D3D12 device)');
+  // A software rasteriser (Mesa's llvmpipe/lavapipe, SwiftShader) is a GPU in name only:
+  // slower than wasm on the same cores, so `auto` passes it by; `--backend webgpu` takes it.
+  const info = adapter.info;
+  if (!named && info?.isFallbackAdapter) {
+    throw new BackendSkip(
+      `only a software adapter (${info.description || info.device || 'CPU'}), slower than wasm (auto passes it by; naming the webgpu backend uses it)`,
+    );
+  }
   const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
   if (!g.navigator)
     Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true });
   (g.navigator as { gpu?: unknown }).gpu = gpu;
+  // What a browser defines globally and tfjs-backend-webgpu uses bare
+  // (GPUBufferUsage, GPUMapMode, GPUShaderStage, GPUTextureUsage, ...).
+  for (const [name, value] of Object.entries(gpuApi.globals)) {
+    if (!(name in globalThis))
+      Object.defineProperty(globalThis, name, { value, configurable: true });
+  }
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs webgpu backend failed to initialise');
+  useWebgpuAdamW();
   return 'webgpu (Dawn) + @tensorflow/tfjs-backend-webgpu';
 }
 
 interface GpuLike {
-  requestAdapter(): Promise<unknown | null>;
+  requestAdapter(): Promise<{
+    info?: { isFallbackAdapter?: boolean; description?: string; device?: string };
+  } | null>;
 }
 
 async function tryWasm(threads: number | null): Promise<string> {
@@ -161,7 +179,10 @@ async function tryCpu(): Promise<string> {
 }
 
 /** Loaders by backend name; exported so tests can replace one (e.g. to simulate a broken package). */
-export const backendLoaders: Record<BackendName, (threads: number | null) => Promise<string>> = {
+export const backendLoaders: Record<
+  BackendName,
+  (threads: number | null, named: boolean) => Promise<string>
+> = {
   tensorflow: tryTensorflow,
   webgpu: tryWebgpu,
   wasm: tryWasm,
@@ -182,7 +203,7 @@ export async function selectBackend(
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
     try {
-      let detail = await backendLoaders[name](threads);
+      let detail = await backendLoaders[name](threads, request !== 'auto');
       // Dropout masks come from the native kernels on every backend when they are built.
       const native = loadNativeKernels();
       useNativeMaskGenerator('addon' in native ? native.addon.keepMask : null);

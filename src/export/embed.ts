@@ -36,7 +36,11 @@ export function paddedBatch(encodings: readonly Encoding[]): EncoderBatch {
 }
 
 /** Embeddings of one batch, [B, H] row-major. Pure given the model (no dropout). */
-export function poolBatch(model: BertModel, batch: EncoderBatch, pooling: Pooling): Float32Array {
+export async function poolBatch(
+  model: BertModel,
+  batch: EncoderBatch,
+  pooling: Pooling,
+): Promise<Float32Array> {
   const inputs = encoderTensors(batch);
   const out = tf.tidy(() => {
     const enc = bertEncoder(forInference(model), inputs, { training: false });
@@ -50,7 +54,7 @@ export function poolBatch(model: BertModel, batch: EncoderBatch, pooling: Poolin
     return tf.div(sums, tf.sum(tf.reshape(mask, [B, T]), 1, true));
   });
   disposeTensors(inputs);
-  const data = Float32Array.from(out.dataSync() as Float32Array);
+  const data = Float32Array.from((await out.data()) as Float32Array);
   out.dispose();
   return data;
 }
@@ -213,7 +217,7 @@ export async function runEmbed(options: EmbedOptions): Promise<EmbedResult> {
       let embedded = 0;
       for (const idx of lengthSortedBatches(encodings, batchSize)) {
         const batchEncodings = idx.map((i) => encodings[i]);
-        const pooled = poolBatch(model, paddedBatch(batchEncodings), pooling);
+        const pooled = await poolBatch(model, paddedBatch(batchEncodings), pooling);
         idx.forEach((i, k) => rows.set(pooled.subarray(k * H, (k + 1) * H), i * H));
         for (const e of batchEncodings) tokens += e.ids.length;
         embedded += idx.length;

@@ -42,7 +42,7 @@ export async function exportTf(options: {
   if (loaded.heads === 'token_classification') {
     notes.push('token classifier written as output_weights/output_bias (run_classifier names)');
   }
-  const tensors = toHfTensors(loaded.model.params);
+  const tensors = await toHfTensors(loaded.model.params);
   const parameters = countParameters(loaded.model.params);
   try {
     await replaceDirAtomic(out, (tmp) =>

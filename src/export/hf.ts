@@ -99,8 +99,10 @@ export function hfArchitecture(heads: BertHeads, config: BertConfig): string {
  * pretraining model is written as RobertaPreLayerNormForMaskedLM, which has
  * no pooler and no NSP head: those two are left out.
  */
-export function exportTensors(loaded: Pick<LoadedBert, 'model'>): Map<string, TensorData> {
-  const tensors = toHfTensors(loaded.model.params);
+export async function exportTensors(
+  loaded: Pick<LoadedBert, 'model'>,
+): Promise<Map<string, TensorData>> {
+  const tensors = await toHfTensors(loaded.model.params);
   if (loaded.model.config.layer_norm === 'pre' && loaded.model.heads === 'pretraining') {
     for (const name of [...tensors.keys()])
       if (
@@ -131,7 +133,9 @@ export interface ExportResult {
 /** Write the HF directory for an already loaded model into `dir` (which exists and is empty). */
 export async function writeHfDirectory(dir: string, loaded: LoadedBert): Promise<void> {
   const numLabels = loaded.model.numLabels;
-  await writeSafetensors(join(dir, 'model.safetensors'), exportTensors(loaded), { format: 'pt' });
+  await writeSafetensors(join(dir, 'model.safetensors'), await exportTensors(loaded), {
+    format: 'pt',
+  });
   await writeFile(
     join(dir, 'config.json'),
     json(exportConfigJson(loaded.config, loaded.heads, numLabels, loaded.configJson)),

@@ -99,13 +99,13 @@ const DECODER_BIAS = 'cls.predictions.decoder.bias';
  * PRE_LN_POSITION_OFFSET leading zero rows (RoBERTa's positions start after
  * the padding id).
  */
-export function toHfTensors(params: BertParams): Map<string, TensorData> {
+export async function toHfTensors(params: BertParams): Promise<Map<string, TensorData>> {
   const out = new Map<string, TensorData>();
   const preLn = isPreLayerNorm(params.keys());
   const sequenceClassifier =
     params.has('bert.pooler.dense.weight') && params.has('classifier.weight');
   for (const [name, v] of params) {
-    const data = v.dataSync() as Float32Array;
+    const data = (await v.data()) as Float32Array;
     const hfName = preLn ? preLnHfName(name, sequenceClassifier) : name;
     if (isLinearWeight(name)) {
       const [inSize, outSize] = v.shape;
@@ -135,7 +135,7 @@ export function toHfTensors(params: BertParams): Map<string, TensorData> {
     out.set(name, {
       dtype: 'float32',
       shape: [...bias.shape],
-      data: Float32Array.from(bias.dataSync() as Float32Array),
+      data: Float32Array.from((await bias.data()) as Float32Array),
     });
   }
   return out;

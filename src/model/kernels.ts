@@ -8,8 +8,8 @@
  * - `BertSparseSoftmaxCrossEntropy` (registered by src/backend/tensorflow-kernels.ts
  *   and src/backend/wasm-native-kernels.ts):
  *   logits [N, C], int32 labels [N] → [per-row loss [N], d loss / d logits [N, C]].
- * - `BertFusedAdamW` (registered by src/backend/wasm-native-kernels.ts, and
- *   by src/backend/js-adamw.ts on cpu): one
+ * - `BertFusedAdamW` (registered by src/backend/wasm-native-kernels.ts,
+ *   by src/backend/js-adamw.ts on cpu and src/backend/webgpu-adamw.ts on webgpu): one
  *   AdamW update in one pass; inputs {p, g, m, v, gm, gv} (gm, gv: the scalar
  *   gradient coefficients of src/train/optimizer.ts), attrs {beta1, beta2, c1,
  *   c2, epsilon, keep, lr} → [p', m', v'], the same float32 maths as the

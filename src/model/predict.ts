@@ -37,14 +37,17 @@ export function lengthSortedBatches(
  * Forward only: classification logits [B, num_labels] (regression: [B, 1])
  * as a row-major Float32Array, for evaluation and predictions.
  */
-export function predictClassification(model: BertModel, batch: EncoderBatch): Float32Array {
+export async function predictClassification(
+  model: BertModel,
+  batch: EncoderBatch,
+): Promise<Float32Array> {
   validateBatch(batch, model.config);
   const inputs = encoderTensors(batch);
   try {
     const logits = tf.tidy(
       () => bertForSequenceClassification(forInference(model), inputs, { training: false }).logits,
     );
-    const data = Float32Array.from(logits.dataSync() as Float32Array);
+    const data = Float32Array.from((await logits.data()) as Float32Array);
     logits.dispose();
     return data;
   } finally {
@@ -53,10 +56,10 @@ export function predictClassification(model: BertModel, batch: EncoderBatch): Fl
 }
 
 /** Forward only: start and end logits, each row-major [B, T]. */
-export function predictSpans(
+export async function predictSpans(
   model: BertModel,
   batch: EncoderBatch,
-): { start: Float32Array; end: Float32Array } {
+): Promise<{ start: Float32Array; end: Float32Array }> {
   validateBatch(batch, model.config);
   const inputs = encoderTensors(batch);
   try {
@@ -64,8 +67,8 @@ export function predictSpans(
       const r = bertForQuestionAnswering(forInference(model), inputs, { training: false });
       return [r.startLogits, r.endLogits];
     });
-    const start = Float32Array.from(out[0].dataSync() as Float32Array);
-    const end = Float32Array.from(out[1].dataSync() as Float32Array);
+    const start = Float32Array.from((await out[0].data()) as Float32Array);
+    const end = Float32Array.from((await out[1].data()) as Float32Array);
     for (const t of out) t.dispose();
     return { start, end };
   } finally {
@@ -74,14 +77,17 @@ export function predictSpans(
 }
 
 /** Forward only: token-classification logits, row-major [B·T, num_labels]. */
-export function predictTokenLogits(model: BertModel, batch: EncoderBatch): Float32Array {
+export async function predictTokenLogits(
+  model: BertModel,
+  batch: EncoderBatch,
+): Promise<Float32Array> {
   validateBatch(batch, model.config);
   const inputs = encoderTensors(batch);
   try {
     const logits = tf.tidy(() =>
       bertForTokenClassification(forInference(model), inputs, { training: false }),
     );
-    const data = Float32Array.from(logits.dataSync() as Float32Array);
+    const data = Float32Array.from((await logits.data()) as Float32Array);
     logits.dispose();
     return data;
   } finally {

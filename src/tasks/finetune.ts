@@ -44,7 +44,7 @@ export interface FinetuneRun<TBatch, TFeature extends EncodedSequence> extends F
     options: StepOptions,
   ) => Stepper<TBatch, StepMetrics>;
   /** The current model on the evaluation split(s); `record` is what checkpoints and `best` keep. */
-  evaluate: () => Evaluation;
+  evaluate: () => Promise<Evaluation>;
   /** config.json of a checkpoint. */
   checkpointConfig: Record<string, unknown>;
   dataLabel: string;

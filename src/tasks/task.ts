@@ -70,7 +70,7 @@ export interface Task {
   finetune(session: FinetuneSession): Promise<TaskRun>;
   evaluate(request: EvaluateRequest): Promise<TaskEvaluation[]>;
   /** What `bert predict` prints for one input: text, and the object --json prints. */
-  predict?(loaded: TaskModel, input: PredictInput): { text: string; json: unknown };
+  predict?(loaded: TaskModel, input: PredictInput): Promise<{ text: string; json: unknown }>;
 }
 
 /** run_end's summary of a run whose best evaluation was `metrics` by split. */

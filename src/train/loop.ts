@@ -66,7 +66,7 @@ export interface StepMetrics {
 /** Forward + backward per micro-batch, then one update (the per-head classes of train/step.ts). */
 export interface Stepper<TBatch, M extends StepMetrics> {
   accumulate(batch: TBatch): void;
-  apply(lr: number): M;
+  apply(lr: number): Promise<M>;
   dispose(): void;
 }
 
@@ -99,7 +99,7 @@ export interface Evaluation {
 }
 
 export interface Evaluator {
-  evaluate(): Evaluation;
+  evaluate(): Promise<Evaluation>;
   /** Which way the score improves: accuracy/F1 'higher', held-out loss 'lower'. */
   better: 'higher' | 'lower';
   /** Also evaluate whenever an epoch ends (fine-tuning without eval_every); every run evaluates its last step. */
@@ -268,7 +268,7 @@ class Engine<TBatch, M extends StepMetrics> {
         (everyN(this.step, run.train.eval_every) ||
           (evaluator.perEpoch && run.data.passes !== passesBefore) ||
           this.step === run.endStep);
-      const isBest = evalNow ? this.evaluate() : false;
+      const isBest = evalNow ? await this.evaluate() : false;
       if ((evalNow && evaluator.saveEach) || isBest || everyN(this.step, run.train.save_every)) {
         await this.save(isBest);
       }
@@ -295,7 +295,7 @@ class Engine<TBatch, M extends StepMetrics> {
       await linkCheckpoint(this.run.runDir, this.step, aliases);
       return;
     }
-    await this.save(evaluateNow ? this.evaluate() : wasBest, aliases);
+    await this.save(evaluateNow ? await this.evaluate() : wasBest, aliases);
   }
 
   /** One optimizer step over `accum` micro-batches, and its step event. */
@@ -310,7 +310,7 @@ class Engine<TBatch, M extends StepMetrics> {
       this.window.add(micro);
     }
     const lr = this.lrAt({ step: this.step, trainMs });
-    const m = run.stepper.apply(lr);
+    const m = await run.stepper.apply(lr);
     this.step += 1;
     const { step } = this;
     if (!Number.isFinite(m.loss)) return m;
@@ -347,19 +347,19 @@ class Engine<TBatch, M extends StepMetrics> {
     const stopped = this.status === 'stopped';
     const evaluateLast = this.budgetSpent || (stopped && evaluator?.onStop);
     if (evaluator && evaluateLast && this.step > 0 && this.evaluatedAt !== this.step) {
-      const isBest = this.evaluate();
+      const isBest = await this.evaluate();
       if (evaluator.saveEach || isBest) await this.save(isBest);
     }
     if (checkpoint.atEnd && this.savedAt !== this.step) await this.save(false);
   }
 
   /** Evaluate (training clock paused), emit one eval event per split; true when the score is the best so far. */
-  private evaluate(): boolean {
+  private async evaluate(): Promise<boolean> {
     const { evaluator, reporter } = this.run;
     const restart = this.clock.pause();
     let e: Evaluation;
     try {
-      e = evaluator!.evaluate();
+      e = await evaluator!.evaluate();
     } finally {
       restart();
     }
@@ -409,8 +409,8 @@ class Engine<TBatch, M extends StepMetrics> {
     const path = await saveCheckpoint(
       run.runDir,
       {
-        model: toHfTensors(run.model.params),
-        optimizer: run.optimizer.exportState().tensors,
+        model: await toHfTensors(run.model.params),
+        optimizer: (await run.optimizer.exportState()).tensors,
         trainerState: state,
         config: run.checkpoint.config,
         vocabPath: run.checkpoint.vocabPath,

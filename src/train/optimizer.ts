@@ -52,7 +52,7 @@ export interface Optimizer {
     gradScale?: tf.Scalar,
   ): void;
   /** Moments as HF-style named tensors, plus the step count. */
-  exportState(): { tensors: Map<string, TensorData>; step: number };
+  exportState(): Promise<{ tensors: Map<string, TensorData>; step: number }>;
   /** Restore what exportState gave; a moment missing or of the wrong shape is a UserError. */
   importState(
     tensors: ReadonlyMap<string, TensorData>,
@@ -183,18 +183,18 @@ class AdamFamily implements Optimizer {
     gv.dispose();
   }
 
-  exportState(): { tensors: Map<string, TensorData>; step: number } {
+  async exportState(): Promise<{ tensors: Map<string, TensorData>; step: number }> {
     const tensors = new Map<string, TensorData>();
     for (const [name, mo] of this.moments) {
       tensors.set(`${name}.exp_avg`, {
         dtype: 'float32',
         shape: [...mo.m.shape],
-        data: Float32Array.from(mo.m.dataSync() as Float32Array),
+        data: Float32Array.from((await mo.m.data()) as Float32Array),
       });
       tensors.set(`${name}.exp_avg_sq`, {
         dtype: 'float32',
         shape: [...mo.v.shape],
-        data: Float32Array.from(mo.v.dataSync() as Float32Array),
+        data: Float32Array.from((await mo.v.data()) as Float32Array),
       });
     }
     return { tensors, step: this.t };
@@ -263,7 +263,9 @@ export function globalNormScale(
   divisor = 1,
 ): { norm: tf.Scalar; scale: tf.Scalar } {
   return tf.tidy(() => {
-    const sum = tf.sqrt(tf.addN([...grads.values()].map((g) => sumSquares(g))));
+    // Stacked and summed rather than one addN: a WebGPU shader binds at most a few
+    // (often 8) buffers, and tfjs-webgpu's addN does not split its inputs (its concat does).
+    const sum = tf.sqrt(tf.sum(tf.stack([...grads.values()].map((g) => sumSquares(g)))));
     const norm = (divisor === 1 ? sum : tf.div(sum, divisor)) as tf.Scalar;
     const clip = tf.div(maxNorm, tf.maximum(norm, maxNorm));
     return { norm, scale: (divisor === 1 ? clip : tf.div(clip, divisor)) as tf.Scalar };

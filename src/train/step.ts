@@ -162,7 +162,7 @@ abstract class Accumulator<TBatch extends EncoderBatch, TMetrics> {
   }
 
   /** Average the accumulated gradients, clip, update the parameters at rate `lr`; returns the step's metrics. */
-  apply(lr: number): TMetrics {
+  async apply(lr: number): Promise<TMetrics> {
     if (this.grads === null || this.micro === 0)
       throw new Error('apply() called before accumulate()');
     const n = this.micro;
@@ -179,7 +179,7 @@ abstract class Accumulator<TBatch extends EncoderBatch, TMetrics> {
     scale.dispose();
     // One read for every number of the step.
     const packed = tf.tidy(() => tf.stack([norm, ...this.sums.map((s) => tf.reshape(s, []))]));
-    const values = packed.dataSync() as Float32Array;
+    const values = (await packed.data()) as Float32Array;
     packed.dispose();
     norm.dispose();
     for (const s of this.sums) s.dispose();

@@ -17,11 +17,11 @@ test('cpu: the JavaScript fused AdamW equals the op-by-op update bit for bit', a
   try {
     for (const correction of [false, true]) {
       if (tf.getKernel(FUSED_ADAMW, 'cpu')) tf.unregisterKernel(FUSED_ADAMW, 'cpu');
-      const opByOp = threeAdamWSteps(correction);
+      const opByOp = await threeAdamWSteps(correction);
       useJavaScriptAdamW();
       assert.ok(tf.getKernel(FUSED_ADAMW, 'cpu'), 'registered');
       const before = tf.memory().numTensors;
-      const fused = threeAdamWSteps(correction);
+      const fused = await threeAdamWSteps(correction);
       assert.equal(tf.memory().numTensors, before, 'the fused path leaks nothing');
       assert.deepEqual(fused, opByOp, `bias correction ${correction}`);
       // The steps moved every weight (a kernel that returned its inputs would fail here).

@@ -20,9 +20,9 @@ test('auto falls through tensorflow and webgpu to wasm when the native packages 
     throw new Error('no GPU adapter found');
   };
   const wasm = original.wasm;
-  backendLoaders.wasm = async (threads) => {
+  backendLoaders.wasm = async (threads, named) => {
     order.push('wasm');
-    return wasm(threads);
+    return wasm(threads, named);
   };
   const choice = await selectBackend('auto');
   assert.deepEqual(order, ['tensorflow', 'webgpu', 'wasm']);

@@ -99,7 +99,7 @@ test('fused native AdamW equals the tfjs-op AdamW bit for bit, with and without 
   if (!addon) return;
   await selectBackend('wasm');
   const wasActive = nativeWasmKernelsActive();
-  const run = (fused: boolean, biasCorrection: boolean): Float32Array[] => {
+  const run = (fused: boolean, biasCorrection: boolean): Promise<Float32Array[]> => {
     if (fused) useNativeWasmKernels(addon);
     else useBuiltinWasmKernels();
     assert.equal(tf.getKernel(FUSED_ADAMW, 'wasm') !== undefined, fused);
@@ -108,9 +108,9 @@ test('fused native AdamW equals the tfjs-op AdamW bit for bit, with and without 
   try {
     for (const correction of [false, true]) {
       const before = tf.memory().numTensors;
-      const fused = run(true, correction);
+      const fused = await run(true, correction);
       assert.equal(tf.memory().numTensors, before, 'the fused path leaks nothing');
-      assert.deepEqual(fused, run(false, correction));
+      assert.deepEqual(fused, await run(false, correction));
     }
   } finally {
     if (wasActive) useNativeWasmKernels(addon);

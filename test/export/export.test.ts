@@ -25,8 +25,8 @@ const scratch = scratchOnTestBackend('bert-export-');
 
 const config = smallConfig({ vocab_size: TINY_VOCAB.length });
 
-function bitsOf(t: tf.Tensor): Uint32Array {
-  return new Uint32Array(Float32Array.from(t.dataSync() as Float32Array).buffer);
+async function bitsOf(t: tf.Tensor): Promise<Uint32Array> {
+  return new Uint32Array(Float32Array.from((await t.data()) as Float32Array).buffer);
 }
 
 test('export → import gives bitwise-identical MLM, NSP and pooled outputs (BertForPreTraining)', async () => {
@@ -49,7 +49,7 @@ test('export → import gives bitwise-identical MLM, NSP and pooled outputs (Ber
   const a = bertForPreTraining(model, inputs, { training: false });
   const b = bertForPreTraining(loaded.model, inputs, { training: false });
   for (const k of ['mlmLogits', 'nspLogits', 'pooledOutput', 'sequenceOutput'] as const) {
-    assert.deepEqual(bitsOf(b[k]), bitsOf(a[k]), `${k} differs after the round trip`);
+    assert.deepEqual(await bitsOf(b[k]), await bitsOf(a[k]), `${k} differs after the round trip`);
   }
   tf.dispose([a, b].flatMap((o) => [o.mlmLogits, o.nspLogits, o.pooledOutput, o.sequenceOutput]));
   disposeTensors(inputs);
@@ -84,7 +84,7 @@ test('export → import of a fine-tuned classifier gives bitwise-identical logit
   const inputs = pretrainingTensors(batch);
   const a = bertForSequenceClassification(model, inputs, { training: false });
   const b = bertForSequenceClassification(loaded.model, inputs, { training: false });
-  assert.deepEqual(bitsOf(b.logits), bitsOf(a.logits));
+  assert.deepEqual(await bitsOf(b.logits), await bitsOf(a.logits));
   tf.dispose([
     a.logits,
     b.logits,

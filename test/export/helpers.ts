@@ -82,7 +82,7 @@ export async function writeCheckpoint(
   vocab: readonly string[] = TINY_VOCAB,
 ): Promise<string> {
   await mkdir(dir, { recursive: true });
-  await writeSafetensors(join(dir, 'model.safetensors'), toHfTensors(model.params), {
+  await writeSafetensors(join(dir, 'model.safetensors'), await toHfTensors(model.params), {
     format: 'pt',
   });
   const arch =

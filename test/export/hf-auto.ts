@@ -62,15 +62,15 @@ export function everyPositionInputs(encodings: Encoding[]): {
 }
 
 /** Our forward over the padded batch: [CLS] state, the first 8 MLM logits of every real position, or the classifier's logits. */
-export function ours(model: BertModel): Outputs[] {
+export async function ours(model: BertModel): Promise<Outputs[]> {
   const { inputs, T } = everyPositionInputs(encodings);
   const H = model.config.hidden_size;
   const V = model.config.vocab_size;
   const results: Outputs[] = [];
   if (model.heads === 'pretraining') {
     const o = bertForPreTraining(model, inputs, { training: false });
-    const hidden = o.sequenceOutput.dataSync() as Float32Array;
-    const mlm = o.mlmLogits.dataSync() as Float32Array;
+    const hidden = (await o.sequenceOutput.data()) as Float32Array;
+    const mlm = (await o.mlmLogits.data()) as Float32Array;
     encodings.forEach((e, b) =>
       results.push({
         last_hidden_state_cls: Array.from(hidden.subarray(b * T * H, b * T * H + H)),
@@ -82,8 +82,8 @@ export function ours(model: BertModel): Outputs[] {
     tf.dispose([o.sequenceOutput, o.pooledOutput, o.nspLogits, o.mlmLogits]);
   } else {
     const o = bertForSequenceClassification(model, inputs, { training: false });
-    const hidden = o.sequenceOutput.dataSync() as Float32Array;
-    const logits = o.logits.dataSync() as Float32Array;
+    const hidden = (await o.sequenceOutput.data()) as Float32Array;
+    const logits = (await o.logits.data()) as Float32Array;
     const L = model.numLabels;
     encodings.forEach((_, b) =>
       results.push({
@@ -152,11 +152,11 @@ export function bitsOf(data: ArrayLike<number>): Uint32Array {
 }
 
 /** Every parameter of `b` is bitwise the same as `a`'s, and no other. */
-export function assertSameParams(
+export async function assertSameParams(
   a: BertModel,
   b: BertModel,
   skip: (name: string) => boolean = () => false,
-): void {
+): Promise<void> {
   const names = [...a.params.keys()].filter((n) => !skip(n));
   for (const name of names) {
     const x = a.params.get(name)!;
@@ -164,8 +164,8 @@ export function assertSameParams(
     assert.ok(y, `${name} missing after loading`);
     assert.deepEqual(y.shape, x.shape, name);
     assert.deepEqual(
-      bitsOf(y.dataSync() as Float32Array),
-      bitsOf(x.dataSync() as Float32Array),
+      bitsOf((await y.data()) as Float32Array),
+      bitsOf((await x.data()) as Float32Array),
       name,
     );
   }

@@ -70,7 +70,7 @@ async function writeBareBertModel(
 ): Promise<void> {
   await mkdir(dir, { recursive: true });
   const model = randomModel(config, { seed: 31 });
-  const all = toHfTensors(model.params);
+  const all = await toHfTensors(model.params);
   disposeParams(model.params);
   encoder = new Map(
     [...all].filter(([n]) => n.startsWith('bert.')).map(([n, t]) => [n.slice('bert.'.length), t]),
@@ -109,7 +109,7 @@ test('loading a bare BertModel for pretraining keeps its encoder and initialises
     'cls.seq_relationship.bias',
     'cls.seq_relationship.weight',
   ]);
-  const ours = toHfTensors(r.model.params);
+  const ours = await toHfTensors(r.model.params);
   for (const [name, t] of encoder) assert.deepEqual(ours.get(`bert.${name}`)!.data, t.data, name);
   disposeParams(r.model.params);
 });
@@ -210,10 +210,10 @@ test('a pretrained checkpoint → export hf → import gives bitwise-identical M
   const inputs = pretrainingTensors(batch);
   const oa = bertForPreTraining(a.model, inputs, { training: false });
   const ob = bertForPreTraining(b.model, inputs, { training: false });
-  const bits = (t: tf.Tensor): Uint32Array =>
-    new Uint32Array(Float32Array.from(t.dataSync() as Float32Array).buffer);
-  assert.deepEqual(bits(ob.mlmLogits), bits(oa.mlmLogits));
-  assert.deepEqual(bits(ob.nspLogits), bits(oa.nspLogits));
+  const bits = async (t: tf.Tensor): Promise<Uint32Array> =>
+    new Uint32Array(Float32Array.from((await t.data()) as Float32Array).buffer);
+  assert.deepEqual(await bits(ob.mlmLogits), await bits(oa.mlmLogits));
+  assert.deepEqual(await bits(ob.nspLogits), await bits(oa.nspLogits));
   tf.dispose([oa, ob].flatMap((o) => [o.mlmLogits, o.nspLogits, o.pooledOutput, o.sequenceOutput]));
   disposeTensors(inputs);
   disposeParams(a.model.params);

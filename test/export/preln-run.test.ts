@@ -128,14 +128,14 @@ test('layer_norm: pre pretrains, fine-tunes from its checkpoint, and exports', a
   assert.equal(a.config.layer_norm, 'pre');
   assert.deepEqual(b.config, a.config);
   // The pretrained encoder was the starting point: its final LayerNorm is not a fresh one (ones).
-  const gain = a.model.params.get('bert.LayerNorm.weight')!.dataSync() as Float32Array;
+  const gain = (await a.model.params.get('bert.LayerNorm.weight')!.data()) as Float32Array;
   assert.ok(gain.some((g) => g !== 1));
   const tokenizer = new BertTokenizer(a.vocab, { lowercase: a.lowercase });
   const batch = paddedBatch([tokenizer.encode('a fine film'), tokenizer.encode('dull and slow')]);
   const inputs = encoderTensors(batch);
   const la = bertForSequenceClassification(a.model, inputs, { training: false });
   const lb = bertForSequenceClassification(b.model, inputs, { training: false });
-  assert.deepEqual(lb.logits.dataSync(), la.logits.dataSync());
+  assert.deepEqual(await lb.logits.data(), await la.logits.data());
   tf.dispose([la, lb].flatMap((o) => [o.logits, o.pooledOutput, o.sequenceOutput]));
 
   // bert eval, the checkpoint loading of bert predict, and bert embed read the pre-LN checkpoints too.

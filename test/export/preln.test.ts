@@ -70,7 +70,7 @@ test('a pre-LN checkpoint is written in the roberta-prelayernorm layout and read
   const ourPositions = model.params.get('bert.embeddings.position_embeddings.weight')!;
   assert.deepEqual(
     bitsOf(positions.data.subarray(H)),
-    bitsOf(ourPositions.dataSync() as Float32Array),
+    bitsOf((await ourPositions.data()) as Float32Array),
   );
 
   const loaded = await loadBertDirectory(ckpt, { flag: '--checkpoint', require: 'exact' });
@@ -78,7 +78,7 @@ test('a pre-LN checkpoint is written in the roberta-prelayernorm layout and read
   assert.equal(loaded.heads, 'pretraining');
   assert.deepEqual(loaded.initialized, []);
   assert.equal(loaded.model.params.size, model.params.size);
-  assertSameParams(model, loaded.model);
+  await assertSameParams(model, loaded.model);
   disposeParams(model.params);
   disposeParams(loaded.model.params);
 });
@@ -104,7 +104,7 @@ test('a pre-LN classifier checkpoint maps its pooler and classifier onto Roberta
   const loaded = await loadBertDirectory(ckpt, { flag: '--checkpoint', require: 'exact' });
   assert.equal(loaded.heads, 'classification');
   assert.equal(loaded.model.numLabels, 3);
-  assertSameParams(model, loaded.model);
+  await assertSameParams(model, loaded.model);
   disposeParams(model.params);
   disposeParams(loaded.model.params);
 });
@@ -125,7 +125,7 @@ test('export of a pre-LN pretraining model: RobertaPreLayerNormForMaskedLM witho
     'cls.seq_relationship.bias',
     'cls.seq_relationship.weight',
   ]);
-  assertSameParams(
+  await assertSameParams(
     model,
     loaded.model,
     (n) => n.startsWith('bert.pooler.') || n.startsWith('cls.seq_'),
@@ -151,7 +151,7 @@ test('transformers AutoModelForMaskedLM loads our pre-LN export as RobertaPreLay
   const hf = await theirs(out, 'mlm', scratch.dir);
   assert.equal(hf[0].model_type, 'roberta-prelayernorm');
   assert.equal(hf[0].architecture, 'RobertaPreLayerNormForMaskedLM');
-  const worst = worstDifference(ours(model), hf);
+  const worst = worstDifference(await ours(model), hf);
   console.log(
     `pre-LN export, AutoModelForMaskedLM vs ours: max abs difference ${worst.toExponential(2)}`,
   );
@@ -178,7 +178,7 @@ test('transformers AutoModelForSequenceClassification loads our pre-LN classifie
   const hf = await theirs(out, 'classification', scratch.dir);
   assert.equal(hf[0].architecture, 'RobertaPreLayerNormForSequenceClassification');
   assert.equal(hf[0].classifier_logits!.length, 3);
-  const worst = worstDifference(ours(model), hf);
+  const worst = worstDifference(await ours(model), hf);
   console.log(
     `pre-LN export, AutoModelForSequenceClassification vs ours: max abs difference ${worst.toExponential(2)}`,
   );
@@ -221,7 +221,7 @@ test('a RobertaPreLayerNormForMaskedLM saved by transformers loads as a pre-LN m
   assert.equal(loaded.config.max_position_embeddings, 64);
   assert.equal(loaded.heads, 'pretraining');
   const hf = await theirs(dir, 'mlm', scratch.dir);
-  const worst = worstDifference(ours(loaded.model), hf);
+  const worst = worstDifference(await ours(loaded.model), hf);
   // transformers' own float32 roundoff grows with its outputs (see WRITER): 1e-4 of the largest.
   const scale = Math.max(
     1,

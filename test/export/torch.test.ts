@@ -49,19 +49,16 @@ const encodings: Encoding[] = [
 ];
 
 /** What we compute for the encodings, one forward over a padded batch, all positions as MLM rows. */
-function ours(model: BertModel): PeerOutput[] {
+async function ours(model: BertModel): Promise<PeerOutput[]> {
   const { inputs, T } = everyPositionInputs(encodings);
   const H = model.config.hidden_size;
   const V = model.config.vocab_size;
   const results: PeerOutput[] = [];
   if (model.heads === 'pretraining') {
     const o = bertForPreTraining(model, inputs, { training: false });
-    const [hidden, pooled, nsp, mlm] = [
-      o.sequenceOutput,
-      o.pooledOutput,
-      o.nspLogits,
-      o.mlmLogits,
-    ].map((t) => t.dataSync() as Float32Array);
+    const [hidden, pooled, nsp, mlm] = (await Promise.all(
+      [o.sequenceOutput, o.pooledOutput, o.nspLogits, o.mlmLogits].map((t) => t.data()),
+    )) as Float32Array[];
     encodings.forEach((e, b) => {
       results.push({
         last_hidden_state_cls: Array.from(hidden.subarray(b * T * H, b * T * H + H)),
@@ -76,9 +73,9 @@ function ours(model: BertModel): PeerOutput[] {
     tf.dispose([o.sequenceOutput, o.pooledOutput, o.nspLogits, o.mlmLogits]);
   } else {
     const o = bertForSequenceClassification(model, inputs, { training: false });
-    const [hidden, pooled, logits] = [o.sequenceOutput, o.pooledOutput, o.logits].map(
-      (t) => t.dataSync() as Float32Array,
-    );
+    const [hidden, pooled, logits] = (await Promise.all(
+      [o.sequenceOutput, o.pooledOutput, o.logits].map((t) => t.data()),
+    )) as Float32Array[];
     const L = model.numLabels;
     encodings.forEach((_, b) => {
       results.push({
@@ -108,7 +105,7 @@ test('an exported BertForPreTraining gives the PyTorch reference MLM/NSP logits,
   await exportHf({ checkpoint: ckpt, out, force: false });
   const peer = await runPeer(out, peerInputs, scratch.dir);
   assert.ok(peer.every((p) => p.mlm_logits_first && p.nsp_logits && !p.classifier_logits));
-  const worst = worstDifference(ours(model), peer);
+  const worst = worstDifference(await ours(model), peer);
   console.log(
     `exported BertForPreTraining vs PyTorch: max abs difference ${worst.toExponential(2)}`,
   );
@@ -130,7 +127,7 @@ test('an exported BertForSequenceClassification gives the PyTorch reference clas
   await exportHf({ checkpoint: ckpt, out, force: false });
   const peer = await runPeer(out, peerInputs, scratch.dir);
   assert.ok(peer.every((p) => p.classifier_logits?.length === 3 && !p.mlm_logits_first));
-  const worst = worstDifference(ours(model), peer);
+  const worst = worstDifference(await ours(model), peer);
   console.log(`exported classifier vs PyTorch: max abs difference ${worst.toExponential(2)}`);
   assert.ok(worst <= 1e-4, `max abs difference ${worst}`);
   disposeParams(model.params);
@@ -221,7 +218,7 @@ test('a checkpoint written by PyTorch (no bert. prefix, LayerNorm.gamma/beta, ex
   assert.equal(loaded.config.hidden_size, 24);
   assert.equal(loaded.heads, 'pretraining');
   const peer = await runPeer(join(scratch.dir, 'torch', 'reference'), peerInputs, scratch.dir);
-  const worst = worstDifference(ours(loaded.model), peer);
+  const worst = worstDifference(await ours(loaded.model), peer);
   console.log(`PyTorch-written checkpoint, our forward vs reference: ${worst.toExponential(2)}`);
   assert.ok(worst <= 1e-4, `max abs difference ${worst}`);
 

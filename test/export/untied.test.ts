@@ -68,14 +68,14 @@ for (const { layerNorm, decoder, auto, hfClass } of layouts) {
     }
     const loaded = await loadBertDirectory(ckpt, { flag: '--checkpoint', require: 'exact' });
     assert.equal(loaded.config.tie_word_embeddings, false);
-    assertSameParams(model, loaded.model);
+    await assertSameParams(model, loaded.model);
     // The exported masked-LM class has no pooler/NSP head for pre-LN: compare the rest.
     const exported = await loadBertDirectory(out, {
       flag: '--checkpoint',
       require: 'exact',
       seed: 1,
     });
-    assertSameParams(
+    await assertSameParams(
       model,
       exported.model,
       (n) => layerNorm === 'pre' && (n.startsWith('bert.pooler.') || n.startsWith('cls.seq_')),
@@ -94,7 +94,7 @@ for (const { layerNorm, decoder, auto, hfClass } of layouts) {
     await exportHf({ checkpoint: ckpt, out, force: false });
     const hf = await theirs(out, auto, scratch.dir);
     assert.equal(hf[0].architecture, hfClass);
-    const mine = ours(model);
+    const mine = await ours(model);
     const worst = worstDifference(mine, hf);
     console.log(`${layerNorm}-LN untied export vs transformers: ${worst.toExponential(2)}`);
     assert.ok(worst <= 1e-4, `max abs difference ${worst}`);
@@ -102,7 +102,7 @@ for (const { layerNorm, decoder, auto, hfClass } of layouts) {
     // that ours with a tied decoder are far from what transformers gave.
     const tied = randomModel({ ...config, tie_word_embeddings: true }, { seed: 32 });
     for (const [name, v] of tied.params) v.assign(model.params.get(name)!);
-    assert.ok(worstDifference(ours(tied), hf) > 0.1, 'the decoder table changes the logits');
+    assert.ok(worstDifference(await ours(tied), hf) > 0.1, 'the decoder table changes the logits');
     disposeParams(model.params);
     disposeParams(tied.params);
   });

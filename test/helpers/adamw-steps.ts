@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createOptimizer } from '../../src/train/optimizer.js';
 
-export function threeAdamWSteps(biasCorrection: boolean): Float32Array[] {
+export async function threeAdamWSteps(biasCorrection: boolean): Promise<Float32Array[]> {
   const variable = (shape: number[], seed: number): tf.Variable => {
     const init = tf.randomNormal(shape, 0, 1, 'float32', seed);
     const v = tf.variable(init);
@@ -28,8 +28,8 @@ export function threeAdamWSteps(biasCorrection: boolean): Float32Array[] {
     tf.dispose([...grads.values(), scale]);
   }
   const out = [
-    ...[...params.values()].map((p) => p.dataSync() as Float32Array),
-    ...[...opt.exportState().tensors.values()].map((s) => s.data as Float32Array),
+    ...(await Promise.all([...params.values()].map(async (p) => (await p.data()) as Float32Array))),
+    ...[...(await opt.exportState()).tensors.values()].map((s) => s.data as Float32Array),
   ];
   opt.dispose();
   params.forEach((p) => p.dispose());

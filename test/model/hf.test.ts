@@ -79,7 +79,7 @@ test('init: N(0, 0.02) truncated at 2σ for weights, zeros for biases, ones for 
 
 test('toHfTensors writes Linear weights as [out, in]; fromHfTensors restores the same values', async () => {
   const model = randomModel(config, { seed: 2 });
-  const hf = toHfTensors(model.params);
+  const hf = await toHfTensors(model.params);
   assert.equal(hf.size, model.params.size);
   assert.ok(!hf.has('cls.predictions.decoder.weight'));
   const q = hf.get('bert.encoder.layer.0.intermediate.dense.weight')!;
@@ -101,7 +101,7 @@ test('toHfTensors writes Linear weights as [out, in]; fromHfTensors restores the
 
 test('loading accepts HF variants: no bert. prefix, gamma/beta, explicit tied decoder, decoder.bias, position_ids', async () => {
   const model = randomModel(config, { seed: 3 });
-  const hf = toHfTensors(model.params);
+  const hf = await toHfTensors(model.params);
   const variant = new Map<string, TensorData>();
   for (const [name, t] of hf) {
     const n = name
@@ -138,7 +138,7 @@ test('loading accepts HF variants: no bert. prefix, gamma/beta, explicit tied de
 
 test('a checkpoint that does not fit lists missing, unexpected and mis-shaped names in one UserError', async () => {
   const model = randomModel(config, { seed: 4 });
-  const hf = toHfTensors(model.params);
+  const hf = await toHfTensors(model.params);
   hf.delete('bert.pooler.dense.bias');
   hf.set(
     'bert.encoder.layer.7.output.dense.weight',
@@ -166,7 +166,7 @@ test('a checkpoint that does not fit lists missing, unexpected and mis-shaped na
 
 test('fine-tuning from a pretraining checkpoint: newHeads drops cls.* and initialises the classifier', async () => {
   const model = randomModel(config, { seed: 5 });
-  const hf = toHfTensors(model.params);
+  const hf = await toHfTensors(model.params);
   assert.throws(
     () => fromHfTensors(hf, config, { heads: 'classification', numLabels: 3 }),
     /missing classifier\.weight, classifier\.bias; unexpected cls\./,
@@ -187,7 +187,7 @@ test('fine-tuning from a pretraining checkpoint: newHeads drops cls.* and initia
   disposeParams(model.params);
 });
 
-test('pre-LN names: every head round-trips through the roberta-prelayernorm layout exactly', () => {
+test('pre-LN names: every head round-trips through the roberta-prelayernorm layout exactly', async () => {
   const pre = smallConfig({ layer_norm: 'pre' });
   const cases = [
     {
@@ -205,7 +205,7 @@ test('pre-LN names: every head round-trips through the roberta-prelayernorm layo
   ];
   for (const { heads, numLabels, has } of cases) {
     const model = createBertModel(pre, { heads, numLabels, seed: 3 });
-    const tensors = toHfTensors(model.params);
+    const tensors = await toHfTensors(model.params);
     for (const n of has) assert.ok(tensors.has(n), `${heads}: ${n}`);
     assert.ok(tensors.has('roberta_prelayernorm.encoder.layer.1.attention.LayerNorm.weight'));
     assert.ok(![...tensors.keys()].some((n) => n.startsWith('bert.')), heads);

@@ -63,12 +63,12 @@ test('regression head (num_labels = 1) trains on float targets with mean squared
     labels: Float32Array.from([0.5, 4.2, 1.0, 3.3]),
   };
   step.accumulate(b);
-  const first = step.apply(1e-2);
+  const first = await step.apply(1e-2);
   assert.ok(Number.isNaN(first.accuracy));
   let last = first;
   for (let i = 0; i < 15; i++) {
     step.accumulate(b);
-    last = step.apply(1e-2);
+    last = await step.apply(1e-2);
   }
   assert.ok(last.loss < first.loss / 2, `MSE ${first.loss} → ${last.loss}`);
   optimizer.dispose();

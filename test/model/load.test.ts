@@ -33,9 +33,9 @@ test('fresh span and token heads: the encoder of the same-seed classifier, no po
   for (const m of [classifier, tokens, spans]) disposeParams(m.params);
 });
 
-test('a checkpoint loads with the heads asked for; another task head is dropped, not mismatched', () => {
+test('a checkpoint loads with the heads asked for; another task head is dropped, not mismatched', async () => {
   const glue = createBertModel(config, { heads: 'classification', numLabels: 2, seed: 5 });
-  const tensors = toHfTensors(glue.params);
+  const tensors = await toHfTensors(glue.params);
   const again = modelFromTensors(
     tensors,
     config,

@@ -77,7 +77,7 @@ test('forward matches the PyTorch reference to 1e-4 (MLM/NSP logits, hidden stat
   try {
     for (const ops of formulationsFor(backend)) {
       const model = randomModel(config, { seed: 5, ops });
-      await writeSafetensors(join(dir, 'model.safetensors'), toHfTensors(model.params), {
+      await writeSafetensors(join(dir, 'model.safetensors'), await toHfTensors(model.params), {
         format: 'pt',
       });
       await writeFile(join(dir, 'config.json'), JSON.stringify(toHfConfigJson(config)));

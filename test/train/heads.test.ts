@@ -24,14 +24,14 @@ const config = bertConfig('tiny', {
   attention_probs_dropout_prob: 0,
 });
 
-test('span and token heads use HF names and have no pooler; a pretrained pooler is dropped on load', () => {
+test('span and token heads use HF names and have no pooler; a pretrained pooler is dropped on load', async () => {
   const qa = parameterSpecs(config, { heads: 'question_answering' }).map((s) => s.name);
   assert.ok(qa.includes('qa_outputs.weight') && qa.includes('qa_outputs.bias'));
   assert.ok(!qa.some((n) => n.startsWith('bert.pooler')));
   const tok = parameterSpecs(config, { heads: 'token_classification', numLabels: 9 });
   assert.deepEqual(tok.find((s) => s.name === 'classifier.weight')?.shape, [16, 9]);
   const pre = createBertModel(config, { heads: 'pretraining', seed: 1 });
-  const loaded = fromHfTensors(toHfTensors(pre.params), config, {
+  const loaded = fromHfTensors(await toHfTensors(pre.params), config, {
     heads: 'question_answering',
     newHeads: { seed: 2 },
   });
@@ -55,7 +55,7 @@ function encoder(seed: number): {
   return { input_ids, token_type_ids: new Int32Array(B * T), attention_mask };
 }
 
-test('QA head: start/end loss falls on a fixed batch', () => {
+test('QA head: start/end loss falls on a fixed batch', async () => {
   const model = createBertModel(config, { heads: 'question_answering', seed: 3 });
   const opt = createOptimizer({ type: 'adamw' });
   const step = new QuestionAnsweringStep(model, opt, { seed: 1 });
@@ -69,7 +69,7 @@ test('QA head: start/end loss falls on a fixed batch', () => {
   const losses: number[] = [];
   for (let i = 0; i < 30; i++) {
     step.accumulate(batch);
-    losses.push(step.apply(1e-2).loss);
+    losses.push((await step.apply(1e-2)).loss);
   }
   // ln(8) ≈ 2.08 at the start; a memorised batch goes well below.
   assert.ok(losses[0] > 1.5, `first loss ${losses[0]}`);
@@ -79,21 +79,19 @@ test('QA head: start/end loss falls on a fixed batch', () => {
   disposeParams(model.params);
 });
 
-test('token head: loss counts only weighted pieces and falls on a fixed batch', () => {
+test('token head: loss counts only weighted pieces and falls on a fixed batch', async () => {
   const model = createBertModel(config, { heads: 'token_classification', numLabels: 3, seed: 4 });
   const opt = createOptimizer({ type: 'adamw' });
   const step = new TokenClassificationStep(model, opt, { seed: 1 });
   const labels = Int32Array.from({ length: B * T }, (_, i) => i % 3);
   const label_weights = Float32Array.from({ length: B * T }, (_, i) => (i % T === 0 ? 0 : 1));
   const batch = { batch_size: B, seq_length: T, ...encoder(2), labels, label_weights };
-  const first = (() => {
-    step.accumulate(batch);
-    return step.apply(1e-2);
-  })();
+  step.accumulate(batch);
+  const first = await step.apply(1e-2);
   let last = first;
   for (let i = 0; i < 30; i++) {
     step.accumulate(batch);
-    last = step.apply(1e-2);
+    last = await step.apply(1e-2);
   }
   assert.ok(Math.abs(first.loss - Math.log(3)) < 0.5, `first loss ${first.loss}`);
   assert.ok(last.loss < 0.5 * first.loss, `loss ${first.loss} → ${last.loss}`);

@@ -67,7 +67,7 @@ async function run(
     accumulate: () => {
       clockMs += s.stepMs ?? 0;
     },
-    apply: (lr: number): StepMetrics => {
+    apply: async (lr: number): Promise<StepMetrics> => {
       lrs.push(lr);
       stepsDone += 1;
       return { loss: s.losses?.[stepsDone - 1] ?? 1, grad_norm: 0.5 };
@@ -99,7 +99,7 @@ async function run(
     stepper,
     data,
     evaluator: {
-      evaluate: () => {
+      evaluate: async () => {
         clockMs += s.evalMs ?? 0;
         const score = s.scores?.[evaluations++] ?? 0;
         return { splits: [['dev', { score }]], score, record: { score } };

@@ -29,7 +29,7 @@ test('objective mlm: loss = MLM loss, no NSP metrics, the NSP head and pooler st
   const losses: number[] = [];
   for (let s = 0; s < 8; s++) {
     step.accumulate(batch);
-    const m = step.apply(1e-2);
+    const m = await step.apply(1e-2);
     assert.deepEqual(Object.keys(m).sort(), ['grad_norm', 'loss', 'mlm_accuracy', 'mlm_loss']);
     assert.ok(Math.abs(m.loss - m.mlm_loss) < 1e-6, `loss ${m.loss} vs mlm_loss ${m.mlm_loss}`);
     losses.push(m.loss);
@@ -60,7 +60,7 @@ test('objective mlm+nsp (the default) still updates the NSP head', async () => {
   const optimizer = createOptimizer({ type: 'adamw' });
   const step = new PretrainingStep(model, optimizer, { seed: 1 });
   step.accumulate(randomBatch(cfg, { seed: 4, batch: 4, seq: 12, predictions: 3 }));
-  const m = step.apply(1e-2);
+  const m = await step.apply(1e-2);
   assert.ok(m.nsp_loss !== undefined && m.nsp_accuracy !== undefined);
   assert.ok(
     model.params
@@ -79,7 +79,7 @@ test('distinct_top_predictions: 1 for a model whose decoder bias makes one token
     randomBatch(cfg, { seed, batch: 4, seq: 12, predictions: 4, lengths: [12, 9, 12, 7] }),
   );
   const fresh = randomModel(cfg, { seed: 5, scale: 0.5 });
-  const m = evaluatePretraining(fresh, batches);
+  const m = await evaluatePretraining(fresh, batches);
   assert.ok(m.distinct_top_predictions > 1, `fresh model: ${m.distinct_top_predictions}`);
   assert.ok(m.distinct_top_predictions <= 3 * 4 * 4);
   assert.ok(m.mlm_accuracy >= 0 && m.mlm_accuracy <= 1);
@@ -101,7 +101,7 @@ test('distinct_top_predictions: 1 for a model whose decoder bias makes one token
   const b = bias.dataSync().slice();
   b[winner] = 1e4;
   bias.assign(tf.tensor1d(b));
-  const c = evaluatePretraining(collapsed, batches, 'mlm');
+  const c = await evaluatePretraining(collapsed, batches, 'mlm');
   assert.equal(c.distinct_top_predictions, 1);
   assert.deepEqual(Object.keys(c).sort(), [
     'cls_mean_cosine',
@@ -124,9 +124,9 @@ test('cls_mean_cosine: 1 when the last LayerNorm makes every [CLS] state its bia
   // Post-LN: every final state is gamma·x̂ + beta of the last layer's output LayerNorm.
   const last = `bert.encoder.layer.${cfg.num_hidden_layers - 1}.output.LayerNorm`;
   const gamma = model.params.get(`${last}.weight`)!;
-  const before = evaluatePretraining(model, batches).cls_mean_cosine;
+  const before = (await evaluatePretraining(model, batches)).cls_mean_cosine;
   gamma.assign(tf.zerosLike(gamma));
-  const after = evaluatePretraining(model, batches).cls_mean_cosine;
+  const after = (await evaluatePretraining(model, batches)).cls_mean_cosine;
   assert.ok(before < 0.99, `fresh model: ${before}`);
   assert.ok(Math.abs(after - 1) < 1e-6, `constant [CLS]: ${after}`);
   disposeParams(model.params);

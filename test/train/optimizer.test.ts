@@ -139,7 +139,7 @@ test('exported state re-imported continues exactly like the original optimizer',
   const g = grads({ 'w.weight': [0.3, -0.1, 0.2] });
   a.applyGradients(pa, g, 0.01);
   a.applyGradients(pa, g, 0.01);
-  const state = a.exportState();
+  const state = await a.exportState();
   assert.equal(state.step, 2);
   assert.deepEqual([...state.tensors.keys()], ['w.weight.exp_avg', 'w.weight.exp_avg_sq']);
   const b = createOptimizer({ type: 'adamw' });

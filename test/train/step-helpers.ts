@@ -18,13 +18,13 @@ import {
 } from '../../src/train/step.js';
 
 /** One pretraining step on one batch (no accumulation). */
-export function trainStep(
+export async function trainStep(
   model: BertModel,
   optimizer: Optimizer,
   batch: PretrainingBatch,
   lr: number,
   options: StepOptions = {},
-): PretrainingMetrics {
+): Promise<PretrainingMetrics> {
   const step = new PretrainingStep(model, optimizer, options);
   step.accumulate(batch);
   return step.apply(lr);

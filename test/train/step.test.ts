@@ -24,7 +24,7 @@ test('live tensor count after step N equals that after step 1 (pretraining, with
       randomBatch(config, { seed: 2 * s, batch: 2, seq: 10, predictions: 3, lengths: [10, 6] }),
     );
     step.accumulate(randomBatch(config, { seed: 2 * s + 1, batch: 2, seq: 10, predictions: 3 }));
-    const m = step.apply(1e-3);
+    const m = await step.apply(1e-3);
     assert.ok(Number.isFinite(m.loss) && m.loss > 0);
     counts.push(tf.memory().numTensors);
   }
@@ -51,7 +51,7 @@ test('live tensor count is flat for classification steps (and LAMB)', async () =
   for (let s = 0; s < 4; s++) {
     const b = randomBatch(config, { seed: s, batch: 4, seq: 8, predictions: 2 });
     step.accumulate({ ...b, labels: Int32Array.from([0, 1, 2, 1]) });
-    const m = step.apply(1e-3);
+    const m = await step.apply(1e-3);
     assert.ok(m.accuracy >= 0 && m.accuracy <= 1);
     counts.push(tf.memory().numTensors);
   }
@@ -69,7 +69,7 @@ test('a pretraining step reports sane metrics and lowers the loss on a repeated 
   const model = randomModel(cfg, { seed: 4, scale: 0.05 });
   const optimizer = createOptimizer({ type: 'adamw' });
   const batch = randomBatch(cfg, { seed: 5, batch: 4, seq: 10, predictions: 3 });
-  const first = trainStep(model, optimizer, batch, 1e-2);
+  const first = await trainStep(model, optimizer, batch, 1e-2);
   // Near-uniform predictions at init: MLM loss ≈ ln(vocab), NSP ≈ ln 2.
   assert.ok(
     Math.abs(first.mlm_loss - Math.log(cfg.vocab_size)) < 0.5,
@@ -79,7 +79,7 @@ test('a pretraining step reports sane metrics and lowers the loss on a repeated 
   assert.ok(Math.abs(first.loss - first.mlm_loss - first.nsp_loss!) < 1e-5);
   assert.ok(first.grad_norm > 0);
   let last = first;
-  for (let i = 0; i < 10; i++) last = trainStep(model, optimizer, batch, 1e-2);
+  for (let i = 0; i < 10; i++) last = await trainStep(model, optimizer, batch, 1e-2);
   assert.ok(last.loss < first.loss - 0.5, `loss ${first.loss} → ${last.loss}`);
   assert.equal(optimizer.step, 11);
   optimizer.dispose();
@@ -97,8 +97,8 @@ test('accumulating the same micro-batch twice updates exactly like one step on i
   const stepA = new PretrainingStep(a, optA);
   stepA.accumulate(batch);
   stepA.accumulate(batch);
-  const mA = stepA.apply(1e-3);
-  const mB = trainStep(b, optB, batch, 1e-3);
+  const mA = await stepA.apply(1e-3);
+  const mB = await trainStep(b, optB, batch, 1e-3);
   assert.ok(Math.abs(mA.loss - mB.loss) < 1e-6);
   assert.ok(Math.abs(mA.grad_norm - mB.grad_norm) < 1e-5 * mB.grad_norm);
   for (const [name, v] of a.params) {
@@ -118,7 +118,7 @@ test('dropout is reproducible: same seed and step give the same loss, another se
   for (const seed of [1, 1, 2]) {
     const model = randomModel(config, { seed: 3 });
     const opt = createOptimizer({ type: 'adamw' });
-    losses.push(trainStep(model, opt, batch, 1e-3, { seed }).loss);
+    losses.push((await trainStep(model, opt, batch, 1e-3, { seed })).loss);
     opt.dispose();
     disposeParams(model.params);
   }
@@ -145,7 +145,7 @@ test('evaluation: same losses as a training step without dropout, summed exactly
   );
   assert.ok(both.nsp_accuracy! >= 0 && both.nsp_accuracy! <= 1);
   const opt = createOptimizer({ type: 'adamw' });
-  const m = trainStep(model, opt, b1, 1e-3);
+  const m = await trainStep(model, opt, b1, 1e-3);
   assert.ok(Math.abs(m.mlm_loss - only1.mlm_loss) < 1e-4, `${m.mlm_loss} vs ${only1.mlm_loss}`);
   assert.ok(Math.abs(m.nsp_loss! - only1.nsp_loss!) < 1e-5);
   assert.equal(m.mlm_accuracy, only1.mlm_accuracy);
@@ -164,8 +164,8 @@ test('predictClassification returns [B, num_labels] logits, deterministically, w
     lengths: [8, 3, 5, 8],
   });
   const before = tf.memory().numTensors;
-  const a = predictClassification(model, b);
-  const again = predictClassification(model, b);
+  const a = await predictClassification(model, b);
+  const again = await predictClassification(model, b);
   assert.equal(tf.memory().numTensors, before);
   assert.equal(a.length, 12);
   assert.deepEqual(Array.from(a), Array.from(again));
@@ -178,7 +178,7 @@ test('a batch with an out-of-range id or too long a sequence is refused before r
   const opt = createOptimizer({ type: 'adamw' });
   const b = randomBatch(config, { seed: 3, batch: 2, seq: 8, predictions: 2 });
   b.input_ids[5] = config.vocab_size;
-  assert.throws(
+  await assert.rejects(
     () => trainStep(model, opt, b, 1e-3),
     /batch\.input_ids\[5\] = 40 is outside \[0, 40\)/,
   );
@@ -199,7 +199,8 @@ test('a batch with an out-of-range id or too long a sequence is refused before r
 
 test('with dropout on, every formulation (packed/batched attention, autodiff) gives the same losses over steps', async () => {
   await useTestBackend();
-  const losses = [wasmOps, wasmPackedAttentionOps, naiveWasmOps].map((ops) => {
+  const losses: number[][] = [];
+  for (const ops of [wasmOps, wasmPackedAttentionOps, naiveWasmOps]) {
     const model = randomModel(config, { seed: 3, ops, scale: 0.1 });
     const opt = createOptimizer({ type: 'adamw' });
     const step = new PretrainingStep(model, opt, { seed: 5 });
@@ -208,12 +209,12 @@ test('with dropout on, every formulation (packed/batched attention, autodiff) gi
       step.accumulate(
         randomBatch(config, { seed: s, batch: 3, seq: 9, predictions: 3, lengths: [9, 4, 7] }),
       );
-      out.push(step.apply(1e-2).loss);
+      out.push((await step.apply(1e-2)).loss);
     }
     opt.dispose();
     disposeParams(model.params);
-    return out;
-  });
+    losses.push(out);
+  }
   for (const other of losses.slice(1)) {
     other.forEach((l, i) =>
       assert.ok(

@@ -48,7 +48,7 @@ export const predictCommand: CommandModule<object, PredictFlags> = {
         throw new UserError(
           `predict: ${loaded.task.name} checkpoints have no single-input prediction (squad, squad2 and conll2003 do)`,
         );
-      const out = loaded.task.predict(loaded, flags);
+      const out = await loaded.task.predict(loaded, flags);
       process.stdout.write(flags.json ? JSON.stringify(out.json) + '\n' : out.text);
     } finally {
       disposeParams(loaded.model.params);

@@ -23,7 +23,7 @@ export async function evaluateConllCheckpoint(o: EvaluateRequest): Promise<TaskE
     const files = conllFiles(dataDir, existsSync);
     const file = o.split === 'dev' ? files.dev : files.test;
     const sentences = readConll(file);
-    const r = evaluateNer(model, tokenizer, sentences, meta.max_seq_length, batchSize);
+    const r = await evaluateNer(model, tokenizer, sentences, meta.max_seq_length, batchSize);
     mkdirSync(o.outDir, { recursive: true });
     const path = join(o.outDir, `conll2003-${o.split}-predictions.txt`);
     // conlleval's input: token, gold, predicted; a blank line between sentences.

@@ -38,21 +38,21 @@ export const LABEL_IDS: ReadonlyMap<string, number> = new Map(
 );
 
 /** Predicted tags for every word of every sentence. */
-export function predictTags(
+export async function predictTags(
   model: BertModel,
   tokenizer: BertTokenizer,
   sentences: readonly ConllSentence[],
   maxSeqLength: number,
   batchSize: number,
   labels: readonly string[] = CONLL2003_LABELS,
-): string[][] {
+): Promise<string[][]> {
   const features = nerFeatures(tokenizer, sentences, LABEL_IDS, maxSeqLength);
   const out = sentences.map((s) => new Array<string>(s.tokens.length).fill('O'));
   const C = labels.length;
   for (const idx of lengthSortedBatches(features, batchSize)) {
     const fs: NerFeature[] = idx.map((i) => features[i]);
     const batch = collateNer(fs, tokenizer.padId);
-    const logits = predictTokenLogits(model, batch);
+    const logits = await predictTokenLogits(model, batch);
     const T = batch.seq_length;
     fs.forEach((f, b) => {
       f.wordStarts.forEach((pos, k) => {
@@ -66,14 +66,14 @@ export function predictTags(
   return out;
 }
 
-export function evaluateNer(
+export async function evaluateNer(
   model: BertModel,
   tokenizer: BertTokenizer,
   sentences: readonly ConllSentence[],
   maxSeqLength: number,
   batchSize: number,
-): { metrics: Record<string, number>; predicted: string[][] } {
-  const predicted = predictTags(model, tokenizer, sentences, maxSeqLength, batchSize);
+): Promise<{ metrics: Record<string, number>; predicted: string[][] }> {
+  const predicted = await predictTags(model, tokenizer, sentences, maxSeqLength, batchSize);
   const r = seqevalScores(
     sentences.map((s) => s.tags),
     predicted,
@@ -120,10 +120,17 @@ export async function finetuneConll(o: NerFinetuneOptions): Promise<FinetuneResu
     features,
     collate: (fs) => collateNer(fs, tokenizer.padId),
     Step: TokenClassificationStep,
-    evaluate: () =>
+    evaluate: async () =>
       devEvaluation(
-        evaluateNer(init.model, tokenizer, dev, config.max_seq_length, config.train.eval_batch_size)
-          .metrics,
+        (
+          await evaluateNer(
+            init.model,
+            tokenizer,
+            dev,
+            config.max_seq_length,
+            config.train.eval_batch_size,
+          )
+        ).metrics,
       ),
     checkpointConfig: toHfConfigJson(init.config, 'BertForPreTraining', {
       architectures: ['BertForTokenClassification'],

@@ -16,16 +16,16 @@ export interface TaggedEntity {
   end: number;
 }
 
-export function tagEntities(
+export async function tagEntities(
   model: BertModel,
   tokenizer: BertTokenizer,
   maxSeqLength: number,
   text: string,
-): { words: string[]; tags: string[]; entities: TaggedEntity[] } {
+): Promise<{ words: string[]; tags: string[]; entities: TaggedEntity[] }> {
   const spans = basicWordSpans(text);
   const words = spans.map((s) => text.slice(s.start, s.end));
   if (words.length === 0) return { words, tags: [], entities: [] };
-  const [tags] = predictTags(
+  const [tags] = await predictTags(
     model,
     tokenizer,
     [{ tokens: words, tags: words.map(() => 'O'), document: 0 }],

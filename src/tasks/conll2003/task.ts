@@ -6,10 +6,10 @@ import { finetuneConll, type NerMetadata } from './finetune.js';
 import { evaluateConllCheckpoint } from './evaluate.js';
 import { tagEntities } from './predict.js';
 
-function predict(loaded: TaskModel, input: { text?: string }) {
+async function predict(loaded: TaskModel, input: { text?: string }) {
   if (input.text === undefined) throw new UserError('predict: a conll2003 checkpoint needs --text');
   const meta = loaded.meta as unknown as NerMetadata;
-  const r = tagEntities(loaded.model, loaded.tokenizer, meta.max_seq_length, input.text);
+  const r = await tagEntities(loaded.model, loaded.tokenizer, meta.max_seq_length, input.text);
   const lines = r.entities.map((e) => `${e.type}\t${e.text}\t${e.start}-${e.end}\n`);
   return { text: lines.length > 0 ? lines.join('') : '(no entities)\n', json: r };
 }

@@ -38,8 +38,12 @@ export async function evaluateGlueCheckpoint(
         skipBadRows: o.skipBadRows ?? false,
       });
       const encoded = encodeExamples(tokenizer, data.examples, meta?.max_seq_length ?? 128);
-      const logits = predictLogits(model, encoded, tokenizer.padId, o.batchSize ?? 64, (done) =>
-        o.onProgress?.(split.name, done, encoded.length),
+      const logits = await predictLogits(
+        model,
+        encoded,
+        tokenizer.padId,
+        o.batchSize ?? 64,
+        (done) => o.onProgress?.(split.name, done, encoded.length),
       );
       const preds = predictionsFrom(logits, labels);
       const labelled = data.examples.every((e) => e.label !== undefined);

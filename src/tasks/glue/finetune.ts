@@ -53,16 +53,16 @@ export function predictionsFrom(logits: Float32Array, labels: number): Float32Ar
 }
 
 /** Score `model` on every dev split of the task. */
-export function evaluateDev(
+export async function evaluateDev(
   model: BertModel,
   task: GlueTask,
   dev: ReadonlyMap<string, { examples: readonly GlueExample[]; encoded: EncodedExample[] }>,
   padId: number,
   batchSize: number,
-): Record<string, GlueMetrics> {
+): Promise<Record<string, GlueMetrics>> {
   const out: Record<string, GlueMetrics> = {};
   for (const [split, d] of dev) {
-    const logits = predictLogits(model, d.encoded, padId, batchSize);
+    const logits = await predictLogits(model, d.encoded, padId, batchSize);
     const preds = predictionsFrom(logits, numLabels(task));
     out[split] = computeGlueMetrics(
       task,
@@ -163,9 +163,9 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     shuffleStream: SHUFFLE_STREAM.glue,
     collate: (examples) => collateClassification(examples, padId, labels === 1),
     Step: ClassificationStep,
-    evaluate: () =>
+    evaluate: async () =>
       glueEvaluation(
-        evaluateDev(init.model, task, devData, padId, config.train.eval_batch_size),
+        await evaluateDev(init.model, task, devData, padId, config.train.eval_batch_size),
         task,
       ),
     checkpointConfig: classifierConfigJson(init.config, task, metadata),

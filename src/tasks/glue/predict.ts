@@ -8,13 +8,13 @@ import { lengthSortedBatches, predictClassification } from '../../model/predict.
 import { collateClassification, type EncodedExample } from './encode.js';
 
 /** Row-major [N, numLabels] logits (regression: [N, 1] scores). */
-export function predictLogits(
+export async function predictLogits(
   model: BertModel,
   examples: readonly EncodedExample[],
   padId: number,
   batchSize: number,
   onProgress?: (done: number) => void,
-): Float32Array {
+): Promise<Float32Array> {
   const C = model.numLabels;
   const out = new Float32Array(examples.length * C);
   let done = 0;
@@ -24,7 +24,7 @@ export function predictLogits(
       padId,
       C === 1,
     );
-    const values = predictClassification(model, batch);
+    const values = await predictClassification(model, batch);
     idx.forEach((row, j) => out.set(values.subarray(j * C, (j + 1) * C), row * C));
     done += idx.length;
     onProgress?.(done);

@@ -109,11 +109,11 @@ function totalStepsFor(config: PretrainConfig, instancesPerEpoch: number): numbe
  * classifier fine-tuned on it), and with NSP its loss and accuracy. `loss` is
  * what `best` is judged by: mlm_loss + nsp_loss, or mlm_loss alone without NSP.
  */
-export function evaluatePretraining(
+export async function evaluatePretraining(
   model: BertModel,
   batches: readonly PretrainingBatch[],
   objective: PretrainObjective = 'mlm+nsp',
-): Record<string, number> {
+): Promise<Record<string, number>> {
   const nsp = objective === 'mlm+nsp';
   let mlmLoss = 0;
   let nspLoss = 0;
@@ -135,9 +135,8 @@ export function evaluatePretraining(
       ];
     });
     disposeTensors(inputs);
-    const v = packed.dataSync();
-    const ids = predictions.dataSync();
-    clsStates.push(cls.dataSync() as Float32Array);
+    const [v, ids, clsValues] = await Promise.all([packed.data(), predictions.data(), cls.data()]);
+    clsStates.push(clsValues as Float32Array);
     tf.dispose([packed, predictions, cls]);
     // Slot k of the predictions is slot k of the batch's [B, P] prediction arrays.
     for (let k = 0; k < ids.length; k++) if (b.masked_lm_weights[k] > 0) predicted.add(ids[k]);
@@ -348,8 +347,8 @@ function heldoutEvaluator(
 ): Evaluator | null {
   if (batches.length === 0) return null;
   return {
-    evaluate: () => {
-      const m = evaluatePretraining(model, batches, objective);
+    evaluate: async () => {
+      const m = await evaluatePretraining(model, batches, objective);
       return { splits: [['heldout', m]], score: m.loss, record: m };
     },
     better: 'lower',

@@ -29,7 +29,7 @@ export async function evaluateSquadCheckpoint(o: EvaluateRequest): Promise<TaskE
       m.held_out_every ?? SQUAD_DEFAULTS.heldOutEvery,
       version,
     );
-    const r = evaluateSquad(
+    const r = await evaluateSquad(
       model,
       tokenizer,
       examples,

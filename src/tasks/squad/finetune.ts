@@ -105,19 +105,19 @@ export function collateWindows(features: readonly SquadFeature[], padId: number)
 }
 
 /** Start/end logits of every window, in batches sorted by length. */
-export function predictWindows(
+export async function predictWindows(
   model: BertModel,
   features: readonly SquadFeature[],
   padId: number,
   batchSize: number,
-): FeatureLogits[] {
+): Promise<FeatureLogits[]> {
   const out: FeatureLogits[] = new Array<FeatureLogits>(features.length);
   for (const idx of lengthSortedBatches(features, batchSize)) {
     const batch: EncoderBatch = collateWindows(
       idx.map((i) => features[i]),
       padId,
     );
-    const { start, end } = predictSpans(model, batch);
+    const { start, end } = await predictSpans(model, batch);
     const T = batch.seq_length;
     idx.forEach((fi, b) => {
       const n = features[fi].ids.length;
@@ -128,14 +128,14 @@ export function predictWindows(
 }
 
 /** Predictions JSON and EM/F1 of `model` on `examples`. */
-export function evaluateSquad(
+export async function evaluateSquad(
   model: BertModel,
   tokenizer: BertTokenizer,
   examples: readonly SquadExample[],
   maxSeqLength: number,
   options: SquadOptions,
   batchSize: number,
-): { metrics: Record<string, number>; predictions: Record<string, string> } {
+): Promise<{ metrics: Record<string, number>; predictions: Record<string, string> }> {
   const cache = new ContextCache(tokenizer);
   const features = squadFeatures(
     tokenizer,
@@ -143,7 +143,7 @@ export function evaluateSquad(
     { maxSeqLength, docStride: options.docStride, maxQueryLength: options.maxQueryLength },
     cache,
   );
-  const logits = predictWindows(model, features, tokenizer.padId, batchSize);
+  const logits = await predictWindows(model, features, tokenizer.padId, batchSize);
   const v2 = options.version === '2.0';
   const predictions = predictionsJson(
     examples,
@@ -206,15 +206,17 @@ export async function finetuneSquad(o: SquadFinetuneOptions): Promise<FinetuneRe
     features,
     collate: (fs) => collateWindows(fs, tokenizer.padId),
     Step: QuestionAnsweringStep,
-    evaluate: () =>
+    evaluate: async () =>
       devEvaluation(
-        evaluateSquad(
-          init.model,
-          tokenizer,
-          evalExamples,
-          config.max_seq_length,
-          o.squad,
-          config.train.eval_batch_size,
+        (
+          await evaluateSquad(
+            init.model,
+            tokenizer,
+            evalExamples,
+            config.max_seq_length,
+            o.squad,
+            config.train.eval_batch_size,
+          )
         ).metrics,
       ),
     checkpointConfig: toHfConfigJson(init.config, 'BertForPreTraining', {

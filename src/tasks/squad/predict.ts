@@ -8,13 +8,13 @@ import { ContextCache, squadFeatures } from './features.js';
 import { nBestAnswers, nullScores, type Candidate } from './postprocess.js';
 import { predictWindows, type SquadMetadata } from './finetune.js';
 
-export function answerQuestion(
+export async function answerQuestion(
   model: BertModel,
   tokenizer: BertTokenizer,
   meta: SquadMetadata,
   question: string,
   context: string,
-): Candidate[] {
+): Promise<Candidate[]> {
   const examples = [
     { id: 'q', title: '', article: 0, context, question, answers: [], isImpossible: false },
   ];
@@ -29,7 +29,7 @@ export function answerQuestion(
     },
     cache,
   );
-  const logits = predictWindows(model, features, tokenizer.padId, 16);
+  const logits = await predictWindows(model, features, tokenizer.padId, 16);
   const nBest = nBestAnswers(examples, features, logits, cache, {
     nBestSize: meta.n_best_size,
     maxAnswerLength: meta.max_answer_length,

@@ -20,11 +20,17 @@ export function squadOptions(config: FinetuneConfig, version: '1.1' | '2.0'): Sq
   };
 }
 
-function predict(loaded: TaskModel, input: { question?: string; context?: string }) {
+async function predict(loaded: TaskModel, input: { question?: string; context?: string }) {
   if (input.question === undefined || input.context === undefined)
     throw new UserError('predict: a squad checkpoint needs --question and --context');
   const meta = loaded.meta as unknown as SquadMetadata;
-  const nBest = answerQuestion(loaded.model, loaded.tokenizer, meta, input.question, input.context);
+  const nBest = await answerQuestion(
+    loaded.model,
+    loaded.tokenizer,
+    meta,
+    input.question,
+    input.context,
+  );
   const best = nBest[0] ?? { text: '', score: Number.NaN };
   return {
     text: `${best.text}\n`,

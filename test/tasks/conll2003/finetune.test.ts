@@ -71,7 +71,7 @@ test('finetune conll2003 on made-up sentences; eval reproduces entity F1', async
   // predict: words split like BERT's pre-tokenizer, entities with their character ranges.
   const text = 'Zorblax1 hired Quentavious Flumm1, in Northvale.';
   const loaded = await loadTaskModel(result.bestCheckpoint);
-  const tagged = tagEntities(loaded.model, loaded.tokenizer, 48, text);
+  const tagged = await tagEntities(loaded.model, loaded.tokenizer, 48, text);
   disposeParams(loaded.model.params);
   assert.deepEqual(tagged.words, [
     'Zorblax1',
