@@ -39,14 +39,14 @@ const BODY: Record<Output, string> = {
 };
 
 /** A tfjs-webgpu program (the shape WebGPUBackend.runWebGPUProgram takes) for one output. */
-function adamWProgram(output: Output, shape: number[], size: number): object {
+function adamWProgram(output: Output, shape: number[]): object {
   return {
     variableNames: ['P', 'G', 'M', 'V', 'Gm', 'Gv'],
     outputShape: shape,
     dispatchLayout: { x: shape.map((_, i) => i) },
     // One invocation per element; the backend spreads a dispatch wider than the
     // device's per-dimension limit over y and z (getGlobalIndex follows it).
-    dispatch: [Math.ceil(size / WORKGROUP), 1, 1],
+    dispatch: [Math.ceil(tf.util.sizeFromShape(shape) / WORKGROUP), 1, 1],
     workgroupSize: [WORKGROUP, 1, 1],
     size: true,
     uniforms: 'beta1 : f32, beta2 : f32, c1 : f32, c2 : f32, eps : f32, keep : f32, lr : f32,',
@@ -71,15 +71,9 @@ function webgpuAdamW({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): 
     type: 'float32' as const,
     data: [x],
   }));
-  const size = tf.util.sizeFromShape(p.shape);
   const shape = [...p.shape];
   const run = (output: Output): tf.TensorInfo =>
-    gpu.runWebGPUProgram(
-      adamWProgram(output, shape, size),
-      [p, g, m, v, gm, gv],
-      'float32',
-      uniforms,
-    );
+    gpu.runWebGPUProgram(adamWProgram(output, shape), [p, g, m, v, gm, gv], 'float32', uniforms);
   // p' first: it reads the old m and v, which the m' and v' outputs do not overwrite anyway.
   const outP = run('p');
   return [outP, run('m'), run('v')];

@@ -179,13 +179,14 @@ abstract class Accumulator<TBatch extends EncoderBatch, TMetrics> {
     scale.dispose();
     // One read for every number of the step.
     const packed = tf.tidy(() => tf.stack([norm, ...this.sums.map((s) => tf.reshape(s, []))]));
-    const values = (await packed.data()) as Float32Array;
-    packed.dispose();
     norm.dispose();
     for (const s of this.sums) s.dispose();
+    // Reset before the read's await: meanwhile the accumulator holds no disposed tensors.
     this.grads = null;
     this.sums = [];
     this.micro = 0;
+    const values = (await packed.data()) as Float32Array;
+    packed.dispose();
     return this.metrics(values.subarray(1), n, values[0]);
   }
 
