@@ -25,6 +25,8 @@ export interface InspectRecord {
   original_ids: number[];
   /** NSP pairs only (absent for packed MLM-only sequences): B was drawn from another document. */
   is_random_next?: boolean;
+  /** SOP pairs only (objective mlm+sop): A and B are two consecutive stretches of a document in swapped order. */
+  is_swapped?: boolean;
 }
 
 export interface InspectOptions {
@@ -47,6 +49,7 @@ export function toInspectRecord(
     original_ids: Array.from(inst.originalIds),
   };
   if (objective === 'mlm+nsp') record.is_random_next = inst.isRandomNext;
+  if (objective === 'mlm+sop') record.is_swapped = inst.isRandomNext;
   return record;
 }
 
@@ -116,11 +119,18 @@ export function renderInstance(
     segments[record.token_type_ids[i] === 1 ? 1 : 0].push(text);
   });
   const sizes = `  ${record.tokens.length} tokens, ${record.masked_positions.length} masked`;
-  if (record.is_random_next === undefined) {
+  if (record.is_random_next === undefined && record.is_swapped === undefined) {
     return [`#${index}  packed (MLM only)${sizes}`, `  ${segments[0].join(' ')}`].join('\n');
   }
-  const header =
-    `#${index}  ${record.is_random_next ? 'NotNext (B from another document)' : 'IsNext'}` + sizes;
+  const label =
+    record.is_swapped !== undefined
+      ? record.is_swapped
+        ? 'Swapped (B comes before A)'
+        : 'InOrder'
+      : record.is_random_next
+        ? 'NotNext (B from another document)'
+        : 'IsNext';
+  const header = `#${index}  ${label}` + sizes;
   return [header, `  A: ${segments[0].join(' ')}`, `  B: ${segments[1].join(' ')}`].join('\n');
 }
 

@@ -19,6 +19,12 @@
  *   the 50/50 split; only a document's last sentence is still forced).
  * - The NotNext document is drawn uniformly from the *other* documents (the
  *   reference retries 10 times and can fall back to the same document).
+ *
+ * With `pairing: 'sop'` (ALBERT's sentence-order prediction, `train.objective:
+ * mlm+sop`) the same chunks give the pairs, B never comes from another
+ * document: the coin swaps A and B instead (label 1 = swapped). A one-sentence
+ * chunk always takes the next sentence, and a document's lone last sentence
+ * gives no pair.
  */
 import type { DocumentSource, Sentence, TokenId } from './types.js';
 import { Rng } from './rng.js';
@@ -62,7 +68,7 @@ export interface TrainingInstance {
   tokens: Int32Array;
   /** 0 for [CLS] A [SEP], 1 for B [SEP]. */
   tokenTypeIds: Int32Array;
-  /** true when B was drawn from another document (label 1, NotNext). */
+  /** Label 1: B was drawn from another document (NSP: NotNext), or A and B are swapped (SOP). */
   isRandomNext: boolean;
   /** Document ids of A and B (for checks and `data inspect`). */
   docA: number;
@@ -73,6 +79,9 @@ export interface InstanceShape {
   max_seq_length: number;
   short_seq_prob: number;
 }
+
+/** The sentence-pair task the instances are labelled for: next-sentence (BERT) or sentence-order (ALBERT) prediction. */
+export type SentencePairTask = 'nsp' | 'sop';
 
 export interface TruncationResult {
   aTrimFront: number;
@@ -150,6 +159,7 @@ export function createInstancesFromDocument(
   shape: InstanceShape,
   rng: Rng,
   emit: (recipe: InstanceRecipe) => void,
+  pairing: SentencePairTask = 'nsp',
 ): void {
   const doc = lengths(docIndex);
   const maxNumTokens = shape.max_seq_length - 3; // [CLS], [SEP], [SEP]
@@ -163,6 +173,29 @@ export function createInstancesFromDocument(
     if (i !== doc.length - 1 && currentLength < target) continue;
     let chunkLen = i + 1 - chunkStart;
     const coinSaysRandom = rng.random() < 0.5;
+    if (pairing === 'sop') {
+      if (chunkLen === 1) {
+        if (i + 1 >= doc.length) break; // a document's lone last sentence: nothing to order it against
+        i++;
+        chunkLen = 2;
+      }
+      const aCount = rng.randint(1, chunkLen - 1);
+      const split = chunkStart + aCount;
+      const swapped = coinSaysRandom;
+      const [aStart, aEnd, bStart, bEnd] = swapped
+        ? [split, i + 1, chunkStart, split]
+        : [chunkStart, split, split, i + 1];
+      const lenA = sumRange(doc, aStart, aEnd);
+      const lenB = sumRange(doc, bStart, bEnd);
+      const trim = truncateSeqPair(lenA, lenB, maxNumTokens, rng);
+      if (lenA - trim.aTrimFront - trim.aTrimBack >= 1 && lenB - trim.bTrimFront - trim.bTrimBack >= 1) {
+        emit({ docA: docIndex, aStart, aEnd, docB: docIndex, bStart, bEnd, isRandomNext: swapped, ...trim });
+      }
+      chunkStart = i + 1;
+      currentLength = 0;
+      target = drawTarget();
+      continue;
+    }
     if (chunkLen === 1 && !coinSaysRandom && i + 1 < doc.length) {
       // A one-sentence chunk has no continuation inside it; take the next
       // sentence as B rather than forcing NotNext, which would tilt the
@@ -261,6 +294,7 @@ export function planEpoch(
   options: PlanOptions,
   seed: number,
   epoch: number,
+  pairing: SentencePairTask = 'nsp',
 ): EpochPlan {
   let buf = new Int32Array(1024 * RECIPE_FIELDS);
   let count = 0;
@@ -287,7 +321,7 @@ export function planEpoch(
   for (let dupe = 0; dupe < options.dupe_factor; dupe++) {
     for (const doc of docs) {
       const rng = Rng.derive(seed, RNG_STREAM.instances, epoch, dupe, doc);
-      createInstancesFromDocument(lengths, doc, randomDocs, options, rng, emit);
+      createInstancesFromDocument(lengths, doc, randomDocs, options, rng, emit, pairing);
     }
   }
   const order = Rng.derive(seed, RNG_STREAM.shuffle, epoch).shuffle(

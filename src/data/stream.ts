@@ -1,6 +1,6 @@
 /**
  * The pretraining stream: instance k of epoch e is a pure function of
- * (seed, e, k). Instances — NSP pairs (`planEpoch`, objective mlm+nsp) or
+ * (seed, e, k). Instances — NSP or SOP pairs (`planEpoch`, objective mlm+nsp or mlm+sop) or
  * packed MLM-only sequences (`planPackedEpoch`, objective mlm) — are planned
  * per epoch and masked on the fly with a generator derived from (seed, epoch, k), so masking is dynamic
  * (fresh every epoch) and a run resumed from a `LoaderCursor` sees exactly the
@@ -48,12 +48,12 @@ export interface MaskedInstance {
 
 export interface StreamOptions {
   params: InstanceParams;
-  /** mlm+nsp: NSP pairs; mlm: sequences packed to max_seq_length (packing.ts). */
+  /** mlm+nsp: NSP pairs; mlm+sop: sentence-order pairs; mlm: sequences packed to max_seq_length (packing.ts). */
   objective: PretrainObjective;
   seed: number;
   /** Documents instances are cut from. */
   docs: Int32Array;
-  /** Documents NotNext segments B are drawn from (usually `docs`; unused by mlm). */
+  /** Documents NotNext segments B are drawn from (usually `docs`; unused by mlm and mlm+sop). */
   randomDocs: Int32Array;
   /** Stop after one epoch instead of cycling (evaluation on held-out documents). */
   singleEpoch?: boolean;
@@ -101,7 +101,7 @@ export class PretrainingStream {
     const { params, seed, docs, randomDocs, objective } = this.options;
     return objective === 'mlm'
       ? planPackedEpoch(this.lengths, docs, params, seed, epoch)
-      : planEpoch(this.lengths, docs, randomDocs, params, seed, epoch);
+      : planEpoch(this.lengths, docs, randomDocs, params, seed, epoch, objective === 'mlm+sop' ? 'sop' : 'nsp');
   }
 
   /** Instance `index` of `epoch`, masked. */

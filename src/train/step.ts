@@ -202,7 +202,8 @@ abstract class Accumulator<TBatch extends EncoderBatch, TMetrics> {
 
 export interface PretrainingStepOptions extends StepOptions {
   /**
-   * mlm+nsp (default): loss = MLM + NSP. mlm: MLM only; the pooler and NSP
+   * mlm+nsp (default): loss = MLM + NSP; mlm+sop: the NSP head learns sentence
+   * order instead (the data decides the labels). mlm: MLM only; the pooler and NSP
    * head get no gradient, so the optimizer leaves them alone (no update, no
    * weight decay: it skips parameters without a gradient).
    */
@@ -215,7 +216,7 @@ export class PretrainingStep extends Accumulator<PretrainingBatch, PretrainingMe
 
   constructor(model: BertModel, optimizer: Optimizer, options: PretrainingStepOptions = {}) {
     super(model, optimizer, options);
-    this.nsp = (options.objective ?? 'mlm+nsp') === 'mlm+nsp';
+    this.nsp = (options.objective ?? 'mlm+nsp') !== 'mlm';
   }
 
   protected run(batch: PretrainingBatch): { loss: tf.Scalar; aux: tf.Tensor[] } {

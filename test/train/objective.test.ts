@@ -52,26 +52,28 @@ test('objective mlm: loss = MLM loss, no NSP metrics, the NSP head and pooler st
   disposeParams(model.params);
 });
 
-test('objective mlm+nsp (the default) still updates the NSP head', async () => {
-  await useTestBackend();
-  const model = randomModel(cfg, { seed: 3, scale: 0.05 });
-  const name = 'cls.seq_relationship.weight';
-  const before = model.params.get(name)!.dataSync().slice();
-  const optimizer = createOptimizer({ type: 'adamw' });
-  const step = new PretrainingStep(model, optimizer, { seed: 1 });
-  step.accumulate(randomBatch(cfg, { seed: 4, batch: 4, seq: 12, predictions: 3 }));
-  const m = await step.apply(1e-2);
-  assert.ok(m.nsp_loss !== undefined && m.nsp_accuracy !== undefined);
-  assert.ok(
-    model.params
-      .get(name)!
-      .dataSync()
-      .some((v, i) => v !== before[i]),
-  );
-  step.dispose();
-  optimizer.dispose();
-  disposeParams(model.params);
-});
+for (const objective of [undefined, 'mlm+sop'] as const) {
+  test(`objective ${objective ?? 'mlm+nsp (the default)'} still updates the NSP head`, async () => {
+    await useTestBackend();
+    const model = randomModel(cfg, { seed: 3, scale: 0.05 });
+    const name = 'cls.seq_relationship.weight';
+    const before = model.params.get(name)!.dataSync().slice();
+    const optimizer = createOptimizer({ type: 'adamw' });
+    const step = new PretrainingStep(model, optimizer, { seed: 1, objective });
+    step.accumulate(randomBatch(cfg, { seed: 4, batch: 4, seq: 12, predictions: 3 }));
+    const m = await step.apply(1e-2);
+    assert.ok(m.nsp_loss !== undefined && m.nsp_accuracy !== undefined);
+    assert.ok(
+      model.params
+        .get(name)!
+        .dataSync()
+        .some((v, i) => v !== before[i]),
+    );
+    step.dispose();
+    optimizer.dispose();
+    disposeParams(model.params);
+  });
+}
 
 test('distinct_top_predictions: 1 for a model whose decoder bias makes one token win, more for a fresh model', async () => {
   await useTestBackend();

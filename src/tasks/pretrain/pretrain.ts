@@ -114,7 +114,7 @@ export async function evaluatePretraining(
   batches: readonly PretrainingBatch[],
   objective: PretrainObjective = 'mlm+nsp',
 ): Promise<Record<string, number>> {
-  const nsp = objective === 'mlm+nsp';
+  const nsp = objective !== 'mlm'; // NSP or SOP: the same head, the labels differ
   let mlmLoss = 0;
   let nspLoss = 0;
   let mlmCorrect = 0;
