@@ -104,8 +104,11 @@ export async function toHfTensors(params: BertParams): Promise<Map<string, Tenso
   const preLn = isPreLayerNorm(params.keys());
   const sequenceClassifier =
     params.has('bert.pooler.dense.weight') && params.has('classifier.weight');
-  for (const [name, v] of params) {
-    const data = (await v.data()) as Float32Array;
+  // Every read is started before the first is awaited: on a GPU they overlap.
+  const entries = [...params];
+  const read = await Promise.all(entries.map(([, v]) => v.data() as Promise<Float32Array>));
+  for (const [i, [name, v]] of entries.entries()) {
+    const data = read[i];
     const hfName = preLn ? preLnHfName(name, sequenceClassifier) : name;
     if (isLinearWeight(name)) {
       const [inSize, outSize] = v.shape;

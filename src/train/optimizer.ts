@@ -185,16 +185,22 @@ class AdamFamily implements Optimizer {
 
   async exportState(): Promise<{ tensors: Map<string, TensorData>; step: number }> {
     const tensors = new Map<string, TensorData>();
-    for (const [name, mo] of this.moments) {
+    const moments = [...this.moments];
+    // Every read is started before the first is awaited: on a GPU they overlap.
+    const read = await Promise.all(
+      moments.flatMap(([, mo]) => [mo.m.data(), mo.v.data()] as Promise<Float32Array>[]),
+    );
+    for (const [i, [name, mo]] of moments.entries()) {
+      // Copies: an in-place optimizer kernel may later write into what data() returned.
       tensors.set(`${name}.exp_avg`, {
         dtype: 'float32',
         shape: [...mo.m.shape],
-        data: Float32Array.from((await mo.m.data()) as Float32Array),
+        data: Float32Array.from(read[2 * i]),
       });
       tensors.set(`${name}.exp_avg_sq`, {
         dtype: 'float32',
         shape: [...mo.v.shape],
-        data: Float32Array.from((await mo.v.data()) as Float32Array),
+        data: Float32Array.from(read[2 * i + 1]),
       });
     }
     return { tensors, step: this.t };
