@@ -11,19 +11,11 @@ import {
 } from '../../src/data/instances.js';
 import { Rng } from '../../src/data/rng.js';
 import { splitDocuments } from '../../src/data/split.js';
-import type { Sentence } from '../../src/data/types.js';
 import { UserError } from '../../src/errors.js';
-import { memorySource } from './helpers/corpus.js';
+import { memorySource, syntheticDocs } from './helpers/corpus.js';
 
 const CLS = 101;
 const SEP = 102;
-
-/** Document d, sentence s, token k has id 1000·(d+1) + 10·s + k: every token says where it came from. */
-function syntheticDocs(lengths: number[][]): Sentence[][] {
-  return lengths.map((doc, d) =>
-    doc.map((len, s) => Int32Array.from({ length: len }, (_, k) => 1000 * (d + 1) + 10 * s + k)),
-  );
-}
 
 test('truncateSeqPair trims the longer side until the pair fits, from both ends', () => {
   let front = 0;

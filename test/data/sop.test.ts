@@ -17,21 +17,13 @@ import {
 } from '../../src/data/instances.js';
 import { createPipeline } from '../../src/data/pipeline.js';
 import { Rng } from '../../src/data/rng.js';
-import type { Sentence } from '../../src/data/types.js';
 import { buildMaskingVocab } from '../../src/data/vocab.js';
 import { UserError } from '../../src/errors.js';
-import { loadVocabTokens, memorySource, SAMPLE_CORPUS, tokenizeCorpus } from './helpers/corpus.js';
+import { loadVocabTokens, memorySource, SAMPLE_CORPUS, syntheticDocs, tokenizeCorpus } from './helpers/corpus.js';
 import { assertBinomial } from './helpers/masking-statistics.js';
 
 const CLS = 101;
 const SEP = 102;
-
-/** Document d, sentence s, token k has id 1000·(d+1) + 10·s + k: every token says where it came from. */
-function syntheticDocs(lengths: number[][]): Sentence[][] {
-  return lengths.map((doc, d) =>
-    doc.map((len, s) => Int32Array.from({ length: len }, (_, k) => 1000 * (d + 1) + 10 * s + k)),
-  );
-}
 
 test('SOP pairs: two adjacent stretches of one document, in order or swapped, chunks covering it', () => {
   const docs = syntheticDocs([Array.from({ length: 60 }, (_, s) => 3 + (s % 4)), [5, 5]]);

@@ -57,3 +57,10 @@ export function tokenizeCorpus(path: string, tokens: readonly string[], maxBytes
 export function memorySource(docs: Sentence[][]): DocumentSource {
   return { numDocuments: docs.length, document: (i) => docs[i] };
 }
+
+/** Document d, sentence s, token k has id 1000·(d+1) + 10·s + k: every token says where it came from. */
+export function syntheticDocs(lengths: number[][]): Sentence[][] {
+  return lengths.map((doc, d) =>
+    doc.map((len, s) => Int32Array.from({ length: len }, (_, k) => 1000 * (d + 1) + 10 * s + k)),
+  );
+}
