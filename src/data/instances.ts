@@ -173,78 +173,84 @@ export function createInstancesFromDocument(
     if (i !== doc.length - 1 && currentLength < target) continue;
     let chunkLen = i + 1 - chunkStart;
     const coinSaysRandom = rng.random() < 0.5;
+    let pair: PairRanges;
     if (pairing === 'sop') {
       if (chunkLen === 1) {
         if (i + 1 >= doc.length) break; // a document's lone last sentence: nothing to order it against
         i++;
         chunkLen = 2;
       }
-      const aCount = rng.randint(1, chunkLen - 1);
-      const split = chunkStart + aCount;
+      const split = chunkStart + rng.randint(1, chunkLen - 1);
       const swapped = coinSaysRandom;
-      const [aStart, aEnd, bStart, bEnd] = swapped
-        ? [split, i + 1, chunkStart, split]
-        : [chunkStart, split, split, i + 1];
-      const lenA = sumRange(doc, aStart, aEnd);
-      const lenB = sumRange(doc, bStart, bEnd);
-      const trim = truncateSeqPair(lenA, lenB, maxNumTokens, rng);
-      if (lenA - trim.aTrimFront - trim.aTrimBack >= 1 && lenB - trim.bTrimFront - trim.bTrimBack >= 1) {
-        emit({ docA: docIndex, aStart, aEnd, docB: docIndex, bStart, bEnd, isRandomNext: swapped, ...trim });
-      }
-      chunkStart = i + 1;
-      currentLength = 0;
-      target = drawTarget();
-      continue;
-    }
-    if (chunkLen === 1 && !coinSaysRandom && i + 1 < doc.length) {
-      // A one-sentence chunk has no continuation inside it; take the next
-      // sentence as B rather than forcing NotNext, which would tilt the
-      // IsNext/NotNext balance away from 50/50 (short targets make such
-      // chunks common).
-      i++;
-      chunkLen = 2;
-    }
-    // `aCount` chunk sentences go to A.
-    const aCount = chunkLen >= 2 ? rng.randint(1, chunkLen - 1) : 1;
-    const aStart = chunkStart;
-    const aEnd = chunkStart + aCount;
-    const lenA = sumRange(doc, aStart, aEnd);
-    let docB: number;
-    let bStart: number;
-    let bEnd: number;
-    let lenB: number;
-    let isRandomNext: boolean;
-    if (chunkLen === 1 || coinSaysRandom) {
-      isRandomNext = true;
-      const targetB = target - lenA;
-      docB = pickOtherDocument(randomDocs, docIndex, rng);
-      const other = lengths(docB);
-      bStart = rng.randint(0, other.length - 1);
-      bEnd = bStart;
-      lenB = 0;
-      while (bEnd < other.length) {
-        lenB += other[bEnd++];
-        if (lenB >= targetB) break;
-      }
-      // The chunk's sentences after A were not used: go back so they start the next chunk.
-      i -= chunkLen - aCount;
+      pair = swapped
+        ? { docA: docIndex, aStart: split, aEnd: i + 1, docB: docIndex, bStart: chunkStart, bEnd: split, isRandomNext: true }
+        : { docA: docIndex, aStart: chunkStart, aEnd: split, docB: docIndex, bStart: split, bEnd: i + 1, isRandomNext: false };
     } else {
-      isRandomNext = false;
-      docB = docIndex;
-      bStart = aEnd;
-      bEnd = i + 1;
-      lenB = sumRange(doc, bStart, bEnd);
+      if (chunkLen === 1 && !coinSaysRandom && i + 1 < doc.length) {
+        // A one-sentence chunk has no continuation inside it; take the next
+        // sentence as B rather than forcing NotNext, which would tilt the
+        // IsNext/NotNext balance away from 50/50 (short targets make such
+        // chunks common).
+        i++;
+        chunkLen = 2;
+      }
+      // `aCount` chunk sentences go to A.
+      const aCount = chunkLen >= 2 ? rng.randint(1, chunkLen - 1) : 1;
+      const aStart = chunkStart;
+      const aEnd = chunkStart + aCount;
+      const lenA = sumRange(doc, aStart, aEnd);
+      let docB: number;
+      let bStart: number;
+      let bEnd: number;
+      let isRandomNext: boolean;
+      if (chunkLen === 1 || coinSaysRandom) {
+        isRandomNext = true;
+        const targetB = target - lenA;
+        docB = pickOtherDocument(randomDocs, docIndex, rng);
+        const other = lengths(docB);
+        bStart = rng.randint(0, other.length - 1);
+        bEnd = bStart;
+        let lenB = 0;
+        while (bEnd < other.length) {
+          lenB += other[bEnd++];
+          if (lenB >= targetB) break;
+        }
+        // The chunk's sentences after A were not used: go back so they start the next chunk.
+        i -= chunkLen - aCount;
+      } else {
+        isRandomNext = false;
+        docB = docIndex;
+        bStart = aEnd;
+        bEnd = i + 1;
+      }
+      pair = { docA: docIndex, aStart, aEnd, docB, bStart, bEnd, isRandomNext };
     }
-    const trim = truncateSeqPair(lenA, lenB, maxNumTokens, rng);
-    const keptA = lenA - trim.aTrimFront - trim.aTrimBack;
-    const keptB = lenB - trim.bTrimFront - trim.bTrimBack;
-    // Empty sentences can leave a side empty; the reference asserts, we skip.
-    if (keptA >= 1 && keptB >= 1) {
-      emit({ docA: docIndex, aStart, aEnd, docB, bStart, bEnd, isRandomNext, ...trim });
-    }
+    emitTruncated(lengths, pair, maxNumTokens, rng, emit);
     chunkStart = i + 1;
     currentLength = 0;
     target = drawTarget();
+  }
+}
+
+/** Where an instance's two segments lie, before truncation. */
+type PairRanges = Omit<InstanceRecipe, keyof TruncationResult>;
+
+/**
+ * `truncate_seq_pair` on the pair's sentences, then emit it, unless a side
+ * ended up empty (empty sentences can do that; the reference asserts, we skip).
+ */
+function emitTruncated(
+  lengths: LengthTable,
+  pair: PairRanges,
+  maxNumTokens: number,
+  rng: Rng,
+  emit: (recipe: InstanceRecipe) => void,
+): void {
+  const lenA = sumRange(lengths(pair.docA), pair.aStart, pair.aEnd);
+  const lenB = sumRange(lengths(pair.docB), pair.bStart, pair.bEnd);
+  const trim = truncateSeqPair(lenA, lenB, maxNumTokens, rng);
+  if (lenA - trim.aTrimFront - trim.aTrimBack >= 1 && lenB - trim.bTrimFront - trim.bTrimBack >= 1) {
+    emit({ ...pair, ...trim });
   }
 }
 
