@@ -52,10 +52,6 @@ export type InstanceParams = Pick<
   | 'dupe_factor'
 >;
 
-/** `train.objective`'s default (the schema's), for pipelines built without a config file. */
-export const PRETRAIN_OBJECTIVE_DEFAULT = schemaDefaults('pretrain', ['train'])
-  .objective as PretrainObjective;
-
 /**
  * What the training pipeline (and the loader worker) of a pretraining config
  * reads: its data section and `train.objective`. With `data.heldout_corpus`

@@ -4,7 +4,8 @@
  * otherwise) — NSP pairs, or packed sequences with `train.objective: mlm` —
  * as JSON objects or a human-readable view with the masked tokens highlighted.
  */
-import { PRETRAIN_OBJECTIVE_DEFAULT, type PretrainDataConfig } from './config.js';
+import type { PretrainDataConfig } from './config.js';
+import { PRETRAIN_OBJECTIVE_DEFAULT, sentencePairTask } from './objective.js';
 import type { PretrainObjective } from '../config/types.js';
 import { openSource } from './loader-worker.js';
 import { createPipeline, type DataSplitName, type PipelineConfig } from './pipeline.js';
@@ -48,8 +49,9 @@ export function toInspectRecord(
     masked_labels: Array.from(inst.maskedLmIds, token),
     original_ids: Array.from(inst.originalIds),
   };
-  if (objective === 'mlm+nsp') record.is_random_next = inst.isRandomNext;
-  if (objective === 'mlm+sop') record.is_swapped = inst.isRandomNext;
+  const pairing = sentencePairTask(objective);
+  if (pairing === 'nsp') record.is_random_next = inst.isRandomNext;
+  if (pairing === 'sop') record.is_swapped = inst.isRandomNext;
   return record;
 }
 

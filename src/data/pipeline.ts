@@ -4,7 +4,8 @@
  * in-thread builder (tests, `data inspect`) and the benchmark, so they all
  * produce the same stream.
  */
-import { PRETRAIN_OBJECTIVE_DEFAULT, type PretrainDataConfig } from './config.js';
+import type { PretrainDataConfig } from './config.js';
+import { PRETRAIN_OBJECTIVE_DEFAULT, assertObjective, minDocuments as minDocumentsFor } from './objective.js';
 import type { PretrainObjective } from '../config/types.js';
 import type { BatchShape } from './batch.js';
 import { nonEmptyDocuments, splitDocuments, type DocumentSplit } from './split.js';
@@ -43,14 +44,13 @@ export function createPipeline(
 ): Pipeline {
   validateConfig(config, where);
   const objective = config.objective ?? PRETRAIN_OBJECTIVE_DEFAULT;
-  // NotNext pairs need two documents to draw from; sentence-order pairs and packed sequences need one.
-  const minDocuments = objective === 'mlm+nsp' ? 2 : 1;
+  const minDocuments = minDocumentsFor(objective);
   let split: DocumentSplit;
   if (splitName === 'heldout_corpus') {
     const all = nonEmptyDocuments(source);
     if (all.length < minDocuments) {
       throw new UserError(
-        `${where}.heldout_corpus: found ${all.length} non-empty document(s); ${objective !== 'mlm+nsp' ? 'evaluation needs at least 1' : 'next-sentence pairs need at least 2 (documents are separated by blank lines)'}`,
+        `${where}.heldout_corpus: found ${all.length} non-empty document(s); ${minDocuments === 1 ? 'evaluation needs at least 1' : 'next-sentence pairs need at least 2 (documents are separated by blank lines)'}`,
       );
     }
     split = { train: new Int32Array(0), heldout: all };
@@ -106,9 +106,7 @@ function validateConfig(c: PipelineConfig, where: string): void {
   };
   prob('masked_lm_prob', true);
   prob('short_seq_prob', false);
-  if (c.objective !== undefined && !['mlm+nsp', 'mlm+sop', 'mlm'].includes(c.objective)) {
-    throw new UserError(`train.objective: expected "mlm+nsp", "mlm+sop" or "mlm", got ${String(c.objective)}`);
-  }
+  if (c.objective !== undefined) assertObjective(c.objective);
   if (c.pad_to !== 'batch' && c.pad_to !== 'max') {
     throw new UserError(`${where}.pad_to: expected "batch" or "max", got ${String(c.pad_to)}`);
   }

@@ -8,6 +8,7 @@
  */
 import type { InstanceParams } from './config.js';
 import type { PretrainObjective } from '../config/types.js';
+import { sentencePairTask } from './objective.js';
 import {
   RNG_STREAM,
   lengthTable,
@@ -99,9 +100,10 @@ export class PretrainingStream {
 
   private plan(epoch: number): EpochPlan {
     const { params, seed, docs, randomDocs, objective } = this.options;
-    return objective === 'mlm'
+    const pairing = sentencePairTask(objective);
+    return pairing === undefined
       ? planPackedEpoch(this.lengths, docs, params, seed, epoch)
-      : planEpoch(this.lengths, docs, randomDocs, params, seed, epoch, objective === 'mlm+sop' ? 'sop' : 'nsp');
+      : planEpoch(this.lengths, docs, randomDocs, params, seed, epoch, pairing);
   }
 
   /** Instance `index` of `epoch`, masked. */
@@ -111,7 +113,7 @@ export class PretrainingStream {
       throw new RangeError(`cursor index ${cursor.index} outside epoch ${cursor.epoch} (${plan.count})`);
     }
     const inst =
-      this.options.objective === 'mlm'
+      sentencePairTask(this.options.objective) === undefined
         ? materializePacked(
             this.source,
             plan as PackedEpochPlan,

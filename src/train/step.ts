@@ -20,6 +20,7 @@ import {
 } from '../model/batch.js';
 import type { BertModel, ForwardOptions } from '../model/bert.js';
 import type { PretrainObjective } from '../config/types.js';
+import { PRETRAIN_OBJECTIVE_DEFAULT, trainsPairHead } from '../data/objective.js';
 import {
   classificationLosses,
   pretrainingLosses,
@@ -216,7 +217,7 @@ export class PretrainingStep extends Accumulator<PretrainingBatch, PretrainingMe
 
   constructor(model: BertModel, optimizer: Optimizer, options: PretrainingStepOptions = {}) {
     super(model, optimizer, options);
-    this.nsp = (options.objective ?? 'mlm+nsp') !== 'mlm';
+    this.nsp = trainsPairHead(options.objective ?? PRETRAIN_OBJECTIVE_DEFAULT);
   }
 
   protected run(batch: PretrainingBatch): { loss: tf.Scalar; aux: tf.Tensor[] } {

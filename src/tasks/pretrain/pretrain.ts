@@ -20,6 +20,7 @@ import { loadVocab } from '../../tokenizer/vocab.js';
 import { openShards } from '../../data/shards.js';
 import { ensureHeldoutShards, ensureShards } from '../../train/shards.js';
 import { trainingPipelineConfig } from '../../data/config.js';
+import { PRETRAIN_OBJECTIVE_DEFAULT, trainsPairHead } from '../../data/objective.js';
 import type { DocumentSource } from '../../data/types.js';
 import { buildMaskingVocab } from '../../data/vocab.js';
 import { createPipeline, type DataSplitName, type Pipeline } from '../../data/pipeline.js';
@@ -112,9 +113,9 @@ function totalStepsFor(config: PretrainConfig, instancesPerEpoch: number): numbe
 export async function evaluatePretraining(
   model: BertModel,
   batches: readonly PretrainingBatch[],
-  objective: PretrainObjective = 'mlm+nsp',
+  objective: PretrainObjective = PRETRAIN_OBJECTIVE_DEFAULT,
 ): Promise<Record<string, number>> {
-  const nsp = objective !== 'mlm'; // NSP or SOP: the same head, the labels differ
+  const nsp = trainsPairHead(objective);
   let mlmLoss = 0;
   let nspLoss = 0;
   let mlmCorrect = 0;

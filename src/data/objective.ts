@@ -1,0 +1,44 @@
+/**
+ * What each pretraining objective (`train.objective`, schemas/pretrain.schema.json)
+ * asks of the data and of the model, in one place: which sentence pairs the
+ * instance planner makes (src/data/instances.ts) or whether it packs
+ * (src/data/packing.ts), whether the NSP head trains, and how many documents
+ * a corpus needs.
+ */
+import type { PretrainObjective } from '../config/types.js';
+import { loadSchema, schemaDefaults } from '../config/schemas.js';
+import { UserError } from '../errors.js';
+import type { SentencePairTask } from './instances.js';
+
+/** The objectives the schema allows, in its order. */
+export const PRETRAIN_OBJECTIVES = loadSchema('pretrain').properties!.train!.properties!.objective!
+  .enum as readonly PretrainObjective[];
+
+/** `train.objective`'s default (the schema's), for pipelines built without a config file. */
+export const PRETRAIN_OBJECTIVE_DEFAULT = schemaDefaults('pretrain', ['train']).objective as PretrainObjective;
+
+/** The sentence-pair task an objective trains through the NSP head; undefined for packed MLM-only. */
+export function sentencePairTask(objective: PretrainObjective): SentencePairTask | undefined {
+  if (objective === 'mlm+nsp') return 'nsp';
+  if (objective === 'mlm+sop') return 'sop';
+  return undefined;
+}
+
+/** Whether the NSP head gets a loss (NSP or SOP: the same head, the labels differ). */
+export function trainsPairHead(objective: PretrainObjective): boolean {
+  return sentencePairTask(objective) !== undefined;
+}
+
+/** Non-empty documents a split needs: NotNext pairs draw from another document; SOP pairs and packed sequences do not. */
+export function minDocuments(objective: PretrainObjective): 1 | 2 {
+  return objective === 'mlm+nsp' ? 2 : 1;
+}
+
+/** Throws a one-line error naming `train.objective` unless `value` is one of the schema's objectives. */
+export function assertObjective(value: unknown): asserts value is PretrainObjective {
+  if (!PRETRAIN_OBJECTIVES.includes(value as PretrainObjective)) {
+    const expected = PRETRAIN_OBJECTIVES.map((o) => `"${o}"`);
+    const list = `${expected.slice(0, -1).join(', ')} or ${expected[expected.length - 1]}`;
+    throw new UserError(`train.objective: expected ${list}, got ${String(value)}`);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * What each `train.objective` asks of the data and the model
+ * (src/data/objective.ts), and the one-line error for an unknown one.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadSchema } from '../../src/config/schemas.js';
+import {
+  PRETRAIN_OBJECTIVES,
+  PRETRAIN_OBJECTIVE_DEFAULT,
+  assertObjective,
+  minDocuments,
+  sentencePairTask,
+  trainsPairHead,
+} from '../../src/data/objective.js';
+import { createPipeline } from '../../src/data/pipeline.js';
+import { PRETRAIN_DATA_DEFAULTS } from '../../src/data/config.js';
+import { buildMaskingVocab } from '../../src/data/vocab.js';
+import { UserError } from '../../src/errors.js';
+import { loadVocabTokens, memorySource, syntheticDocs } from './helpers/corpus.js';
+
+test('objectives: the schema enum and default, each mapped to its pairs, head and document count', () => {
+  const schemaObjective = loadSchema('pretrain').properties?.train?.properties?.objective;
+  assert.deepEqual([...PRETRAIN_OBJECTIVES], schemaObjective?.enum);
+  assert.equal(PRETRAIN_OBJECTIVE_DEFAULT, schemaObjective?.default);
+  const table = PRETRAIN_OBJECTIVES.map((o) => [o, sentencePairTask(o), trainsPairHead(o), minDocuments(o)]);
+  assert.deepEqual(table, [
+    ['mlm+nsp', 'nsp', true, 2],
+    ['mlm+sop', 'sop', true, 1],
+    ['mlm', undefined, false, 1],
+  ]);
+});
+
+test('objectives: an unknown one is a one-line error naming train.objective and every allowed value', () => {
+  for (const o of PRETRAIN_OBJECTIVES) assert.doesNotThrow(() => assertObjective(o));
+  for (const bad of ['nsp', 'MLM', '', undefined, 3]) {
+    assert.throws(
+      () => assertObjective(bad),
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.message === `train.objective: expected "mlm+nsp", "mlm+sop" or "mlm", got ${String(bad)}` &&
+        !e.message.includes('\n'),
+    );
+  }
+});
+
+test('objectives: a pipeline with an unknown objective fails before it reads the corpus', () => {
+  const vocab = buildMaskingVocab(loadVocabTokens());
+  const source = memorySource(syntheticDocs([[5, 5, 5], [4, 4]]));
+  const config = { ...PRETRAIN_DATA_DEFAULTS, objective: 'mlm+nsp+sop' as never };
+  assert.throws(
+    () => createPipeline(source, vocab, config, 1),
+    (e: unknown) => e instanceof UserError && /^train\.objective: expected .* got mlm\+nsp\+sop$/.test(e.message),
+  );
+});
