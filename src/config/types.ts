@@ -87,10 +87,11 @@ export interface TrainSection {
 /**
  * What pretraining learns from: `mlm+nsp` (BERT: masked LM + next-sentence
  * prediction on sentence pairs), `mlm+sop` (ALBERT: masked LM + sentence-order
- * prediction, through the same head) or `mlm` (RoBERTa's FULL-SENTENCES: masked
+ * prediction, through the same head), `mlm+nsp+sop` (NSP whose NotNext pairs are
+ * half swapped pairs of one document) or `mlm` (RoBERTa's FULL-SENTENCES: masked
  * LM only, on sequences packed to max_seq_length).
  */
-export type PretrainObjective = 'mlm+nsp' | 'mlm+sop' | 'mlm';
+export type PretrainObjective = 'mlm+nsp' | 'mlm+sop' | 'mlm+nsp+sop' | 'mlm';
 
 export interface PretrainConfig {
   name: string;

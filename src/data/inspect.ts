@@ -50,7 +50,7 @@ export function toInspectRecord(
     original_ids: Array.from(inst.originalIds),
   };
   const pairing = sentencePairTask(objective);
-  if (pairing === 'nsp') record.is_random_next = inst.isRandomNext;
+  if (pairing === 'nsp' || pairing === 'nsp+sop') record.is_random_next = inst.isRandomNext;
   if (pairing === 'sop') record.is_swapped = inst.isRandomNext;
   return record;
 }

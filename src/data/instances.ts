@@ -25,6 +25,12 @@
  * document: the coin swaps A and B instead (label 1 = swapped). A one-sentence
  * chunk always takes the next sentence, and a document's lone last sentence
  * gives no pair.
+ *
+ * With `pairing: 'nsp+sop'` (`train.objective: mlm+nsp+sop`) the labels are
+ * NSP's, and a second coin makes half of the NotNext pairs the chunk's own
+ * pair swapped instead of B from another document: 50% in order, 25% from
+ * another document, 25% swapped (where the chunk has nothing to swap, the
+ * NotNext pair takes another document).
  */
 import type { DocumentSource, Sentence, TokenId } from './types.js';
 import { Rng } from './rng.js';
@@ -80,8 +86,12 @@ export interface InstanceShape {
   short_seq_prob: number;
 }
 
-/** The sentence-pair task the instances are labelled for: next-sentence (BERT) or sentence-order (ALBERT) prediction. */
-export type SentencePairTask = 'nsp' | 'sop';
+/**
+ * The sentence-pair task the instances are labelled for: next-sentence (BERT),
+ * sentence-order (ALBERT) prediction, or NSP whose NotNext pairs are half
+ * swapped pairs of one document.
+ */
+export type SentencePairTask = 'nsp' | 'sop' | 'nsp+sop';
 
 export interface TruncationResult {
   aTrimFront: number;
@@ -173,8 +183,11 @@ export function createInstancesFromDocument(
     if (i !== doc.length - 1 && currentLength < target) continue;
     let chunkLen = i + 1 - chunkStart;
     const coinSaysRandom = rng.random() < 0.5;
+    // nsp+sop: a second coin turns half of the NotNext pairs into swapped ones, where there is something to swap.
+    const swapInstead =
+      pairing === 'nsp+sop' && coinSaysRandom && (chunkLen >= 2 || i + 1 < doc.length) && rng.random() < 0.5;
     let pair: PairRanges;
-    if (pairing === 'sop') {
+    if (pairing === 'sop' || swapInstead) {
       if (chunkLen === 1) {
         if (i + 1 >= doc.length) break; // a document's lone last sentence: nothing to order it against
         i++;

@@ -21,6 +21,7 @@ export const PRETRAIN_OBJECTIVE_DEFAULT = schemaDefaults('pretrain', ['train']).
 export function sentencePairTask(objective: PretrainObjective): SentencePairTask | undefined {
   if (objective === 'mlm+nsp') return 'nsp';
   if (objective === 'mlm+sop') return 'sop';
+  if (objective === 'mlm+nsp+sop') return 'nsp+sop';
   return undefined;
 }
 
@@ -31,7 +32,8 @@ export function trainsPairHead(objective: PretrainObjective): boolean {
 
 /** Non-empty documents a split needs: NotNext pairs draw from another document; SOP pairs and packed sequences do not. */
 export function minDocuments(objective: PretrainObjective): 1 | 2 {
-  return objective === 'mlm+nsp' ? 2 : 1;
+  const pairing = sentencePairTask(objective);
+  return pairing === 'nsp' || pairing === 'nsp+sop' ? 2 : 1;
 }
 
 /** Throws a one-line error naming `train.objective` unless `value` is one of the schema's objectives. */

@@ -27,6 +27,7 @@ test('objectives: the schema enum and default, each mapped to its pairs, head an
   assert.deepEqual(table, [
     ['mlm+nsp', 'nsp', true, 2],
     ['mlm+sop', 'sop', true, 1],
+    ['mlm+nsp+sop', 'nsp+sop', true, 2],
     ['mlm', undefined, false, 1],
   ]);
 });
@@ -38,7 +39,8 @@ test('objectives: an unknown one is a one-line error naming train.objective and 
       () => assertObjective(bad),
       (e: unknown) =>
         e instanceof UserError &&
-        e.message === `train.objective: expected "mlm+nsp", "mlm+sop" or "mlm", got ${String(bad)}` &&
+        e.message ===
+          `train.objective: expected "mlm+nsp", "mlm+sop", "mlm+nsp+sop" or "mlm", got ${String(bad)}` &&
         !e.message.includes('\n'),
     );
   }
@@ -47,9 +49,9 @@ test('objectives: an unknown one is a one-line error naming train.objective and 
 test('objectives: a pipeline with an unknown objective fails before it reads the corpus', () => {
   const vocab = buildMaskingVocab(loadVocabTokens());
   const source = memorySource(syntheticDocs([[5, 5, 5], [4, 4]]));
-  const config = { ...PRETRAIN_DATA_DEFAULTS, objective: 'mlm+nsp+sop' as never };
+  const config = { ...PRETRAIN_DATA_DEFAULTS, objective: 'nsp+mlm' as never };
   assert.throws(
     () => createPipeline(source, vocab, config, 1),
-    (e: unknown) => e instanceof UserError && /^train\.objective: expected .* got mlm\+nsp\+sop$/.test(e.message),
+    (e: unknown) => e instanceof UserError && /^train\.objective: expected .* got nsp\+mlm$/.test(e.message),
   );
 });

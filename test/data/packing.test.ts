@@ -184,7 +184,7 @@ test('mlm needs one training document; mlm+nsp two', () => {
   assert.throws(() => createPipeline(one, vocab, base, 1), UserError);
   assert.throws(
     () => createPipeline(one, vocab, { ...base, objective: 'nsp' as never }, 1),
-    /train\.objective: expected "mlm\+nsp", "mlm\+sop" or "mlm"/,
+    /train\.objective: expected "mlm\+nsp", "mlm\+sop", "mlm\+nsp\+sop" or "mlm"/,
   );
 });
 

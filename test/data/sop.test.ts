@@ -75,8 +75,41 @@ test('the NSP plan is unchanged by the SOP option (same recipes with the default
   const byDefault = planEpoch(lengths, ids, ids, options, 7, 0);
   const nsp = planEpoch(lengths, ids, ids, options, 7, 0, 'nsp');
   const sop = planEpoch(lengths, ids, ids, options, 7, 0, 'sop');
+  const mixed = planEpoch(lengths, ids, ids, options, 7, 0, 'nsp+sop');
   assert.deepEqual(nsp.recipes, byDefault.recipes);
   assert.notDeepEqual(sop.recipes, nsp.recipes);
+  assert.notDeepEqual(mixed.recipes, nsp.recipes);
+  assert.notDeepEqual(mixed.recipes, sop.recipes);
+});
+
+test('NSP+SOP pairs: half in order, a quarter from another document, a quarter swapped, each shaped as its kind', () => {
+  const docs = syntheticDocs([Array.from({ length: 60 }, (_, s) => 3 + (s % 4)), Array.from({ length: 40 }, () => 5)]);
+  const source = memorySource(docs);
+  const lengths = lengthTable(source);
+  const counts = { inOrder: 0, otherDocument: 0, swapped: 0 };
+  for (let seed = 0; seed < 400; seed++) {
+    const shape = { max_seq_length: 30, short_seq_prob: 0.1 };
+    createInstancesFromDocument(lengths, 0, Int32Array.from([0, 1]), shape, Rng.derive(seed), (r) => {
+      assert.equal(r.docA, 0);
+      if (!r.isRandomNext) {
+        counts.inOrder++;
+        assert.ok(r.docB === 0 && r.bStart === r.aEnd, 'in order: B continues A');
+      } else if (r.docB === 1) {
+        counts.otherDocument++;
+      } else {
+        counts.swapped++;
+        assert.ok(r.docB === 0 && r.aStart === r.bEnd, 'swapped: A is the stretch right after B');
+      }
+      const inst = materializeInstance(source, r, { clsId: CLS, sepId: SEP });
+      assert.equal(inst.isRandomNext, r.isRandomNext);
+    }, 'nsp+sop');
+  }
+  const n = counts.inOrder + counts.otherDocument + counts.swapped;
+  assert.ok(n > 4000, `${n} pairs`);
+  assertBinomial('NotNext', counts.otherDocument + counts.swapped, n, 0.5);
+  // Only a document's lone last sentence cannot be swapped: nearly an even split of the NotNext pairs.
+  const notNext = counts.otherDocument + counts.swapped;
+  assert.ok(Math.abs(counts.swapped / notNext - 0.5) < 0.03, `${counts.swapped} swapped of ${notNext} NotNext`);
 });
 
 test('SOP on the sample corpus: half the pairs swapped, labels in the batch, one document is enough', () => {
@@ -105,6 +138,7 @@ test('SOP on the sample corpus: half the pairs swapped, labels in the batch, one
   const one = memorySource([docs[0]]);
   const base = { ...PRETRAIN_DATA_DEFAULTS, heldout_fraction: 0 };
   assert.throws(() => createPipeline(one, vocab, { ...base, objective: 'mlm+nsp' }, 1), UserError);
+  assert.throws(() => createPipeline(one, vocab, { ...base, objective: 'mlm+nsp+sop' }, 1), UserError);
   assert.ok(createPipeline(one, vocab, { ...base, objective: 'mlm+sop' }, 1).stream.epochPlan(0).count > 100);
   // data inspect labels the pairs by order.
   const records = [...inspectInstances(one, vocabTokens, { ...base, objective: 'mlm+sop' }, 1, 20)];

@@ -52,7 +52,7 @@ test('objective mlm: loss = MLM loss, no NSP metrics, the NSP head and pooler st
   disposeParams(model.params);
 });
 
-for (const objective of [undefined, 'mlm+sop'] as const) {
+for (const objective of [undefined, 'mlm+sop', 'mlm+nsp+sop'] as const) {
   test(`objective ${objective ?? 'mlm+nsp (the default)'} still updates the NSP head`, async () => {
     await useTestBackend();
     const model = randomModel(cfg, { seed: 3, scale: 0.05 });
