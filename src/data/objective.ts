@@ -17,12 +17,17 @@ export const PRETRAIN_OBJECTIVES = loadSchema('pretrain').properties!.train!.pro
 /** `train.objective`'s default (the schema's), for pipelines built without a config file. */
 export const PRETRAIN_OBJECTIVE_DEFAULT = schemaDefaults('pretrain', ['train']).objective as PretrainObjective;
 
+/** Every objective's sentence-pair task (a new objective without a row does not compile). */
+const PAIR_TASK: Record<PretrainObjective, SentencePairTask | undefined> = {
+  'mlm+nsp': 'nsp',
+  'mlm+sop': 'sop',
+  'mlm+nsp+sop': 'nsp+sop',
+  mlm: undefined,
+};
+
 /** The sentence-pair task an objective trains through the NSP head; undefined for packed MLM-only. */
 export function sentencePairTask(objective: PretrainObjective): SentencePairTask | undefined {
-  if (objective === 'mlm+nsp') return 'nsp';
-  if (objective === 'mlm+sop') return 'sop';
-  if (objective === 'mlm+nsp+sop') return 'nsp+sop';
-  return undefined;
+  return PAIR_TASK[objective];
 }
 
 /** Whether the NSP head gets a loss (NSP or SOP: the same head, the labels differ). */

@@ -17,6 +17,7 @@ import {
   recipeAt,
   type EpochPlan,
   type LengthTable,
+  type SentencePairTask,
 } from './instances.js';
 import { cachedDocuments } from './document-cache.js';
 import { materializePacked, packedRecipeAt, planPackedEpoch, type PackedEpochPlan } from './packing.js';
@@ -66,6 +67,8 @@ export class PretrainingStream {
   private readonly plans = new Map<number, EpochPlan>();
 
   private readonly source: DocumentSource;
+  /** The objective's sentence-pair task; undefined: packed MLM-only sequences. */
+  private readonly pairing: SentencePairTask | undefined;
 
   constructor(
     source: DocumentSource,
@@ -74,6 +77,7 @@ export class PretrainingStream {
   ) {
     this.lengths = lengthTable(source);
     this.source = cachedDocuments(source);
+    this.pairing = sentencePairTask(options.objective);
   }
 
   /** The plan of `epoch` (the latest one is cached). */
@@ -99,8 +103,8 @@ export class PretrainingStream {
   }
 
   private plan(epoch: number): EpochPlan {
-    const { params, seed, docs, randomDocs, objective } = this.options;
-    const pairing = sentencePairTask(objective);
+    const { params, seed, docs, randomDocs } = this.options;
+    const pairing = this.pairing;
     return pairing === undefined
       ? planPackedEpoch(this.lengths, docs, params, seed, epoch)
       : planEpoch(this.lengths, docs, randomDocs, params, seed, epoch, pairing);
@@ -113,7 +117,7 @@ export class PretrainingStream {
       throw new RangeError(`cursor index ${cursor.index} outside epoch ${cursor.epoch} (${plan.count})`);
     }
     const inst =
-      sentencePairTask(this.options.objective) === undefined
+      this.pairing === undefined
         ? materializePacked(
             this.source,
             plan as PackedEpochPlan,
