@@ -39,6 +39,22 @@ export function loadSchema(name: SchemaName): JsonSchema {
   return s;
 }
 
+/** The values the schema's enum at `path` allows (e.g. 'pretrain', ['data', 'pad_to']), in its order. */
+export function schemaEnum<T>(name: SchemaName, path: readonly string[]): readonly T[] {
+  let node: JsonSchema | undefined = loadSchema(name);
+  for (const key of path) node = node?.properties?.[key];
+  if (!node?.enum) throw new Error(`${schemaPath(name)}: no enum at ${path.join('.')}`);
+  return node.enum as T[];
+}
+
+/** An enum's values as a one-line error lists them: `"a", "b" or "c"`. */
+export function expectedValues(values: readonly unknown[]): string {
+  const quoted = values.map((v) => JSON.stringify(v));
+  return quoted.length < 2
+    ? quoted.join('')
+    : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
+}
+
 /**
  * The defaults the schema gives the properties of the object at `path`
  * (e.g. 'pretrain', ['data']): how code that runs without a config file

@@ -6,13 +6,12 @@
  * a corpus needs.
  */
 import type { PretrainObjective } from '../config/types.js';
-import { loadSchema, schemaDefaults } from '../config/schemas.js';
+import { expectedValues, schemaDefaults, schemaEnum } from '../config/schemas.js';
 import { UserError } from '../errors.js';
 import type { SentencePairTask } from './instances.js';
 
 /** The objectives the schema allows, in its order. */
-export const PRETRAIN_OBJECTIVES = loadSchema('pretrain').properties!.train!.properties!.objective!
-  .enum as readonly PretrainObjective[];
+export const PRETRAIN_OBJECTIVES = schemaEnum<PretrainObjective>('pretrain', ['train', 'objective']);
 
 /** `train.objective`'s default (the schema's), for pipelines built without a config file. */
 export const PRETRAIN_OBJECTIVE_DEFAULT = schemaDefaults('pretrain', ['train']).objective as PretrainObjective;
@@ -44,8 +43,6 @@ export function minDocuments(objective: PretrainObjective): 1 | 2 {
 /** Throws a one-line error naming `train.objective` unless `value` is one of the schema's objectives. */
 export function assertObjective(value: unknown): asserts value is PretrainObjective {
   if (!PRETRAIN_OBJECTIVES.includes(value as PretrainObjective)) {
-    const expected = PRETRAIN_OBJECTIVES.map((o) => `"${o}"`);
-    const list = `${expected.slice(0, -1).join(', ')} or ${expected[expected.length - 1]}`;
-    throw new UserError(`train.objective: expected ${list}, got ${String(value)}`);
+    throw new UserError(`train.objective: expected ${expectedValues(PRETRAIN_OBJECTIVES)}, got ${String(value)}`);
   }
 }

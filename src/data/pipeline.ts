@@ -13,6 +13,10 @@ import { PretrainingStream } from './stream.js';
 import type { DocumentSource } from './types.js';
 import type { MaskingVocab } from './vocab.js';
 import { UserError } from '../errors.js';
+import { expectedValues, schemaEnum } from '../config/schemas.js';
+
+/** `data.pad_to`'s values, read from the schema. */
+const PAD_TO = schemaEnum<BatchShape['pad_to']>('pretrain', ['data', 'pad_to']);
 
 /**
  * Which documents a pipeline reads: `train` and `heldout` are the two sides of
@@ -107,7 +111,7 @@ function validateConfig(c: PipelineConfig, where: string): void {
   prob('masked_lm_prob', true);
   prob('short_seq_prob', false);
   if (c.objective !== undefined) assertObjective(c.objective);
-  if (c.pad_to !== 'batch' && c.pad_to !== 'max') {
-    throw new UserError(`${where}.pad_to: expected "batch" or "max", got ${String(c.pad_to)}`);
+  if (!PAD_TO.includes(c.pad_to)) {
+    throw new UserError(`${where}.pad_to: expected ${expectedValues(PAD_TO)}, got ${String(c.pad_to)}`);
   }
 }

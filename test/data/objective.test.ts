@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadSchema } from '../../src/config/schemas.js';
+import { expectedValues, loadSchema, schemaEnum } from '../../src/config/schemas.js';
 import {
   PRETRAIN_OBJECTIVES,
   PRETRAIN_OBJECTIVE_DEFAULT,
@@ -53,5 +53,25 @@ test('objectives: a pipeline with an unknown objective fails before it reads the
   assert.throws(
     () => createPipeline(source, vocab, config, 1),
     (e: unknown) => e instanceof UserError && /^train\.objective: expected .* got nsp\+mlm$/.test(e.message),
+  );
+});
+
+test('schema enums: read at a path, listed in one line as an error expects them', () => {
+  assert.deepEqual(schemaEnum('pretrain', ['data', 'pad_to']), ['batch', 'max']);
+  assert.throws(() => schemaEnum('pretrain', ['data', 'max_seq_length']), /no enum at data\.max_seq_length/);
+  assert.equal(expectedValues(['a']), '"a"');
+  assert.equal(expectedValues(['a', 'b']), '"a" or "b"');
+  assert.equal(expectedValues(['a', 'b', 'c']), '"a", "b" or "c"');
+});
+
+test('data.pad_to: a value outside the schema enum is a one-line error listing both', () => {
+  const vocab = buildMaskingVocab(loadVocabTokens());
+  const source = memorySource(syntheticDocs([[5, 5, 5], [4, 4]]));
+  for (const padTo of ['batch', 'max'] as const) {
+    assert.doesNotThrow(() => createPipeline(source, vocab, { ...PRETRAIN_DATA_DEFAULTS, pad_to: padTo }, 1));
+  }
+  assert.throws(
+    () => createPipeline(source, vocab, { ...PRETRAIN_DATA_DEFAULTS, pad_to: 'longest' as never }, 1),
+    (e: unknown) => e instanceof UserError && e.message === 'data.pad_to: expected "batch" or "max", got longest',
   );
 });
