@@ -20,8 +20,9 @@ const bert = (args) => {
 };
 
 // The shipped 30-minute recipe (configs/pretrain/tiny-30min.yaml) at a 2-minute budget, on the sample
-// corpus. The sample has three documents (books), so NSP's NotNext segments come from one of two
-// other books and it memorises them (README, "Set up"); sentence order needs no other document.
+// corpus. The sample has three documents (books), so a NotNext segment from another book (all of
+// NSP's, half of the recipe's) comes from one of two and NSP memorises them (README, "Set up");
+// sentence order needs no other document.
 const minutes = process.env.QUICKSTART_MINUTES ?? '2';
 bert(['env']);
 bert([
