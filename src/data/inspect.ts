@@ -5,7 +5,7 @@
  * as JSON objects or a human-readable view with the masked tokens highlighted.
  */
 import type { PretrainDataConfig } from './config.js';
-import { PRETRAIN_OBJECTIVE_DEFAULT, sentencePairTask } from './objective.js';
+import { PRETRAIN_OBJECTIVE_DEFAULT, labelsNextSentence, sentencePairTask } from './objective.js';
 import type { PretrainObjective } from '../config/types.js';
 import { openSource } from './loader-worker.js';
 import { createPipeline, type DataSplitName, type PipelineConfig } from './pipeline.js';
@@ -49,9 +49,8 @@ export function toInspectRecord(
     masked_labels: Array.from(inst.maskedLmIds, token),
     original_ids: Array.from(inst.originalIds),
   };
-  const pairing = sentencePairTask(objective);
-  if (pairing === 'nsp' || pairing === 'nsp+sop') record.is_random_next = inst.isRandomNext;
-  if (pairing === 'sop') record.is_swapped = inst.isRandomNext;
+  if (labelsNextSentence(objective)) record.is_random_next = inst.isRandomNext;
+  if (sentencePairTask(objective) === 'sop') record.is_swapped = inst.isRandomNext;
   return record;
 }
 

@@ -34,10 +34,15 @@ export function trainsPairHead(objective: PretrainObjective): boolean {
   return sentencePairTask(objective) !== undefined;
 }
 
+/** Whether the pairs carry NSP's labels (IsNext / NotNext), whose NotNext pairs draw B from another document. */
+export function labelsNextSentence(objective: PretrainObjective): boolean {
+  const pairing = sentencePairTask(objective);
+  return pairing === 'nsp' || pairing === 'nsp+sop';
+}
+
 /** Non-empty documents a split needs: NotNext pairs draw from another document; SOP pairs and packed sequences do not. */
 export function minDocuments(objective: PretrainObjective): 1 | 2 {
-  const pairing = sentencePairTask(objective);
-  return pairing === 'nsp' || pairing === 'nsp+sop' ? 2 : 1;
+  return labelsNextSentence(objective) ? 2 : 1;
 }
 
 /** Throws a one-line error naming `train.objective` unless `value` is one of the schema's objectives. */
