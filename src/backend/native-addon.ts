@@ -6,7 +6,7 @@
  *   <cache>/native/bert_kernels-<source hash>.node
  *
  * (<cache> as for `bert setup tensorflow`: $BERT_CACHE_DIR, $XDG_CACHE_HOME/bert
- * or ~/.cache/bert). The file name carries a hash of the C source, so a
+ * or ~/.cache/bert). The file name carries a hash of the C source (with native/bert_rows.h), so a
  * changed source is rebuilt and an old addon is never loaded against new
  * JavaScript. N-API is ABI-stable, so one build serves every Node version.
  * BERT_NATIVE_KERNELS=0 turns them off without removing them.
@@ -27,12 +27,18 @@ export const KERNELS_SOURCE = fileURLToPath(
   new URL('../../../native/bert_kernels.c', import.meta.url),
 );
 
+/** The row loops the addon shares with the WebAssembly module, beside the source. */
+const ROWS_HEADER = 'bert_rows.h';
+
 const sourceHashes = new Map<string, string>();
 
 export function addonPath(cacheDir?: string, source = KERNELS_SOURCE): string {
   let hash = sourceHashes.get(source);
   if (!hash) {
-    hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12);
+    const sha = createHash('sha256').update(readFileSync(source));
+    const header = join(dirname(source), ROWS_HEADER);
+    if (existsSync(header)) sha.update(readFileSync(header));
+    hash = sha.digest('hex').slice(0, 12);
     sourceHashes.set(source, hash);
   }
   return join(cacheRoot(cacheDir), 'native', `bert_kernels-${hash}.node`);
@@ -98,10 +104,36 @@ export interface NativeKernels {
   biasGelu(heap: ArrayBuffer, ...args: [...offsetsAndSizes: number[], tanhForm: boolean]): void;
   biasGeluGrad(heap: ArrayBuffer, ...args: [...offsetsAndSizes: number[], tanhForm: boolean]): void;
   sumSquares(heap: ArrayBuffer, xOffset: number, outOffset: number, n: number): void;
+  /** out[j] = Σ_i x[i, j] over x [rows, cols]. */
+  columnSums(
+    heap: ArrayBuffer,
+    xOffset: number,
+    outOffset: number,
+    rows: number,
+    cols: number,
+  ): void;
   softmaxCrossEntropy(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
   attentionSoftmax(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
   attentionSoftmaxGrad(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
 }
+
+/**
+ * The elementwise fused kernels alone: what both the native addon and the
+ * WebAssembly module (src/backend/wasm-module.ts) provide.
+ */
+export type FusedKernels = Pick<
+  NativeKernels,
+  | 'adamW'
+  | 'layerNorm'
+  | 'layerNormGrad'
+  | 'biasGelu'
+  | 'biasGeluGrad'
+  | 'sumSquares'
+  | 'columnSums'
+  | 'softmaxCrossEntropy'
+  | 'attentionSoftmax'
+  | 'attentionSoftmaxGrad'
+>;
 
 export interface LoadedKernels {
   addon: NativeKernels;

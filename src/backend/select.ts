@@ -6,7 +6,7 @@
  * The native packages are optional dependencies: absent or broken, they are
  * skipped with the reason, never a crash. Choosing a backend also registers
  * this project's kernels for it (tensorflow-kernels.ts, the wasm kernels of
- * wasm-native-kernels.ts or wasm-split-batch-matmul.ts, js-adamw.ts for
+ * wasm-native-kernels.ts, or wasm-module.ts's and wasm-split-batch-matmul.ts's, js-adamw.ts for
  * cpu, native dropout masks).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,7 +18,12 @@ import { UserError } from '../errors.js';
 import { useNativeMaskGenerator } from '../model/dropout-mask.js';
 import { loadNativeKernels } from './native-addon.js';
 import { registerTensorflowKernels } from './tensorflow-kernels.js';
-import { useBuiltinWasmKernels, useNativeWasmKernels } from './wasm-native-kernels.js';
+import {
+  useBuiltinWasmKernels,
+  useNativeWasmKernels,
+  useWasmModuleKernels,
+} from './wasm-native-kernels.js';
+import { loadWasmModuleKernels } from './wasm-module.js';
 import { restoreWasmBatchMatMul, useSplitWasmBatchMatMul } from './wasm-split-batch-matmul.js';
 import { useJavaScriptAdamW } from './js-adamw.js';
 import { useWebgpuAdamW } from './webgpu-adamw.js';
@@ -161,9 +166,19 @@ async function tryWasm(threads: number | null): Promise<string> {
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
   const native = loadNativeKernels();
   if (!('addon' in native)) {
-    useBuiltinWasmKernels();
+    // The fused kernels of the shipped WebAssembly module (BERT_WASM_MODULE=0: tfjs's kernels only).
+    const module =
+      process.env.BERT_WASM_MODULE === '0'
+        ? { reason: 'BERT_WASM_MODULE=0' }
+        : loadWasmModuleKernels(tf.backend());
+    if ('reason' in module) useBuiltinWasmKernels();
+    else useWasmModuleKernels(module);
     useSplitWasmBatchMatMul();
-    return `@tensorflow/tfjs-backend-wasm, batched matMuls as XNNPACK products (native matMul: ${native.reason})`;
+    const fused =
+      'reason' in module
+        ? `no fused kernels: ${module.reason}`
+        : 'fused kernels: WebAssembly module';
+    return `@tensorflow/tfjs-backend-wasm, batched matMuls as XNNPACK products, ${fused} (native matMul: ${native.reason})`;
   }
   const n = threads ?? availableParallelism();
   const threaded = native.addon.setThreads(n);

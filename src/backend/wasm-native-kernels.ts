@@ -33,8 +33,9 @@ import {
   setTransposingBatchMatMul,
   SPARSE_SOFTMAX_CROSS_ENTROPY,
   SUM_SQUARES,
+  COLUMN_SUMS,
 } from '../model/kernels.js';
-import type { NativeKernels } from './native-addon.js';
+import type { FusedKernels, NativeKernels } from './native-addon.js';
 
 /** What the kernel uses of tfjs-backend-wasm's BackendWasm. */
 interface WasmBackend {
@@ -96,7 +97,7 @@ function nativeBatchMatMul(addon: NativeKernels): tf.KernelFunc {
  * The fused AdamW kernel (FUSED_ADAMW in src/model/kernels.ts) on the wasm
  * backend: inputs p, g, m, v and the scalar coefficients gm, gv → [p', m', v'].
  */
-function nativeAdamW(addon: NativeKernels): tf.KernelFunc {
+function nativeAdamW(addon: FusedKernels): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const wasm = backend as unknown as WasmBackend;
     const { p, g, m, v, gm, gv } = inputs as Record<string, tf.TensorInfo>;
@@ -131,7 +132,7 @@ function rowsCols(t: tf.TensorInfo): [number, number] {
 }
 
 /** FUSED_LAYER_NORM: {x, gamma, beta[, residual]}, attrs {eps[, stats]} → [y, x̂, 1/σ] ([y]: stats false). */
-function nativeLayerNorm(addon: NativeKernels): tf.KernelFunc {
+function nativeLayerNorm(addon: FusedKernels): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const wasm = backend as unknown as WasmBackend;
     const { x, residual, gamma, beta } = inputs as Record<string, tf.TensorInfo | undefined>;
@@ -163,7 +164,7 @@ function nativeLayerNorm(addon: NativeKernels): tf.KernelFunc {
 }
 
 /** FUSED_LAYER_NORM_GRAD: {dy, xhat, rstd, gamma}, attrs {residual} → [dx, (dx,) dgamma, dbeta]. */
-function nativeLayerNormGrad(addon: NativeKernels): tf.KernelFunc {
+function nativeLayerNormGrad(addon: FusedKernels): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const wasm = backend as unknown as WasmBackend;
     const { dy, xhat, rstd, gamma } = inputs as Record<string, tf.TensorInfo>;
@@ -189,7 +190,7 @@ function nativeLayerNormGrad(addon: NativeKernels): tf.KernelFunc {
 }
 
 /** BIAS_GELU: {z, bias}, attrs {tanhForm} → GELU(z + bias). */
-function nativeBiasGelu(addon: NativeKernels): tf.KernelFunc {
+function nativeBiasGelu(addon: FusedKernels): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const wasm = backend as unknown as WasmBackend;
     const { z, bias } = inputs as Record<string, tf.TensorInfo>;
@@ -210,7 +211,7 @@ function nativeBiasGelu(addon: NativeKernels): tf.KernelFunc {
 }
 
 /** BIAS_GELU_GRAD: {dy, z, bias}, attrs {tanhForm} → [dz, dbias]. */
-function nativeBiasGeluGrad(addon: NativeKernels): tf.KernelFunc {
+function nativeBiasGeluGrad(addon: FusedKernels): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const wasm = backend as unknown as WasmBackend;
     const { dy, z, bias } = inputs as Record<string, tf.TensorInfo>;
@@ -230,7 +231,7 @@ function nativeBiasGeluGrad(addon: NativeKernels): tf.KernelFunc {
 }
 
 /** SUM_SQUARES: {x} → Σ x² (a float32 scalar). */
-function nativeSumSquares(addon: NativeKernels): tf.KernelFunc {
+function nativeSumSquares(addon: FusedKernels): tf.KernelFunc {
   return ({ inputs, backend }) => {
     const wasm = backend as unknown as WasmBackend;
     const { x } = inputs as { x: tf.TensorInfo };
@@ -245,8 +246,26 @@ function nativeSumSquares(addon: NativeKernels): tf.KernelFunc {
   };
 }
 
+/** COLUMN_SUMS: {x [.., C]} → [C], the sum over every row. */
+function nativeColumnSums(kernels: FusedKernels): tf.KernelFunc {
+  return ({ inputs, backend }) => {
+    const wasm = backend as unknown as WasmBackend;
+    const { x } = inputs as { x: tf.TensorInfo };
+    const [rows, cols] = rowsCols(x);
+    const out = wasm.makeOutput([cols], 'float32');
+    kernels.columnSums(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      heapOffset(wasm, x),
+      heapOffset(wasm, out),
+      rows,
+      cols,
+    );
+    return out;
+  };
+}
+
 /** SPARSE_SOFTMAX_CROSS_ENTROPY: {logits [N, C], labels [N] int32} → [loss [N], softmax − onehot [N, C]]. */
-function nativeSoftmaxCrossEntropy(addon: NativeKernels): tf.KernelFunc {
+function nativeSoftmaxCrossEntropy(addon: FusedKernels): tf.KernelFunc {
   return ({ inputs, backend }) => {
     const wasm = backend as unknown as WasmBackend;
     const { logits, labels } = inputs as Record<string, tf.TensorInfo>;
@@ -267,7 +286,7 @@ function nativeSoftmaxCrossEntropy(addon: NativeKernels): tf.KernelFunc {
 }
 
 /** ATTENTION_SOFTMAX: {scores, bias[, mask]}, attrs {group} → [probs, softmax] or [softmax]. */
-function nativeAttentionSoftmax(addon: NativeKernels): tf.KernelFunc {
+function nativeAttentionSoftmax(addon: FusedKernels): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const wasm = backend as unknown as WasmBackend;
     const { scores, bias, mask } = inputs as Record<string, tf.TensorInfo | undefined>;
@@ -292,7 +311,7 @@ function nativeAttentionSoftmax(addon: NativeKernels): tf.KernelFunc {
 }
 
 /** ATTENTION_SOFTMAX_GRAD: {dy, softmax[, mask]} → d scores. */
-function nativeAttentionSoftmaxGrad(addon: NativeKernels): tf.KernelFunc {
+function nativeAttentionSoftmaxGrad(addon: FusedKernels): tf.KernelFunc {
   return ({ inputs, backend }) => {
     const wasm = backend as unknown as WasmBackend;
     const { dy, softmax, mask } = inputs as Record<string, tf.TensorInfo | undefined>;
@@ -409,17 +428,22 @@ function nativeHeadsMatMul(addon: NativeKernels): tf.KernelFunc {
   };
 }
 
-/** The fused kernels this module registers next to BatchMatMul, by name. */
-const FUSED: [string, (addon: NativeKernels) => tf.KernelFunc][] = [
+/** The elementwise fused kernels, by name: the native addon's or the WebAssembly module's. */
+const ELEMENTWISE: [string, (kernels: FusedKernels) => tf.KernelFunc][] = [
   [FUSED_ADAMW, nativeAdamW],
   [FUSED_LAYER_NORM, nativeLayerNorm],
   [FUSED_LAYER_NORM_GRAD, nativeLayerNormGrad],
   [BIAS_GELU, nativeBiasGelu],
   [BIAS_GELU_GRAD, nativeBiasGeluGrad],
   [SUM_SQUARES, nativeSumSquares],
+  [COLUMN_SUMS, nativeColumnSums],
   [SPARSE_SOFTMAX_CROSS_ENTROPY, nativeSoftmaxCrossEntropy],
   [ATTENTION_SOFTMAX, nativeAttentionSoftmax],
   [ATTENTION_SOFTMAX_GRAD, nativeAttentionSoftmaxGrad],
+];
+
+/** The kernels on the addon's SGEMM, by name. */
+const PRODUCTS: [string, (addon: NativeKernels) => tf.KernelFunc][] = [
   [DENSE_BIAS, nativeDenseBias],
   [HEADS_MAT_MUL, nativeHeadsMatMul],
 ];
@@ -452,25 +476,43 @@ export function nativeWasmKernelsActive(): boolean {
   return hasTransposingBatchMatMul('wasm');
 }
 
+function registerAll<K>(kernels: K, list: [string, (k: K) => tf.KernelFunc][]): void {
+  for (const [kernelName, make] of list) {
+    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: make(kernels) });
+  }
+}
+
 /** Route the wasm backend's BatchMatMul and the fused kernels to `addon` (idempotent). */
 export function useNativeWasmKernels(addon: NativeKernels): void {
   replaceKernel('BatchMatMul', nativeBatchMatMul(addon));
   replaceKernel('Identity', sharedIdentity);
-  for (const [kernelName, make] of FUSED) {
-    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: make(addon) });
-  }
+  registerAll(addon, ELEMENTWISE);
+  registerAll(addon, PRODUCTS);
   setTransposingBatchMatMul('wasm', true);
 }
 
-/** Put tfjs's own BatchMatMul and Identity back and drop the fused kernels (tests compare the two). */
+/**
+ * The elementwise fused kernels on the WebAssembly module (src/backend/wasm-module.ts) with
+ * tfjs's own BatchMatMul kept: the plain wasm backend, no `bert setup native`.
+ */
+export function useWasmModuleKernels(kernels: FusedKernels): void {
+  useBuiltinWasmKernels();
+  replaceKernel('Identity', sharedIdentity);
+  registerAll(kernels, ELEMENTWISE);
+}
+
+/**
+ * Put tfjs's own BatchMatMul and Identity back and drop the fused kernels, native or
+ * WebAssembly (tests compare the two).
+ */
 export function useBuiltinWasmKernels(): void {
-  if (!nativeWasmKernelsActive()) return;
   for (const [kernelName, config] of originals) {
     tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel(config);
   }
-  for (const [kernelName] of FUSED)
+  originals.clear();
+  for (const [kernelName] of [...ELEMENTWISE, ...PRODUCTS])
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
   setTransposingBatchMatMul('wasm', false);
 }

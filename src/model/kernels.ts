@@ -15,8 +15,10 @@
  *   c2, epsilon, keep, lr} → [p', m', v'], the same float32 maths as the
  *   op-by-op update.
  *
- * - Fused elementwise kernels (registered by src/backend/wasm-native-kernels.ts;
- *   ops.ts falls back to op-by-op maths where a backend has none):
+ * - Fused elementwise kernels (registered by src/backend/wasm-native-kernels.ts,
+ *   on the native addon or, for the plain wasm backend, on the WebAssembly module
+ *   of src/backend/wasm-module.ts; ops.ts falls back to op-by-op maths where a
+ *   backend has none):
  *   `BertLayerNorm` {x, gamma, beta[, residual]}, attrs {eps[, stats]} → [y, x̂, 1/σ]:
  *   y = LayerNorm(x + residual)·gamma + beta over the last axis, with x̂ [N, H]
  *   and 1/σ [N, 1] for the gradient (stats false: [y] alone, for inference); `BertLayerNormGrad` {dy, xhat, rstd,
@@ -30,7 +32,8 @@
  *   consecutive score rows (heads × T), times the mask; and
  *   `BertAttentionSoftmaxGrad` {dy, softmax[, mask]} → d scores.
  * - `BertSumSquares` {x} → Σ x² as a float32 scalar (the global-norm clip's
- *   per-gradient term; registered by src/backend/wasm-native-kernels.ts).
+ *   per-gradient term); `BertColumnSums` {x [N, C]} → [C] (a dense layer's bias
+ *   gradient). Both registered by src/backend/wasm-native-kernels.ts.
  * - `BertDenseBias` {x, w, bias} → x·w + bias in one SGEMM (no separate
  *   bias pass); `BertHeadsMatMul` {a, b}, attrs HeadsMatMulAttrs → per
  *   (sequence, head) products that read and write heads in place inside
@@ -160,6 +163,13 @@ export function sumSquares(x: tf.Tensor): tf.Scalar {
   if (hasKernel(SUM_SQUARES))
     return tf.engine().runKernel(SUM_SQUARES, { x }) as unknown as tf.Scalar;
   return tf.tidy(() => tf.sum(tf.square(x)));
+}
+
+export const COLUMN_SUMS = 'BertColumnSums';
+
+/** Σ over the rows of x [N, C] → [C] (BertColumnSums; registered where a backend has it). */
+export function columnSums(x: tf.Tensor2D): tf.Tensor1D {
+  return tf.engine().runKernel(COLUMN_SUMS, { x }) as unknown as tf.Tensor1D;
 }
 
 export const ATTENTION_SOFTMAX = 'BertAttentionSoftmax';

@@ -1,0 +1,155 @@
+/**
+ * The fused-kernel cases both kernel sets are checked on (the native addon's in
+ * test/model/fused-ops.test.ts, the WebAssembly module's in
+ * test/backend/wasm-module.test.ts): dense, bias + GELU (both forms, far tails
+ * included), LayerNorm with and without the residual, softmax cross-entropy and
+ * attention with padding and dropout, on odd shapes; each compared by value and
+ * gradient against another formulation.
+ */
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import type { GeluForm, ModelOps } from '../../src/model/ops.js';
+import { rng } from '../model/helpers.js';
+
+export function random(shape: number[], seed: number, scale = 1): tf.Tensor {
+  const r = rng(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale),
+    shape,
+  );
+}
+
+/** The value of f and the gradients of sum(f · w) w.r.t. every input (w: fixed random weights). */
+export function valueAndGrads(
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: tf.Tensor[],
+): Float32Array[] {
+  return tf.tidy(() => {
+    const y = f(...inputs);
+    const w = random(y.shape, 99);
+    const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), w)))(inputs);
+    return [y, ...grads].map((t) => Float32Array.from(t.dataSync() as Float32Array));
+  });
+}
+
+export function assertClose(got: Float32Array[], want: Float32Array[], what: string): void {
+  assert.equal(got.length, want.length);
+  got.forEach((g, k) => {
+    assert.equal(g.length, want[k].length, `${what} output ${k}: size`);
+    let scale = 0;
+    let diff = 0;
+    for (let i = 0; i < g.length; i++) {
+      scale = Math.max(scale, Math.abs(want[k][i]));
+      diff = Math.max(diff, Math.abs(g[i] - want[k][i]));
+    }
+    // Same maths in float32, a different summation order: ~1e-6 of the scale.
+    assert.ok(
+      diff <= 2e-6 * Math.max(scale, 1),
+      `${what} output ${k}: max diff ${diff} (scale ${scale})`,
+    );
+  });
+}
+
+/** Each fused op's cases: [name, (ops) => f, input shapes]. */
+export function cases(): [
+  string,
+  (ops: ModelOps) => (...xs: tf.Tensor[]) => tf.Tensor,
+  tf.Tensor[],
+][] {
+  const denseGelu =
+    (act: GeluForm) => (ops: ModelOps) => (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+      ops.denseGelu(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D, act);
+  const layerNorm = (ops: ModelOps) => (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+    ops.layerNorm(x as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-12);
+  const addLayerNorm =
+    (ops: ModelOps) => (x: tf.Tensor, r: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+      ops.addLayerNorm(
+        x as tf.Tensor2D,
+        r as tf.Tensor2D,
+        g as tf.Tensor1D,
+        b as tf.Tensor1D,
+        1e-5,
+      );
+  const out: [string, (ops: ModelOps) => (...xs: tf.Tensor[]) => tf.Tensor, tf.Tensor[]][] = [];
+  // The last shape with inputs ×20: pre-activations far out in both tails (exp clamps, erf → ±1).
+  for (const [rows, inner, cols, scale] of [
+    [7, 13, 11, 2],
+    [1, 3, 5, 2],
+    [33, 8, 17, 2],
+    [5, 4, 9, 20],
+    // Over the addon's PARALLEL_MIN (32768 elements): rows split over the threads.
+    [1031, 8, 33, 2],
+  ]) {
+    out.push([
+      `dense [${rows},${inner}]·[${inner},${cols}]`,
+      ((ops: ModelOps) => (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+        ops.dense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D)) as never,
+      [random([rows, inner], 1, scale), random([inner, cols], 2), random([cols], 3)],
+    ]);
+    for (const act of ['gelu', 'gelu_new'] as const)
+      out.push([
+        `denseGelu ${act} [${rows},${inner}]·[${inner},${cols}] ×${scale}`,
+        denseGelu(act) as never,
+        [random([rows, inner], 1, scale), random([inner, cols], 2), random([cols], 3)],
+      ]);
+    out.push([
+      `layerNorm [${rows},${cols}]`,
+      layerNorm as never,
+      [random([rows, cols], 4, 3), random([cols], 5), random([cols], 6)],
+    ]);
+    out.push([
+      `addLayerNorm [${rows},${cols}]`,
+      addLayerNorm as never,
+      [random([rows, cols], 7, 3), random([rows, cols], 8), random([cols], 9), random([cols], 10)],
+    ]);
+  }
+  for (const [rows, cols, scale] of [
+    [7, 13, 3],
+    [3, 1000, 30],
+    [37, 1001, 3],
+  ]) {
+    const labels = tf.tensor1d(
+      Array.from({ length: rows }, (_, i) => (i * 7) % cols),
+      'int32',
+    ) as tf.Tensor1D;
+    out.push([
+      `softmaxCrossEntropy [${rows},${cols}] ×${scale}`,
+      ((ops: ModelOps) => (x: tf.Tensor) =>
+        ops.softmaxCrossEntropy(x as tf.Tensor2D, labels)) as never,
+      [random([rows, cols], 12, scale)],
+    ]);
+  }
+  // Attention (odd T; the second over PARALLEL_MIN): padding in the bias, a dropout keep-mask or none.
+  for (const [B, T, A, H, dropout] of [
+    [2, 5, 3, 6, true],
+    [2, 65, 4, 8, true],
+    [3, 7, 2, 4, false],
+  ] as const) {
+    const biasValues = Array.from({ length: B * T }, (_, i) =>
+      i % T >= T - 2 && i >= T ? -10000 : 0,
+    );
+    const bias = tf.tensor4d(biasValues, [B, 1, 1, T]);
+    const r = rng(13);
+    const mask = dropout
+      ? tf.tensor4d(
+          Float32Array.from({ length: B * A * T * T }, () => (r() < 0.9 ? 1 / 0.9 : 0)),
+          [B, A, T, T],
+        )
+      : null;
+    out.push([
+      `attention B${B} T${T} A${A} H${H}${dropout ? ' + dropout' : ''}`,
+      ((ops: ModelOps) => (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) =>
+        ops.attention(
+          q as tf.Tensor2D,
+          k as tf.Tensor2D,
+          v as tf.Tensor2D,
+          bias,
+          { batch: B, seq: T, heads: A },
+          mask,
+        )) as never,
+      [random([B * T, H], 14, 2), random([B * T, H], 15, 2), random([B * T, H], 16)],
+    ]);
+  }
+  return out;
+}
