@@ -135,6 +135,14 @@ export type FusedKernels = Pick<
   | 'attentionSoftmaxGrad'
 >;
 
+/**
+ * The kernels that work in place on the WASM heap: what the wasm backend's
+ * kernels (src/backend/wasm-native-kernels.ts) call, provided by the native
+ * addon and, single-threaded, by the WebAssembly module (src/backend/wasm-module.ts).
+ */
+export type HeapKernels = Pick<NativeKernels, 'batchMatMul' | 'stridedMatMul' | 'denseBias'> &
+  FusedKernels;
+
 export interface LoadedKernels {
   addon: NativeKernels;
   /** The SGEMM library found, e.g. "oneDNN 2.6.3". */

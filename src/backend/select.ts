@@ -18,11 +18,7 @@ import { UserError } from '../errors.js';
 import { useNativeMaskGenerator } from '../model/dropout-mask.js';
 import { loadNativeKernels } from './native-addon.js';
 import { registerTensorflowKernels } from './tensorflow-kernels.js';
-import {
-  useBuiltinWasmKernels,
-  useNativeWasmKernels,
-  useWasmModuleKernels,
-} from './wasm-native-kernels.js';
+import { useBuiltinWasmKernels, useWasmHeapKernels } from './wasm-native-kernels.js';
 import { loadWasmModuleKernels } from './wasm-module.js';
 import { restoreWasmBatchMatMul, useSplitWasmBatchMatMul } from './wasm-split-batch-matmul.js';
 import { useJavaScriptAdamW } from './js-adamw.js';
@@ -165,26 +161,27 @@ async function tryWasm(threads: number | null): Promise<string> {
   await import('@tensorflow/tfjs-backend-wasm');
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
   const native = loadNativeKernels();
-  if (!('addon' in native)) {
-    // The fused kernels of the shipped WebAssembly module (BERT_WASM_MODULE=0: tfjs's kernels only).
-    const module =
-      process.env.BERT_WASM_MODULE === '0'
-        ? { reason: 'BERT_WASM_MODULE=0' }
-        : loadWasmModuleKernels(tf.backend());
-    if ('reason' in module) useBuiltinWasmKernels();
-    else useWasmModuleKernels(module);
-    useSplitWasmBatchMatMul();
-    const fused =
-      'reason' in module
-        ? `no fused kernels: ${module.reason}`
-        : 'fused kernels: WebAssembly module';
-    return `@tensorflow/tfjs-backend-wasm, batched matMuls as XNNPACK products, ${fused} (native matMul: ${native.reason})`;
+  if ('addon' in native) {
+    const n = threads ?? availableParallelism();
+    const threaded = native.addon.setThreads(n);
+    restoreWasmBatchMatMul();
+    useWasmHeapKernels(native.addon);
+    return `@tensorflow/tfjs-backend-wasm + native matMul (${native.library}, ${threaded ? `${n} thread${n === 1 ? '' : 's'}` : 'threads: library default'})`;
   }
-  const n = threads ?? availableParallelism();
-  const threaded = native.addon.setThreads(n);
-  restoreWasmBatchMatMul();
-  useNativeWasmKernels(native.addon);
-  return `@tensorflow/tfjs-backend-wasm + native matMul (${native.library}, ${threaded ? `${n} thread${n === 1 ? '' : 's'}` : 'threads: library default'})`;
+  // No native kernels: the shipped WebAssembly module's (one thread), or with
+  // BERT_WASM_MODULE=0 tfjs's own kernels with batched matMuls split into XNNPACK products.
+  const module =
+    process.env.BERT_WASM_MODULE === '0'
+      ? { reason: 'BERT_WASM_MODULE=0' }
+      : loadWasmModuleKernels(tf.backend());
+  if (!('reason' in module)) {
+    restoreWasmBatchMatMul();
+    useWasmHeapKernels(module);
+    return `@tensorflow/tfjs-backend-wasm + the WebAssembly kernel module (1 thread; native matMul: ${native.reason})`;
+  }
+  useBuiltinWasmKernels();
+  useSplitWasmBatchMatMul();
+  return `@tensorflow/tfjs-backend-wasm, batched matMuls as XNNPACK products (kernel module: ${module.reason}; native matMul: ${native.reason})`;
 }
 
 async function tryCpu(): Promise<string> {

@@ -1,18 +1,20 @@
 /**
- * The native kernels (native/bert_kernels.c) as wasm-backend kernels, all
- * working in place on the WASM heap: BatchMatMul on a native SGEMM (any
- * transpose or batch layout at native speed; registered over tfjs's own
- * kernel, the same product up to float32 summation order) and the fused
+ * The heap kernels (src/backend/native-addon.ts's HeapKernels: the native
+ * addon of native/bert_kernels.c, or the WebAssembly module of
+ * src/backend/wasm-module.ts) as wasm-backend kernels, all working in place on
+ * the WASM heap: BatchMatMul on the native SGEMM or the module's blocked
+ * product (any transpose or batch layout at full speed; registered over tfjs's
+ * own kernel, the same product up to float32 summation order) and the fused
  * AdamW update (FUSED_ADAMW, bit-identical to the op-by-op update), and the
  * fused kernels (LayerNorm with an optional residual add, bias + GELU,
  * forward and gradient; attention's bias + softmax + dropout and its
  * gradient; the softmax cross-entropy with its gradient; the
- * clip's sum of squares; multi-threaded over rows in the addon), the dense
+ * clip's sum of squares and the bias gradient's column sums;
+ * multi-threaded over rows in the addon), the dense
  * layer's product with its bias added in the SGEMM, attention's per-head
  * products read and written in place (no head transposes), and an
- * Identity that shares data instead of copying (no addon needed, but only
- * swapped in with the rest).
- * `useNativeWasmKernels` switches them in, `useBuiltinWasmKernels` out; both
+ * Identity that shares data instead of copying (swapped in with the rest).
+ * `useWasmHeapKernels` switches them in, `useBuiltinWasmKernels` out; both
  * tell src/model/kernels.ts, so the model picks the formulation that suits
  * the active BatchMatMul.
  */
@@ -35,7 +37,7 @@ import {
   SUM_SQUARES,
   COLUMN_SUMS,
 } from '../model/kernels.js';
-import type { FusedKernels, NativeKernels } from './native-addon.js';
+import type { FusedKernels, HeapKernels } from './native-addon.js';
 
 /** What the kernel uses of tfjs-backend-wasm's BackendWasm. */
 interface WasmBackend {
@@ -44,7 +46,7 @@ interface WasmBackend {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
 }
 
-function nativeBatchMatMul(addon: NativeKernels): tf.KernelFunc {
+function nativeBatchMatMul(addon: HeapKernels): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
@@ -333,7 +335,7 @@ function nativeAttentionSoftmaxGrad(addon: FusedKernels): tf.KernelFunc {
 }
 
 /** DENSE_BIAS: {x [N, in], w [in, out], bias [out]} → x·w + bias. */
-function nativeDenseBias(addon: NativeKernels): tf.KernelFunc {
+function nativeDenseBias(addon: HeapKernels): tf.KernelFunc {
   return ({ inputs, backend }) => {
     const wasm = backend as unknown as WasmBackend;
     const { x, w, bias } = inputs as Record<string, tf.TensorInfo>;
@@ -381,7 +383,7 @@ function headsOperand(t: tf.TensorInfo, layout: HeadsLayout, B: number, A: numbe
 }
 
 /** HEADS_MAT_MUL: {a, b}, attrs HeadsMatMulAttrs → per (sequence, head) alpha·op(a)·op(b). */
-function nativeHeadsMatMul(addon: NativeKernels): tf.KernelFunc {
+function nativeHeadsMatMul(addon: HeapKernels): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const wasm = backend as unknown as WasmBackend;
     const { a, b } = inputs as Record<string, tf.TensorInfo>;
@@ -443,7 +445,7 @@ const ELEMENTWISE: [string, (kernels: FusedKernels) => tf.KernelFunc][] = [
 ];
 
 /** The kernels on the addon's SGEMM, by name. */
-const PRODUCTS: [string, (addon: NativeKernels) => tf.KernelFunc][] = [
+const PRODUCTS: [string, (addon: HeapKernels) => tf.KernelFunc][] = [
   [DENSE_BIAS, nativeDenseBias],
   [HEADS_MAT_MUL, nativeHeadsMatMul],
 ];
@@ -471,8 +473,8 @@ function replaceKernel(kernelName: string, kernelFunc: tf.KernelFunc): void {
   tf.registerKernel({ ...(originals.get(kernelName) as tf.KernelConfig), kernelFunc });
 }
 
-/** Whether the wasm backend currently runs the native kernels. */
-export function nativeWasmKernelsActive(): boolean {
+/** Whether the wasm backend currently runs the heap kernels (the native addon's or the module's). */
+export function wasmHeapKernelsActive(): boolean {
   return hasTransposingBatchMatMul('wasm');
 }
 
@@ -483,29 +485,20 @@ function registerAll<K>(kernels: K, list: [string, (k: K) => tf.KernelFunc][]): 
   }
 }
 
-/** Route the wasm backend's BatchMatMul and the fused kernels to `addon` (idempotent). */
-export function useNativeWasmKernels(addon: NativeKernels): void {
-  replaceKernel('BatchMatMul', nativeBatchMatMul(addon));
+/**
+ * Route the wasm backend's BatchMatMul and the fused kernels to `kernels`: the
+ * native addon's (`bert setup native`) or the WebAssembly module's
+ * (src/backend/wasm-module.ts). Idempotent.
+ */
+export function useWasmHeapKernels(kernels: HeapKernels): void {
+  replaceKernel('BatchMatMul', nativeBatchMatMul(kernels));
   replaceKernel('Identity', sharedIdentity);
-  registerAll(addon, ELEMENTWISE);
-  registerAll(addon, PRODUCTS);
+  registerAll(kernels, ELEMENTWISE);
+  registerAll(kernels, PRODUCTS);
   setTransposingBatchMatMul('wasm', true);
 }
 
-/**
- * The elementwise fused kernels on the WebAssembly module (src/backend/wasm-module.ts) with
- * tfjs's own BatchMatMul kept: the plain wasm backend, no `bert setup native`.
- */
-export function useWasmModuleKernels(kernels: FusedKernels): void {
-  useBuiltinWasmKernels();
-  replaceKernel('Identity', sharedIdentity);
-  registerAll(kernels, ELEMENTWISE);
-}
-
-/**
- * Put tfjs's own BatchMatMul and Identity back and drop the fused kernels, native or
- * WebAssembly (tests compare the two).
- */
+/** Put tfjs's own BatchMatMul and Identity back and drop the fused kernels (tests compare the two). */
 export function useBuiltinWasmKernels(): void {
   for (const [kernelName, config] of originals) {
     tf.unregisterKernel(kernelName, 'wasm');

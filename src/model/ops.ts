@@ -127,7 +127,6 @@ function headsAttention(
   shape: AttentionShape,
   probsMask: tf.Tensor4D | null,
   batchMatMul: BatchMatMul,
-  probabilities: typeof attentionProbabilities = attentionProbabilities,
 ): tf.Tensor2D {
   const { batch: B, seq: T, heads: A } = shape;
   const d = q.shape[1] / A;
@@ -135,7 +134,7 @@ function headsAttention(
     tf.reshape(tf.transpose(tf.reshape(t, [B, T, A, d]), [0, 2, 1, 3]), [B * A, T, d]);
   // Scaling q rather than the [T, T] scores is the same maths on fewer numbers.
   const qScaled = tf.mul(q, 1 / Math.sqrt(d)) as tf.Tensor2D;
-  const probs = probabilities(
+  const probs = attentionProbabilities(
     batchMatMul(toHeads(qScaled), toHeads(k), true),
     bias,
     probsMask,
@@ -210,16 +209,12 @@ function customDense(
   return (x, w, b) => op(x, w, b) as tf.Tensor2D;
 }
 
-type DenseGrads = (x: tf.Tensor2D, w: tf.Tensor2D, dy: tf.Tensor2D) => [tf.Tensor, tf.Tensor];
-
 // Untransposed matMuls only: dx = dy·wᵀ; dW = xᵀ·dy, or (dyᵀ·x)ᵀ when dy is the smaller operand
 // (fewer elements to transpose).
-const wasmDenseGrads: DenseGrads = (x, w, d) => [
+const wasmDense = customDense((x, w, d) => [
   tf.matMul(d, tf.transpose(w)),
   x.size > d.size ? tf.transpose(tf.matMul(tf.transpose(d), x)) : tf.matMul(tf.transpose(x), d),
-];
-
-const wasmDense = customDense(wasmDenseGrads);
+]);
 
 const wasmTiedDecoder = tf.customGrad((...args) => {
   const [h, e, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
@@ -483,12 +478,10 @@ export const tensorflowOps: ModelOps = {
  * layout at full speed, so the explicit Transpose kernels of wasmOps are pure
  * cost); the gather, LayerNorm, cross-entropy and ones·dy bias gradients stay.
  */
-const nativeDenseGrads: DenseGrads = (x, w, d) => [
+const nativeDense = customDense((x, w, d) => [
   tf.matMul(d, w, false, true),
   tf.matMul(x, d, true, false),
-];
-
-const nativeDense = customDense(nativeDenseGrads);
+]);
 
 const nativeTiedDecoder = tf.customGrad((...args) => {
   const [h, e, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
@@ -523,7 +516,7 @@ export const wasmNativeUnfusedOps: ModelOps = {
  * (BertBiasGelu / BertBiasGeluGrad): the pre-activation z = x·w is saved, and
  * the gradient gives dz and the bias gradient in one pass.
  */
-function fusedDenseGelu(tanhForm: boolean, grads: DenseGrads) {
+function fusedDenseGelu(tanhForm: boolean) {
   return tf.customGrad((...args) => {
     const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
     const z = tf.matMul(x, w);
@@ -533,16 +526,13 @@ function fusedDenseGelu(tanhForm: boolean, grads: DenseGrads) {
       gradFunc: (dy, saved) => {
         const [xs, ws, zs, bs] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
         const [dz, db] = biasGeluGrad(dy as tf.Tensor2D, zs, bs, tanhForm);
-        return [...grads(xs, ws, dz), db];
+        return [tf.matMul(dz, ws, false, true), tf.matMul(xs, dz, true, false), db];
       },
     };
   });
 }
 
-const fusedDenseGeluForms = {
-  gelu: fusedDenseGelu(false, nativeDenseGrads),
-  gelu_new: fusedDenseGelu(true, nativeDenseGrads),
-};
+const fusedDenseGeluForms = { gelu: fusedDenseGelu(false), gelu_new: fusedDenseGelu(true) };
 
 /**
  * LayerNorm(x [+ residual]) in one kernel each way (BertLayerNorm /
@@ -581,8 +571,9 @@ function fusedLayerNormOp(eps: number, withResidual: boolean): (...t: tf.Tensor[
 }
 
 /** nativeDense with the bias added inside the SGEMM (BertDenseBias) where registered. */
-const fusedNativeDense = customDense(nativeDenseGrads, (x, w, b) =>
-  hasKernel(DENSE_BIAS) ? denseBias(x, w, b) : tf.add(tf.matMul(x, w), b),
+const fusedNativeDense = customDense(
+  (x, w, d) => [tf.matMul(d, w, false, true), tf.matMul(x, d, true, false)],
+  (x, w, b) => (hasKernel(DENSE_BIAS) ? denseBias(x, w, b) : tf.add(tf.matMul(x, w), b)),
 );
 
 /**
@@ -688,106 +679,26 @@ export const wasmNativeOps: ModelOps = {
 };
 
 /**
- * `ops` for forward passes that no gradient follows (inference:
+ * wasmNativeOps for forward passes that no gradient follows (inference:
  * src/model/predict.ts): LayerNorm writes its output alone, not the x̂ and 1/σ
  * a gradient would need (a third less memory traffic in a memory-bound kernel).
  */
-function withForwardLayerNorm(ops: ModelOps, name: string): ModelOps {
-  return {
-    ...ops,
-    name,
-    layerNorm: (x, gamma, beta, eps) =>
-      hasKernel(FUSED_LAYER_NORM)
-        ? layerNormForward(x, null, gamma, beta, eps)
-        : ops.layerNorm(x, gamma, beta, eps),
-    addLayerNorm: (x, residual, gamma, beta, eps) =>
-      hasKernel(FUSED_LAYER_NORM)
-        ? layerNormForward(x, residual, gamma, beta, eps)
-        : ops.addLayerNorm(x, residual, gamma, beta, eps),
-  };
-}
-
-export const wasmNativeForwardOps = withForwardLayerNorm(wasmNativeOps, 'wasm-native-forward');
-
-/**
- * softmax(scores + bias)·mask in one kernel each way (BertAttentionSoftmax /
- * BertAttentionSoftmaxGrad) for scores [B·A, T, T], as attentionProbabilities.
- */
-function fusedAttentionProbabilities(
-  scores: tf.Tensor3D,
-  bias: tf.Tensor4D,
-  probsMask: tf.Tensor4D | null,
-  { seq: T, heads: A }: AttentionShape,
-): tf.Tensor3D {
-  const op = tf.customGrad((...args) => {
-    const [s, b, save] = args as [tf.Tensor3D, tf.Tensor4D, tf.GradSaveFunc];
-    // Each bias row serves heads × seq consecutive score rows: one sequence.
-    const outs = attentionSoftmax(s, b, probsMask, A * T);
-    save(probsMask ? [outs[1], probsMask] : [outs[0]]);
-    return {
-      value: outs[0] as tf.Tensor3D,
-      gradFunc: (dy, saved) => [
-        attentionSoftmaxGrad(dy as tf.Tensor, saved[0], probsMask ? saved[1] : null),
-        tf.zerosLike(b),
-      ],
-    };
-  });
-  return op(scores, bias) as tf.Tensor3D;
-}
-
-const wasmFusedDenseGeluForms = {
-  gelu: fusedDenseGelu(false, wasmDenseGrads),
-  gelu_new: fusedDenseGelu(true, wasmDenseGrads),
-};
-
-/**
- * wasmOps with the fused elementwise kernels of the WebAssembly module
- * (src/backend/wasm-module.ts) where the wasm backend registered them, and
- * tfjs's own XNNPACK products (untransposed, as wasmOps): bias + GELU,
- * LayerNorm with the residual add, attention's bias + softmax + dropout, the
- * softmax cross-entropy with its gradient, and bias gradients as column sums.
- */
-export const wasmFusedOps: ModelOps = {
-  ...wasmOps,
-  name: 'wasm-fused',
-  attention: (q, k, v, bias, shape, probsMask) =>
-    hasKernel(ATTENTION_SOFTMAX)
-      ? headsAttention(
-          q,
-          k,
-          v,
-          bias,
-          shape,
-          probsMask,
-          (a, b, transposeB) =>
-            wasmMatMul(a, transposeB ? tf.transpose(b, [0, 2, 1]) : b) as tf.Tensor3D,
-          fusedAttentionProbabilities,
-        )
-      : wasmOps.attention(q, k, v, bias, shape, probsMask),
-  softmaxCrossEntropy: (logits, labels) =>
-    hasKernel(SPARSE_SOFTMAX_CROSS_ENTROPY)
-      ? (tensorflowSoftmaxCrossEntropy(logits, labels) as tf.Tensor1D)
-      : wasmOps.softmaxCrossEntropy(logits, labels),
-  denseGelu: (x, w, b, act) =>
-    hasKernel(BIAS_GELU)
-      ? (wasmFusedDenseGeluForms[act](x, w, b) as tf.Tensor2D)
-      : wasmOps.denseGelu(x, w, b, act),
+export const wasmNativeForwardOps: ModelOps = {
+  ...wasmNativeOps,
+  name: 'wasm-native-forward',
   layerNorm: (x, gamma, beta, eps) =>
     hasKernel(FUSED_LAYER_NORM)
-      ? (fusedLayerNormOp(eps, false)(x, gamma, beta) as tf.Tensor2D)
-      : wasmOps.layerNorm(x, gamma, beta, eps),
+      ? layerNormForward(x, null, gamma, beta, eps)
+      : wasmNativeOps.layerNorm(x, gamma, beta, eps),
   addLayerNorm: (x, residual, gamma, beta, eps) =>
     hasKernel(FUSED_LAYER_NORM)
-      ? (fusedLayerNormOp(eps, true)(x, gamma, beta, residual) as tf.Tensor2D)
-      : wasmOps.addLayerNorm(x, residual, gamma, beta, eps),
+      ? layerNormForward(x, residual, gamma, beta, eps)
+      : wasmNativeOps.addLayerNorm(x, residual, gamma, beta, eps),
 };
-
-const wasmFusedForwardOps = withForwardLayerNorm(wasmFusedOps, 'wasm-fused-forward');
 
 /** The formulation of `ops` for a forward pass that no gradient follows (the same maths). */
 export function forwardOnly(ops: ModelOps): ModelOps {
-  if (ops === wasmNativeOps) return wasmNativeForwardOps;
-  return ops === wasmFusedOps ? wasmFusedForwardOps : ops;
+  return ops === wasmNativeOps ? wasmNativeForwardOps : ops;
 }
 
 /** Every formulation that runs on a tfjs backend, the tuned one (opsForBackend) last. */
@@ -795,16 +706,12 @@ export function formulationsFor(backend: string): ModelOps[] {
   if (backend === 'tensorflow') return [autodiffOps, wasmOps, tensorflowOps];
   if (backend === 'wasm' && hasTransposingBatchMatMul('wasm'))
     return [autodiffOps, wasmOps, wasmNativeUnfusedOps, wasmNativeOps];
-  if (backend === 'wasm' && hasKernel(BIAS_GELU)) return [autodiffOps, wasmOps, wasmFusedOps];
   return [autodiffOps, wasmOps];
 }
 
 /** The ops for a tfjs backend name (tf.getBackend()). */
 export function opsForBackend(backend: string): ModelOps {
-  if (backend === 'wasm') {
-    if (hasTransposingBatchMatMul('wasm')) return wasmNativeOps;
-    return hasKernel(BIAS_GELU) ? wasmFusedOps : wasmOps;
-  }
+  if (backend === 'wasm') return hasTransposingBatchMatMul('wasm') ? wasmNativeOps : wasmOps;
   if (backend === 'tensorflow') return tensorflowOps;
   return autodiffOps;
 }

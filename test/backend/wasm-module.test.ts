@@ -1,10 +1,12 @@
 /**
- * The WebAssembly module of the plain wasm backend (native/bert_kernels.wasm,
- * src/backend/wasm-module.ts): shipped in step with its sources, instantiated
- * on tfjs's own heap, and its fused kernels through wasmFusedOps equal to the
- * op-by-op formulation and autodiff in value and gradient; AdamW equal to the
- * op-by-op update bit for bit; the column sums and sum of squares against
- * exact sums; and the backend picks it with no setup.
+ * The WebAssembly module of the wasm backend without native kernels
+ * (native/bert_kernels.wasm, src/backend/wasm-module.ts): shipped in step
+ * with its sources, instantiated on tfjs's own heap, its products equal to
+ * tfjs's own BatchMatMul on every layout the model uses, and its kernels
+ * through wasmNativeOps equal to the op-by-op formulation and autodiff in
+ * value and gradient; AdamW equal to the op-by-op update bit for bit; the
+ * column sums and sum of squares against exact sums; and the backend picks
+ * it with no setup.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,45 +15,44 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
+import { loadNativeKernels, type HeapKernels } from '../../src/backend/native-addon.js';
 import { loadWasmModuleKernels, WASM_MODULE_PATH } from '../../src/backend/wasm-module.js';
 import {
-  nativeWasmKernelsActive,
   useBuiltinWasmKernels,
-  useNativeWasmKernels,
-  useWasmModuleKernels,
+  useWasmHeapKernels,
+  wasmHeapKernelsActive,
 } from '../../src/backend/wasm-native-kernels.js';
-import { loadNativeKernels, type FusedKernels } from '../../src/backend/native-addon.js';
 import {
-  BIAS_GELU,
   COLUMN_SUMS,
   columnSums,
+  DENSE_BIAS,
   FUSED_ADAMW,
+  HEADS_MAT_MUL,
   sumSquares,
 } from '../../src/model/kernels.js';
 import {
   autodiffOps,
   forwardOnly,
   opsForBackend,
-  wasmFusedOps,
+  wasmNativeOps,
   wasmOps,
 } from '../../src/model/ops.js';
 import { assertClose, cases, random, valueAndGrads } from '../helpers/fused-cases.js';
 import { threeAdamWSteps } from '../helpers/adamw-steps.js';
 
 /** Run `body` with the module's kernels on the wasm backend, then put back what was active. */
-async function withModuleKernels(body: (kernels: FusedKernels) => Promise<void> | void) {
+async function withModuleKernels(body: (kernels: HeapKernels) => Promise<void> | void) {
   await selectBackend('wasm');
-  const kernels = loadWasmModuleKernels(tf.backend());
-  assert.ok(!('reason' in kernels), 'reason' in kernels ? kernels.reason : '');
-  const wasNative = nativeWasmKernelsActive();
-  const hadModule = !wasNative && tf.getKernel(BIAS_GELU, 'wasm') !== undefined;
+  const loaded = loadWasmModuleKernels(tf.backend());
+  assert.ok(!('reason' in loaded), 'reason' in loaded ? loaded.reason : '');
+  const kernels = loaded as HeapKernels;
+  const wasActive = wasmHeapKernelsActive();
   try {
-    useWasmModuleKernels(kernels as FusedKernels);
-    await body(kernels as FusedKernels);
+    useWasmHeapKernels(kernels);
+    await body(kernels);
   } finally {
-    const loaded = loadNativeKernels();
-    if (wasNative && 'addon' in loaded) useNativeWasmKernels(loaded.addon);
-    else if (hadModule) useWasmModuleKernels(kernels as FusedKernels);
+    const native = loadNativeKernels();
+    if (wasActive) useWasmHeapKernels('addon' in native ? native.addon : kernels);
     else useBuiltinWasmKernels();
   }
 }
@@ -68,17 +69,85 @@ test('the shipped module was built from the sources beside it (npm run build:was
   assert.equal(readFileSync(WASM_MODULE_PATH).length, record.bytes);
 });
 
-test('module kernels: values and gradients equal op-by-op and autodiff, no leaks', async () => {
+test('with no native kernels, the wasm backend runs the module (BERT_WASM_MODULE=0: tfjs kernels)', async () => {
+  const saved = { native: process.env.BERT_NATIVE_KERNELS, module: process.env.BERT_WASM_MODULE };
+  process.env.BERT_NATIVE_KERNELS = '0';
+  try {
+    delete process.env.BERT_WASM_MODULE;
+    const choice = await selectBackend('wasm');
+    assert.match(choice.attempts.at(-1)?.detail ?? '', /WebAssembly kernel module/);
+    assert.equal(opsForBackend('wasm'), wasmNativeOps);
+    assert.ok(tf.getKernel(DENSE_BIAS, 'wasm') && tf.getKernel(HEADS_MAT_MUL, 'wasm'));
+    process.env.BERT_WASM_MODULE = '0';
+    await selectBackend('wasm');
+    assert.equal(opsForBackend('wasm'), wasmOps);
+    assert.equal(tf.getKernel(DENSE_BIAS, 'wasm'), undefined);
+  } finally {
+    for (const [key, value] of [
+      ['BERT_NATIVE_KERNELS', saved.native],
+      ['BERT_WASM_MODULE', saved.module],
+    ] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    await selectBackend('wasm');
+  }
+});
+
+test('module BatchMatMul equals tfjs WASM BatchMatMul on every layout: transposes, batches, broadcast, edges', async () => {
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[7, 5], [5, 3], false, false],
+    [[7, 5], [3, 5], false, true],
+    [[5, 7], [5, 3], true, false],
+    [[5, 7], [3, 5], true, true],
+    [[70, 300], [300, 530], false, false], // more than one block of k and of n, odd edges
+    [[300, 70], [530, 300], true, true],
+    [[33, 128], [1000, 128], false, true], // tied decoder
+    [[33, 1000], [33, 128], true, false], // its embedding gradient
+    [[6, 16, 8], [6, 8, 16], false, false], // attention heads
+    [[6, 16, 8], [6, 16, 8], false, true],
+    [[6, 16, 8], [6, 16, 4], true, false],
+    [[1, 4, 3], [5, 3, 2], false, false], // batch broadcast
+    [[5, 4, 3], [3, 2], false, false],
+    [[2, 3, 4, 5], [2, 3, 5, 6], false, false], // two batch dims
+  ];
   await withModuleKernels(() => {
-    assert.equal(opsForBackend('wasm'), wasmFusedOps);
+    for (const [sa, sb, ta, tb] of cases) {
+      const a = tf.randomNormal(sa, 0, 1, 'float32', 1);
+      const b = tf.randomNormal(sb, 0, 1, 'float32', 2);
+      const got = tf.matMul(a, b, ta, tb);
+      const kernels = loadWasmModuleKernels(tf.backend()) as HeapKernels;
+      useBuiltinWasmKernels();
+      const want = tf.matMul(a, b, ta, tb);
+      useWasmHeapKernels(kernels);
+      assert.deepEqual(got.shape, want.shape, `${sa}·${sb}`);
+      const w = want.dataSync();
+      const g = got.dataSync();
+      const k = ta ? sa[sa.length - 2] : sa[sa.length - 1];
+      for (let i = 0; i < w.length; i++) {
+        assert.ok(
+          Math.abs(g[i] - w[i]) <= 1e-5 * Math.sqrt(k + 1) * (1 + Math.abs(w[i])),
+          `${JSON.stringify([sa, sb, ta, tb])}[${i}]: ${g[i]} vs ${w[i]}`,
+        );
+      }
+      tf.dispose([a, b, want, got]);
+    }
+    const empty = tf.tidy(() =>
+      Array.from(tf.matMul(tf.zeros([3, 0]), tf.zeros([0, 4])).dataSync()),
+    );
+    assert.deepEqual(empty, new Array(12).fill(0));
+  });
+});
+
+test('module kernels: values and gradients equal op-by-op and autodiff, no leaks', async () => {
+  await withModuleKernels((kernels) => {
     for (const [name, f, inputs] of cases()) {
       useBuiltinWasmKernels();
       const want = valueAndGrads(f(wasmOps), inputs);
       assertClose(valueAndGrads(f(autodiffOps), inputs), want, `${name} autodiff`);
-      const kernels = loadWasmModuleKernels(tf.backend()) as FusedKernels;
-      useWasmModuleKernels(kernels);
+      useWasmHeapKernels(kernels);
       const before = tf.memory().numTensors;
-      assertClose(valueAndGrads(f(wasmFusedOps), inputs), want, `${name} module`);
+      assertClose(valueAndGrads(f(wasmNativeOps), inputs), want, `${name} module`);
       assert.equal(tf.memory().numTensors, before, `${name}: the module path leaks nothing`);
       tf.dispose(inputs);
     }
@@ -91,12 +160,12 @@ test('module forward-only LayerNorm equals the fused one; column sums and sum of
     const r = random([1031, 33], 8) as tf.Tensor2D;
     const g = random([33], 5) as tf.Tensor1D;
     const b = random([33], 6) as tf.Tensor1D;
-    const forward = forwardOnly(wasmFusedOps);
-    assert.notEqual(forward, wasmFusedOps);
+    const forward = forwardOnly(wasmNativeOps);
+    assert.notEqual(forward, wasmNativeOps);
     tf.tidy(() => {
       assert.deepEqual(
         forward.addLayerNorm(x, r, g, b, 1e-5).dataSync(),
-        wasmFusedOps.addLayerNorm(x, r, g, b, 1e-5).dataSync(),
+        wasmNativeOps.addLayerNorm(x, r, g, b, 1e-5).dataSync(),
       );
     });
     assert.ok(tf.getKernel(COLUMN_SUMS, 'wasm'));
@@ -117,7 +186,7 @@ test('module forward-only LayerNorm equals the fused one; column sums and sum of
 test('module AdamW equals the tfjs-op AdamW bit for bit, with and without bias correction', async () => {
   await withModuleKernels(async (kernels) => {
     for (const correction of [false, true]) {
-      useWasmModuleKernels(kernels);
+      useWasmHeapKernels(kernels);
       assert.ok(tf.getKernel(FUSED_ADAMW, 'wasm'));
       const before = tf.memory().numTensors;
       const fused = await threeAdamWSteps(correction);

@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
 import {
-  nativeWasmKernelsActive,
+  wasmHeapKernelsActive,
   useBuiltinWasmKernels,
-  useNativeWasmKernels,
+  useWasmHeapKernels,
 } from '../../src/backend/wasm-native-kernels.js';
 import { keepMask } from '../../src/model/dropout-mask.js';
 import { FUSED_ADAMW } from '../../src/model/kernels.js';
@@ -25,7 +25,7 @@ test('native BatchMatMul equals tfjs WASM BatchMatMul on every layout: transpose
   const addon = native.need(t)?.addon;
   if (!addon) return;
   await selectBackend('wasm');
-  const wasActive = nativeWasmKernelsActive();
+  const wasActive = wasmHeapKernelsActive();
   assert.equal(addon.setThreads(2), true);
   const cases: [number[], number[], boolean, boolean][] = [
     [[7, 5], [5, 3], false, false],
@@ -47,7 +47,7 @@ test('native BatchMatMul equals tfjs WASM BatchMatMul on every layout: transpose
       const b = tf.randomNormal(sb, 0, 1, 'float32', 2);
       useBuiltinWasmKernels();
       const want = tf.matMul(a, b, ta, tb);
-      useNativeWasmKernels(addon);
+      useWasmHeapKernels(addon);
       const got = tf.matMul(a, b, ta, tb);
       assert.deepEqual(got.shape, want.shape, `${sa}·${sb}`);
       const w = want.dataSync();
@@ -73,7 +73,7 @@ test('native BatchMatMul equals tfjs WASM BatchMatMul on every layout: transpose
       /outside the heap/,
     );
   } finally {
-    if (wasActive) useNativeWasmKernels(addon);
+    if (wasActive) useWasmHeapKernels(addon);
     else useBuiltinWasmKernels();
   }
 });
@@ -98,9 +98,9 @@ test('fused native AdamW equals the tfjs-op AdamW bit for bit, with and without 
   const addon = native.need(t)?.addon;
   if (!addon) return;
   await selectBackend('wasm');
-  const wasActive = nativeWasmKernelsActive();
+  const wasActive = wasmHeapKernelsActive();
   const run = (fused: boolean, biasCorrection: boolean): Promise<Float32Array[]> => {
-    if (fused) useNativeWasmKernels(addon);
+    if (fused) useWasmHeapKernels(addon);
     else useBuiltinWasmKernels();
     assert.equal(tf.getKernel(FUSED_ADAMW, 'wasm') !== undefined, fused);
     return threeAdamWSteps(biasCorrection);
@@ -113,7 +113,7 @@ test('fused native AdamW equals the tfjs-op AdamW bit for bit, with and without 
       assert.deepEqual(fused, await run(false, correction));
     }
   } finally {
-    if (wasActive) useNativeWasmKernels(addon);
+    if (wasActive) useWasmHeapKernels(addon);
     else useBuiltinWasmKernels();
   }
 });
@@ -122,8 +122,8 @@ test('the kernels leak no tensors and keep the heap consistent over repeated pro
   const kernels = native.need(t);
   if (!kernels) return;
   await selectBackend('wasm');
-  const wasActive = nativeWasmKernelsActive();
-  useNativeWasmKernels(kernels.addon);
+  const wasActive = wasmHeapKernelsActive();
+  useWasmHeapKernels(kernels.addon);
   try {
     const a = tf.randomNormal([64, 32], 0, 1, 'float32', 3);
     const before = tf.memory().numTensors;

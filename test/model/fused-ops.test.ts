@@ -13,9 +13,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
 import {
-  nativeWasmKernelsActive,
+  wasmHeapKernelsActive,
   useBuiltinWasmKernels,
-  useNativeWasmKernels,
+  useWasmHeapKernels,
 } from '../../src/backend/wasm-native-kernels.js';
 import {
   BIAS_GELU,
@@ -51,8 +51,8 @@ async function withNativeKernels(
   const addon = native.need(t)?.addon;
   if (!addon) return;
   await selectBackend('wasm');
-  const wasActive = nativeWasmKernelsActive();
-  useNativeWasmKernels(addon);
+  const wasActive = wasmHeapKernelsActive();
+  useWasmHeapKernels(addon);
   try {
     body(addon);
   } finally {
@@ -87,9 +87,9 @@ test('without the fused kernels registered, the same ops run op by op', async (t
   const addon = native.need(t)?.addon;
   if (!addon) return;
   await selectBackend('wasm');
-  const wasActive = nativeWasmKernelsActive();
+  const wasActive = wasmHeapKernelsActive();
   try {
-    useNativeWasmKernels(addon);
+    useWasmHeapKernels(addon);
     const [name, f, inputs] = cases()[0];
     const fused = valueAndGrads(f(wasmNativeOps), inputs);
     useBuiltinWasmKernels();
@@ -97,7 +97,7 @@ test('without the fused kernels registered, the same ops run op by op', async (t
     assertClose(valueAndGrads(f(wasmNativeOps), inputs), fused, `${name} fallback`);
     tf.dispose(inputs);
   } finally {
-    if (wasActive) useNativeWasmKernels(addon);
+    if (wasActive) useWasmHeapKernels(addon);
     else useBuiltinWasmKernels();
   }
 });
@@ -106,7 +106,7 @@ test('native sum of squares equals Square + Sum (1 and 2 threads) and falls back
   const addon = native.need(t)?.addon;
   if (!addon) return;
   await selectBackend('wasm');
-  const wasActive = nativeWasmKernelsActive();
+  const wasActive = wasmHeapKernelsActive();
   try {
     for (const shape of [[1], [7, 13], [5003, 7]]) {
       const x = random(shape, 11, 3);
@@ -119,7 +119,7 @@ test('native sum of squares equals Square + Sum (1 and 2 threads) and falls back
         Math.abs(plain - want) <= 1e-5 * want,
         `[${shape}] Square + Sum: ${plain} vs ${want}`,
       );
-      useNativeWasmKernels(addon);
+      useWasmHeapKernels(addon);
       for (const threads of [1, 2]) {
         addon.setThreads(threads);
         const got = tf.tidy(() => sumSquares(x).dataSync()[0]);
@@ -132,7 +132,7 @@ test('native sum of squares equals Square + Sum (1 and 2 threads) and falls back
     }
   } finally {
     addon.setThreads(2);
-    if (wasActive) useNativeWasmKernels(addon);
+    if (wasActive) useWasmHeapKernels(addon);
     else useBuiltinWasmKernels();
   }
 });
