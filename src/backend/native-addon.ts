@@ -6,9 +6,9 @@
  *   <cache>/native/bert_kernels-<source hash>.node
  *
  * (<cache> as for `bert setup tensorflow`: $BERT_CACHE_DIR, $XDG_CACHE_HOME/bert
- * or ~/.cache/bert). The file name carries a hash of the C source (with native/bert_rows.h), so a
- * changed source is rebuilt and an old addon is never loaded against new
- * JavaScript. N-API is ABI-stable, so one build serves every Node version.
+ * or ~/.cache/bert). The file name carries a hash of the C source and of
+ * native/bert_rows.h, so a changed source is rebuilt and an old addon is never
+ * loaded against new JavaScript. N-API is ABI-stable, so one build serves every Node version.
  * BERT_NATIVE_KERNELS=0 turns them off without removing them.
  */
 import { createHash } from 'node:crypto';

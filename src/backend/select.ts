@@ -5,9 +5,10 @@
  * wasm, cpu — in that order — and records why each skipped one was skipped.
  * The native packages are optional dependencies: absent or broken, they are
  * skipped with the reason, never a crash. Choosing a backend also registers
- * this project's kernels for it (tensorflow-kernels.ts, the wasm kernels of
- * wasm-native-kernels.ts, or wasm-module.ts's and wasm-split-batch-matmul.ts's, js-adamw.ts for
- * cpu, native dropout masks).
+ * this project's kernels for it (tensorflow-kernels.ts; for wasm the heap
+ * kernels of wasm-native-kernels.ts on the native addon or the WebAssembly
+ * module of wasm-module.ts, else wasm-split-batch-matmul.ts; js-adamw.ts for
+ * cpu; native dropout masks).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';

@@ -41,8 +41,9 @@
  *   registered by src/backend/wasm-native-kernels.ts.
  *
  * And one capability a backend declares: a BatchMatMul that takes transposed
- * operands at full speed (the native SGEMM of `bert setup native`), which
- * makes the wasm-native formulation in ops.ts the right one.
+ * operands at full speed (the native SGEMM of `bert setup native`, or the
+ * WebAssembly module's product), which makes the wasm-native formulation in
+ * ops.ts the right one.
  */
 import * as tf from '@tensorflow/tfjs-core';
 

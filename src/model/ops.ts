@@ -473,8 +473,9 @@ export const tensorflowOps: ModelOps = {
 };
 
 /**
- * wasmOps for the wasm backend with the native BatchMatMul (`bert setup
- * native`): transposes move into the matMul flags (native SGEMM takes any
+ * wasmOps for the wasm backend with a transposing BatchMatMul (the native
+ * addon's SGEMM after `bert setup native`, or the shipped WebAssembly
+ * module's product): transposes move into the matMul flags (those take any
  * layout at full speed, so the explicit Transpose kernels of wasmOps are pure
  * cost); the gather, LayerNorm, cross-entropy and ones·dy bias gradients stay.
  */
@@ -643,8 +644,8 @@ function inPlaceHeadsAttention(
 }
 
 /**
- * wasmNativeUnfusedOps plus the fused kernels of the native addon
- * (src/model/kernels.ts): dense layers with the bias added in the SGEMM,
+ * wasmNativeUnfusedOps plus the fused kernels of the native addon or the
+ * WebAssembly module (src/model/kernels.ts): dense layers with the bias added in the SGEMM,
  * LayerNorm with the post-LN residual add folded in, bias + GELU, attention
  * with in-place per-head products and bias + softmax + dropout in one
  * kernel, forward and gradient, and the softmax cross-entropy with its

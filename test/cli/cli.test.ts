@@ -97,7 +97,7 @@ test('bert env --json reports the chosen backend and the native kernels; BERT_NA
   assert.equal(wasm?.available, true);
   assert.match(
     wasm?.detail ?? '',
-    /batched matMuls as XNNPACK products \(native matMul: BERT_NATIVE_KERNELS=0\)/,
+    /the WebAssembly kernel module \(1 thread; native matMul: BERT_NATIVE_KERNELS=0\)/,
   );
   assert.match(report.backends.find((b) => b.backend === 'cpu')?.detail ?? '', /--backend wasm/);
 });
