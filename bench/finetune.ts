@@ -31,7 +31,7 @@
  * Variants per (mode, size, threads), as in bench train: wasm + native
  * kernels (`bert setup native`), tensorflow (`bert setup tensorflow`), each
  * skipped with the reason when not set up; plain WASM
- * (BERT_NATIVE_KERNELS=0) at 1 thread on tiny. The peer runs under each
+ * (BERT_NATIVE_KERNELS=0: the shipped WebAssembly module) at 1 thread. The peer runs under each
  * Python given with --python (also the colon-separated BERT_BENCH_PYTHON,
  * e.g. a venv with PyTorch 2), or /usr/bin/python3 when none is given;
  * --no-torch skips it. --json prints each repeat's result, the peaks and the

@@ -23,7 +23,8 @@
  * Each backend runs in its own child process (a fresh backend and heap);
  * each row names the formulation and what the backend loaded. wasm uses the
  * native matMul when `bert setup native` has built it; BERT_NATIVE_KERNELS=0
- * (inherited by the children) checks the stock WASM kernels instead. The
+ * (inherited by the children) checks the shipped WebAssembly module instead,
+ * and with BERT_WASM_MODULE=0 as well, tfjs's stock WASM kernels. The
  * tensorflow backend is skipped, with the reason, when it is not set up
  * (`bert setup tensorflow`). Exit code 1 when a check fails.
  */

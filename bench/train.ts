@@ -21,10 +21,11 @@
  *
  * Variants per (size, threads): wasm + native kernels (`bert setup native`),
  * tensorflow (`bert setup tensorflow`), each skipped with the reason when
- * not set up; plain WASM (zero setup: BERT_NATIVE_KERNELS=0) at 1 thread on
- * tiny; --ab adds the native formulation without the fused elementwise
- * kernels and WASM with packed 2-D attention, --naive plain tfjs autodiff on
- * WASM (slow). The peer runs under each Python given with --python (also
+ * not set up; plain WASM (zero setup: BERT_NATIVE_KERNELS=0, the shipped
+ * WebAssembly module) at 1 thread; --ab adds the native formulation without
+ * the fused elementwise kernels, WASM on tfjs's own kernels alone
+ * (BERT_WASM_MODULE=0) and with packed 2-D attention, --naive plain tfjs
+ * autodiff on WASM (slow). The peer runs under each Python given with --python (also
  * the colon-separated BERT_BENCH_PYTHON, e.g. a venv with PyTorch 2), or
  * /usr/bin/python3 (Debian's PyTorch) when none is given; --no-torch skips it.
  * --json prints each repeat's result, the peaks and the rows as JSON lines.
@@ -462,7 +463,8 @@ export interface Variant<R extends Timed = Result> {
 /**
  * The variants every suite times at (size, threads), in the order one round
  * runs them: wasm + native kernels, each PyTorch peer, tensorflow, and plain
- * WASM (BERT_NATIVE_KERNELS=0) at 1 thread on tiny. `ours(child, threads,
+ * WASM (BERT_NATIVE_KERNELS=0: the shipped WebAssembly module, what `npm
+ * install` alone gives) at 1 thread. `ours(child, threads,
  * env)` runs a tfjs child ("wasm/tuned", "tensorflow/tuned"), `peer(python)`
  * the PyTorch peer; `native` is loadNativeKernels()'s answer.
  */
@@ -488,7 +490,8 @@ export function standardVariants<R extends Timed>(
     ),
     ...[...new Set(pythons)].map((python) => v(`pytorch (${python})`, () => peer(python), true)),
     v('tensorflow', () => ours('tensorflow/tuned', threads)),
-    ...(threads === 1 && size === 'tiny'
+    // The module is single-threaded: one row per size, at 1 thread.
+    ...(threads === 1
       ? [v('plain WASM', () => ours('wasm/tuned', 1, { BERT_NATIVE_KERNELS: '0' }))]
       : []),
   ];
@@ -496,7 +499,8 @@ export function standardVariants<R extends Timed>(
 
 /** Every variant to time, in the order one round runs them. */
 function plan(args: Args): Variant[] {
-  const builtin = { BERT_NATIVE_KERNELS: '0' };
+  // tfjs's own wasm kernels: neither the native addon nor the WebAssembly module.
+  const builtin = { BERT_NATIVE_KERNELS: '0', BERT_WASM_MODULE: '0' };
   const native = loadNativeKernels();
   const variants: Variant[] = [];
   const add = (size: string, threads: number, name: string, go: () => Result | string): void => {
@@ -518,10 +522,14 @@ function plan(args: Args): Variant[] {
         add(size, t, 'wasm + native, unfused', () =>
           'addon' in native ? runTfjsVariant(args, size, 'wasm/unfused', t) : native.reason,
         );
-        if (t === 1)
+        if (t === 1) {
+          add(size, t, 'WASM, tfjs kernels only', () =>
+            runTfjsVariant(args, size, 'wasm/tuned', 1, builtin),
+          );
           add(size, t, 'wasm/packed-attention', () =>
             runTfjsVariant(args, size, 'wasm/packed-attention', 1, builtin),
           );
+        }
       }
       if (args.naive && t === 1)
         add(size, t, 'wasm/naive', () => runTfjsVariant(args, size, 'wasm/naive', 1, builtin));

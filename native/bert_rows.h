@@ -286,8 +286,8 @@ static float row_max(const float *x, const float *b, int64_t cols) {
 #else
 #pragma omp simd reduction(max : max)
 #endif
-  for (; j < cols; j++) {
-    const float v = b ? x[j] + b[j] : x[j];
+  for (int64_t i = j; i < cols; i++) {
+    const float v = b ? x[i] + b[i] : x[i];
     max = v > max ? v : max;
   }
   return max;

@@ -7,14 +7,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   addonPath,
   buildNativeKernels,
+  KERNELS_SOURCE,
   loadNativeKernels,
+  nodeHeaderCandidates,
 } from '../../src/backend/native-addon.js';
 import { UserError } from '../../src/errors.js';
 import type { CommandRunner } from '../../src/setup/commands.js';
@@ -38,6 +41,35 @@ test('bert setup native compiles into <cache>/native, named by the source hash, 
   const again = await buildNativeKernels({ cacheDir: native.cacheDir, run: counting });
   assert.equal(again.path, loaded.path);
   assert.equal(ran, 0, 'a cached build is not recompiled');
+});
+
+test('the kernels compile with OpenMP and no warning (a compile error there would silently fall back to one thread and unvectorised loops)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'bert-native-omp-'));
+  try {
+    const probe = join(dir, 'omp.c');
+    writeFileSync(
+      probe,
+      '#include <omp.h>\nint main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }\n',
+    );
+    const cc = process.env.CC ?? 'cc';
+    if (spawnSync(cc, ['-fopenmp', probe, '-o', join(dir, 'omp')]).status !== 0) {
+      t.skip(`${cc} cannot build an OpenMP program here`);
+      return;
+    }
+    const include = nodeHeaderCandidates().find((d) => existsSync(join(d, 'node_api.h')));
+    if (!include) {
+      t.skip("no node_api.h (Node's headers) here");
+      return;
+    }
+    const r = spawnSync(
+      cc,
+      ['-fsyntax-only', '-fopenmp', '-std=c11', '-Wall', '-Werror', `-I${include}`, KERNELS_SOURCE],
+      { encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('build failures are one clear line: no compiler, a compile error', async () => {
