@@ -503,6 +503,55 @@ static void add_partials(const float *partials, int threads, int64_t width, floa
   }
 }
 
+/*
+ * Rows [0, rows) over the threads, each adding the column sums of its share
+ * into its own partials [cols] through part(ctx, partials, lo, hi); then out
+ * = the partials added in thread order (a thread count always gives the same
+ * numbers). 0 when out of memory.
+ */
+typedef void (*rows_part_fn)(const void *ctx, float *partials, int64_t lo, int64_t hi);
+
+static int column_partials(int64_t rows, int64_t cols, rows_part_fn part, const void *ctx,
+                           float *out) {
+  const int most = max_threads();
+  float *partials = calloc((size_t)most * (size_t)cols, sizeof(float));
+  if (!partials) return 0;
+  int used = 1;
+#pragma omp parallel num_threads(most) if (rows * cols >= PARALLEL_MIN)
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    if (thread == 0) used = threads;
+    part(ctx, partials + (int64_t)thread * cols, lo, hi);
+  }
+  add_partials(partials, used, cols, out);
+  free(partials);
+  return 1;
+}
+
+struct gelu_grad_args {
+  const float *dy, *z, *b;
+  float *dz;
+  int64_t cols;
+  int tanh_form;
+};
+
+static void gelu_grad_part(const void *ctx, float *partials, int64_t lo, int64_t hi) {
+  const struct gelu_grad_args *a = ctx;
+  gelu_grad_rows(a->dy, a->z, a->b, a->dz, partials, lo, hi, a->cols, a->tanh_form);
+}
+
+struct column_sums_args {
+  const float *x;
+  int64_t cols;
+};
+
+static void column_sums_part(const void *ctx, float *partials, int64_t lo, int64_t hi) {
+  const struct column_sums_args *a = ctx;
+  column_sums_rows(a->x, partials, lo, hi, a->cols);
+}
+
 static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
   ARGS_OR_THROW("layerNormGrad", 10);
   int64_t v[9];
@@ -598,23 +647,11 @@ static napi_value bias_gelu_grad(napi_env env, napi_callback_info info) {
   const float *dy = (const float *)(base + dy_off), *z = (const float *)(base + z_off);
   const float *b = (const float *)(base + b_off);
   float *dz = (float *)(base + dz_off), *db = (float *)(base + db_off);
-  const int most = max_threads(), tf = tanh_form;
-  float *partials = calloc((size_t)most * (size_t)cols, sizeof(float));
-  if (!partials) {
+  struct gelu_grad_args args = {dy, z, b, dz, cols, tanh_form};
+  if (!column_partials(rows, cols, gelu_grad_part, &args, db)) {
     napi_throw_error(env, NULL, "bert_kernels.biasGeluGrad: out of memory");
     return NULL;
   }
-  int used = 1;
-#pragma omp parallel num_threads(most) if (n >= PARALLEL_MIN)
-  {
-    int64_t lo, hi;
-    int thread, threads;
-    my_rows(rows, &lo, &hi, &thread, &threads);
-    if (thread == 0) used = threads;
-    gelu_grad_rows(dy, z, b, dz, partials + (int64_t)thread * cols, lo, hi, cols, tf);
-  }
-  add_partials(partials, used, cols, db);
-  free(partials);
   return NULL;
 }
 
@@ -658,25 +695,11 @@ static napi_value column_sums(napi_env env, napi_callback_info info) {
   const int64_t n = rows * cols;
   if (rows < 0 || cols < 1 || !in_heap(x_off, n, heap_bytes) || !in_heap(out_off, cols, heap_bytes))
     RANGE_ERROR("columnSums");
-  const float *x = (const float *)(base + x_off);
-  float *out = (float *)(base + out_off);
-  const int most = max_threads();
-  float *partials = calloc((size_t)most * (size_t)cols, sizeof(float));
-  if (!partials) {
+  const struct column_sums_args args = {(const float *)(base + x_off), cols};
+  if (!column_partials(rows, cols, column_sums_part, &args, (float *)(base + out_off))) {
     napi_throw_error(env, NULL, "bert_kernels.columnSums: out of memory");
     return NULL;
   }
-  int used = 1;
-#pragma omp parallel num_threads(most) if (n >= PARALLEL_MIN)
-  {
-    int64_t lo, hi;
-    int thread, threads;
-    my_rows(rows, &lo, &hi, &thread, &threads);
-    if (thread == 0) used = threads;
-    column_sums_rows(x, partials + (int64_t)thread * cols, lo, hi, cols);
-  }
-  add_partials(partials, used, cols, out);
-  free(partials);
   return NULL;
 }
 

@@ -17,6 +17,7 @@ import {
 import { keepMask } from '../../src/model/dropout-mask.js';
 import { FUSED_ADAMW } from '../../src/model/kernels.js';
 import { nativeKernelsForTests } from '../helpers/native-kernels.js';
+import { assertBatchMatMulMatches } from '../helpers/fused-cases.js';
 import { threeAdamWSteps } from '../helpers/adamw-steps.js';
 
 const native = nativeKernelsForTests();
@@ -27,46 +28,8 @@ test('native BatchMatMul equals tfjs WASM BatchMatMul on every layout: transpose
   await selectBackend('wasm');
   const wasActive = wasmHeapKernelsActive();
   assert.equal(addon.setThreads(2), true);
-  const cases: [number[], number[], boolean, boolean][] = [
-    [[7, 5], [5, 3], false, false],
-    [[7, 5], [3, 5], false, true],
-    [[5, 7], [5, 3], true, false],
-    [[5, 7], [3, 5], true, true],
-    [[320, 128], [1000, 128], false, true], // tied decoder
-    [[320, 1000], [320, 128], true, false], // its embedding gradient
-    [[6, 16, 8], [6, 8, 16], false, false], // attention heads
-    [[6, 16, 8], [6, 16, 8], false, true],
-    [[6, 16, 8], [6, 16, 4], true, false],
-    [[1, 4, 3], [5, 3, 2], false, false], // batch broadcast
-    [[5, 4, 3], [3, 2], false, false],
-    [[2, 3, 4, 5], [2, 3, 5, 6], false, false], // two batch dims
-  ];
   try {
-    for (const [sa, sb, ta, tb] of cases) {
-      const a = tf.randomNormal(sa, 0, 1, 'float32', 1);
-      const b = tf.randomNormal(sb, 0, 1, 'float32', 2);
-      useBuiltinWasmKernels();
-      const want = tf.matMul(a, b, ta, tb);
-      useWasmHeapKernels(addon);
-      const got = tf.matMul(a, b, ta, tb);
-      assert.deepEqual(got.shape, want.shape, `${sa}·${sb}`);
-      const w = want.dataSync();
-      const g = got.dataSync();
-      const k = ta ? sa[sa.length - 2] : sa[sa.length - 1];
-      for (let i = 0; i < w.length; i++) {
-        // Sums of k products of N(0,1) values: float32 round-off grows like √k.
-        assert.ok(
-          Math.abs(g[i] - w[i]) <= 1e-5 * Math.sqrt(k + 1) * (1 + Math.abs(w[i])),
-          `${JSON.stringify([sa, sb, ta, tb])}[${i}]: ${g[i]} vs ${w[i]}`,
-        );
-      }
-      tf.dispose([a, b, want, got]);
-    }
-    // An empty inner dimension gives zeros (tfjs's own kernel leaves the output unwritten).
-    const empty = tf.tidy(() =>
-      Array.from(tf.matMul(tf.zeros([3, 0]), tf.zeros([0, 4])).dataSync()),
-    );
-    assert.deepEqual(empty, new Array(12).fill(0));
+    assertBatchMatMulMatches(() => useWasmHeapKernels(addon), useBuiltinWasmKernels);
     // Operands that do not fit the heap never reach native code.
     assert.throws(
       () => addon.batchMatMul(new ArrayBuffer(64), 0, 0, 0, 1, 8, 8, 8, false, false, 0, 0),

@@ -11,6 +11,55 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GeluForm, ModelOps } from '../../src/model/ops.js';
 import { rng } from '../model/helpers.js';
 
+/** [a shape, b shape, transposeA, transposeB]: every layout the model's products take, and edges. */
+const LAYOUTS: [number[], number[], boolean, boolean][] = [
+  [[7, 5], [5, 3], false, false],
+  [[7, 5], [3, 5], false, true],
+  [[5, 7], [5, 3], true, false],
+  [[5, 7], [3, 5], true, true],
+  [[70, 300], [300, 530], false, false], // more than one block of k and of n, odd edges
+  [[300, 70], [530, 300], true, true],
+  [[320, 128], [1000, 128], false, true], // tied decoder
+  [[320, 1000], [320, 128], true, false], // its embedding gradient
+  [[6, 16, 8], [6, 8, 16], false, false], // attention heads
+  [[6, 16, 8], [6, 16, 8], false, true],
+  [[6, 16, 8], [6, 16, 4], true, false],
+  [[1, 4, 3], [5, 3, 2], false, false], // batch broadcast
+  [[5, 4, 3], [3, 2], false, false],
+  [[2, 3, 4, 5], [2, 3, 5, 6], false, false], // two batch dims
+];
+
+/**
+ * tf.matMul with `ours` registered equals it with `builtin` (tfjs's own WASM
+ * kernel) on every layout, within float32 round-off growing like √k; an empty
+ * inner dimension gives zeros. Leaves `ours` registered.
+ */
+export function assertBatchMatMulMatches(ours: () => void, builtin: () => void): void {
+  for (const [sa, sb, ta, tb] of LAYOUTS) {
+    const a = tf.randomNormal(sa, 0, 1, 'float32', 1);
+    const b = tf.randomNormal(sb, 0, 1, 'float32', 2);
+    builtin();
+    const want = tf.matMul(a, b, ta, tb);
+    ours();
+    const got = tf.matMul(a, b, ta, tb);
+    assert.deepEqual(got.shape, want.shape, `${sa}·${sb}`);
+    const w = want.dataSync();
+    const g = got.dataSync();
+    const k = ta ? sa[sa.length - 2] : sa[sa.length - 1];
+    for (let i = 0; i < w.length; i++) {
+      // Sums of k products of N(0,1) values: float32 round-off grows like √k.
+      assert.ok(
+        Math.abs(g[i] - w[i]) <= 1e-5 * Math.sqrt(k + 1) * (1 + Math.abs(w[i])),
+        `${JSON.stringify([sa, sb, ta, tb])}[${i}]: ${g[i]} vs ${w[i]}`,
+      );
+    }
+    tf.dispose([a, b, want, got]);
+  }
+  // An empty inner dimension gives zeros (tfjs's own kernel leaves the output unwritten).
+  const empty = tf.tidy(() => Array.from(tf.matMul(tf.zeros([3, 0]), tf.zeros([0, 4])).dataSync()));
+  assert.deepEqual(empty, new Array(12).fill(0));
+}
+
 export function random(shape: number[], seed: number, scale = 1): tf.Tensor {
   const r = rng(seed);
   const n = shape.reduce((a, b) => a * b, 1);
