@@ -174,15 +174,20 @@ static inline float exp_f(float x) {
   return p * scale.f;
 }
 
-static inline float erf_f(float x) {
-  const float a = x < 0.0f ? -x : x;
+/* erf(a) for a ≥ 0 by A&S 7.1.26, given e = exp(−a²). */
+static inline float erf_nonnegative(float a, float e) {
   const float t = 1.0f / (1.0f + 0.3275911f * a);
   float p = 1.061405429f;
   p = p * t - 1.453152027f;
   p = p * t + 1.421413741f;
   p = p * t - 0.284496736f;
   p = p * t + 0.254829592f;
-  const float e = 1.0f - p * t * exp_f(-a * a);
+  return 1.0f - p * t * e;
+}
+
+static inline float erf_f(float x) {
+  const float a = x < 0.0f ? -x : x;
+  const float e = erf_nonnegative(a, exp_f(-a * a));
   return x < 0.0f ? -e : e;
 }
 
@@ -203,14 +208,7 @@ static inline float gelu_slope(float x, int tanh_form) {
   }
   /* Φ(x) + x·φ(x); erf(x/√2)'s exp(−x²/2) is φ's, so one exp serves both. */
   const float e = exp_f(-0.5f * x * x);
-  const float a = (x < 0.0f ? -x : x) * SQRT_HALF;
-  const float t = 1.0f / (1.0f + 0.3275911f * a);
-  float p = 1.061405429f;
-  p = p * t - 1.453152027f;
-  p = p * t + 1.421413741f;
-  p = p * t - 0.284496736f;
-  p = p * t + 0.254829592f;
-  const float erf_abs = 1.0f - p * t * e;
+  const float erf_abs = erf_nonnegative((x < 0.0f ? -x : x) * SQRT_HALF, e);
   return 0.5f * (1.0f + (x < 0.0f ? -erf_abs : erf_abs)) + x * INV_SQRT_2PI * e;
 }
 
