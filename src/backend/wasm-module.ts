@@ -8,8 +8,8 @@
  * (HeapKernels), single-threaded: src/backend/wasm-native-kernels.ts
  * registers either through the same kernel functions. Its products are one
  * cache-blocked SIMD128 loop nest taking transposed and strided operands
- * (`mat_mul`), faster than tfjs's XNNPACK products on every shape of a BERT
- * step; the `heap` argument the addon needs is ignored (the module's memory
+ * (`mat_mul`), as fast as tfjs's XNNPACK products or faster on a BERT step's
+ * shapes, and no Transposes around them; the `heap` argument the addon needs is ignored (the module's memory
  * is the heap).
  */
 import { readFileSync } from 'node:fs';
