@@ -9,8 +9,8 @@
  * registers either through the same kernel functions. Its products are one
  * cache-blocked SIMD128 loop nest taking transposed and strided operands
  * (`mat_mul`), as fast as tfjs's XNNPACK products or faster on a BERT step's
- * shapes, and no Transposes around them; the `heap` argument the addon needs is ignored (the module's memory
- * is the heap).
+ * shapes, with no Transposes around them. The `heap` argument the addon needs
+ * is ignored (the module's memory is the heap).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -430,8 +430,8 @@ function nativeHeadsMatMul(addon: HeapKernels): tf.KernelFunc {
   };
 }
 
-/** The elementwise fused kernels, by name: the native addon's or the WebAssembly module's. */
-const ELEMENTWISE: [string, (kernels: FusedKernels) => tf.KernelFunc][] = [
+/** The kernels registered next to BatchMatMul, by name (the native addon's or the WebAssembly module's). */
+const FUSED: [string, (kernels: HeapKernels) => tf.KernelFunc][] = [
   [FUSED_ADAMW, nativeAdamW],
   [FUSED_LAYER_NORM, nativeLayerNorm],
   [FUSED_LAYER_NORM_GRAD, nativeLayerNormGrad],
@@ -442,10 +442,6 @@ const ELEMENTWISE: [string, (kernels: FusedKernels) => tf.KernelFunc][] = [
   [SPARSE_SOFTMAX_CROSS_ENTROPY, nativeSoftmaxCrossEntropy],
   [ATTENTION_SOFTMAX, nativeAttentionSoftmax],
   [ATTENTION_SOFTMAX_GRAD, nativeAttentionSoftmaxGrad],
-];
-
-/** The kernels on the addon's SGEMM, by name. */
-const PRODUCTS: [string, (addon: HeapKernels) => tf.KernelFunc][] = [
   [DENSE_BIAS, nativeDenseBias],
   [HEADS_MAT_MUL, nativeHeadsMatMul],
 ];
@@ -478,13 +474,6 @@ export function wasmHeapKernelsActive(): boolean {
   return hasTransposingBatchMatMul('wasm');
 }
 
-function registerAll<K>(kernels: K, list: [string, (k: K) => tf.KernelFunc][]): void {
-  for (const [kernelName, make] of list) {
-    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: make(kernels) });
-  }
-}
-
 /**
  * Route the wasm backend's BatchMatMul and the fused kernels to `kernels`: the
  * native addon's (`bert setup native`) or the WebAssembly module's
@@ -493,8 +482,10 @@ function registerAll<K>(kernels: K, list: [string, (k: K) => tf.KernelFunc][]): 
 export function useWasmHeapKernels(kernels: HeapKernels): void {
   replaceKernel('BatchMatMul', nativeBatchMatMul(kernels));
   replaceKernel('Identity', sharedIdentity);
-  registerAll(kernels, ELEMENTWISE);
-  registerAll(kernels, PRODUCTS);
+  for (const [kernelName, make] of FUSED) {
+    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: make(kernels) });
+  }
   setTransposingBatchMatMul('wasm', true);
 }
 
@@ -505,7 +496,7 @@ export function useBuiltinWasmKernels(): void {
     tf.registerKernel(config);
   }
   originals.clear();
-  for (const [kernelName] of [...ELEMENTWISE, ...PRODUCTS])
+  for (const [kernelName] of FUSED)
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
   setTransposingBatchMatMul('wasm', false);
 }
