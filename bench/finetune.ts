@@ -39,7 +39,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend, type BackendName } from '../src/backend/select.js';
+import type { BackendName } from '../src/backend/select.js';
 import { loadNativeKernels } from '../src/backend/native-addon.js';
 import { bertConfig, type BertConfig, type SizeName } from '../src/model/config.js';
 import { createBertModel } from '../src/model/bert.js';
@@ -57,6 +57,7 @@ import {
   peerRun,
   printTable,
   runRounds,
+  selectBenchBackend,
   seriesOf,
   standardBatch,
   standardVariants,
@@ -138,7 +139,7 @@ async function runChild(args: Args): Promise<void> {
   const threads = args.threads[0];
   const mode = args.modes[0];
   const [backend, variant] = (args.child as string).split('/') as [BackendName, string];
-  await selectBackend(backend, { threads });
+  await selectBenchBackend(backend, threads);
   const config = bertConfig(args.size as SizeName);
   const ops = opsForBackend(tf.getBackend());
   const model = createBertModel(config, {

@@ -245,12 +245,27 @@ export function variantThreads(backend: string, ops: ModelOps, threads: number):
   return backend === 'tensorflow' || ops.name.startsWith('wasm-native') ? threads : 1;
 }
 
+/**
+ * Selects a child's backend; with BERT_BENCH_NATIVE=1 (the "wasm + native
+ * kernels" variants) fails unless the native addon is what runs. A parent
+ * checks for the addon once, at the start; if the kernel sources change during
+ * a run (an edit to native/ changes the addon's hash), a child would otherwise
+ * run the WebAssembly module under the native row's name.
+ */
+export async function selectBenchBackend(backend: BackendName, threads: number): Promise<void> {
+  const choice = await selectBackend(backend, { threads });
+  if (process.env.BERT_BENCH_NATIVE !== '1') return;
+  const detail = choice.attempts.find((a) => a.ok)?.detail ?? '';
+  if (!detail.includes('native matMul ('))
+    throw new Error(`the native addon is not what runs (${detail}): run \`bert setup native\``);
+}
+
 /** Run one tfjs variant in this process and print its JSON line. */
 async function runChild(args: Args): Promise<void> {
   const threads = args.threads[0];
   if (args.child === 'sgemm') return sgemmChild(threads);
   const [backend, variant] = (args.child as string).split('/') as [BackendName, string];
-  await selectBackend(backend, { threads });
+  await selectBenchBackend(backend, threads);
   const config = bertConfig(args.size as 'tiny');
   const ops: ModelOps =
     variant === 'naive'
@@ -486,7 +501,7 @@ export function standardVariants<R extends Timed>(
   });
   return [
     v('wasm + native kernels', () =>
-      'addon' in native ? ours('wasm/tuned', threads) : native.reason,
+      'addon' in native ? ours('wasm/tuned', threads, { BERT_BENCH_NATIVE: '1' }) : native.reason,
     ),
     ...[...new Set(pythons)].map((python) => v(`pytorch (${python})`, () => peer(python), true)),
     v('tensorflow', () => ours('tensorflow/tuned', threads)),
@@ -520,7 +535,9 @@ function plan(args: Args): Variant[] {
       );
       if (args.ab) {
         add(size, t, 'wasm + native, unfused', () =>
-          'addon' in native ? runTfjsVariant(args, size, 'wasm/unfused', t) : native.reason,
+          'addon' in native
+            ? runTfjsVariant(args, size, 'wasm/unfused', t, { BERT_BENCH_NATIVE: '1' })
+            : native.reason,
         );
         if (t === 1) {
           add(size, t, 'WASM, tfjs kernels only', () =>
