@@ -292,6 +292,31 @@ static float row_max(const float *x, const float *b, int64_t cols) {
 }
 
 /*
+ * out[j] = exp(x[j] + b[j] − max) / Σ over one row (b NULL: x alone), max being
+ * the row's max (row_max); returns Σ exp(x[j] + b[j] − max). Always inlined, so
+ * a NULL b folds away at each caller. The exponentials, then their sum: clang
+ * vectorises neither loop when they are one.
+ */
+static inline __attribute__((always_inline)) float softmax_row(const float *x, const float *b,
+                                                               float max, float *out,
+                                                               int64_t cols) {
+  if (b) {
+#pragma omp simd
+    for (int64_t j = 0; j < cols; j++) out[j] = exp_f(x[j] + b[j] - max);
+  } else {
+#pragma omp simd
+    for (int64_t j = 0; j < cols; j++) out[j] = exp_f(x[j] - max);
+  }
+  float sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < cols; j++) sum += out[j];
+  const float inv = 1.0f / sum;
+#pragma omp simd
+  for (int64_t j = 0; j < cols; j++) out[j] *= inv;
+  return sum;
+}
+
+/*
  * Softmax cross-entropy rows [lo, hi): loss[i] = log Σ exp(x) − x[label], and
  * d[i] = softmax(x) − onehot(label) (d also holds exp(x − max) on the way).
  * A label outside [0, cols) gives a NaN loss and no one-hot.
@@ -302,15 +327,7 @@ VECTOR_CLONES static void softmax_ce_rows(const float *x, const int32_t *labels,
     const float *xi = x + i * cols;
     float *di = d + i * cols;
     const float max = row_max(xi, 0, cols);
-    /* The exponentials, then their sum: clang vectorises neither loop when they are one. */
-#pragma omp simd
-    for (int64_t j = 0; j < cols; j++) di[j] = exp_f(xi[j] - max);
-    float sum = 0;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < cols; j++) sum += di[j];
-    const float inv = 1.0f / sum;
-#pragma omp simd
-    for (int64_t j = 0; j < cols; j++) di[j] *= inv;
+    const float sum = softmax_row(xi, 0, max, di, cols);
     const int32_t label = labels[i];
     if (label >= 0 && label < cols) {
       loss[i] = max + logf(sum) - xi[label];
@@ -334,15 +351,7 @@ VECTOR_CLONES static void attention_softmax_rows(const float *x, const float *bi
   for (int64_t i = lo; i < hi; i++) {
     const float *xi = x + i * cols, *bi = bias + (i / group) * cols;
     float *si = soft + i * cols;
-    const float max = row_max(xi, bi, cols);
-#pragma omp simd
-    for (int64_t j = 0; j < cols; j++) si[j] = exp_f(xi[j] + bi[j] - max);
-    float sum = 0;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < cols; j++) sum += si[j];
-    const float inv = 1.0f / sum;
-#pragma omp simd
-    for (int64_t j = 0; j < cols; j++) si[j] *= inv;
+    softmax_row(xi, bi, row_max(xi, bi, cols), si, cols);
     if (mask) {
       const float *mi = mask + i * cols;
       float *pi = probs + i * cols;
