@@ -6,6 +6,9 @@
  * (.ci/run); elsewhere these tests skip with the reason.
  */
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
@@ -40,6 +43,64 @@ test('native BatchMatMul equals tfjs WASM BatchMatMul on every layout: transpose
     else useBuiltinWasmKernels();
   }
 });
+
+/*
+ * Run in a child with ONEDNN_MAX_CPU_ISA=AVX2 (read when oneDNN loads): it
+ * prints the library string and the worst error of batchMatMul's Aᵀ·B against
+ * a float64 product, for shapes on both sides of the transposed-product rule
+ * (native/bert_kernels.c, transposed_product_pays), one of them a batch.
+ */
+const AVX2_CHILD = `
+const { loadNativeKernels } = await import(process.argv[1]);
+const native = loadNativeKernels(process.argv[2]);
+if (!('addon' in native)) throw new Error(native.reason);
+native.addon.setThreads(2);
+let worst = 0;
+for (const [batch, k, m, n] of [[1, 64, 512, 128], [2, 48, 1024, 256], [1, 40, 600, 300], [1, 40, 300, 100]]) {
+  const heap = new Float32Array(batch * (k * m + k * n + m * n));
+  for (let i = 0; i < batch * (k * m + k * n); i++) heap[i] = ((i * 7919) % 1009) / 1009 - 0.5;
+  const bOff = batch * k * m, cOff = bOff + batch * k * n;
+  native.addon.batchMatMul(heap.buffer, 0, 4 * bOff, 4 * cOff, batch, m, n, k, true, false, k * m, k * n);
+  for (let p = 0; p < batch; p++)
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let want = 0;
+        for (let q = 0; q < k; q++) want += heap[p * k * m + q * m + i] * heap[bOff + p * k * n + q * n + j];
+        worst = Math.max(worst, Math.abs(heap[cOff + p * m * n + i * n + j] - want));
+      }
+}
+console.log(JSON.stringify({ library: native.library, worst }));
+`;
+
+test("under oneDNN 2's AVX2 SGEMM, tall narrow Aᵀ·B products (computed as (Bᵀ·A)ᵀ) equal a float64 product", async (t) => {
+  if (!native.need(t)) return;
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      AVX2_CHILD,
+      fileURLToPath(new URL('../../src/backend/native-addon.js', import.meta.url)),
+      native.cacheDir,
+    ],
+    { encoding: 'utf8', env: { ...process.env, ONEDNN_MAX_CPU_ISA: 'AVX2' } },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const { library, worst } = JSON.parse(r.stdout) as { library: string; worst: number };
+  // On an x86 CPU with AVX2, oneDNN 2 runs its AVX2 SGEMM under the cap: the rule is live.
+  if (/^oneDNN 2\./.test(library) && /\bavx2\b/.test(cpuFlags()))
+    assert.match(library, /\(AVX2\)$/);
+  assert.ok(worst < 1e-4, `worst error ${worst} (${library})`);
+});
+
+/** The CPU's flags from /proc/cpuinfo ('' where there is none). */
+function cpuFlags(): string {
+  try {
+    return /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
+  } catch {
+    return '';
+  }
+}
 
 test('native dropout masks equal the JavaScript generator value for value', (t) => {
   const addon = native.need(t)?.addon;
