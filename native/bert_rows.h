@@ -61,13 +61,27 @@ VECTOR_CLONES static void layer_norm_rows(const float *x, const float *res, cons
   for (int64_t i = lo; i < hi; i++) {
     const float *xi = x + i * cols;
     float *hi_row = xhat + i * cols, *yi = y + i * cols;
-    /* x̂ holds x + r first, then the normalised row. */
+    /*
+     * x̂ holds x + r first, then the normalised row. One loop per case: with
+     * `res ? … : …` inside, gcc's AVX-512 clone loads res under a zero mask
+     * when res is NULL, and those loads from page 0 cost the CPU an assist
+     * each (the no-residual row ran 6× slower than the residual one).
+     */
     float sum = 0;
+    if (res) {
+      const float *ri = res + i * cols;
 #pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < cols; j++) {
-      const float s = res ? xi[j] + res[i * cols + j] : xi[j];
-      hi_row[j] = s;
-      sum += s;
+      for (int64_t j = 0; j < cols; j++) {
+        const float s = xi[j] + ri[j];
+        hi_row[j] = s;
+        sum += s;
+      }
+    } else {
+#pragma omp simd reduction(+ : sum)
+      for (int64_t j = 0; j < cols; j++) {
+        hi_row[j] = xi[j];
+        sum += xi[j];
+      }
     }
     const float mean = sum / (float)cols;
     float sq = 0;
@@ -281,12 +295,17 @@ static float row_max(const float *x, const float *b, int64_t cols) {
       max = l > max ? l : max;
     }
   }
-#else
-#pragma omp simd reduction(max : max)
 #endif
-  for (int64_t i = j; i < cols; i++) {
-    const float v = b ? x[i] + b[i] : x[i];
-    max = v > max ? v : max;
+  /* One loop per case, as in layer_norm_rows: no masked loads from a NULL b. */
+  if (b) {
+#pragma omp simd reduction(max : max)
+    for (int64_t i = j; i < cols; i++) {
+      const float v = x[i] + b[i];
+      max = v > max ? v : max;
+    }
+  } else {
+#pragma omp simd reduction(max : max)
+    for (int64_t i = j; i < cols; i++) max = x[i] > max ? x[i] : max;
   }
   return max;
 }
