@@ -211,7 +211,9 @@ async function profileStep(step: PretrainingStep, batch: PretrainingBatch): Prom
     );
   }
   console.log('  slowest other kernels:');
-  for (const o of others.sort((a, b) => b.ms - a.ms).slice(0, Number(process.env.BERT_PROFILE_TOP ?? 8))) {
+  for (const o of others
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, Number(process.env.BERT_PROFILE_TOP ?? 8))) {
     console.log(`    ${o.what.padEnd(40)} ${o.ms.toFixed(1).padStart(6)} ms`);
   }
   console.log('  matMuls by operand shapes:');

@@ -49,6 +49,7 @@
  *   sumSquares(heap, xOff, outOff, n)
  *       out[0] = Σ x² over n floats (float blocks of 1024 added in double).
  *   columnSums(heap, xOff, outOff, rows, cols)
+ *   argMax(heap, xOff, outOff, rows, cols): out (int32) the first index of each row's max
  *       out[j] = Σ_i x[i, j]: a dense layer's bias gradient.
  *   softmaxCrossEntropy(heap, logitsOff, labelsOff (int32), lossOff, dOff, rows, cols)
  *       loss = log Σ exp(logits) − logits[label] per row and d = softmax − onehot:
@@ -751,6 +752,29 @@ static napi_value column_sums(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value arg_max(napi_env env, napi_callback_info info) {
+  ARGS_OR_THROW("argMax", 5);
+  int64_t v[4];
+  if (!get_i64s(env, argv, 1, 4, v)) {
+    napi_throw_type_error(env, NULL, "bert_kernels.argMax: expected numbers");
+    return NULL;
+  }
+  const int64_t x_off = v[0], out_off = v[1], rows = v[2], cols = v[3];
+  const int64_t n = rows * cols;
+  if (rows < 0 || cols < 1 || !in_heap(x_off, n, heap_bytes) || !in_heap(out_off, rows, heap_bytes))
+    RANGE_ERROR("argMax");
+  const float *x = (const float *)(base + x_off);
+  int32_t *out = (int32_t *)(base + out_off);
+#pragma omp parallel if (n >= PARALLEL_MIN)
+  {
+    int64_t lo, hi;
+    int thread, threads;
+    my_rows(rows, &lo, &hi, &thread, &threads);
+    argmax_rows(x, out, lo, hi, cols);
+  }
+  return NULL;
+}
+
 static napi_value softmax_cross_entropy(napi_env env, napi_callback_info info) {
   ARGS_OR_THROW("softmaxCrossEntropy", 7);
   int64_t v[6];
@@ -849,6 +873,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"biasGeluGrad", NULL, bias_gelu_grad, NULL, NULL, NULL, napi_default, NULL},
       {"sumSquares", NULL, sum_squares, NULL, NULL, NULL, napi_default, NULL},
       {"columnSums", NULL, column_sums, NULL, NULL, NULL, napi_default, NULL},
+      {"argMax", NULL, arg_max, NULL, NULL, NULL, napi_default, NULL},
       {"softmaxCrossEntropy", NULL, softmax_cross_entropy, NULL, NULL, NULL, napi_default, NULL},
       {"attentionSoftmax", NULL, attention_softmax, NULL, NULL, NULL, napi_default, NULL},
       {"attentionSoftmaxGrad", NULL, attention_softmax_grad, NULL, NULL, NULL, napi_default,

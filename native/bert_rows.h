@@ -311,6 +311,58 @@ static float row_max(const float *x, const float *b, int64_t cols) {
 }
 
 /*
+ * max(start, x[0], …, x[n − 1]) with NaNs passed over (start not NaN): four
+ * lanes with pmax under WebAssembly SIMD128, as in row_max.
+ */
+static inline float max_from(float start, const float *x, int64_t n) {
+  float max = start;
+  int64_t j = 0;
+#ifdef __wasm_simd128__
+  v128_t m = wasm_f32x4_splat(start);
+  for (; j + 4 <= n; j += 4) m = wasm_f32x4_pmax(m, wasm_v128_load(x + j));
+  for (int lane = 0; lane < 4; lane++) {
+    const float l = lane == 0   ? wasm_f32x4_extract_lane(m, 0)
+                    : lane == 1 ? wasm_f32x4_extract_lane(m, 1)
+                    : lane == 2 ? wasm_f32x4_extract_lane(m, 2)
+                                : wasm_f32x4_extract_lane(m, 3);
+    max = l > max ? l : max;
+  }
+#else
+#pragma omp simd reduction(max : max)
+#endif
+  for (int64_t i = j; i < n; i++) max = x[i] > max ? x[i] : max;
+  return max;
+}
+
+/*
+ * ArgMax rows [lo, hi) of x [rows, cols] into out: the first index of the
+ * row's max, NaNs passed over, 0 when x[0] is NaN (tfjs's ArgMax: a
+ * left-to-right scan keeping the first strictly greater value). One pass in
+ * blocks of ARGMAX_BLOCK, each block's max vectorised, remembering the first
+ * block that raised the max; then the first match inside that block.
+ */
+#define ARGMAX_BLOCK 128
+VECTOR_CLONES static void argmax_rows(const float *x, int32_t *out, int64_t lo, int64_t hi,
+                                       int64_t cols) {
+  for (int64_t i = lo; i < hi; i++) {
+    const float *xi = x + i * cols;
+    int64_t index = 0;
+    if (xi[0] == xi[0]) {
+      float max = xi[0];
+      for (int64_t j0 = 0; j0 < cols; j0 += ARGMAX_BLOCK) {
+        const float m = max_from(max, xi + j0, cols - j0 < ARGMAX_BLOCK ? cols - j0 : ARGMAX_BLOCK);
+        if (m > max) {
+          max = m;
+          index = j0;
+        }
+      }
+      while (!(xi[index] == max)) index++;
+    }
+    out[i] = (int32_t)index;
+  }
+}
+
+/*
  * out[j] = exp(x[j] + b[j] − max) / Σ over one row (b NULL: x alone), max being
  * the row's max (row_max); returns Σ exp(x[j] + b[j] − max). Always inlined, so
  * a NULL b folds away at each caller. The exponentials, then their sum: clang

@@ -21,6 +21,7 @@
  *   bias_gelu_grad(dy, z, b, dz, db, rows, cols, tanh_form)
  *   sum_squares(x, out, n)
  *   column_sums(x, out, rows, cols)
+ *   arg_max(x, out, rows, cols)
  *   softmax_cross_entropy(logits, labels, loss, d, rows, cols)
  *   attention_softmax(x, bias, mask, probs, soft, rows, cols, group)
  *   attention_softmax_grad(dp, soft, mask, dx, rows, cols)
@@ -95,6 +96,11 @@ EXPORT(column_sums)
 void column_sums(off_t32 x, off_t32 out, int32_t rows, int32_t cols) {
   zero(at(out), cols);
   column_sums_rows(at(x), at(out), 0, rows, cols);
+}
+
+EXPORT(arg_max)
+void arg_max(off_t32 x, off_t32 out, int32_t rows, int32_t cols) {
+  argmax_rows(at(x), (int32_t *)at(out), 0, rows, cols);
 }
 
 EXPORT(softmax_cross_entropy)

@@ -112,6 +112,8 @@ export interface NativeKernels {
     rows: number,
     cols: number,
   ): void;
+  /** out[i] (int32) = the first index of the max of row i of x [rows, cols], NaNs passed over. */
+  argMax(heap: ArrayBuffer, xOffset: number, outOffset: number, rows: number, cols: number): void;
   softmaxCrossEntropy(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
   attentionSoftmax(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
   attentionSoftmaxGrad(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
@@ -130,6 +132,7 @@ export type FusedKernels = Pick<
   | 'biasGeluGrad'
   | 'sumSquares'
   | 'columnSums'
+  | 'argMax'
   | 'softmaxCrossEntropy'
   | 'attentionSoftmax'
   | 'attentionSoftmaxGrad'

@@ -48,6 +48,7 @@ const FUSED: Record<
   biasGeluGrad: 'bias_gelu_grad',
   sumSquares: 'sum_squares',
   columnSums: 'column_sums',
+  argMax: 'arg_max',
   softmaxCrossEntropy: 'softmax_cross_entropy',
   attentionSoftmax: 'attention_softmax',
   attentionSoftmaxGrad: 'attention_softmax_grad',

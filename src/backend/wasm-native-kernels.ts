@@ -43,7 +43,7 @@ import type { FusedKernels, HeapKernels } from './native-addon.js';
 interface WasmBackend {
   wasm: { HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  makeOutput(shape: number[], dtype: 'float32' | 'int32'): tf.TensorInfo;
 }
 
 function nativeBatchMatMul(addon: HeapKernels): tf.KernelFunc {
@@ -256,6 +256,41 @@ function nativeColumnSums(kernels: FusedKernels): tf.KernelFunc {
     const [rows, cols] = rowsCols(x);
     const out = wasm.makeOutput([cols], 'float32');
     kernels.columnSums(
+      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+      heapOffset(wasm, x),
+      heapOffset(wasm, out),
+      rows,
+      cols,
+    );
+    return out;
+  };
+}
+
+/**
+ * tfjs's ArgMax over the last axis of a float32 tensor, on the heap kernels
+ * (the MLM accuracy's argmax over [B·P, vocab] logits: tfjs's kernel is one
+ * scalar pass on one thread); any other axis or dtype runs tfjs's own kernel.
+ */
+function heapArgMax(kernels: FusedKernels): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { x } = inputs as { x: tf.TensorInfo };
+    const { axis } = attrs as { axis: number | number[] };
+    const axes = Array.isArray(axis) ? axis : [axis];
+    const last = x.shape.length - 1;
+    const cols = x.shape[last];
+    if (
+      x.dtype !== 'float32' ||
+      axes.length !== 1 ||
+      (axes[0] !== last && axes[0] !== -1) ||
+      !(cols > 0) ||
+      tf.util.sizeFromShape(x.shape) === 0
+    )
+      return (originals.get('ArgMax') as tf.KernelConfig).kernelFunc(args);
+    const wasm = backend as unknown as WasmBackend;
+    const rows = x.shape.slice(0, last).reduce((a, b) => a * b, 1);
+    const out = wasm.makeOutput(x.shape.slice(0, last), 'int32');
+    kernels.argMax(
       wasm.wasm.HEAPU8.buffer as ArrayBuffer,
       heapOffset(wasm, x),
       heapOffset(wasm, out),
@@ -482,6 +517,7 @@ export function wasmHeapKernelsActive(): boolean {
 export function useWasmHeapKernels(kernels: HeapKernels): void {
   replaceKernel('BatchMatMul', nativeBatchMatMul(kernels));
   replaceKernel('Identity', sharedIdentity);
+  replaceKernel('ArgMax', heapArgMax(kernels));
   for (const [kernelName, make] of FUSED) {
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: make(kernels) });
@@ -489,7 +525,7 @@ export function useWasmHeapKernels(kernels: HeapKernels): void {
   setTransposingBatchMatMul('wasm', true);
 }
 
-/** Put tfjs's own BatchMatMul and Identity back and drop the fused kernels (tests compare the two). */
+/** Put tfjs's own BatchMatMul, Identity and ArgMax back and drop the fused kernels (tests compare the two). */
 export function useBuiltinWasmKernels(): void {
   for (const [kernelName, config] of originals) {
     tf.unregisterKernel(kernelName, 'wasm');

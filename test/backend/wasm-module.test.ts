@@ -38,6 +38,7 @@ import {
   wasmOps,
 } from '../../src/model/ops.js';
 import {
+  assertArgMaxMatches,
   assertBatchMatMulMatches,
   assertClose,
   cases,
@@ -103,6 +104,12 @@ test('with no native kernels, the wasm backend runs the module (BERT_WASM_MODULE
 test('module BatchMatMul equals tfjs WASM BatchMatMul on every layout: transposes, batches, broadcast, edges', async () => {
   await withModuleKernels((kernels) =>
     assertBatchMatMulMatches(() => useWasmHeapKernels(kernels), useBuiltinWasmKernels),
+  );
+});
+
+test('module ArgMax equals tfjs WASM ArgMax: ties, NaNs, infinities, other axes and dtypes', async () => {
+  await withModuleKernels((kernels) =>
+    assertArgMaxMatches(() => useWasmHeapKernels(kernels), useBuiltinWasmKernels),
   );
 });
 

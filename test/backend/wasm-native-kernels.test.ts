@@ -20,7 +20,7 @@ import {
 import { keepMask } from '../../src/model/dropout-mask.js';
 import { FUSED_ADAMW } from '../../src/model/kernels.js';
 import { nativeKernelsForTests } from '../helpers/native-kernels.js';
-import { assertBatchMatMulMatches } from '../helpers/fused-cases.js';
+import { assertArgMaxMatches, assertBatchMatMulMatches } from '../helpers/fused-cases.js';
 import { threeAdamWSteps } from '../helpers/adamw-steps.js';
 
 const native = nativeKernelsForTests();
@@ -101,6 +101,21 @@ function cpuFlags(): string {
     return '';
   }
 }
+
+test('native ArgMax equals tfjs WASM ArgMax: ties, NaNs, infinities, other axes and dtypes', async (t) => {
+  const addon = native.need(t)?.addon;
+  if (!addon) return;
+  await selectBackend('wasm');
+  const wasActive = wasmHeapKernelsActive();
+  assert.equal(addon.setThreads(2), true);
+  try {
+    assertArgMaxMatches(() => useWasmHeapKernels(addon), useBuiltinWasmKernels);
+    assert.throws(() => addon.argMax(new ArrayBuffer(64), 0, 0, 8, 8), /outside the heap/);
+  } finally {
+    if (wasActive) useWasmHeapKernels(addon);
+    else useBuiltinWasmKernels();
+  }
+});
 
 test('native dropout masks equal the JavaScript generator value for value', (t) => {
   const addon = native.need(t)?.addon;

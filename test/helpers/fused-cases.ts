@@ -60,6 +60,53 @@ export function assertBatchMatMulMatches(ours: () => void, builtin: () => void):
   assert.deepEqual(empty, new Array(12).fill(0));
 }
 
+/**
+ * tf.argMax with `ours` registered equals it with `builtin` index for index:
+ * the decoder's shape (several threads' worth of rows), ties (the first
+ * index wins), NaNs (first, in the middle, a whole row), infinities, a 3-D
+ * tensor, axis -1; and the cases `ours` hands back to tfjs (axis 0, int32).
+ * Leaves `ours` registered.
+ */
+export function assertArgMaxMatches(ours: () => void, builtin: () => void): void {
+  const r = rng(7);
+  const rows = (n: number, cols: number, f: (i: number, j: number) => number): tf.Tensor2D =>
+    tf.tensor2d(
+      Float32Array.from({ length: n * cols }, (_, k) => f(Math.floor(k / cols), k % cols)),
+      [n, cols],
+    );
+  const special = [
+    [NaN, 1, 3, 2],
+    [1, NaN, 3, 3],
+    [NaN, NaN, NaN, NaN],
+    [-Infinity, -Infinity, -Infinity, -Infinity],
+    [0, Infinity, 5, Infinity],
+    [2, 2, 2, 2],
+  ];
+  const cases: [string, tf.Tensor, number][] = [
+    ['decoder logits', rows(70, 30522, () => r() * 2 - 1), -1],
+    ['ties (within and across blocks of 128)', rows(50, 300, () => Math.floor(r() * 3)), 1],
+    ['NaN, infinities, all equal', tf.tensor2d(special), 1],
+    [
+      '3-D',
+      tf.tensor3d(
+        Float32Array.from({ length: 300 }, () => r()),
+        [2, 3, 50],
+      ),
+      2,
+    ],
+    ['axis 0', rows(9, 5, () => r()), 0],
+    ['int32', tf.tensor2d([3, 9, 9, 1, 4, 2], [2, 3], 'int32'), 1],
+  ];
+  for (const [what, x, axis] of cases) {
+    builtin();
+    const want = tf.tidy(() => Array.from(tf.argMax(x, axis).dataSync()));
+    ours();
+    const got = tf.tidy(() => Array.from(tf.argMax(x, axis).dataSync()));
+    assert.deepEqual(got, want, what);
+    x.dispose();
+  }
+}
+
 export function random(shape: number[], seed: number, scale = 1): tf.Tensor {
   const r = rng(seed);
   const n = shape.reduce((a, b) => a * b, 1);
