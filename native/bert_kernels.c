@@ -19,7 +19,7 @@
  *       C_ij = alpha · op(A_ij) · op(B_ij) for i < outer, j < inner, each operand at its
  *       own offsets (i·xOuter + j·xInner floats) and leading dimension: attention's
  *       per-head products read and write heads inside [B·T, H] activations directly.
- *   denseBias(heap, xOff, wOff, bOff, yOff, rows, in, out)
+ *   denseBias(heap, xOff, wOff, bOff, yOff, rows, in, out, transW)
  *       y = x · w + b in one SGEMM (y's rows start as b, beta = 1).
  *   adamW(heap, pOff, gOff, mOff, vOff, gmOff, gvOff, outPOff, outMOff, outVOff, n,
  *         beta1, beta2, c1, c2, epsilon, keep, lr)
@@ -475,14 +475,15 @@ static napi_value strided_mat_mul(napi_env env, napi_callback_info info) {
 }
 
 /*
- * denseBias(heap, xOff, wOff, bOff, yOff, rows, in, out)
- * y = x·w + b: x [rows, in], w [in, out], b [out]; y's rows start as b
+ * denseBias(heap, xOff, wOff, bOff, yOff, rows, in, out, transW)
+ * y = x·w + b: x [rows, in], w [in, out] (transW: w [out, in], y = x·wᵀ + b), b [out]; y's rows start as b
  * (split over the threads) and the SGEMM adds x·w to them (beta = 1).
  */
 static napi_value dense_bias(napi_env env, napi_callback_info info) {
-  ARGS_OR_THROW("denseBias", 8);
+  ARGS_OR_THROW("denseBias", 9);
   int64_t v[7];
-  if (!get_i64s(env, argv, 1, 7, v)) {
+  bool trans_w = false;
+  if (!get_i64s(env, argv, 1, 7, v) || napi_get_value_bool(env, argv[8], &trans_w) != napi_ok) {
     napi_throw_type_error(env, NULL, "bert_kernels.denseBias: bad arguments");
     return NULL;
   }
@@ -505,7 +506,7 @@ static napi_value dense_bias(napi_env env, napi_callback_info info) {
     my_rows(rows, &lo, &hi, &thread, &threads);
     for (int64_t i = lo; i < hi; i++) memcpy(y + i * out, b, (size_t)out * sizeof(float));
   }
-  sgemm_ld(0, 0, rows, out, in, 1.0f, x, in, w, out, 1.0f, y, out);
+  sgemm_ld(0, trans_w, rows, out, in, 1.0f, x, in, w, trans_w ? in : out, 1.0f, y, out);
   return NULL;
 }
 

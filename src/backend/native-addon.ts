@@ -93,7 +93,18 @@ export interface NativeKernels {
     ...leadingDimsAndStrides: number[]
   ): void;
   /** y = x·w + b in one SGEMM: heap, offsets of x, w, b, y, then rows, in, out. */
-  denseBias(heap: ArrayBuffer, ...offsetsAndSizes: number[]): void;
+  /** y = x·w + bias (w [in, out]), or x·wᵀ + bias (transW: w [out, in]). */
+  denseBias(
+    heap: ArrayBuffer,
+    xOffset: number,
+    wOffset: number,
+    biasOffset: number,
+    yOffset: number,
+    rows: number,
+    inner: number,
+    out: number,
+    transW: boolean,
+  ): void;
   /** One AdamW update of n values in one pass (see native/bert_kernels.c). */
   adamW(heap: ArrayBuffer, ...offsetsAndHyper: number[]): void;
   /** dropout-mask.ts's sfc32 mask, natively (same values). */

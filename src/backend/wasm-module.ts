@@ -103,8 +103,9 @@ function products(
             alpha,
           );
     },
-    denseBias(_heap, x, w, bias, y, rows, inner, out) {
-      matMul(x, w, y, bias, scratch, rows, out, inner, 0, 0, inner, out, out, 1);
+    denseBias(_heap, x, w, bias, y, rows, inner, out, transW) {
+      const ldw = transW ? inner : out;
+      matMul(x, w, y, bias, scratch, rows, out, inner, 0, +transW, inner, ldw, out, 1);
     },
   };
 }

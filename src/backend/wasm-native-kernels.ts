@@ -369,14 +369,15 @@ function nativeAttentionSoftmaxGrad(addon: FusedKernels): tf.KernelFunc {
   };
 }
 
-/** DENSE_BIAS: {x [N, in], w [in, out], bias [out]} → x·w + bias. */
+/** DENSE_BIAS: {x [N, in], w [in, out] (transposeB: [out, in]), bias [out]} → x·w + bias. */
 function nativeDenseBias(addon: HeapKernels): tf.KernelFunc {
-  return ({ inputs, backend }) => {
+  return ({ inputs, backend, attrs }) => {
     const wasm = backend as unknown as WasmBackend;
     const { x, w, bias } = inputs as Record<string, tf.TensorInfo>;
+    const transW = (attrs as { transposeB?: boolean }).transposeB === true;
     const [rows, inner] = x.shape;
-    const out = w.shape[1];
-    if (x.shape.length !== 2 || w.shape.length !== 2 || w.shape[0] !== inner)
+    const out = w.shape[transW ? 0 : 1];
+    if (x.shape.length !== 2 || w.shape.length !== 2 || w.shape[transW ? 1 : 0] !== inner)
       throw new Error(`BertDenseBias: cannot multiply [${x.shape}] by [${w.shape}]`);
     if (bias.shape.length !== 1 || bias.shape[0] !== out)
       throw new Error(`BertDenseBias: bias [${bias.shape}] does not match ${out} outputs`);
@@ -384,10 +385,14 @@ function nativeDenseBias(addon: HeapKernels): tf.KernelFunc {
     const at = (t: tf.TensorInfo): number => heapOffset(wasm, t);
     addon.denseBias(
       wasm.wasm.HEAPU8.buffer as ArrayBuffer,
-      ...[x, w, bias, y].map(at),
+      at(x),
+      at(w),
+      at(bias),
+      at(y),
       rows,
       inner,
       out,
+      transW,
     );
     return y;
   };

@@ -199,9 +199,19 @@ export function attentionSoftmaxGrad(
 
 export const DENSE_BIAS = 'BertDenseBias';
 
-/** x [N, in] · w [in, out] + b [out] in one kernel (BertDenseBias). */
-export function denseBias(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
-  return tf.engine().runKernel(DENSE_BIAS, { x, w, bias }) as unknown as tf.Tensor2D;
+/**
+ * x [N, in] · w [in, out] + b [out] in one kernel (BertDenseBias); transposeB:
+ * w is [out, in] and the product x·wᵀ (the tied decoder's h·Eᵀ).
+ */
+export function denseBias(
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  transposeB = false,
+): tf.Tensor2D {
+  return tf
+    .engine()
+    .runKernel(DENSE_BIAS, { x, w, bias }, { transposeB }) as unknown as tf.Tensor2D;
 }
 
 export const HEADS_MAT_MUL = 'BertHeadsMatMul';

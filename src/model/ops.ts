@@ -484,18 +484,32 @@ const nativeDense = customDense((x, w, d) => [
   tf.matMul(x, d, true, false),
 ]);
 
-const nativeTiedDecoder = tf.customGrad((...args) => {
-  const [h, e, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-  save([h, e]);
-  return {
-    value: tf.add(tf.matMul(h, e, false, true), bias),
-    gradFunc: (dy, saved) => {
-      const [hs, es] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const d = dy as tf.Tensor2D;
-      return [tf.matMul(d, es), tf.matMul(d, hs, true, false), columnSum(d)];
-    },
-  };
-});
+/** h·Eᵀ + bias (computed by `value`) with the gradient as flagged matMuls and a column sum. */
+function nativeTiedDecoderWith(
+  value: (h: tf.Tensor2D, e: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D,
+) {
+  return tf.customGrad((...args) => {
+    const [h, e, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    save([h, e]);
+    return {
+      value: value(h, e, bias),
+      gradFunc: (dy, saved) => {
+        const [hs, es] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const d = dy as tf.Tensor2D;
+        return [tf.matMul(d, es), tf.matMul(d, hs, true, false), columnSum(d)];
+      },
+    };
+  });
+}
+
+const nativeTiedDecoder = nativeTiedDecoderWith((h, e, bias) =>
+  tf.add(tf.matMul(h, e, false, true), bias),
+);
+
+/** nativeTiedDecoder with the bias added inside the SGEMM (BertDenseBias, w transposed) where registered. */
+const fusedNativeTiedDecoder = nativeTiedDecoderWith((h, e, bias) =>
+  hasKernel(DENSE_BIAS) ? denseBias(h, e, bias, true) : tf.add(tf.matMul(h, e, false, true), bias),
+);
 
 /**
  * The native formulation without the fused elementwise kernels (LayerNorm,
@@ -657,6 +671,7 @@ export const wasmNativeOps: ModelOps = {
   ...wasmNativeUnfusedOps,
   name: 'wasm-native',
   dense: fusedNativeDense,
+  tiedDecoder: (h, e, bias) => fusedNativeTiedDecoder(h, e, bias) as tf.Tensor2D,
   attention: (q, k, v, bias, shape, probsMask) =>
     hasKernel(HEADS_MAT_MUL) && hasKernel(ATTENTION_SOFTMAX)
       ? inPlaceHeadsAttention(q, k, v, bias, shape, probsMask)

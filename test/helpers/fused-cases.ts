@@ -183,6 +183,12 @@ export function cases(): [
         ops.dense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D)) as never,
       [random([rows, inner], 1, scale), random([inner, cols], 2), random([cols], 3)],
     ]);
+    out.push([
+      `tiedDecoder [${rows},${inner}]·[${cols},${inner}]ᵀ`,
+      ((ops: ModelOps) => (h: tf.Tensor, e: tf.Tensor, b: tf.Tensor) =>
+        ops.tiedDecoder(h as tf.Tensor2D, e as tf.Tensor2D, b as tf.Tensor1D)) as never,
+      [random([rows, inner], 11, scale), random([cols, inner], 12), random([cols], 13)],
+    ]);
     for (const act of ['gelu', 'gelu_new'] as const)
       out.push([
         `denseGelu ${act} [${rows},${inner}]·[${inner},${cols}] ×${scale}`,

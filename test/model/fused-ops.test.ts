@@ -187,7 +187,7 @@ test('the fused kernels reject operands outside the heap', (t) => {
   assert.throws(() => addon.softmaxCrossEntropy(heap, 0, 0, 0, 0, 8, 8), /outside the heap/);
   assert.throws(() => addon.attentionSoftmax(heap, 0, 0, -1, -1, 0, 8, 8, 8), /outside the heap/);
   assert.throws(() => addon.attentionSoftmaxGrad(heap, 0, 0, -1, 0, 8, 8), /outside the heap/);
-  assert.throws(() => addon.denseBias(heap, 0, 0, 0, 0, 4, 4, 5), /outside the heap/);
+  assert.throws(() => addon.denseBias(heap, 0, 0, 0, 0, 4, 4, 5, false), /outside the heap/);
   // 2×2 products fit; a second product 16 floats on does not (strides), nor a row at ld 20.
   const strided = (outerStride: number, ld: number) => () =>
     addon.stridedMatMul(
