@@ -267,59 +267,9 @@ VECTOR_CLONES static void gelu_grad_rows(const float *dy, const float *z, const 
   }
 }
 
-/*
- * max_j (x[j] + b[j]) over a row (b NULL: max_j x[j]), NaNs passed over. Under
- * WebAssembly SIMD128 four lanes at a time with pmax (clang does not vectorise
- * a float max reduction without -ffinite-math-only); the same result either way
- * (a max does not depend on the order).
- */
-#ifdef __wasm__
-__attribute__((noinline))
-#endif
-static float row_max(const float *x, const float *b, int64_t cols) {
-  float max = b ? x[0] + b[0] : x[0];
-  int64_t j = 1;
 #ifdef __wasm_simd128__
-  if (cols >= 8) {
-    v128_t m = wasm_f32x4_splat(max);
-    for (j = 0; j + 4 <= cols; j += 4) {
-      v128_t v = wasm_v128_load(x + j);
-      if (b) v = wasm_f32x4_add(v, wasm_v128_load(b + j));
-      m = wasm_f32x4_pmax(m, v);
-    }
-    for (int lane = 0; lane < 4; lane++) {
-      const float l = lane == 0   ? wasm_f32x4_extract_lane(m, 0)
-                      : lane == 1 ? wasm_f32x4_extract_lane(m, 1)
-                      : lane == 2 ? wasm_f32x4_extract_lane(m, 2)
-                                  : wasm_f32x4_extract_lane(m, 3);
-      max = l > max ? l : max;
-    }
-  }
-#endif
-  /* One loop per case, as in layer_norm_rows: no masked loads from a NULL b. */
-  if (b) {
-#pragma omp simd reduction(max : max)
-    for (int64_t i = j; i < cols; i++) {
-      const float v = x[i] + b[i];
-      max = v > max ? v : max;
-    }
-  } else {
-#pragma omp simd reduction(max : max)
-    for (int64_t i = j; i < cols; i++) max = x[i] > max ? x[i] : max;
-  }
-  return max;
-}
-
-/*
- * max(start, x[0], …, x[n − 1]) with NaNs passed over (start not NaN): four
- * lanes with pmax under WebAssembly SIMD128, as in row_max.
- */
-static inline float max_from(float start, const float *x, int64_t n) {
-  float max = start;
-  int64_t j = 0;
-#ifdef __wasm_simd128__
-  v128_t m = wasm_f32x4_splat(start);
-  for (; j + 4 <= n; j += 4) m = wasm_f32x4_pmax(m, wasm_v128_load(x + j));
+/* max(max, the four lanes of m), NaN lanes passed over. */
+static inline float lanes_max(v128_t m, float max) {
   for (int lane = 0; lane < 4; lane++) {
     const float l = lane == 0   ? wasm_f32x4_extract_lane(m, 0)
                     : lane == 1 ? wasm_f32x4_extract_lane(m, 1)
@@ -327,10 +277,54 @@ static inline float max_from(float start, const float *x, int64_t n) {
                                 : wasm_f32x4_extract_lane(m, 3);
     max = l > max ? l : max;
   }
+  return max;
+}
+#endif
+
+/*
+ * max(start, x[0], …, x[n − 1]) with NaNs passed over (start not NaN). Under
+ * WebAssembly SIMD128 four lanes at a time with pmax (clang does not vectorise
+ * a float max reduction without -ffinite-math-only); the same result either way
+ * (a max does not depend on the order).
+ */
+static inline float max_from(float start, const float *x, int64_t n) {
+  float max = start;
+  int64_t j = 0;
+#ifdef __wasm_simd128__
+  v128_t m = wasm_f32x4_splat(start);
+  for (; j + 4 <= n; j += 4) m = wasm_f32x4_pmax(m, wasm_v128_load(x + j));
+  max = lanes_max(m, max);
 #else
 #pragma omp simd reduction(max : max)
 #endif
   for (int64_t i = j; i < n; i++) max = x[i] > max ? x[i] : max;
+  return max;
+}
+
+/*
+ * max_j (x[j] + b[j]) over a row (b NULL: max_j x[j], max_from), NaNs passed
+ * over. One loop per case, as in layer_norm_rows: no masked loads from a NULL b.
+ */
+#ifdef __wasm__
+__attribute__((noinline))
+#endif
+static float row_max(const float *x, const float *b, int64_t cols) {
+  if (!b) return max_from(x[0], x, cols);
+  float max = x[0] + b[0];
+  int64_t j = 1;
+#ifdef __wasm_simd128__
+  if (cols >= 8) {
+    v128_t m = wasm_f32x4_splat(max);
+    for (j = 0; j + 4 <= cols; j += 4)
+      m = wasm_f32x4_pmax(m, wasm_f32x4_add(wasm_v128_load(x + j), wasm_v128_load(b + j)));
+    max = lanes_max(m, max);
+  }
+#endif
+#pragma omp simd reduction(max : max)
+  for (int64_t i = j; i < cols; i++) {
+    const float v = x[i] + b[i];
+    max = v > max ? v : max;
+  }
   return max;
 }
 

@@ -20,28 +20,42 @@ import {
 import { keepMask } from '../../src/model/dropout-mask.js';
 import { FUSED_ADAMW } from '../../src/model/kernels.js';
 import { nativeKernelsForTests } from '../helpers/native-kernels.js';
+import type { NativeKernels } from '../../src/backend/native-addon.js';
 import { assertArgMaxMatches, assertBatchMatMulMatches } from '../helpers/fused-cases.js';
 import { threeAdamWSteps } from '../helpers/adamw-steps.js';
 
 const native = nativeKernelsForTests();
 
-test('native BatchMatMul equals tfjs WASM BatchMatMul on every layout: transposes, batches, broadcast', async (t) => {
+/**
+ * Run `body` with the built addon on the wasm backend at 2 threads, then put
+ * back what was active; skips `t` where the kernels could not be built.
+ */
+async function withAddon(
+  t: { skip(reason: string): void },
+  body: (addon: NativeKernels) => void,
+): Promise<void> {
   const addon = native.need(t)?.addon;
   if (!addon) return;
   await selectBackend('wasm');
   const wasActive = wasmHeapKernelsActive();
   assert.equal(addon.setThreads(2), true);
   try {
+    body(addon);
+  } finally {
+    if (wasActive) useWasmHeapKernels(addon);
+    else useBuiltinWasmKernels();
+  }
+}
+
+test('native BatchMatMul equals tfjs WASM BatchMatMul on every layout: transposes, batches, broadcast', async (t) => {
+  await withAddon(t, (addon) => {
     assertBatchMatMulMatches(() => useWasmHeapKernels(addon), useBuiltinWasmKernels);
     // Operands that do not fit the heap never reach native code.
     assert.throws(
       () => addon.batchMatMul(new ArrayBuffer(64), 0, 0, 0, 1, 8, 8, 8, false, false, 0, 0),
       /outside the heap/,
     );
-  } finally {
-    if (wasActive) useWasmHeapKernels(addon);
-    else useBuiltinWasmKernels();
-  }
+  });
 });
 
 /*
@@ -103,18 +117,10 @@ function cpuFlags(): string {
 }
 
 test('native ArgMax equals tfjs WASM ArgMax: ties, NaNs, infinities, other axes and dtypes', async (t) => {
-  const addon = native.need(t)?.addon;
-  if (!addon) return;
-  await selectBackend('wasm');
-  const wasActive = wasmHeapKernelsActive();
-  assert.equal(addon.setThreads(2), true);
-  try {
+  await withAddon(t, (addon) => {
     assertArgMaxMatches(() => useWasmHeapKernels(addon), useBuiltinWasmKernels);
     assert.throws(() => addon.argMax(new ArrayBuffer(64), 0, 0, 8, 8), /outside the heap/);
-  } finally {
-    if (wasActive) useWasmHeapKernels(addon);
-    else useBuiltinWasmKernels();
-  }
+  });
 });
 
 test('native dropout masks equal the JavaScript generator value for value', (t) => {
