@@ -20,7 +20,7 @@
  *       own offsets (i·xOuter + j·xInner floats) and leading dimension: attention's
  *       per-head products read and write heads inside [B·T, H] activations directly.
  *   denseBias(heap, xOff, wOff, bOff, yOff, rows, in, out, transW)
- *       y = x · w + b in one SGEMM (y's rows start as b, beta = 1).
+ *       y = x · w + b (transW: x · wᵀ + b) in one SGEMM (y's rows start as b, beta = 1).
  *   adamW(heap, pOff, gOff, mOff, vOff, gmOff, gvOff, outPOff, outMOff, outVOff, n,
  *         beta1, beta2, c1, c2, epsilon, keep, lr)
  *       one AdamW update in one pass, in float32 and in the same order as
@@ -49,8 +49,9 @@
  *   sumSquares(heap, xOff, outOff, n)
  *       out[0] = Σ x² over n floats (float blocks of 1024 added in double).
  *   columnSums(heap, xOff, outOff, rows, cols)
- *   argMax(heap, xOff, outOff, rows, cols): out (int32) the first index of each row's max
  *       out[j] = Σ_i x[i, j]: a dense layer's bias gradient.
+ *   argMax(heap, xOff, outOff, rows, cols)
+ *       out[i] (int32) = the first index of row i's max, NaNs passed over.
  *   softmaxCrossEntropy(heap, logitsOff, labelsOff (int32), lossOff, dOff, rows, cols)
  *       loss = log Σ exp(logits) − logits[label] per row and d = softmax − onehot:
  *       src/model/kernels.ts's BertSparseSoftmaxCrossEntropy.
@@ -197,6 +198,12 @@ static void sgemm_ld(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, 
 }
 
 /*
+ * Fewer elements than this run on the calling thread alone: a parallel region
+ * costs a fork and a barrier, more than the work of a bias-sized tensor.
+ */
+#define PARALLEL_MIN 32768
+
+/*
  * oneDNN 2.x's AVX2 SGEMM runs C = Aᵀ·B at about half speed when C is tall and
  * narrow: m 512–4096 rows, n ≤ 256 columns, as in the weight gradient xᵀ·dy of
  * a dense layer wider in than out (the feed-forward output). Cᵀ = Bᵀ·A, then
@@ -212,7 +219,7 @@ static int transposed_product_pays(int trans_a, int trans_b, int64_t m, int64_t 
 /* dst [rows, cols] = srcᵀ (src [cols, rows]), in 32×32 tiles over the threads. */
 static void transpose_into(const float *src, float *dst, int64_t rows, int64_t cols) {
   const int64_t tile = 32, tiles = (rows + tile - 1) / tile;
-#pragma omp parallel for schedule(static) if (rows * cols >= 32768)
+#pragma omp parallel for schedule(static) if (rows * cols >= PARALLEL_MIN)
   for (int64_t t = 0; t < tiles; t++) {
     const int64_t i0 = t * tile, i1 = i0 + tile < rows ? i0 + tile : rows;
     for (int64_t j0 = 0; j0 < cols; j0 += tile) {
@@ -292,12 +299,6 @@ static napi_value batch_mat_mul(napi_env env, napi_callback_info info) {
   }
   return NULL;
 }
-
-/*
- * Fewer elements than this run on the calling thread alone: a parallel region
- * costs a fork and a barrier, more than the work of a bias-sized tensor.
- */
-#define PARALLEL_MIN 32768
 
 /* This thread's share [*lo, *hi) of `rows` rows, and (thread, threads); one share without OpenMP. */
 static void my_rows(int64_t rows, int64_t *lo, int64_t *hi, int *thread, int *threads) {
@@ -476,8 +477,8 @@ static napi_value strided_mat_mul(napi_env env, napi_callback_info info) {
 
 /*
  * denseBias(heap, xOff, wOff, bOff, yOff, rows, in, out, transW)
- * y = x·w + b: x [rows, in], w [in, out] (transW: w [out, in], y = x·wᵀ + b), b [out]; y's rows start as b
- * (split over the threads) and the SGEMM adds x·w to them (beta = 1).
+ * y = x·w + b: x [rows, in], w [in, out] (transW: w [out, in], y = x·wᵀ + b), b [out];
+ * y's rows start as b (split over the threads) and the SGEMM adds x·w to them (beta = 1).
  */
 static napi_value dense_bias(napi_env env, napi_callback_info info) {
   ARGS_OR_THROW("denseBias", 9);

@@ -92,8 +92,7 @@ export interface NativeKernels {
     alpha: number,
     ...leadingDimsAndStrides: number[]
   ): void;
-  /** y = x·w + b in one SGEMM: heap, offsets of x, w, b, y, then rows, in, out. */
-  /** y = x·w + bias (w [in, out]), or x·wᵀ + bias (transW: w [out, in]). */
+  /** y = x·w + bias (w [in, out]) or x·wᵀ + bias (transW: w [out, in]) in one SGEMM. */
   denseBias(
     heap: ArrayBuffer,
     xOffset: number,

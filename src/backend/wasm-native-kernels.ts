@@ -248,21 +248,41 @@ function nativeSumSquares(addon: FusedKernels): tf.KernelFunc {
   };
 }
 
+/**
+ * A new `shape` output of `dtype` filled by `kernel(heap, x, out, rows, cols)`
+ * from x seen as [rows, cols] (rowsCols).
+ */
+function rowsToOutput(
+  wasm: WasmBackend,
+  x: tf.TensorInfo,
+  shape: number[],
+  dtype: 'float32' | 'int32',
+  kernel: FusedKernels['columnSums'],
+): tf.TensorInfo {
+  const [rows, cols] = rowsCols(x);
+  const out = wasm.makeOutput(shape, dtype);
+  kernel(
+    wasm.wasm.HEAPU8.buffer as ArrayBuffer,
+    heapOffset(wasm, x),
+    heapOffset(wasm, out),
+    rows,
+    cols,
+  );
+  return out;
+}
+
 /** COLUMN_SUMS: {x [.., C]} → [C], the sum over every row. */
 function nativeColumnSums(kernels: FusedKernels): tf.KernelFunc {
   return ({ inputs, backend }) => {
-    const wasm = backend as unknown as WasmBackend;
     const { x } = inputs as { x: tf.TensorInfo };
-    const [rows, cols] = rowsCols(x);
-    const out = wasm.makeOutput([cols], 'float32');
-    kernels.columnSums(
-      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
-      heapOffset(wasm, x),
-      heapOffset(wasm, out),
-      rows,
-      cols,
+    const cols = rowsCols(x)[1];
+    return rowsToOutput(
+      backend as unknown as WasmBackend,
+      x,
+      [cols],
+      'float32',
+      kernels.columnSums,
     );
-    return out;
   };
 }
 
@@ -278,26 +298,15 @@ function heapArgMax(kernels: FusedKernels): tf.KernelFunc {
     const { axis } = attrs as { axis: number | number[] };
     const axes = Array.isArray(axis) ? axis : [axis];
     const last = x.shape.length - 1;
-    const cols = x.shape[last];
     if (
       x.dtype !== 'float32' ||
       axes.length !== 1 ||
       (axes[0] !== last && axes[0] !== -1) ||
-      !(cols > 0) ||
-      tf.util.sizeFromShape(x.shape) === 0
+      !(rowsCols(x)[0] > 0)
     )
       return (originals.get('ArgMax') as tf.KernelConfig).kernelFunc(args);
     const wasm = backend as unknown as WasmBackend;
-    const rows = x.shape.slice(0, last).reduce((a, b) => a * b, 1);
-    const out = wasm.makeOutput(x.shape.slice(0, last), 'int32');
-    kernels.argMax(
-      wasm.wasm.HEAPU8.buffer as ArrayBuffer,
-      heapOffset(wasm, x),
-      heapOffset(wasm, out),
-      rows,
-      cols,
-    );
-    return out;
+    return rowsToOutput(wasm, x, x.shape.slice(0, last), 'int32', kernels.argMax);
   };
 }
 

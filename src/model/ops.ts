@@ -185,7 +185,8 @@ function columnSum(m: tf.Tensor2D): tf.Tensor1D {
 }
 
 /**
- * x·w + b (or `forward`'s equal) with a custom gradient: `inputGrads(x, w, dy)`
+ * x·w + b (or what `forward` computes, e.g. the tied decoder's x·wᵀ + b) with a
+ * custom gradient: `inputGrads(x, w, dy)`
  * gives [dx, dw]; the bias gradient is a ones·dy matMul (a Sum over axis 0
  * transposes first on WASM).
  */
@@ -484,30 +485,19 @@ const nativeDense = customDense((x, w, d) => [
   tf.matMul(x, d, true, false),
 ]);
 
-/** h·Eᵀ + bias (computed by `value`) with the gradient as flagged matMuls and a column sum. */
-function nativeTiedDecoderWith(
-  value: (h: tf.Tensor2D, e: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D,
-) {
-  return tf.customGrad((...args) => {
-    const [h, e, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    save([h, e]);
-    return {
-      value: value(h, e, bias),
-      gradFunc: (dy, saved) => {
-        const [hs, es] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const d = dy as tf.Tensor2D;
-        return [tf.matMul(d, es), tf.matMul(d, hs, true, false), columnSum(d)];
-      },
-    };
-  });
-}
+/** The tied decoder h·Eᵀ + bias as a dense layer with E transposed: dh = dy·E, dE = dyᵀ·h. */
+const tiedDecoderGrads = (
+  h: tf.Tensor2D,
+  e: tf.Tensor2D,
+  d: tf.Tensor2D,
+): [tf.Tensor, tf.Tensor] => [tf.matMul(d, e), tf.matMul(d, h, true, false)];
 
-const nativeTiedDecoder = nativeTiedDecoderWith((h, e, bias) =>
+const nativeTiedDecoder = customDense(tiedDecoderGrads, (h, e, bias) =>
   tf.add(tf.matMul(h, e, false, true), bias),
 );
 
 /** nativeTiedDecoder with the bias added inside the SGEMM (BertDenseBias, w transposed) where registered. */
-const fusedNativeTiedDecoder = nativeTiedDecoderWith((h, e, bias) =>
+const fusedNativeTiedDecoder = customDense(tiedDecoderGrads, (h, e, bias) =>
   hasKernel(DENSE_BIAS) ? denseBias(h, e, bias, true) : tf.add(tf.matMul(h, e, false, true), bias),
 );
 
@@ -521,7 +511,7 @@ export const wasmNativeUnfusedOps: ModelOps = {
   name: 'wasm-native-unfused',
   dense: nativeDense,
   denseGelu: (x, w, b, act) => gelu(nativeDense(x, w, b), act),
-  tiedDecoder: (h, e, bias) => nativeTiedDecoder(h, e, bias) as tf.Tensor2D,
+  tiedDecoder: nativeTiedDecoder,
   attention: (q, k, v, bias, shape, probsMask) =>
     headsAttention(q, k, v, bias, shape, probsMask, (a, b, tb) => tf.matMul(a, b, false, tb)),
 };
@@ -671,7 +661,7 @@ export const wasmNativeOps: ModelOps = {
   ...wasmNativeUnfusedOps,
   name: 'wasm-native',
   dense: fusedNativeDense,
-  tiedDecoder: (h, e, bias) => fusedNativeTiedDecoder(h, e, bias) as tf.Tensor2D,
+  tiedDecoder: fusedNativeTiedDecoder,
   attention: (q, k, v, bias, shape, probsMask) =>
     hasKernel(HEADS_MAT_MUL) && hasKernel(ATTENTION_SOFTMAX)
       ? inPlaceHeadsAttention(q, k, v, bias, shape, probsMask)
